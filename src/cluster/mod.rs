@@ -1,0 +1,12 @@
+//! Cluster state: plain data with invariants. Nodes, pods, pod templates, Deployments and
+//! node pools live in dense arenas (`Vec`s) indexed by typed ids, never by strings. All
+//! changes go through the methods of [`ClusterState`], which keep the per-node and
+//! cluster-wide resource sums equal to the sums over bound pods.
+
+pub mod resources;
+pub mod selectors;
+pub mod state;
+
+pub use resources::*;
+pub use selectors::*;
+pub use state::*;

@@ -1,0 +1,442 @@
+//! The arenas and the only functions that change them.
+
+use super::resources::{PodRequests, Resources};
+use super::selectors::{Labels, Placement, Taint};
+use crate::engine::{SimDuration, SimTime};
+
+macro_rules! typed_id {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            #[inline]
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// Index of a node in [`ClusterState::nodes`].
+    NodeId
+);
+typed_id!(
+    /// Index of a pod in [`ClusterState::pods`].
+    PodId
+);
+typed_id!(
+    /// Index of a node pool in [`ClusterState::pools`].
+    PoolId
+);
+typed_id!(
+    /// Index of a pod template in [`ClusterState::templates`].
+    TemplateId
+);
+typed_id!(
+    /// Index of a Deployment in [`ClusterState::deployments`].
+    DeploymentId
+);
+typed_id!(
+    /// Index of a churn generator (short-lived pods/jobs) in the scenario.
+    ChurnId
+);
+typed_id!(
+    /// Index of a (node pool, zone) label set in [`ClusterState::label_sets`].
+    LabelSetId
+);
+
+/// Where a pod came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Deployment(DeploymentId),
+    Churn(ChurnId),
+}
+
+/// Pod lifecycle. `Bound` is upstream's Pending-with-nodeName: the scheduler has placed
+/// the pod and the kubelet is pulling images and starting containers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PodPhase {
+    Pending,
+    Bound,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl PodPhase {
+    pub const ALL: [PodPhase; 5] = [
+        PodPhase::Pending,
+        PodPhase::Bound,
+        PodPhase::Running,
+        PodPhase::Succeeded,
+        PodPhase::Failed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PodPhase::Pending => "Pending",
+            PodPhase::Bound => "Bound",
+            PodPhase::Running => "Running",
+            PodPhase::Succeeded => "Succeeded",
+            PodPhase::Failed => "Failed",
+        }
+    }
+
+    /// True for phases in which the pod holds resources on a node.
+    pub fn holds_node(self) -> bool {
+        matches!(self, PodPhase::Bound | PodPhase::Running)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, PodPhase::Succeeded | PodPhase::Failed)
+    }
+}
+
+/// What every pod made from one template shares.
+#[derive(Clone, Debug)]
+pub struct PodTemplate {
+    /// `deployment/<name>` or `churn/<name>/<index>`.
+    pub name: String,
+    pub requests: PodRequests,
+    pub placement: Placement,
+    pub priority: i32,
+}
+
+/// A node pool: identical nodes with a price.
+#[derive(Clone, Debug)]
+pub struct NodePool {
+    pub name: String,
+    pub allocatable: Resources,
+    pub taints: Vec<Taint>,
+    pub price_per_hour: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub pool: PoolId,
+    /// Index of the node within its pool (its name is `<pool>-<index>`).
+    pub index_in_pool: u32,
+    pub zone: u16,
+    pub labels: LabelSetId,
+    pub allocatable: Resources,
+    /// Sum of the actual requests of the pods bound to the node (scheduler-assumed pods
+    /// included).
+    pub requested: Resources,
+    /// The same with the non-zero defaults for unspecified cpu/memory (for scoring).
+    pub non_zero_requested: Resources,
+    pub unschedulable: bool,
+    pub ready: bool,
+    pub created_at: SimTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct Pod {
+    pub template: TemplateId,
+    pub owner: Owner,
+    pub phase: PodPhase,
+    pub deleted: bool,
+    pub node: Option<NodeId>,
+    pub created_at: SimTime,
+    /// When the scheduler picked a node (the pod was assumed onto it).
+    pub scheduled_at: Option<SimTime>,
+    pub bound_at: Option<SimTime>,
+    pub running_at: Option<SimTime>,
+    pub finished_at: Option<SimTime>,
+    /// How long the pod runs before it completes on its own; `None` runs forever.
+    pub run_for: Option<SimDuration>,
+    /// Scheduling attempts, successful or not.
+    pub attempts: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub name: String,
+    pub template: TemplateId,
+    pub replicas: u32,
+    /// Pods of this Deployment that are not terminal and not deleted.
+    pub live_pods: u32,
+}
+
+/// Cluster-wide counters kept in step with every change.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub allocatable_ready: Resources,
+    pub requested: Resources,
+    pub nodes_ready: u32,
+    pub pods_created: u64,
+    pub pods_in_phase: [u64; 5],
+}
+
+/// The whole cluster.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterState {
+    pub pools: Vec<NodePool>,
+    pub label_sets: Vec<Labels>,
+    pub zones: Vec<String>,
+    pub templates: Vec<PodTemplate>,
+    pub nodes: Vec<Node>,
+    pub pods: Vec<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub totals: Totals,
+}
+
+impl ClusterState {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+    pub fn pod(&self, id: PodId) -> &Pod {
+        &self.pods[id.index()]
+    }
+    pub fn template(&self, id: TemplateId) -> &PodTemplate {
+        &self.templates[id.index()]
+    }
+    pub fn pod_template(&self, id: PodId) -> &PodTemplate {
+        &self.templates[self.pods[id.index()].template.index()]
+    }
+    pub fn node_labels(&self, id: NodeId) -> &Labels {
+        &self.label_sets[self.nodes[id.index()].labels.index()]
+    }
+    pub fn node_taints(&self, id: NodeId) -> &[Taint] {
+        &self.pools[self.nodes[id.index()].pool.index()].taints
+    }
+    pub fn node_name(&self, id: NodeId) -> String {
+        let n = &self.nodes[id.index()];
+        format!("{}-{}", self.pools[n.pool.index()].name, n.index_in_pool)
+    }
+    pub fn pods_in(&self, phase: PodPhase) -> u64 {
+        self.totals.pods_in_phase[phase as usize]
+    }
+
+    pub fn add_template(&mut self, t: PodTemplate) -> TemplateId {
+        self.templates.push(t);
+        TemplateId((self.templates.len() - 1) as u32)
+    }
+
+    pub fn add_label_set(&mut self, labels: Labels) -> LabelSetId {
+        self.label_sets.push(labels);
+        LabelSetId((self.label_sets.len() - 1) as u32)
+    }
+
+    /// Adds a Ready node of `pool`.
+    pub fn add_node(
+        &mut self,
+        pool: PoolId,
+        index_in_pool: u32,
+        zone: u16,
+        labels: LabelSetId,
+        unschedulable: bool,
+        now: SimTime,
+    ) -> NodeId {
+        let allocatable = self.pools[pool.index()].allocatable;
+        self.nodes.push(Node {
+            pool,
+            index_in_pool,
+            zone,
+            labels,
+            allocatable,
+            requested: Resources::ZERO,
+            non_zero_requested: Resources::ZERO,
+            unschedulable,
+            ready: true,
+            created_at: now,
+        });
+        self.totals.allocatable_ready += allocatable;
+        self.totals.nodes_ready += 1;
+        NodeId((self.nodes.len() - 1) as u32)
+    }
+
+    /// Creates a Pending pod.
+    pub fn create_pod(
+        &mut self,
+        template: TemplateId,
+        owner: Owner,
+        run_for: Option<SimDuration>,
+        now: SimTime,
+    ) -> PodId {
+        self.pods.push(Pod {
+            template,
+            owner,
+            phase: PodPhase::Pending,
+            deleted: false,
+            node: None,
+            created_at: now,
+            scheduled_at: None,
+            bound_at: None,
+            running_at: None,
+            finished_at: None,
+            run_for,
+            attempts: 0,
+        });
+        self.totals.pods_created += 1;
+        self.totals.pods_in_phase[PodPhase::Pending as usize] += 1;
+        if let Owner::Deployment(d) = owner {
+            self.deployments[d.index()].live_pods += 1;
+        }
+        PodId((self.pods.len() - 1) as u32)
+    }
+
+    fn set_phase(&mut self, pod: PodId, phase: PodPhase) {
+        let p = &mut self.pods[pod.index()];
+        self.totals.pods_in_phase[p.phase as usize] -= 1;
+        self.totals.pods_in_phase[phase as usize] += 1;
+        p.phase = phase;
+    }
+
+    /// The scheduler's "assume": reserves the pod's requests on `node` at decision time so
+    /// that the next scheduling cycle sees them. The pod moves to `Bound`.
+    pub fn assume_pod(&mut self, pod: PodId, node: NodeId, now: SimTime) {
+        let req = self.templates[self.pods[pod.index()].template.index()].requests;
+        let n = &mut self.nodes[node.index()];
+        n.requested += req.actual;
+        n.non_zero_requested += req.non_zero;
+        if n.ready {
+            self.totals.requested += req.actual;
+        }
+        let p = &mut self.pods[pod.index()];
+        debug_assert!(p.phase == PodPhase::Pending && p.node.is_none());
+        p.node = Some(node);
+        p.scheduled_at = Some(now);
+        self.set_phase(pod, PodPhase::Bound);
+    }
+
+    /// The binding API call completed: the kubelet on the node now sees the pod.
+    pub fn mark_bound(&mut self, pod: PodId, now: SimTime) {
+        self.pods[pod.index()].bound_at = Some(now);
+    }
+
+    /// The kubelet started the pod's containers.
+    pub fn mark_running(&mut self, pod: PodId, now: SimTime) {
+        self.pods[pod.index()].running_at = Some(now);
+        self.set_phase(pod, PodPhase::Running);
+    }
+
+    /// Releases the pod's requests from its node, if it holds any.
+    fn release(&mut self, pod: PodId) {
+        let p = &self.pods[pod.index()];
+        if !p.phase.holds_node() {
+            return;
+        }
+        let Some(node) = p.node else { return };
+        let req = self.templates[p.template.index()].requests;
+        let n = &mut self.nodes[node.index()];
+        n.requested -= req.actual;
+        n.non_zero_requested -= req.non_zero;
+        if n.ready {
+            self.totals.requested -= req.actual;
+        }
+    }
+
+    fn owner_lost_pod(&mut self, pod: PodId) {
+        if let Owner::Deployment(d) = self.pods[pod.index()].owner {
+            self.deployments[d.index()].live_pods -= 1;
+        }
+    }
+
+    /// The pod's containers exited: `Succeeded` or `Failed`. Its resources are freed.
+    pub fn finish_pod(&mut self, pod: PodId, phase: PodPhase, now: SimTime) {
+        debug_assert!(phase.is_terminal());
+        let p = &self.pods[pod.index()];
+        if p.phase.is_terminal() || p.deleted {
+            return;
+        }
+        self.release(pod);
+        self.owner_lost_pod(pod);
+        self.pods[pod.index()].finished_at = Some(now);
+        self.set_phase(pod, phase);
+    }
+
+    /// Deletes the pod: a Pending pod leaves the queue, a bound or running one frees its
+    /// node and is recorded as `Failed` (it did not complete). A terminal pod is only
+    /// marked deleted.
+    pub fn delete_pod(&mut self, pod: PodId, now: SimTime) {
+        let p = &self.pods[pod.index()];
+        if p.deleted {
+            return;
+        }
+        if !p.phase.is_terminal() {
+            self.release(pod);
+            self.owner_lost_pod(pod);
+            self.pods[pod.index()].finished_at = Some(now);
+            self.set_phase(pod, PodPhase::Failed);
+        }
+        self.pods[pod.index()].deleted = true;
+    }
+
+    /// Recomputes every sum from the pods and compares with the maintained ones; returns
+    /// a description of the first mismatch. Used by tests and debug checks.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut requested = vec![Resources::ZERO; self.nodes.len()];
+        let mut non_zero = vec![Resources::ZERO; self.nodes.len()];
+        let mut phases = [0u64; 5];
+        let mut live = vec![0u32; self.deployments.len()];
+        for (i, p) in self.pods.iter().enumerate() {
+            phases[p.phase as usize] += 1;
+            if p.phase.holds_node() {
+                let Some(n) = p.node else {
+                    return Err(format!("pod {i} is {} without a node", p.phase.name()));
+                };
+                let r = self.templates[p.template.index()].requests;
+                requested[n.index()] += r.actual;
+                non_zero[n.index()] += r.non_zero;
+            } else if p.phase == PodPhase::Pending && p.node.is_some() {
+                return Err(format!("pod {i} is Pending but has a node"));
+            }
+            if let Owner::Deployment(d) = p.owner
+                && !p.phase.is_terminal()
+                && !p.deleted
+            {
+                live[d.index()] += 1;
+            }
+        }
+        if phases != self.totals.pods_in_phase {
+            return Err(format!(
+                "phase counts {:?} != maintained {:?}",
+                phases, self.totals.pods_in_phase
+            ));
+        }
+        if phases.iter().sum::<u64>() != self.totals.pods_created
+            || self.pods.len() as u64 != self.totals.pods_created
+        {
+            return Err("pods created does not equal the sum over phases".into());
+        }
+        let mut total = Resources::ZERO;
+        let mut alloc = Resources::ZERO;
+        let mut ready = 0;
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.requested != requested[i] || n.non_zero_requested != non_zero[i] {
+                return Err(format!(
+                    "node {i}: requested {:?} != sum over its pods {:?}",
+                    n.requested, requested[i]
+                ));
+            }
+            if !n.requested.fits_in(&n.allocatable) {
+                return Err(format!(
+                    "node {i}: requested {:?} exceeds allocatable {:?}",
+                    n.requested, n.allocatable
+                ));
+            }
+            if n.ready {
+                total += n.requested;
+                alloc += n.allocatable;
+                ready += 1;
+            }
+        }
+        if total != self.totals.requested
+            || alloc != self.totals.allocatable_ready
+            || ready != self.totals.nodes_ready
+        {
+            return Err("cluster totals differ from the sum over nodes".into());
+        }
+        for (i, d) in self.deployments.iter().enumerate() {
+            if d.live_pods != live[i] {
+                return Err(format!(
+                    "deployment {i}: live pods {} != counted {}",
+                    d.live_pods, live[i]
+                ));
+            }
+        }
+        Ok(())
+    }
+}

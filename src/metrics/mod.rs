@@ -1,0 +1,290 @@
+//! What a run measures: pod start-up and scheduling latency (hdrhistogram, exact
+//! integer microseconds in, percentiles out), time-weighted and peak allocation (integrals
+//! of integer requests over integer time), and one time-series row per sampling interval.
+//! No floats are accumulated: every float in the output is computed once, at the end, from
+//! integers.
+
+use crate::cluster::{ClusterState, PodPhase, Resources};
+use crate::engine::{SimDuration, SimTime};
+use crate::scheduler::SchedulerStats;
+use hdrhistogram::Histogram;
+
+/// A value in `summary.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Int(u64),
+    Float(f64),
+    /// No value (e.g. a percentile of an empty set); written as an empty field.
+    Missing,
+}
+
+impl Cell {
+    /// The CSV text: integers as is, floats with 6 decimals (fixed, so identical runs give
+    /// identical bytes and diffs stay readable).
+    pub fn render(&self) -> String {
+        match self {
+            Cell::Int(v) => v.to_string(),
+            Cell::Float(v) => format!("{v:.6}"),
+            Cell::Missing => String::new(),
+        }
+    }
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Cell::Int(v) => Some(*v as f64),
+            Cell::Float(v) => Some(*v),
+            Cell::Missing => None,
+        }
+    }
+}
+
+/// One row of `timeseries.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub time: SimTime,
+    pub nodes_ready: u32,
+    pub pods_running: u64,
+    pub pods_pending: u64,
+    pub pods_starting: u64,
+    pub cpu_allocation: f64,
+    pub memory_allocation: f64,
+    pub scheduling_throughput: f64,
+}
+
+pub const TIMESERIES_COLUMNS: [&str; 8] = [
+    "time_s",
+    "nodes_ready",
+    "pods_running",
+    "pods_pending",
+    "pods_starting",
+    "cpu_allocation",
+    "memory_allocation",
+    "scheduling_throughput_pods_per_s",
+];
+
+impl Sample {
+    pub fn render(&self) -> [String; 8] {
+        [
+            format!("{:.3}", self.time.as_secs_f64()),
+            self.nodes_ready.to_string(),
+            self.pods_running.to_string(),
+            self.pods_pending.to_string(),
+            self.pods_starting.to_string(),
+            format!("{:.6}", self.cpu_allocation),
+            format!("{:.6}", self.memory_allocation),
+            format!("{:.3}", self.scheduling_throughput),
+        ]
+    }
+}
+
+fn ratio(num: i64, den: i64) -> f64 {
+    if den <= 0 { 0.0 } else { num as f64 / den as f64 }
+}
+
+/// A fraction num/den kept as integers so peaks compare exactly.
+#[derive(Clone, Copy, Debug, Default)]
+struct Frac {
+    num: i64,
+    den: i64,
+}
+
+impl Frac {
+    fn greater_than(self, o: Frac) -> bool {
+        if self.den <= 0 {
+            return false;
+        }
+        if o.den <= 0 {
+            return self.num > 0;
+        }
+        (self.num as i128) * (o.den as i128) > (o.num as i128) * (self.den as i128)
+    }
+}
+
+pub struct Metrics {
+    startup_us: Histogram<u64>,
+    scheduling_us: Histogram<u64>,
+    last_change: SimTime,
+    requested_integral: [u128; 2],
+    allocatable_integral: [u128; 2],
+    peak: [Frac; 2],
+    bound_since_sample: u64,
+    last_sample: SimTime,
+    pub samples: Vec<Sample>,
+}
+
+fn histogram() -> Histogram<u64> {
+    // 3 significant digits, auto-resizing: percentiles within 0.1 %.
+    Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is a valid precision"))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        Metrics {
+            startup_us: histogram(),
+            scheduling_us: histogram(),
+            last_change: SimTime::ZERO,
+            requested_integral: [0; 2],
+            allocatable_integral: [0; 2],
+            peak: [Frac::default(); 2],
+            bound_since_sample: 0,
+            last_sample: SimTime::ZERO,
+            samples: Vec::new(),
+        }
+    }
+
+    /// Integrates the allocation held since the last call up to `now`. Called before every
+    /// event, so the integral is exact.
+    #[inline]
+    pub fn advance(&mut self, now: SimTime, totals: &Resources, allocatable: &Resources) {
+        let dt = now.saturating_since(self.last_change).as_nanos() as u128;
+        if dt > 0 {
+            self.requested_integral[0] += totals.cpu_milli.max(0) as u128 * dt;
+            self.requested_integral[1] += totals.mem_bytes.max(0) as u128 * dt;
+            self.allocatable_integral[0] += allocatable.cpu_milli.max(0) as u128 * dt;
+            self.allocatable_integral[1] += allocatable.mem_bytes.max(0) as u128 * dt;
+            self.last_change = now;
+        }
+    }
+
+    /// Updates the peak allocation after a change.
+    #[inline]
+    pub fn observe_peak(&mut self, totals: &Resources, allocatable: &Resources) {
+        let cpu = Frac {
+            num: totals.cpu_milli,
+            den: allocatable.cpu_milli,
+        };
+        let mem = Frac {
+            num: totals.mem_bytes,
+            den: allocatable.mem_bytes,
+        };
+        if cpu.greater_than(self.peak[0]) {
+            self.peak[0] = cpu;
+        }
+        if mem.greater_than(self.peak[1]) {
+            self.peak[1] = mem;
+        }
+    }
+
+    pub fn on_bound(&mut self, created: SimTime, now: SimTime) {
+        self.bound_since_sample += 1;
+        let _ = self
+            .scheduling_us
+            .record(now.saturating_since(created).as_nanos() / 1_000);
+    }
+
+    pub fn on_running(&mut self, created: SimTime, now: SimTime) {
+        let _ = self
+            .startup_us
+            .record(now.saturating_since(created).as_nanos() / 1_000);
+    }
+
+    /// Appends a time-series row for `now`.
+    pub fn sample(&mut self, cluster: &ClusterState, now: SimTime) {
+        let t = &cluster.totals;
+        let span = now.saturating_since(self.last_sample);
+        let throughput = if span > SimDuration::ZERO {
+            self.bound_since_sample as f64 / span.as_secs_f64()
+        } else {
+            0.0
+        };
+        self.samples.push(Sample {
+            time: now,
+            nodes_ready: t.nodes_ready,
+            pods_running: cluster.pods_in(PodPhase::Running),
+            pods_pending: cluster.pods_in(PodPhase::Pending),
+            pods_starting: cluster.pods_in(PodPhase::Bound),
+            cpu_allocation: ratio(t.requested.cpu_milli, t.allocatable_ready.cpu_milli),
+            memory_allocation: ratio(t.requested.mem_bytes, t.allocatable_ready.mem_bytes),
+            scheduling_throughput: throughput,
+        });
+        self.bound_since_sample = 0;
+        self.last_sample = now;
+    }
+
+    fn quantile_s(h: &Histogram<u64>, q: f64) -> Cell {
+        if h.is_empty() {
+            Cell::Missing
+        } else {
+            Cell::Float(h.value_at_quantile(q) as f64 / 1e6)
+        }
+    }
+
+    fn max_s(h: &Histogram<u64>) -> Cell {
+        if h.is_empty() {
+            Cell::Missing
+        } else {
+            Cell::Float(h.max() as f64 / 1e6)
+        }
+    }
+
+    /// The summary columns, in output order. `end` is the end of the run.
+    pub fn summary(
+        &self,
+        cluster: &ClusterState,
+        sched: &SchedulerStats,
+        seed: u64,
+        end: SimTime,
+        events: u64,
+    ) -> Vec<(&'static str, Cell)> {
+        let mean = |i: usize| {
+            if self.allocatable_integral[i] == 0 {
+                Cell::Float(0.0)
+            } else {
+                Cell::Float(self.requested_integral[i] as f64 / self.allocatable_integral[i] as f64)
+            }
+        };
+        let peak = |i: usize| Cell::Float(ratio(self.peak[i].num, self.peak[i].den));
+        // Node-hours and cost from each node's lifetime within the run.
+        let mut node_ns: u128 = 0;
+        let mut cost_ns: f64 = 0.0;
+        let mut per_pool_ns = vec![0u128; cluster.pools.len()];
+        for n in &cluster.nodes {
+            let ns = end.saturating_since(n.created_at).as_nanos() as u128;
+            node_ns += ns;
+            per_pool_ns[n.pool.index()] += ns;
+        }
+        for (pool, ns) in cluster.pools.iter().zip(&per_pool_ns) {
+            cost_ns += pool.price_per_hour * (*ns as f64 / 3.6e12);
+        }
+        let c = |p: PodPhase| Cell::Int(cluster.pods_in(p));
+        vec![
+            ("seed", Cell::Int(seed)),
+            ("simulated_s", Cell::Float(end.as_secs_f64())),
+            ("events_processed", Cell::Int(events)),
+            ("nodes", Cell::Int(cluster.nodes.len() as u64)),
+            ("pods_created", Cell::Int(cluster.totals.pods_created)),
+            ("pods_scheduled", Cell::Int(sched.scheduled)),
+            ("pods_running_end", c(PodPhase::Running)),
+            ("pods_starting_end", c(PodPhase::Bound)),
+            ("pods_pending_end", c(PodPhase::Pending)),
+            ("pods_succeeded", c(PodPhase::Succeeded)),
+            ("pods_failed", c(PodPhase::Failed)),
+            ("scheduling_attempts", Cell::Int(sched.attempts)),
+            ("unschedulable_attempts", Cell::Int(sched.unschedulable_attempts)),
+            ("nodes_examined", Cell::Int(sched.nodes_examined)),
+            ("pod_startup_p50_s", Self::quantile_s(&self.startup_us, 0.50)),
+            ("pod_startup_p90_s", Self::quantile_s(&self.startup_us, 0.90)),
+            ("pod_startup_p99_s", Self::quantile_s(&self.startup_us, 0.99)),
+            ("pod_startup_max_s", Self::max_s(&self.startup_us)),
+            (
+                "scheduling_latency_p50_s",
+                Self::quantile_s(&self.scheduling_us, 0.50),
+            ),
+            (
+                "scheduling_latency_p99_s",
+                Self::quantile_s(&self.scheduling_us, 0.99),
+            ),
+            ("cpu_allocation_mean", mean(0)),
+            ("cpu_allocation_peak", peak(0)),
+            ("memory_allocation_mean", mean(1)),
+            ("memory_allocation_peak", peak(1)),
+            ("node_hours", Cell::Float(node_ns as f64 / 3.6e12)),
+            ("cost", Cell::Float(cost_ns)),
+        ]
+    }
+}

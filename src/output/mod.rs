@@ -1,0 +1,99 @@
+//! The only code that writes files. Every file is written to a temporary name in the same
+//! folder and renamed into place, so a reader never sees half a file and an interrupted
+//! run leaves the previous results intact. CSVs hold only simulated quantities (never
+//! wall-clock figures), so identical runs give identical bytes.
+
+use crate::cluster::{ClusterState, Owner};
+use crate::metrics::{Cell, Metrics, TIMESERIES_COLUMNS};
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to `path` atomically (temporary file + rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> std::io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(&r)?;
+    }
+    w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// `summary.csv`: one header, one row.
+pub fn summary_csv(summary: &[(&'static str, Cell)]) -> std::io::Result<Vec<u8>> {
+    let header: Vec<&str> = summary.iter().map(|(k, _)| *k).collect();
+    let row: Vec<String> = summary.iter().map(|(_, v)| v.render()).collect();
+    csv_bytes(&header, std::iter::once(row))
+}
+
+/// `timeseries.csv`: one row per sampling interval.
+pub fn timeseries_csv(metrics: &Metrics) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        &TIMESERIES_COLUMNS,
+        metrics.samples.iter().map(|s| s.render().to_vec()),
+    )
+}
+
+pub const POD_COLUMNS: [&str; 11] = [
+    "pod",
+    "owner",
+    "template",
+    "priority",
+    "phase",
+    "node",
+    "created_s",
+    "bound_s",
+    "running_s",
+    "finished_s",
+    "scheduling_attempts",
+];
+
+/// `pods.csv`: one row per pod, in creation order.
+pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
+    let t =
+        |x: Option<crate::engine::SimTime>| x.map_or(String::new(), |t| format!("{:.6}", t.as_secs_f64()));
+    let rows = cluster.pods.iter().enumerate().map(|(i, p)| {
+        let tmpl = &cluster.templates[p.template.index()];
+        let owner = match p.owner {
+            Owner::Deployment(d) => format!("Deployment/{}", cluster.deployments[d.index()].name),
+            Owner::Churn(_) => "Churn".to_string(),
+        };
+        vec![
+            i.to_string(),
+            owner,
+            tmpl.name.clone(),
+            tmpl.priority.to_string(),
+            if p.deleted {
+                format!("{} (deleted)", p.phase.name())
+            } else {
+                p.phase.name().to_string()
+            },
+            p.node.map_or(String::new(), |n| cluster.node_name(n)),
+            format!("{:.6}", p.created_at.as_secs_f64()),
+            t(p.bound_at),
+            t(p.running_at),
+            t(p.finished_at),
+            p.attempts.to_string(),
+        ]
+    });
+    csv_bytes(&POD_COLUMNS, rows)
+}

@@ -1,0 +1,77 @@
+//! The only code that reads scenario files. A scenario is parsed into typed documents
+//! ([`schema`]), overridden by `--set PATH=VALUE` ([`overrides`]) and checked as a whole
+//! ([`validate`]) before anything runs; after that, the simulation never sees bad input.
+
+pub mod distribution;
+pub mod duration;
+pub mod error;
+pub mod overrides;
+pub mod quantity;
+pub mod schema;
+pub mod validate;
+
+pub use error::{FieldError, ScenarioError};
+pub use schema::Scenario;
+
+use std::path::Path;
+
+/// Upper bounds that keep a typo from exhausting memory; each is far above the published
+/// Kubernetes scale limits (5,000 nodes / 150,000 pods per cluster, and the 65,000- and
+/// 130,000-node studies).
+pub const MAX_TOTAL_NODES: u64 = 1_000_000;
+pub const MAX_TOTAL_REPLICAS: u64 = 50_000_000;
+
+/// Parses YAML text into a scenario; `file` is only used in error messages.
+pub fn parse_str(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+    serde_saphyr::from_str::<Scenario>(text).map_err(|e| {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        ScenarioError::Parse {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: bare_message(&e),
+        }
+    })
+}
+
+/// serde-saphyr renders "error: line L column C: message"; keep only the message, since
+/// the caller prints `file:line:column:` itself.
+fn bare_message(e: &serde_saphyr::Error) -> String {
+    let s = e.without_snippet().to_string();
+    let s = s.strip_prefix("error: ").unwrap_or(&s);
+    if s.starts_with("line ")
+        && let Some(pos) = s.find(": ")
+    {
+        return s[pos + 2..].trim().to_string();
+    }
+    s.trim().to_string()
+}
+
+/// Reads, parses, overrides and validates a scenario file. `sets` are `PATH=VALUE`
+/// strings as given to `--set`.
+pub fn load(file: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Io {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    let mut scenario = parse_str(&text, file)?;
+    if !sets.is_empty() {
+        scenario = overrides::apply(&scenario, sets)?;
+    }
+    if scenario.name.is_none() {
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        scenario.name = Some(if stem.is_empty() {
+            "scenario".to_string()
+        } else {
+            stem
+        });
+    }
+    validate::validate(&scenario).map_err(|errors| ScenarioError::Invalid {
+        file: file.to_path_buf(),
+        errors,
+    })?;
+    Ok(scenario)
+}

@@ -1,0 +1,368 @@
+//! The scenario document: typed, with upstream defaults. Field names use the Kubernetes
+//! vocabulary (camelCase). Every struct denies unknown fields. Every default lives in this
+//! file, next to the field, with the upstream source it comes from; `docs/scenario.md`
+//! documents the same fields for users.
+
+use super::distribution::Distribution;
+use super::duration::DurationSpec;
+use super::quantity::{CountQuantity, CpuQuantity, MemQuantity};
+use crate::cluster::{Affinity, Labels, Taint, Toleration};
+use crate::engine::SimDuration;
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Scenario {
+    /// Name used for the default output folder; defaults to the file name without `.yaml`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Run seed: every random stream derives from it.
+    #[serde(default = "defaults::seed")]
+    pub seed: u64,
+    /// Simulated run length.
+    pub duration: DurationSpec,
+    /// Interval between rows of `timeseries.csv`.
+    #[serde(default = "defaults::sample_interval")]
+    pub sample_interval: DurationSpec,
+    #[serde(default)]
+    pub scheduler: SchedulerSpec,
+    #[serde(default)]
+    pub node_pools: Vec<NodePoolSpec>,
+    #[serde(default)]
+    pub deployments: Vec<DeploymentSpec>,
+    #[serde(default)]
+    pub churn: Vec<ChurnSpec>,
+}
+
+/// kube-scheduler configuration. Defaults from
+/// `kubernetes/kubernetes:pkg/scheduler/apis/config/v1/defaults.go` and `default_plugins.go`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SchedulerSpec {
+    /// NodeResourcesFit scoring strategy: `LeastAllocated` (upstream default) or `MostAllocated`.
+    #[serde(default)]
+    pub scoring_strategy: ScoringStrategySpec,
+    /// Resources and weights of the NodeResourcesFit scorer (upstream: cpu 1, memory 1).
+    #[serde(default = "defaults::fit_resources")]
+    pub resources: Vec<ResourceWeightSpec>,
+    /// Resources of NodeResourcesBalancedAllocation (upstream: cpu, memory).
+    #[serde(default = "defaults::balanced_resources")]
+    pub balanced_allocation_resources: Vec<ResourceKind>,
+    /// 0 = adaptive (upstream default), else 1..=100.
+    #[serde(default)]
+    pub percentage_of_nodes_to_score: i64,
+    /// Upstream `podInitialBackoffSeconds`: 1.
+    #[serde(default = "defaults::pod_initial_backoff")]
+    pub pod_initial_backoff_seconds: u64,
+    /// Upstream `podMaxBackoffSeconds`: 10.
+    #[serde(default = "defaults::pod_max_backoff")]
+    pub pod_max_backoff_seconds: u64,
+    /// Upstream `DefaultPodMaxInUnschedulablePodsDuration`: 5 min
+    /// (`pkg/scheduler/internal/queue/scheduling_queue.go`).
+    #[serde(default = "defaults::max_in_unschedulable")]
+    pub pod_max_in_unschedulable_pods_duration: DurationSpec,
+    /// Score plugin weights (upstream MultiPoint defaults).
+    #[serde(default)]
+    pub plugin_weights: PluginWeightsSpec,
+    /// Time the scheduler spends per pod, so that its throughput is finite.
+    #[serde(default)]
+    pub cost: SchedulingCostSpec,
+}
+
+impl Default for SchedulerSpec {
+    fn default() -> Self {
+        SchedulerSpec {
+            scoring_strategy: ScoringStrategySpec::default(),
+            resources: defaults::fit_resources(),
+            balanced_allocation_resources: defaults::balanced_resources(),
+            percentage_of_nodes_to_score: 0,
+            pod_initial_backoff_seconds: defaults::pod_initial_backoff(),
+            pod_max_backoff_seconds: defaults::pod_max_backoff(),
+            pod_max_in_unschedulable_pods_duration: defaults::max_in_unschedulable(),
+            plugin_weights: PluginWeightsSpec::default(),
+            cost: SchedulingCostSpec::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScoringStrategySpec {
+    #[default]
+    LeastAllocated,
+    MostAllocated,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResourceKind {
+    #[serde(rename = "cpu")]
+    Cpu,
+    #[serde(rename = "memory")]
+    Memory,
+    #[serde(rename = "nvidia.com/gpu")]
+    Gpu,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceWeightSpec {
+    pub name: ResourceKind,
+    pub weight: i64,
+}
+
+/// Upstream weights from `default_plugins.go`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct PluginWeightsSpec {
+    #[serde(default = "defaults::w3")]
+    pub taint_toleration: i64,
+    #[serde(default = "defaults::w2")]
+    pub node_affinity: i64,
+    #[serde(default = "defaults::w1")]
+    pub node_resources_fit: i64,
+    #[serde(default = "defaults::w1")]
+    pub node_resources_balanced_allocation: i64,
+}
+
+impl Default for PluginWeightsSpec {
+    fn default() -> Self {
+        PluginWeightsSpec {
+            taint_toleration: 3,
+            node_affinity: 2,
+            node_resources_fit: 1,
+            node_resources_balanced_allocation: 1,
+        }
+    }
+}
+
+/// Scheduling cost model: `perPod + perNodeExamined × nodes examined`. clustersim's own
+/// calibration (Kubernetes has no such parameter): 0.5 ms + 1.5 µs per node gives about
+/// 800 pods/s at 5,000 nodes (500 nodes examined), the order of the scheduler_perf
+/// SchedulingBasic thresholds (680–810 pods/s,
+/// `kubernetes/kubernetes:test/integration/scheduler_perf/misc/performance-config.yaml`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SchedulingCostSpec {
+    #[serde(default = "defaults::cost_per_pod")]
+    pub per_pod: DurationSpec,
+    #[serde(default = "defaults::cost_per_node")]
+    pub per_node_examined: DurationSpec,
+}
+
+impl Default for SchedulingCostSpec {
+    fn default() -> Self {
+        SchedulingCostSpec {
+            per_pod: defaults::cost_per_pod(),
+            per_node_examined: defaults::cost_per_node(),
+        }
+    }
+}
+
+/// A group of identical nodes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodePoolSpec {
+    pub name: String,
+    pub count: u32,
+    /// Zones the nodes are spread over round-robin (node i goes to zone i mod len).
+    #[serde(default = "defaults::zones")]
+    pub zones: Vec<String>,
+    pub allocatable: NodeResourcesSpec,
+    #[serde(default)]
+    pub labels: Labels,
+    #[serde(default)]
+    pub taints: Vec<Taint>,
+    /// Cordoned nodes (`spec.unschedulable`).
+    #[serde(default)]
+    pub unschedulable: bool,
+    /// Price of one node for one hour, in any currency.
+    #[serde(default)]
+    pub price_per_hour: f64,
+    #[serde(default)]
+    pub kubelet: KubeletSpec,
+}
+
+/// What a node offers to pods.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeResourcesSpec {
+    pub cpu: CpuQuantity,
+    pub memory: MemQuantity,
+    /// Upstream kubelet `maxPods` default: 110 (`pkg/kubelet/apis/config/v1beta1/defaults.go`).
+    #[serde(default = "defaults::max_pods")]
+    pub pods: CountQuantity,
+    #[serde(default = "defaults::zero_count", rename = "nvidia.com/gpu")]
+    pub gpu: CountQuantity,
+}
+
+/// Kubelet start-up delays. Kubernetes has no default for these (they depend on image size,
+/// registry and runtime); clustersim's defaults model a cached image and a ~1 s sandbox and
+/// container start.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeletSpec {
+    #[serde(default = "defaults::image_pull")]
+    pub image_pull: Distribution,
+    #[serde(default = "defaults::container_start")]
+    pub container_start: Distribution,
+}
+
+impl Default for KubeletSpec {
+    fn default() -> Self {
+        KubeletSpec {
+            image_pull: defaults::image_pull(),
+            container_start: defaults::container_start(),
+        }
+    }
+}
+
+/// Requests of the pod's (single) container. A missing cpu or memory is "not specified"
+/// (the scheduler's scorers then count 100m / 200Mi); an explicit 0 stays 0.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodResourcesSpec {
+    #[serde(default)]
+    pub cpu: Option<CpuQuantity>,
+    #[serde(default)]
+    pub memory: Option<MemQuantity>,
+    #[serde(default, rename = "nvidia.com/gpu")]
+    pub gpu: Option<CountQuantity>,
+}
+
+/// A pod template.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodTemplateSpec {
+    #[serde(default)]
+    pub requests: PodResourcesSpec,
+    #[serde(default)]
+    pub node_selector: Labels,
+    #[serde(default)]
+    pub affinity: Affinity,
+    #[serde(default)]
+    pub tolerations: Vec<Toleration>,
+    /// Pod priority (the value a PriorityClass would resolve to); upstream default 0.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+/// A Deployment: a replica count kept by the ReplicaSet controller.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeploymentSpec {
+    pub name: String,
+    pub replicas: u32,
+    pub template: PodTemplateSpec,
+    /// When the Deployment is created.
+    #[serde(default = "defaults::zero_duration")]
+    pub start_at: DurationSpec,
+    /// Pods created per second while the Deployment scales up (like a ClusterLoader2
+    /// tuning set); 0 creates them all at once.
+    #[serde(default)]
+    pub create_rate: f64,
+}
+
+/// A stream of short-lived pods (jobs): arrivals, lifetimes and a request mix.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChurnSpec {
+    pub name: String,
+    /// Poisson arrivals at this many pods per second. Give this or `interArrival`.
+    #[serde(default)]
+    pub arrival_rate: Option<f64>,
+    /// Any inter-arrival time distribution. Give this or `arrivalRate`.
+    #[serde(default)]
+    pub inter_arrival: Option<Distribution>,
+    /// How long a pod runs once Running, after which it Succeeds.
+    pub lifetime: Distribution,
+    #[serde(default = "defaults::zero_duration")]
+    pub start_at: DurationSpec,
+    /// When arrivals stop; default: the end of the run.
+    #[serde(default)]
+    pub stop_at: Option<DurationSpec>,
+    /// Stop after this many pods; 0 = no limit.
+    #[serde(default)]
+    pub max_pods: u64,
+    /// The request mix: each arrival picks one template with probability weight / Σ weights.
+    pub templates: Vec<WeightedTemplateSpec>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WeightedTemplateSpec {
+    #[serde(default = "defaults::weight")]
+    pub weight: f64,
+    pub template: PodTemplateSpec,
+}
+
+/// Every default in one place.
+pub mod defaults {
+    use super::*;
+
+    pub fn seed() -> u64 {
+        1
+    }
+    pub fn sample_interval() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(10))
+    }
+    pub fn fit_resources() -> Vec<ResourceWeightSpec> {
+        vec![
+            ResourceWeightSpec {
+                name: ResourceKind::Cpu,
+                weight: 1,
+            },
+            ResourceWeightSpec {
+                name: ResourceKind::Memory,
+                weight: 1,
+            },
+        ]
+    }
+    pub fn balanced_resources() -> Vec<ResourceKind> {
+        vec![ResourceKind::Cpu, ResourceKind::Memory]
+    }
+    pub fn pod_initial_backoff() -> u64 {
+        1
+    }
+    pub fn pod_max_backoff() -> u64 {
+        10
+    }
+    pub fn max_in_unschedulable() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(300))
+    }
+    pub fn w1() -> i64 {
+        1
+    }
+    pub fn w2() -> i64 {
+        2
+    }
+    pub fn w3() -> i64 {
+        3
+    }
+    pub fn cost_per_pod() -> DurationSpec {
+        DurationSpec(SimDuration::from_micros(500))
+    }
+    pub fn cost_per_node() -> DurationSpec {
+        DurationSpec(SimDuration::from_nanos(1_500))
+    }
+    pub fn zones() -> Vec<String> {
+        vec!["zone-a".to_string()]
+    }
+    pub fn max_pods() -> CountQuantity {
+        CountQuantity(110)
+    }
+    pub fn zero_count() -> CountQuantity {
+        CountQuantity(0)
+    }
+    pub fn image_pull() -> Distribution {
+        Distribution::Constant(DurationSpec(SimDuration::ZERO))
+    }
+    pub fn container_start() -> Distribution {
+        Distribution::Constant(DurationSpec(SimDuration::from_secs(1)))
+    }
+    pub fn zero_duration() -> DurationSpec {
+        DurationSpec(SimDuration::ZERO)
+    }
+    pub fn weight() -> f64 {
+        1.0
+    }
+}

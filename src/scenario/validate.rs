@@ -1,0 +1,371 @@
+//! Checks that need more than one field, or a range the types cannot express. Every
+//! problem is reported (not just the first), each with its field path.
+
+use super::error::FieldError;
+use super::schema::*;
+use super::{MAX_TOTAL_NODES, MAX_TOTAL_REPLICAS};
+use crate::cluster::{Affinity, SelectorOperator, Toleration, TolerationOperator};
+use std::collections::BTreeSet;
+
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+    fn check(&mut self, ok: bool, path: impl Into<String>, message: impl Into<String>) {
+        if !ok {
+            self.push(path, message);
+        }
+    }
+    fn result(&mut self, path: impl Into<String>, r: Result<(), String>) {
+        if let Err(m) = r {
+            self.push(path, m);
+        }
+    }
+}
+
+fn finite_non_negative(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
+fn unique_names<'a>(errs: &mut Errors, list: &str, names: impl Iterator<Item = &'a str>) {
+    let mut seen = BTreeSet::new();
+    for (i, n) in names.enumerate() {
+        let path = format!("{list}[{i}].name");
+        if n.trim().is_empty() {
+            errs.push(path, "expected a non-empty name");
+        } else if !seen.insert(n) {
+            errs.push(
+                path,
+                format!("duplicate name {n:?}: names in {list} must be unique"),
+            );
+        }
+    }
+}
+
+/// Validates a whole scenario.
+pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
+    let mut e = Errors(Vec::new());
+    e.check(
+        s.duration.0.as_nanos() > 0,
+        "duration",
+        "expected a run length greater than 0, e.g. 10m",
+    );
+    e.check(
+        s.sample_interval.0.as_nanos() > 0,
+        "sampleInterval",
+        "expected an interval greater than 0, e.g. 10s",
+    );
+    if s.sample_interval.0.as_nanos() > 0
+        && s.duration.0.as_nanos() / s.sample_interval.0.as_nanos() > 10_000_000
+    {
+        e.push(
+            "sampleInterval",
+            "expected at most 10,000,000 samples per run; use a longer interval",
+        );
+    }
+    validate_scheduler(&mut e, &s.scheduler);
+
+    unique_names(&mut e, "nodePools", s.node_pools.iter().map(|p| p.name.as_str()));
+    let mut total_nodes: u64 = 0;
+    for (i, p) in s.node_pools.iter().enumerate() {
+        let at = |f: &str| format!("nodePools[{i}].{f}");
+        total_nodes += p.count as u64;
+        e.check(!p.zones.is_empty(), at("zones"), "expected at least one zone");
+        let mut zones = BTreeSet::new();
+        for (z, name) in p.zones.iter().enumerate() {
+            if name.trim().is_empty() {
+                e.push(at(&format!("zones[{z}]")), "expected a non-empty zone name");
+            } else if !zones.insert(name) {
+                e.push(at(&format!("zones[{z}]")), format!("duplicate zone {name:?}"));
+            }
+        }
+        e.check(
+            p.allocatable.cpu.0 > 0,
+            at("allocatable.cpu"),
+            "expected more than 0 CPU, e.g. 4 or 3500m",
+        );
+        e.check(
+            p.allocatable.memory.0 > 0,
+            at("allocatable.memory"),
+            "expected more than 0 bytes, e.g. 16Gi",
+        );
+        e.check(
+            p.allocatable.pods.0 > 0,
+            at("allocatable.pods"),
+            "expected at least 1 pod (upstream default 110)",
+        );
+        e.check(
+            finite_non_negative(p.price_per_hour),
+            at("pricePerHour"),
+            "expected a finite price of 0 or more",
+        );
+        for (t, taint) in p.taints.iter().enumerate() {
+            e.check(
+                !taint.key.is_empty(),
+                at(&format!("taints[{t}].key")),
+                "expected a non-empty taint key",
+            );
+        }
+        for k in p.labels.keys() {
+            e.check(!k.is_empty(), at("labels"), "expected non-empty label keys");
+        }
+        e.result(at("kubelet.imagePull"), p.kubelet.image_pull.validate());
+        e.result(at("kubelet.containerStart"), p.kubelet.container_start.validate());
+    }
+    if total_nodes > MAX_TOTAL_NODES {
+        e.push(
+            "nodePools",
+            format!("{total_nodes} nodes in all; expected at most {MAX_TOTAL_NODES}"),
+        );
+    }
+
+    unique_names(
+        &mut e,
+        "deployments",
+        s.deployments.iter().map(|d| d.name.as_str()),
+    );
+    let mut total_replicas: u64 = 0;
+    for (i, d) in s.deployments.iter().enumerate() {
+        let at = |f: &str| format!("deployments[{i}].{f}");
+        total_replicas += d.replicas as u64;
+        e.check(
+            finite_non_negative(d.create_rate),
+            at("createRate"),
+            "expected a finite rate of 0 (all at once) or more pods per second",
+        );
+        validate_template(&mut e, &at("template"), &d.template, s);
+    }
+    if total_replicas > MAX_TOTAL_REPLICAS {
+        e.push(
+            "deployments",
+            format!("{total_replicas} replicas in all; expected at most {MAX_TOTAL_REPLICAS}"),
+        );
+    }
+
+    unique_names(&mut e, "churn", s.churn.iter().map(|c| c.name.as_str()));
+    for (i, c) in s.churn.iter().enumerate() {
+        let at = |f: &str| format!("churn[{i}].{f}");
+        match (&c.arrival_rate, &c.inter_arrival) {
+            (Some(_), Some(_)) => e.push(
+                at("arrivalRate"),
+                "give either arrivalRate or interArrival, not both",
+            ),
+            (None, None) => e.push(
+                format!("churn[{i}]"),
+                "missing arrivals: expected arrivalRate (pods per second) or interArrival (a distribution)",
+            ),
+            (Some(r), None) => e.check(
+                r.is_finite() && *r > 0.0,
+                at("arrivalRate"),
+                "expected a finite rate greater than 0",
+            ),
+            (None, Some(d)) => {
+                e.result(at("interArrival"), d.validate());
+                if d.validate().is_ok() && d.mean_secs() <= 0.0 {
+                    e.push(
+                        at("interArrival"),
+                        "expected a distribution with a mean greater than 0",
+                    );
+                }
+            }
+        }
+        e.result(at("lifetime"), c.lifetime.validate());
+        if let Some(stop) = c.stop_at {
+            e.check(
+                stop.0 >= c.start_at.0,
+                at("stopAt"),
+                "expected stopAt at or after startAt",
+            );
+        }
+        e.check(
+            !c.templates.is_empty(),
+            at("templates"),
+            "expected at least one pod template",
+        );
+        for (t, w) in c.templates.iter().enumerate() {
+            e.check(
+                w.weight.is_finite() && w.weight > 0.0,
+                at(&format!("templates[{t}].weight")),
+                "expected a finite weight greater than 0",
+            );
+            validate_template(&mut e, &at(&format!("templates[{t}].template")), &w.template, s);
+        }
+    }
+
+    let wants_pods = s.deployments.iter().any(|d| d.replicas > 0) || !s.churn.is_empty();
+    if wants_pods && total_nodes == 0 {
+        e.push(
+            "nodePools",
+            "the scenario creates pods but has no nodes, so no pod could ever be scheduled; expected at least one node pool with count > 0",
+        );
+    }
+    if e.0.is_empty() { Ok(()) } else { Err(e.0) }
+}
+
+fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {
+    e.check(
+        (0..=100).contains(&s.percentage_of_nodes_to_score),
+        "scheduler.percentageOfNodesToScore",
+        "expected 0 (adaptive) to 100",
+    );
+    e.check(
+        s.pod_initial_backoff_seconds >= 1,
+        "scheduler.podInitialBackoffSeconds",
+        "expected at least 1 second (upstream validation)",
+    );
+    e.check(
+        s.pod_max_backoff_seconds >= s.pod_initial_backoff_seconds,
+        "scheduler.podMaxBackoffSeconds",
+        "expected at least podInitialBackoffSeconds",
+    );
+    e.check(
+        !s.resources.is_empty(),
+        "scheduler.resources",
+        "expected at least one resource to score",
+    );
+    let mut seen = BTreeSet::new();
+    for (i, r) in s.resources.iter().enumerate() {
+        e.check(
+            (1..=100).contains(&r.weight),
+            format!("scheduler.resources[{i}].weight"),
+            "expected a weight from 1 to 100 (upstream validation)",
+        );
+        e.check(
+            seen.insert(format!("{:?}", r.name)),
+            format!("scheduler.resources[{i}].name"),
+            "duplicate resource",
+        );
+    }
+    let w = &s.plugin_weights;
+    for (name, v) in [
+        ("TaintToleration", w.taint_toleration),
+        ("NodeAffinity", w.node_affinity),
+        ("NodeResourcesFit", w.node_resources_fit),
+        (
+            "NodeResourcesBalancedAllocation",
+            w.node_resources_balanced_allocation,
+        ),
+    ] {
+        e.check(
+            (0..=100).contains(&v),
+            format!("scheduler.pluginWeights.{name}"),
+            "expected a weight from 0 (disabled) to 100",
+        );
+    }
+}
+
+fn validate_template(e: &mut Errors, at: &str, t: &PodTemplateSpec, s: &Scenario) {
+    let cpu = t.requests.cpu.map_or(0, |q| q.0);
+    let mem = t.requests.memory.map_or(0, |q| q.0);
+    let gpu = t.requests.gpu.map_or(0, |q| q.0);
+    // A pod that no node pool could ever hold is almost always a unit mistake (2G vs 2Gi
+    // is fine, 2000 vs 2 CPU is not).
+    if !s.node_pools.is_empty() {
+        let fits_somewhere = s.node_pools.iter().any(|p| {
+            cpu <= p.allocatable.cpu.0 && mem <= p.allocatable.memory.0 && gpu <= p.allocatable.gpu.0
+        });
+        if !fits_somewhere {
+            e.push(
+                format!("{at}.requests"),
+                format!(
+                    "requests (cpu {cpu}m, memory {mem} bytes, gpu {gpu}) exceed the allocatable of every node pool, so these pods could never be scheduled"
+                ),
+            );
+        }
+    }
+    validate_affinity(e, &format!("{at}.affinity"), &t.affinity);
+    validate_tolerations(e, &format!("{at}.tolerations"), &t.tolerations);
+}
+
+fn validate_affinity(e: &mut Errors, at: &str, a: &Affinity) {
+    let Some(na) = &a.node_affinity else { return };
+    let at = format!("{at}.nodeAffinity");
+    if let Some(req) = &na.required_during_scheduling_ignored_during_execution {
+        let p = format!("{at}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+        e.check(
+            !req.node_selector_terms.is_empty(),
+            &p,
+            "expected at least one term",
+        );
+        for (i, term) in req.node_selector_terms.iter().enumerate() {
+            for (j, r) in term.match_expressions.iter().enumerate() {
+                check_requirement(
+                    e,
+                    &format!("{p}[{i}].matchExpressions[{j}]"),
+                    r.operator,
+                    &r.values,
+                );
+            }
+        }
+    }
+    for (i, pref) in na
+        .preferred_during_scheduling_ignored_during_execution
+        .iter()
+        .enumerate()
+    {
+        let p = format!("{at}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+        e.check(
+            (1..=100).contains(&pref.weight),
+            format!("{p}.weight"),
+            "expected a weight from 1 to 100",
+        );
+        for (j, r) in pref.preference.match_expressions.iter().enumerate() {
+            check_requirement(
+                e,
+                &format!("{p}.preference.matchExpressions[{j}]"),
+                r.operator,
+                &r.values,
+            );
+        }
+    }
+}
+
+/// Upstream `ValidateNodeSelectorRequirement` rules.
+fn check_requirement(e: &mut Errors, at: &str, op: SelectorOperator, values: &[String]) {
+    match op {
+        SelectorOperator::In | SelectorOperator::NotIn => e.check(
+            !values.is_empty(),
+            format!("{at}.values"),
+            "expected at least one value for In/NotIn",
+        ),
+        SelectorOperator::Exists | SelectorOperator::DoesNotExist => e.check(
+            values.is_empty(),
+            format!("{at}.values"),
+            "expected no values for Exists/DoesNotExist",
+        ),
+        SelectorOperator::Gt | SelectorOperator::Lt => e.check(
+            values.len() == 1 && values[0].parse::<i64>().is_ok(),
+            format!("{at}.values"),
+            "expected exactly one integer value for Gt/Lt",
+        ),
+    }
+}
+
+fn validate_tolerations(e: &mut Errors, at: &str, ts: &[Toleration]) {
+    for (i, t) in ts.iter().enumerate() {
+        if t.operator == TolerationOperator::Exists && !t.value.is_empty() {
+            e.push(
+                format!("{at}[{i}].value"),
+                "expected no value when operator is Exists",
+            );
+        }
+        if t.key.is_empty() && t.operator != TolerationOperator::Exists {
+            e.push(
+                format!("{at}[{i}].operator"),
+                "an empty key requires operator Exists",
+            );
+        }
+        if let Some(s) = t.toleration_seconds {
+            e.check(
+                s >= 0,
+                format!("{at}[{i}].tolerationSeconds"),
+                "expected 0 or more seconds",
+            );
+        }
+    }
+}

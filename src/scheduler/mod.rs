@@ -1,0 +1,394 @@
+//! kube-scheduler: the scheduling queue ([`queue`]), the filter and score plugins
+//! ([`plugins`], pure functions with the upstream formulas), node sampling ([`sampling`])
+//! and the scheduling cycle that ties them together (this file), after
+//! `kubernetes/kubernetes:pkg/scheduler/schedule_one.go`.
+//!
+//! One pod at a time: pop the best pod, filter nodes starting at the rotating
+//! `nextStartNodeIndex` until `numFeasibleNodesToFind` feasible nodes are found, score them,
+//! pick the best (ties broken by a seeded stream, like upstream's reservoir sampling in
+//! `selectHost`), assume the pod onto the node, and bind it after the cycle's cost. The
+//! scheduler is busy for `perPod + perNodeExamined × examined` per attempt, which makes its
+//! throughput finite.
+
+pub mod plugins;
+pub mod queue;
+pub mod sampling;
+
+use crate::cluster::{ClusterState, NodeId, PodId, PodPhase, ResourceName};
+use crate::engine::{RngStream, SimDuration, SimTime};
+use crate::sim::{Ctx, Event};
+use plugins::fit::{ResourceWeight, ScoringStrategy};
+use queue::{SchedulingQueue, UNSCHEDULABLE_FLUSH_PERIOD};
+use rand_core::Rng;
+
+/// Resolved scheduler configuration (from the scenario's `scheduler` block).
+#[derive(Clone, Debug)]
+pub struct SchedulerConfig {
+    pub strategy: ScoringStrategy,
+    pub fit_resources: Vec<ResourceWeight>,
+    pub balanced_resources: Vec<ResourceName>,
+    pub percentage_of_nodes_to_score: i64,
+    pub initial_backoff: SimDuration,
+    pub max_backoff: SimDuration,
+    pub max_in_unschedulable: SimDuration,
+    pub weight_taint_toleration: i64,
+    pub weight_node_affinity: i64,
+    pub weight_fit: i64,
+    pub weight_balanced: i64,
+    pub cost_per_pod: SimDuration,
+    pub cost_per_node: SimDuration,
+}
+
+/// Counters the metrics read at the end of a run.
+#[derive(Clone, Debug, Default)]
+pub struct SchedulerStats {
+    pub attempts: u64,
+    pub unschedulable_attempts: u64,
+    pub scheduled: u64,
+    pub nodes_examined: u64,
+}
+
+/// A feasible node with its plugin scores before normalisation.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    node: NodeId,
+    base: i64,
+    taint_raw: i64,
+    affinity_raw: i64,
+}
+
+/// The outcome of one scheduling attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub node: Option<NodeId>,
+    pub examined: usize,
+}
+
+pub struct Scheduler {
+    pub cfg: SchedulerConfig,
+    pub queue: SchedulingQueue,
+    pub stats: SchedulerStats,
+    busy: bool,
+    next_start_node_index: usize,
+    tie_rng: RngStream,
+    /// Time of each pod's last failed attempt, indexed by pod.
+    last_failure: Vec<SimTime>,
+    backoff_wakeup: Option<SimTime>,
+    flush_scheduled: bool,
+    candidates: Vec<Candidate>,
+}
+
+impl Scheduler {
+    pub fn new(cfg: SchedulerConfig, tie_rng: RngStream) -> Self {
+        let queue = SchedulingQueue::new(cfg.initial_backoff, cfg.max_backoff, cfg.max_in_unschedulable);
+        Scheduler {
+            cfg,
+            queue,
+            stats: SchedulerStats::default(),
+            busy: false,
+            next_start_node_index: 0,
+            tie_rng,
+            last_failure: Vec::new(),
+            backoff_wakeup: None,
+            flush_scheduled: false,
+            candidates: Vec::new(),
+        }
+    }
+
+    /// A new pod was created: it enters activeQ.
+    pub fn enqueue(&mut self, cluster: &ClusterState, pod: PodId, ctx: &mut Ctx) {
+        let prio = cluster.pod_template(pod).priority;
+        self.queue.push_active(pod, prio, ctx.now);
+        self.wake(ctx);
+    }
+
+    /// Something changed that may let unschedulable pods fit (a pod freed resources, a
+    /// node was added): upstream `MoveAllToActiveOrBackoffQueue`.
+    pub fn on_cluster_change(&mut self, cluster: &ClusterState, ctx: &mut Ctx) {
+        if self.queue.unschedulable_len() == 0 {
+            return;
+        }
+        let last = &self.last_failure;
+        self.queue.move_all_to_active_or_backoff(ctx.now, |p| {
+            (
+                cluster.pod(p).attempts,
+                last.get(p.index()).copied().unwrap_or(SimTime::ZERO),
+            )
+        });
+        self.arm_backoff_wakeup(ctx);
+        self.wake(ctx);
+    }
+
+    /// `Event::FlushUnschedulable`.
+    pub fn on_flush(&mut self, cluster: &ClusterState, ctx: &mut Ctx) {
+        self.flush_scheduled = false;
+        let last = &self.last_failure;
+        self.queue.flush_unschedulable_leftover(ctx.now, |p| {
+            (
+                cluster.pod(p).attempts,
+                last.get(p.index()).copied().unwrap_or(SimTime::ZERO),
+            )
+        });
+        self.arm_backoff_wakeup(ctx);
+        self.arm_flush(ctx);
+        self.wake(ctx);
+    }
+
+    /// `Event::BackoffExpired`.
+    pub fn on_backoff_expired(&mut self, ctx: &mut Ctx) {
+        self.backoff_wakeup = None;
+        self.queue.flush_backoff_completed(ctx.now);
+        self.arm_backoff_wakeup(ctx);
+        self.wake(ctx);
+    }
+
+    /// `Event::ScheduleNext`: the scheduler is free; try the next pod.
+    pub fn on_schedule_next(&mut self, cluster: &mut ClusterState, ctx: &mut Ctx) {
+        self.busy = false;
+        self.queue.flush_backoff_completed(ctx.now);
+        let pod = loop {
+            match self.queue.pop_active() {
+                None => {
+                    self.arm_backoff_wakeup(ctx);
+                    return;
+                }
+                Some(p) => {
+                    let pod = cluster.pod(p);
+                    if pod.phase == PodPhase::Pending && !pod.deleted {
+                        break p;
+                    }
+                }
+            }
+        };
+        let decision = self.schedule_one(cluster, pod, ctx.now);
+        let cost = self.cfg.cost_per_pod + self.cfg.cost_per_node.saturating_mul(decision.examined as u64);
+        match decision.node {
+            Some(node) => {
+                cluster.assume_pod(pod, node, ctx.now);
+                ctx.after(cost, Event::Bind { pod, node });
+            }
+            None => {
+                let idx = pod.index();
+                if self.last_failure.len() <= idx {
+                    self.last_failure.resize(idx + 1, SimTime::ZERO);
+                }
+                self.last_failure[idx] = ctx.now;
+                let prio = cluster.pod_template(pod).priority;
+                self.queue.add_unschedulable(pod, prio, ctx.now);
+                self.arm_flush(ctx);
+            }
+        }
+        self.busy = true;
+        ctx.after(cost, Event::ScheduleNext);
+    }
+
+    /// Starts a cycle now if the scheduler is idle and has work.
+    fn wake(&mut self, ctx: &mut Ctx) {
+        if !self.busy && self.queue.active_len() > 0 {
+            self.busy = true;
+            ctx.after(SimDuration::ZERO, Event::ScheduleNext);
+        }
+    }
+
+    fn arm_backoff_wakeup(&mut self, ctx: &mut Ctx) {
+        if let Some(t) = self.queue.next_backoff_expiry()
+            && self.backoff_wakeup.is_none_or(|w| t < w)
+        {
+            self.backoff_wakeup = Some(t);
+            ctx.at(t, Event::BackoffExpired);
+        }
+    }
+
+    fn arm_flush(&mut self, ctx: &mut Ctx) {
+        if !self.flush_scheduled && self.queue.unschedulable_len() > 0 {
+            self.flush_scheduled = true;
+            ctx.after(UNSCHEDULABLE_FLUSH_PERIOD, Event::FlushUnschedulable);
+        }
+    }
+
+    /// One scheduling attempt for `pod` against the current cluster: filters with
+    /// sampling, scores, selects. Does not change the cluster.
+    pub fn schedule_one(&mut self, cluster: &mut ClusterState, pod: PodId, _now: SimTime) -> Decision {
+        self.stats.attempts += 1;
+        cluster.pods[pod.index()].attempts += 1;
+        let decision = self.find_node(cluster, pod);
+        self.stats.nodes_examined += decision.examined as u64;
+        if decision.node.is_some() {
+            self.stats.scheduled += 1;
+        } else {
+            self.stats.unschedulable_attempts += 1;
+        }
+        decision
+    }
+
+    fn find_node(&mut self, cluster: &ClusterState, pod: PodId) -> Decision {
+        let n = cluster.nodes.len();
+        if n == 0 {
+            return Decision {
+                node: None,
+                examined: 0,
+            };
+        }
+        let tmpl = cluster.pod_template(pod);
+        let req = tmpl.requests;
+        let placement = &tmpl.placement;
+        let no_label_constraints = placement.has_no_node_constraints();
+        let want = sampling::num_feasible_nodes_to_find(n, self.cfg.percentage_of_nodes_to_score);
+
+        // Filter (schedule_one.go findNodesThatPassFilters): stop at `want` feasible nodes.
+        self.candidates.clear();
+        let start = self.next_start_node_index % n;
+        let mut examined = 0;
+        for k in 0..n {
+            if self.candidates.len() >= want {
+                break;
+            }
+            let idx = if start + k < n { start + k } else { start + k - n };
+            examined += 1;
+            let node = &cluster.nodes[idx];
+            if !node.ready || !plugins::fit::fits(&req.actual, &node.allocatable, &node.requested) {
+                continue;
+            }
+            let id = NodeId(idx as u32);
+            if !plugins::node_unschedulable::filter(node.unschedulable, &placement.tolerations) {
+                continue;
+            }
+            let taints = cluster.node_taints(id);
+            if !taints.is_empty() && !plugins::taint_toleration::filter(taints, &placement.tolerations) {
+                continue;
+            }
+            if !no_label_constraints && !plugins::node_affinity::filter(cluster.node_labels(id), placement) {
+                continue;
+            }
+            self.candidates.push(Candidate {
+                node: id,
+                base: 0,
+                taint_raw: 0,
+                affinity_raw: 0,
+            });
+        }
+        self.next_start_node_index = (start + examined) % n;
+
+        match self.candidates.len() {
+            0 => return Decision { node: None, examined },
+            // schedule_one.go: "When only one node after predicate, just use it."
+            1 => {
+                return Decision {
+                    node: Some(self.candidates[0].node),
+                    examined,
+                };
+            }
+            _ => {}
+        }
+
+        // Score (framework RunScorePlugins), then NormalizeScore for the plugins that
+        // normalise, then Σ weight × score.
+        let skip_balanced = plugins::balanced::skip_for(&req, &self.cfg.balanced_resources);
+        let mut max_taint = 0;
+        let mut max_affinity = 0;
+        for c in self.candidates.iter_mut() {
+            let node = &cluster.nodes[c.node.index()];
+            let fit = plugins::fit::score(
+                self.cfg.strategy,
+                &req.non_zero,
+                &node.non_zero_requested,
+                &node.allocatable,
+                &self.cfg.fit_resources,
+            );
+            let balanced = if skip_balanced {
+                0
+            } else {
+                plugins::balanced::score(
+                    &req.actual,
+                    &node.requested,
+                    &node.allocatable,
+                    &self.cfg.balanced_resources,
+                )
+            };
+            c.base = self.cfg.weight_fit * fit + self.cfg.weight_balanced * balanced;
+            let taints = cluster.node_taints(c.node);
+            if !taints.is_empty() {
+                c.taint_raw = plugins::taint_toleration::score(taints, &placement.tolerations);
+                max_taint = max_taint.max(c.taint_raw);
+            }
+            if !no_label_constraints {
+                c.affinity_raw = plugins::node_affinity::score(cluster.node_labels(c.node), placement);
+                max_affinity = max_affinity.max(c.affinity_raw);
+            }
+        }
+
+        // selectHost: highest total, ties uniformly at random (reservoir sampling).
+        let mut best = self.candidates[0].node;
+        let mut best_score = i64::MIN;
+        let mut ties: u64 = 0;
+        for c in &self.candidates {
+            let taint = normalize(c.taint_raw, max_taint, true);
+            let affinity = normalize(c.affinity_raw, max_affinity, false);
+            let total =
+                c.base + self.cfg.weight_taint_toleration * taint + self.cfg.weight_node_affinity * affinity;
+            if total > best_score {
+                best_score = total;
+                best = c.node;
+                ties = 1;
+            } else if total == best_score {
+                ties += 1;
+                if uniform_below(&mut self.tie_rng, ties) == 0 {
+                    best = c.node;
+                }
+            }
+        }
+        Decision {
+            node: Some(best),
+            examined,
+        }
+    }
+}
+
+/// One element of upstream `DefaultNormalizeScore` given the maximum over all nodes.
+#[inline]
+fn normalize(score: i64, max: i64, reverse: bool) -> i64 {
+    let max_score = plugins::MAX_NODE_SCORE;
+    if max == 0 {
+        return if reverse { max_score } else { score };
+    }
+    let s = max_score * score / max;
+    if reverse { max_score - s } else { s }
+}
+
+/// A uniform integer in `0..n` (n ≥ 1) by Lemire's multiply-shift: value-stable because it
+/// is defined here, not by a crate's range sampler.
+#[inline]
+fn uniform_below(rng: &mut RngStream, n: u64) -> u64 {
+    ((rng.next_u64() as u128 * n as u128) >> 64) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_matches_default_normalize_score() {
+        let mut v = vec![0, 2, 4];
+        plugins::default_normalize_score(&mut v, false);
+        assert_eq!(
+            v,
+            vec![
+                normalize(0, 4, false),
+                normalize(2, 4, false),
+                normalize(4, 4, false)
+            ]
+        );
+        let mut v = vec![0, 1, 3];
+        plugins::default_normalize_score(&mut v, true);
+        assert_eq!(
+            v,
+            vec![
+                normalize(0, 3, true),
+                normalize(1, 3, true),
+                normalize(3, 3, true)
+            ]
+        );
+        assert_eq!(normalize(0, 0, true), 100);
+        assert_eq!(normalize(0, 0, false), 0);
+    }
+}

@@ -1,0 +1,28 @@
+//! Everything that can happen in a run: one closed enum. Each variant names the model
+//! that owns it; `Simulation::dispatch` (in `mod.rs`) routes it there.
+
+use crate::cluster::{ChurnId, DeploymentId, NodeId, PodId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// workload: a Deployment is created and its controller starts reconciling.
+    DeploymentStart(DeploymentId),
+    /// workload: the paced creation of a Deployment's next pod (`createRate`).
+    DeploymentCreatePod(DeploymentId),
+    /// workload: the next pod of a churn generator arrives.
+    ChurnArrival(ChurnId),
+    /// scheduler: the scheduler is free and takes the next pod from its queue.
+    ScheduleNext,
+    /// scheduler: a pod's backoff expires.
+    BackoffExpired,
+    /// scheduler: the periodic flush of pods that stayed unschedulable too long.
+    FlushUnschedulable,
+    /// scheduler: the binding of a pod to a node completes.
+    Bind { pod: PodId, node: NodeId },
+    /// kubelet: image pulled and containers started; the pod is Running.
+    ContainersStarted(PodId),
+    /// kubelet: the pod's containers exited successfully.
+    PodCompleted(PodId),
+    /// metrics: a row of `timeseries.csv`.
+    Sample,
+}

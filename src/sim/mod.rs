@@ -1,0 +1,371 @@
+//! A run: builds the cluster and the models from a validated scenario, then pops events
+//! in (time, insertion) order and routes each to the model that owns it. Reading
+//! [`Simulation::dispatch`] shows everything that can happen in a run.
+
+mod ctx;
+mod event;
+
+pub use ctx::Ctx;
+pub use event::Event;
+
+use crate::cluster::{
+    ChurnId, ClusterState, Deployment, DeploymentId, NodePool, Owner, Placement, PodId, PodRequests,
+    PodTemplate, PoolId, ResourceName, Resources,
+};
+use crate::engine::{EventQueue, SimDuration, SimTime, StreamId, rng};
+use crate::kubelet::{Kubelet, PoolStartup};
+use crate::metrics::{Cell, Metrics};
+use crate::scenario::schema::{PodTemplateSpec, ResourceKind, Scenario, ScoringStrategySpec};
+use crate::scheduler::plugins::fit::{ResourceWeight, ScoringStrategy};
+use crate::scheduler::{Scheduler, SchedulerConfig};
+use crate::workload::churn::ChurnGenerator;
+use crate::workload::deployment::DeploymentController;
+use std::collections::BTreeMap;
+
+/// Fixed random stream ids (see `engine::rng`): a component's numbers never depend on
+/// which other components exist.
+pub mod streams {
+    use crate::engine::StreamId;
+    pub const SCHEDULER_TIES: StreamId = StreamId(1);
+    pub const KUBELET: StreamId = StreamId(2);
+    /// Churn generator i uses `CHURN_BASE + 4 i + {0 arrivals, 1 lifetimes, 2 mix}`.
+    pub const CHURN_BASE: u64 = 1_000;
+}
+
+/// Label set on every node besides the pool's own labels.
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+pub const POOL_LABEL: &str = "clustersim.io/node-pool";
+
+/// What a finished run hands to the output layer.
+pub struct RunOutput {
+    pub summary: Vec<(&'static str, Cell)>,
+    pub metrics: Metrics,
+    pub cluster: ClusterState,
+}
+
+pub struct Simulation {
+    now: SimTime,
+    end: SimTime,
+    seed: u64,
+    events: u64,
+    queue: EventQueue<Event>,
+    sample_interval: SimDuration,
+    pub cluster: ClusterState,
+    pub scheduler: Scheduler,
+    kubelet: Kubelet,
+    deployments: DeploymentController,
+    churn: Vec<ChurnGenerator>,
+    pub metrics: Metrics,
+}
+
+fn resource_name(k: ResourceKind) -> ResourceName {
+    match k {
+        ResourceKind::Cpu => ResourceName::Cpu,
+        ResourceKind::Memory => ResourceName::Memory,
+        ResourceKind::Gpu => ResourceName::Gpu,
+    }
+}
+
+fn template_from_spec(name: String, t: &PodTemplateSpec) -> PodTemplate {
+    let gpu_milli = t.requests.gpu.map_or(0, |g| g.0.saturating_mul(1000));
+    PodTemplate {
+        name,
+        requests: PodRequests::from_container(
+            t.requests.cpu.map(|q| q.0),
+            t.requests.memory.map(|q| q.0),
+            gpu_milli,
+        ),
+        placement: Placement {
+            node_selector: t.node_selector.clone(),
+            node_affinity: t.affinity.node_affinity.clone().unwrap_or_default(),
+            tolerations: t.tolerations.clone(),
+        },
+        priority: t.priority,
+    }
+}
+
+impl Simulation {
+    /// Builds a run from a validated scenario. `seed` overrides the scenario's seed.
+    pub fn new(s: &Scenario, seed: u64) -> Result<Self, String> {
+        let now = SimTime::ZERO;
+        let mut cluster = ClusterState::default();
+        let mut queue = EventQueue::with_capacity(1024);
+
+        // Node pools and nodes. Zones are interned in order of first appearance.
+        let mut zone_ids: BTreeMap<String, u16> = BTreeMap::new();
+        let mut startup = Vec::with_capacity(s.node_pools.len());
+        for (pi, p) in s.node_pools.iter().enumerate() {
+            let pool = PoolId(pi as u32);
+            cluster.pools.push(NodePool {
+                name: p.name.clone(),
+                allocatable: Resources::new(
+                    p.allocatable.cpu.0,
+                    p.allocatable.memory.0,
+                    p.allocatable.gpu.0.saturating_mul(1000),
+                    p.allocatable.pods.0,
+                ),
+                taints: p.taints.clone(),
+                price_per_hour: p.price_per_hour,
+            });
+            startup.push(PoolStartup {
+                image_pull: p
+                    .kubelet
+                    .image_pull
+                    .sampler()
+                    .map_err(|e| format!("nodePools[{pi}].kubelet.imagePull: {e}"))?,
+                container_start: p
+                    .kubelet
+                    .container_start
+                    .sampler()
+                    .map_err(|e| format!("nodePools[{pi}].kubelet.containerStart: {e}"))?,
+            });
+            let mut label_sets = Vec::with_capacity(p.zones.len());
+            for z in &p.zones {
+                let next = zone_ids.len() as u16;
+                let zid = *zone_ids.entry(z.clone()).or_insert_with(|| {
+                    cluster.zones.push(z.clone());
+                    next
+                });
+                let mut labels = p.labels.clone();
+                labels.insert(ZONE_LABEL.to_string(), z.clone());
+                labels.insert(POOL_LABEL.to_string(), p.name.clone());
+                label_sets.push((zid, cluster.add_label_set(labels)));
+            }
+            for i in 0..p.count {
+                let (zid, ls) = label_sets[i as usize % label_sets.len()];
+                cluster.add_node(pool, i, zid, ls, p.unschedulable, now);
+            }
+        }
+
+        // Deployments.
+        for (di, d) in s.deployments.iter().enumerate() {
+            let template =
+                cluster.add_template(template_from_spec(format!("deployment/{}", d.name), &d.template));
+            cluster.deployments.push(Deployment {
+                name: d.name.clone(),
+                template,
+                replicas: d.replicas,
+                live_pods: 0,
+            });
+            queue.push(
+                SimTime::ZERO + d.start_at.0,
+                Event::DeploymentStart(DeploymentId(di as u32)),
+            );
+        }
+        let rates: Vec<f64> = s.deployments.iter().map(|d| d.create_rate).collect();
+
+        // Churn generators.
+        let end = SimTime::ZERO + s.duration.0;
+        let mut churn = Vec::with_capacity(s.churn.len());
+        for (ci, c) in s.churn.iter().enumerate() {
+            let mut mix = Vec::with_capacity(c.templates.len());
+            let mut cum = 0.0;
+            for (ti, w) in c.templates.iter().enumerate() {
+                cum += w.weight;
+                let id =
+                    cluster.add_template(template_from_spec(format!("churn/{}/{ti}", c.name), &w.template));
+                mix.push((cum, id));
+            }
+            let inter_arrival = match (&c.arrival_rate, &c.inter_arrival) {
+                (Some(rate), _) => crate::scenario::distribution::Sampler::exponential_secs(1.0 / rate)
+                    .map_err(|e| format!("churn[{ci}].arrivalRate: {e}"))?,
+                (None, Some(d)) => d
+                    .sampler()
+                    .map_err(|e| format!("churn[{ci}].interArrival: {e}"))?,
+                (None, None) => return Err(format!("churn[{ci}]: no arrival process")),
+            };
+            let base = streams::CHURN_BASE + 4 * ci as u64;
+            let stop_at = c.stop_at.map_or(end, |d| (SimTime::ZERO + d.0).min(end));
+            let mut g = ChurnGenerator {
+                inter_arrival,
+                lifetime: c
+                    .lifetime
+                    .sampler()
+                    .map_err(|e| format!("churn[{ci}].lifetime: {e}"))?,
+                mix,
+                stop_at,
+                max_pods: c.max_pods,
+                created: 0,
+                arrivals_rng: rng::stream(seed, StreamId(base)),
+                lifetime_rng: rng::stream(seed, StreamId(base + 1)),
+                mix_rng: rng::stream(seed, StreamId(base + 2)),
+            };
+            let mut ctx = Ctx::new(now, &mut queue);
+            g.arm(ChurnId(ci as u32), SimTime::ZERO + c.start_at.0, &mut ctx);
+            churn.push(g);
+        }
+
+        let sc = &s.scheduler;
+        let cfg = SchedulerConfig {
+            strategy: match sc.scoring_strategy {
+                ScoringStrategySpec::LeastAllocated => ScoringStrategy::LeastAllocated,
+                ScoringStrategySpec::MostAllocated => ScoringStrategy::MostAllocated,
+            },
+            fit_resources: sc
+                .resources
+                .iter()
+                .map(|r| ResourceWeight {
+                    name: resource_name(r.name),
+                    weight: r.weight,
+                })
+                .collect(),
+            balanced_resources: sc
+                .balanced_allocation_resources
+                .iter()
+                .map(|r| resource_name(*r))
+                .collect(),
+            percentage_of_nodes_to_score: sc.percentage_of_nodes_to_score,
+            initial_backoff: SimDuration::from_secs(sc.pod_initial_backoff_seconds),
+            max_backoff: SimDuration::from_secs(sc.pod_max_backoff_seconds),
+            max_in_unschedulable: sc.pod_max_in_unschedulable_pods_duration.0,
+            weight_taint_toleration: sc.plugin_weights.taint_toleration,
+            weight_node_affinity: sc.plugin_weights.node_affinity,
+            weight_fit: sc.plugin_weights.node_resources_fit,
+            weight_balanced: sc.plugin_weights.node_resources_balanced_allocation,
+            cost_per_pod: sc.cost.per_pod.0,
+            cost_per_node: sc.cost.per_node_examined.0,
+        };
+
+        // The first sample at t = 0 is pushed first, so it pops before anything else at 0.
+        let mut sim = Simulation {
+            now,
+            end,
+            seed,
+            events: 0,
+            queue,
+            sample_interval: s.sample_interval.0,
+            scheduler: Scheduler::new(cfg, rng::stream(seed, streams::SCHEDULER_TIES)),
+            kubelet: Kubelet::new(startup, rng::stream(seed, streams::KUBELET)),
+            deployments: DeploymentController::new(&rates),
+            churn,
+            metrics: Metrics::new(),
+            cluster,
+        };
+        sim.metrics.sample(&sim.cluster, SimTime::ZERO);
+        if SimTime::ZERO + sim.sample_interval <= end {
+            sim.queue.push(SimTime::ZERO + sim.sample_interval, Event::Sample);
+        }
+        Ok(sim)
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+    pub fn events_processed(&self) -> u64 {
+        self.events
+    }
+
+    /// Processes every event at or before `until` (capped at the end of the run). Returns
+    /// false once the run is over.
+    pub fn step_until(&mut self, until: SimTime) -> bool {
+        let until = until.min(self.end);
+        while let Some(t) = self.queue.peek_time() {
+            if t > until {
+                break;
+            }
+            let Some((t, ev)) = self.queue.pop() else { break };
+            let totals = self.cluster.totals.requested;
+            let alloc = self.cluster.totals.allocatable_ready;
+            self.metrics.advance(t, &totals, &alloc);
+            self.now = t;
+            self.events += 1;
+            self.dispatch(ev);
+            self.metrics.observe_peak(
+                &self.cluster.totals.requested,
+                &self.cluster.totals.allocatable_ready,
+            );
+        }
+        self.now = until;
+        until < self.end
+    }
+
+    /// Runs to the end.
+    pub fn run(mut self) -> RunOutput {
+        let end = self.end;
+        self.step_until(end);
+        self.finish()
+    }
+
+    /// Closes the books at the end of the run.
+    pub fn finish(mut self) -> RunOutput {
+        let totals = self.cluster.totals.requested;
+        let alloc = self.cluster.totals.allocatable_ready;
+        self.metrics.advance(self.end, &totals, &alloc);
+        let summary = self.metrics.summary(
+            &self.cluster,
+            &self.scheduler.stats,
+            self.seed,
+            self.end,
+            self.events,
+        );
+        RunOutput {
+            summary,
+            metrics: self.metrics,
+            cluster: self.cluster,
+        }
+    }
+
+    fn pods_created(&mut self, pods: Vec<PodId>) {
+        let mut ctx = Ctx::new(self.now, &mut self.queue);
+        for p in pods {
+            self.scheduler.enqueue(&self.cluster, p, &mut ctx);
+        }
+    }
+
+    /// Routes one event to its model.
+    fn dispatch(&mut self, ev: Event) {
+        let mut ctx = Ctx::new(self.now, &mut self.queue);
+        match ev {
+            Event::DeploymentStart(d) => {
+                let pods = self.deployments.on_start(&mut self.cluster, d, &mut ctx);
+                self.pods_created(pods);
+            }
+            Event::DeploymentCreatePod(d) => {
+                let pods = self.deployments.on_paced_create(&mut self.cluster, d, &mut ctx);
+                self.pods_created(pods);
+            }
+            Event::ChurnArrival(c) => {
+                if let Some(p) = self.churn[c.index()].on_arrival(&mut self.cluster, c, &mut ctx) {
+                    self.pods_created(vec![p]);
+                }
+            }
+            Event::ScheduleNext => self.scheduler.on_schedule_next(&mut self.cluster, &mut ctx),
+            Event::BackoffExpired => self.scheduler.on_backoff_expired(&mut ctx),
+            Event::FlushUnschedulable => self.scheduler.on_flush(&self.cluster, &mut ctx),
+            Event::Bind { pod, node: _ } => {
+                let created = self.cluster.pod(pod).created_at;
+                self.metrics.on_bound(created, self.now);
+                self.kubelet.on_bound(&mut self.cluster, pod, &mut ctx);
+            }
+            Event::ContainersStarted(pod) => {
+                if self
+                    .kubelet
+                    .on_containers_started(&mut self.cluster, pod, &mut ctx)
+                {
+                    let created = self.cluster.pod(pod).created_at;
+                    self.metrics.on_running(created, self.now);
+                }
+            }
+            Event::PodCompleted(pod) => {
+                if self.kubelet.on_completed(&mut self.cluster, pod, &mut ctx) {
+                    // Freed resources may help unschedulable pods; the owner may replace it.
+                    self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+                    if let Owner::Deployment(d) = self.cluster.pod(pod).owner {
+                        let pods = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
+                        self.pods_created(pods);
+                    }
+                }
+            }
+            Event::Sample => {
+                self.metrics.sample(&self.cluster, self.now);
+                let next = self.now + self.sample_interval;
+                if next <= self.end {
+                    ctx.at(next, Event::Sample);
+                }
+            }
+        }
+    }
+}

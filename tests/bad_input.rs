@@ -1,0 +1,268 @@
+//! Bad input never panics: every case exits with code 2 and a message that names the
+//! file (or flag), the line/column or the field path, and what was expected.
+
+mod common;
+use common::*;
+
+struct Case {
+    name: &'static str,
+    yaml: &'static str,
+    args: &'static [&'static str],
+    /// Substrings the error message must contain (besides the file name).
+    expect: &'static [&'static str],
+}
+
+fn check(case: &Case) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("scenario.yaml");
+    std::fs::write(&file, case.yaml).expect("write scenario");
+    for sub in ["validate", "run"] {
+        let mut args = vec![sub, "scenario.yaml"];
+        args.extend_from_slice(case.args);
+        if sub == "run" {
+            args.extend_from_slice(&["--out", "out"]);
+        }
+        let o = run_in(dir.path(), &args);
+        assert_eq!(
+            o.code, 2,
+            "{} ({sub}): expected exit 2, got {}; stderr:\n{}",
+            case.name, o.code, o.stderr
+        );
+        assert!(
+            !o.stderr.contains("panicked"),
+            "{}: panicked:\n{}",
+            case.name,
+            o.stderr
+        );
+        let names_source = o.stderr.contains("scenario.yaml") || o.stderr.contains("--");
+        assert!(
+            names_source,
+            "{}: the message does not name the file or flag:\n{}",
+            case.name, o.stderr
+        );
+        for e in case.expect {
+            assert!(
+                o.stderr.contains(e),
+                "{} ({sub}): expected {e:?} in:\n{}",
+                case.name,
+                o.stderr
+            );
+        }
+        assert!(
+            !dir.path().join("out/summary.csv").exists(),
+            "{}: bad input wrote results",
+            case.name
+        );
+    }
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "malformed YAML",
+        yaml: "name: [tiny\nduration: 60s\n",
+        args: &[],
+        expect: &["scenario.yaml:1:"],
+    },
+    Case {
+        name: "wrong type",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: many\n    allocatable: {cpu: 1, memory: 1Gi}\n",
+        args: &[],
+        expect: &["scenario.yaml:4:12:"],
+    },
+    Case {
+        name: "unknown field",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    colour: red\n    allocatable: {cpu: 1, memory: 1Gi}\n",
+        args: &[],
+        expect: &["scenario.yaml:5:5:", "unknown field `colour`", "expected one of"],
+    },
+    Case {
+        name: "negative count",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: -3\n    allocatable: {cpu: 1, memory: 1Gi}\n",
+        args: &[],
+        expect: &["scenario.yaml:4:12:"],
+    },
+    Case {
+        name: "bad quantity",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 2Gx}\n",
+        args: &[],
+        expect: &["scenario.yaml:5:", "2Gx", "expected"],
+    },
+    Case {
+        name: "missing required field",
+        yaml: "nodePools: []\n",
+        args: &[],
+        expect: &["scenario.yaml:", "missing field `duration`"],
+    },
+    Case {
+        name: "bad duration",
+        yaml: "duration: 5x\n",
+        args: &[],
+        expect: &["scenario.yaml:1:", "5x", "expected"],
+    },
+    Case {
+        name: "--set on a path that does not exist",
+        yaml: VALID,
+        args: &["--set", "nodePools.5.count=1"],
+        expect: &["--set nodePools.5.count=1", "index 5 does not exist"],
+    },
+    Case {
+        name: "--set on an unknown field",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.colour=red"],
+        expect: &[
+            "--set nodePools.0.colour=red",
+            "no field \"colour\"",
+            "expected one of",
+        ],
+    },
+    Case {
+        name: "--set with a value of the wrong type",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.count=abc"],
+        expect: &["--set nodePools.0.count=abc", "nodePools[0].count"],
+    },
+    Case {
+        name: "--set without '='",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.count"],
+        expect: &["--set nodePools.0.count", "expected PATH=VALUE"],
+    },
+    Case {
+        name: "zero nodes with pending pods",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 0\n    allocatable: {cpu: 1, memory: 1Gi}\ndeployments:\n  - name: d\n    replicas: 1\n    template: {}\n",
+        args: &[],
+        expect: &["nodePools:", "no nodes"],
+    },
+    Case {
+        name: "duplicate node pool names",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\n",
+        args: &[],
+        expect: &["nodePools[1].name", "duplicate name \"p\""],
+    },
+    Case {
+        name: "duplicate deployment names",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\ndeployments:\n  - {name: d, replicas: 1, template: {}}\n  - {name: d, replicas: 1, template: {}}\n",
+        args: &[],
+        expect: &["deployments[1].name", "duplicate"],
+    },
+    Case {
+        name: "negative price",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    pricePerHour: -1\n    allocatable: {cpu: 1, memory: 1Gi}\n",
+        args: &[],
+        expect: &["nodePools[0].pricePerHour", "expected a finite price"],
+    },
+    Case {
+        name: "percentageOfNodesToScore out of range",
+        yaml: "duration: 60s\nscheduler: {percentageOfNodesToScore: 150}\n",
+        args: &[],
+        expect: &["scheduler.percentageOfNodesToScore", "expected 0"],
+    },
+    Case {
+        name: "zero-mean exponential",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\nchurn:\n  - name: c\n    arrivalRate: 1\n    lifetime: {exponential: {mean: 0s}}\n    templates: [{template: {}}]\n",
+        args: &[],
+        expect: &["churn[0].lifetime", "mean"],
+    },
+    Case {
+        name: "both arrivalRate and interArrival",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\nchurn:\n  - name: c\n    arrivalRate: 1\n    interArrival: {constant: 1s}\n    lifetime: {constant: 1s}\n    templates: [{template: {}}]\n",
+        args: &[],
+        expect: &["churn[0].arrivalRate", "not both"],
+    },
+    Case {
+        name: "zero arrival rate",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\nchurn:\n  - name: c\n    arrivalRate: 0\n    lifetime: {constant: 1s}\n    templates: [{template: {}}]\n",
+        args: &[],
+        expect: &["churn[0].arrivalRate", "greater than 0"],
+    },
+    Case {
+        name: "requests larger than every node",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 2, memory: 1Gi}\ndeployments:\n  - name: d\n    replicas: 1\n    template: {requests: {cpu: 2000}}\n",
+        args: &[],
+        expect: &[
+            "deployments[0].template.requests",
+            "exceed the allocatable of every node pool",
+        ],
+    },
+    Case {
+        name: "unknown scoring strategy",
+        yaml: "duration: 60s\nscheduler: {scoringStrategy: Fastest}\n",
+        args: &[],
+        expect: &["scenario.yaml:2:", "Fastest"],
+    },
+    Case {
+        name: "Gt with a non-integer value",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\ndeployments:\n  - name: d\n    replicas: 1\n    template:\n      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions: [{key: gen, operator: Gt, values: [new]}]\n",
+        args: &[],
+        expect: &["deployments[0].template.affinity.nodeAffinity", "Gt/Lt"],
+    },
+    Case {
+        name: "empty file",
+        yaml: "",
+        args: &[],
+        expect: &["scenario.yaml"],
+    },
+    Case {
+        name: "zero duration",
+        yaml: "duration: 0s\n",
+        args: &[],
+        expect: &["duration", "greater than 0"],
+    },
+    Case {
+        name: "--duration with a bad value",
+        yaml: VALID,
+        args: &["--duration", "5x"],
+        expect: &["--duration", "5x"],
+    },
+    Case {
+        name: "too many nodes",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 4000000000\n    allocatable: {cpu: 1, memory: 1Gi}\n",
+        args: &[],
+        expect: &["nodePools", "expected at most"],
+    },
+];
+
+#[test]
+fn every_bad_input_case_exits_2_with_a_located_message() {
+    assert!(CASES.len() >= 15);
+    for case in CASES {
+        check(case);
+    }
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = run_in(dir.path(), &["validate", "nope.yaml"]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("nope.yaml") && o.stderr.contains("cannot read"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn bad_flags_are_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.yaml"), VALID).expect("write");
+    for args in [
+        &["run", "s.yaml", "--seed", "abc"][..],
+        &["run", "s.yaml", "--colour"][..],
+        &["frobnicate"][..],
+        &["run"][..],
+    ] {
+        let o = run_in(dir.path(), args);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"));
+    }
+}
+
+#[test]
+fn the_valid_base_case_is_valid() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.yaml"), VALID).expect("write");
+    let o = run_in(dir.path(), &["validate", "s.yaml"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("ok"));
+}

@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests: run the binary in a temporary folder.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_clustersim"))
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `clustersim ARGS` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Outcome {
+    let out = Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the test binary runs");
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A minimal valid scenario to start bad-input cases from.
+pub const VALID: &str = "\
+name: tiny
+duration: 60s
+nodePools:
+  - name: pool
+    count: 2
+    allocatable: {cpu: 4, memory: 8Gi}
+deployments:
+  - name: web
+    replicas: 3
+    template:
+      requests: {cpu: 500m, memory: 1Gi}
+";
