@@ -25,20 +25,11 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write summary.csv, timeseries.csv and run.json (and pods.csv with --pods).
     Run {
-        /// The scenario file (YAML).
-        scenario: PathBuf,
+        #[command(flatten)]
+        input: ScenarioArgs,
         /// Output folder [default: results/<scenario name>/].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Run seed (overrides the scenario's `seed`).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario field by its dotted path, e.g. --set nodePools.0.count=200. Repeatable.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Run length (overrides the scenario's `duration`), e.g. 10m, 3600s, 1h30m.
-        #[arg(long)]
-        duration: Option<String>,
         /// Also write pods.csv, one row per pod (can be large).
         #[arg(long)]
         pods: bool,
@@ -48,10 +39,43 @@ pub enum Command {
     },
     /// Check a scenario file (and overrides) without running it.
     Validate {
-        scenario: PathBuf,
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
+        #[command(flatten)]
+        input: ScenarioArgs,
     },
+}
+
+/// A scenario file and what overrides it; shared by every subcommand that reads one.
+#[derive(clap::Args, Debug)]
+pub struct ScenarioArgs {
+    /// The scenario file (YAML).
+    pub scenario: PathBuf,
+    /// Run seed (overrides the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override a scenario field by its dotted path, e.g. --set nodePools.0.count=200. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Run length (overrides the scenario's `duration`), e.g. 10m, 3600s, 1h30m.
+    #[arg(long)]
+    pub duration: Option<String>,
+}
+
+impl ScenarioArgs {
+    /// Loads the scenario with every override applied and validated. Returns it with the
+    /// list of `--set` overrides actually applied (for run.json).
+    fn load(&self) -> Result<(scenario::Scenario, Vec<String>), Failure> {
+        let mut sets = self.sets.clone();
+        if let Some(d) = &self.duration {
+            scenario::duration::parse_duration(d)
+                .map_err(|m| Failure::Input(format!("--duration {d}: {m}")))?;
+            sets.push(format!("duration={d}"));
+        }
+        let mut s = scenario::load(&self.scenario, &sets)?;
+        if let Some(seed) = self.seed {
+            s.seed = seed;
+        }
+        Ok((s, sets))
+    }
 }
 
 /// A failure and its exit code.
@@ -78,15 +102,12 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     };
     let result = match cli.command {
         Command::Run {
-            scenario,
+            input,
             out,
-            seed,
-            sets,
-            duration,
             pods,
             quiet,
-        } => run(&scenario, out, seed, sets, duration, pods, quiet),
-        Command::Validate { scenario, sets } => validate(&scenario, &sets),
+        } => run(&input, out, pods, quiet),
+        Command::Validate { input } => validate(&input),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -101,8 +122,9 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     }
 }
 
-fn validate(file: &Path, sets: &[String]) -> Result<(), Failure> {
-    let s = scenario::load(file, sets)?;
+fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
+    let (s, _) = input.load()?;
+    let file = &input.scenario;
     let nodes: u64 = s.node_pools.iter().map(|p| p.count as u64).sum();
     println!(
         "{}: ok ({} node pools, {} nodes, {} deployments, {} churn generators, duration {})",
@@ -116,23 +138,9 @@ fn validate(file: &Path, sets: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run(
-    file: &Path,
-    out: Option<PathBuf>,
-    seed: Option<u64>,
-    mut sets: Vec<String>,
-    duration: Option<String>,
-    pods: bool,
-    quiet: bool,
-) -> Result<(), Failure> {
-    if let Some(d) = duration {
-        scenario::duration::parse_duration(&d).map_err(|m| Failure::Input(format!("--duration {d}: {m}")))?;
-        sets.push(format!("duration={d}"));
-    }
-    let mut s = scenario::load(file, &sets)?;
-    if let Some(seed) = seed {
-        s.seed = seed;
-    }
+fn run(input: &ScenarioArgs, out: Option<PathBuf>, pods: bool, quiet: bool) -> Result<(), Failure> {
+    let (s, sets) = input.load()?;
+    let file = &input.scenario;
     let name = s.name.clone().unwrap_or_else(|| "scenario".to_string());
     let out = out.unwrap_or_else(|| Path::new("results").join(&name));
     std::fs::create_dir_all(&out)

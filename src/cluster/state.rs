@@ -129,6 +129,10 @@ pub struct Node {
     pub unschedulable: bool,
     pub ready: bool,
     pub created_at: SimTime,
+    /// Bumped on every change of the node's requests or allocatable, so the scheduler can
+    /// memoise per-node scores (a score is a pure function of the node's state and the
+    /// pod's template).
+    pub generation: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -241,6 +245,7 @@ impl ClusterState {
             unschedulable,
             ready: true,
             created_at: now,
+            generation: 0,
         });
         self.totals.allocatable_ready += allocatable;
         self.totals.nodes_ready += 1;
@@ -291,6 +296,7 @@ impl ClusterState {
         let n = &mut self.nodes[node.index()];
         n.requested += req.actual;
         n.non_zero_requested += req.non_zero;
+        n.generation = n.generation.wrapping_add(1);
         if n.ready {
             self.totals.requested += req.actual;
         }
@@ -323,6 +329,7 @@ impl ClusterState {
         let n = &mut self.nodes[node.index()];
         n.requested -= req.actual;
         n.non_zero_requested -= req.non_zero;
+        n.generation = n.generation.wrapping_add(1);
         if n.ready {
             self.totals.requested -= req.actual;
         }

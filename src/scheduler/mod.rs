@@ -57,6 +57,16 @@ struct Candidate {
     affinity_raw: i64,
 }
 
+/// Memoised resource score of one node for one template at one node generation.
+#[derive(Clone, Copy, Debug)]
+struct CachedScore {
+    template: u32,
+    generation: u32,
+    base: i64,
+}
+
+const NO_TEMPLATE: u32 = u32::MAX;
+
 /// The outcome of one scheduling attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision {
@@ -76,6 +86,10 @@ pub struct Scheduler {
     backoff_wakeup: Option<SimTime>,
     flush_scheduled: bool,
     candidates: Vec<Candidate>,
+    /// Per node: the last NodeResourcesFit + BalancedAllocation weighted score computed.
+    /// Both are pure functions of (node requests, allocatable, template), so a hit is
+    /// exact; it saves the integer and float divisions that dominate the cycle.
+    score_cache: Vec<CachedScore>,
 }
 
 impl Scheduler {
@@ -92,6 +106,7 @@ impl Scheduler {
             backoff_wakeup: None,
             flush_scheduled: false,
             candidates: Vec::new(),
+            score_cache: Vec::new(),
         }
     }
 
@@ -229,6 +244,7 @@ impl Scheduler {
                 examined: 0,
             };
         }
+        let template_id = cluster.pod(pod).template.0;
         let tmpl = cluster.pod_template(pod);
         let req = tmpl.requests;
         let placement = &tmpl.placement;
@@ -286,26 +302,46 @@ impl Scheduler {
         let skip_balanced = plugins::balanced::skip_for(&req, &self.cfg.balanced_resources);
         let mut max_taint = 0;
         let mut max_affinity = 0;
+        if self.score_cache.len() < n {
+            self.score_cache.resize(
+                n,
+                CachedScore {
+                    template: NO_TEMPLATE,
+                    generation: 0,
+                    base: 0,
+                },
+            );
+        }
         for c in self.candidates.iter_mut() {
             let node = &cluster.nodes[c.node.index()];
-            let fit = plugins::fit::score(
-                self.cfg.strategy,
-                &req.non_zero,
-                &node.non_zero_requested,
-                &node.allocatable,
-                &self.cfg.fit_resources,
-            );
-            let balanced = if skip_balanced {
-                0
+            let cached = &mut self.score_cache[c.node.index()];
+            if cached.template == template_id && cached.generation == node.generation {
+                c.base = cached.base;
             } else {
-                plugins::balanced::score(
-                    &req.actual,
-                    &node.requested,
+                let fit = plugins::fit::score(
+                    self.cfg.strategy,
+                    &req.non_zero,
+                    &node.non_zero_requested,
                     &node.allocatable,
-                    &self.cfg.balanced_resources,
-                )
-            };
-            c.base = self.cfg.weight_fit * fit + self.cfg.weight_balanced * balanced;
+                    &self.cfg.fit_resources,
+                );
+                let balanced = if skip_balanced {
+                    0
+                } else {
+                    plugins::balanced::score(
+                        &req.actual,
+                        &node.requested,
+                        &node.allocatable,
+                        &self.cfg.balanced_resources,
+                    )
+                };
+                c.base = self.cfg.weight_fit * fit + self.cfg.weight_balanced * balanced;
+                *cached = CachedScore {
+                    template: template_id,
+                    generation: node.generation,
+                    base: c.base,
+                };
+            }
             let taints = cluster.node_taints(c.node);
             if !taints.is_empty() {
                 c.taint_raw = plugins::taint_toleration::score(taints, &placement.tolerations);
