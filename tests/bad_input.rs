@@ -266,3 +266,53 @@ fn the_valid_base_case_is_valid() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("ok"));
 }
+
+mod fuzz {
+    //! No input may panic: random edits of a valid scenario, and random `--set`
+    //! overrides, either load or return an error.
+    use clustersim::scenario;
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    const BASE: &str = include_str!("../scenarios/quickstart.yaml");
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+        #[test]
+        fn edited_scenarios_never_panic(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, "[ -~\n]{0,6}"), 1..6)
+        ) {
+            let mut text = BASE.to_string();
+            for (at, op, s) in edits {
+                let mut cut = at.index(text.len() + 1);
+                while !text.is_char_boundary(cut) { cut -= 1; }
+                match op {
+                    0 => text.insert_str(cut, &s),
+                    1 => { let end = (cut + s.len()).min(text.len()); if text.is_char_boundary(end) { text.replace_range(cut..end, ""); } }
+                    _ => { let end = (cut + s.len()).min(text.len()); if text.is_char_boundary(end) { text.replace_range(cut..end, &s); } }
+                }
+            }
+            if let Ok(s) = scenario::parse_str(&text, Path::new("fuzz.yaml")) {
+                let _ = scenario::validate::validate(&s);
+            }
+        }
+
+        #[test]
+        fn random_overrides_never_panic(
+            path in prop::sample::select(vec![
+                "seed", "duration", "nodePools.0.count", "nodePools.0.allocatable.cpu", "nodePools.0.zones",
+                "nodePools.0.kubelet.imagePull", "deployments.0.replicas", "deployments.0.template.requests.memory",
+                "churn.0.arrivalRate", "churn.0.lifetime", "churn.0.templates.0.weight", "scheduler.cost.perPod",
+                "nodePools.9.count", "nope", "nodePools.x", "churn.0.templates.0.template.tolerations",
+            ]),
+            value in prop::sample::select(vec![
+                "1", "-1", "0", "abc", "2Gx", "1e400", "[a, b]", "{exponential: {mean: 0s}}", "", "~", "true",
+                "99999999999999999999", "1.5", "500m", "{uniform: {min: 3s, max: 1s}}", "[{key: a, operator: Exists, value: b}]",
+            ]),
+        ) {
+            let s = scenario::parse_str(BASE, Path::new("q.yaml")).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let _ = scenario::overrides::apply(&s, &[format!("{path}={value}")]).map(|s| scenario::validate::validate(&s));
+        }
+    }
+}

@@ -175,6 +175,31 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             }
         }
         e.result(at("lifetime"), c.lifetime.validate());
+        // Guard against a typo that would create billions of pods (e.g. a rate in pods
+        // per millisecond): the expected number of arrivals must stay within the limit.
+        let mean_gap = match (&c.arrival_rate, &c.inter_arrival) {
+            (Some(r), None) if r.is_finite() && *r > 0.0 => Some(1.0 / r),
+            (None, Some(d)) if d.validate().is_ok() => Some(d.mean_secs()),
+            _ => None,
+        };
+        if let Some(gap) = mean_gap {
+            let stop = c.stop_at.map_or(s.duration.0, |t| t.0.min(s.duration.0));
+            let window = stop.as_secs_f64() - c.start_at.0.as_secs_f64();
+            let expected = if gap > 0.0 {
+                window.max(0.0) / gap
+            } else {
+                f64::INFINITY
+            };
+            let capped = c.max_pods > 0 && c.max_pods <= MAX_TOTAL_REPLICAS;
+            if expected > MAX_TOTAL_REPLICAS as f64 && !capped {
+                e.push(
+                    format!("churn[{i}]"),
+                    format!(
+                        "about {expected:.3e} pods would arrive during the run; expected at most {MAX_TOTAL_REPLICAS} (lower the rate or set maxPods)"
+                    ),
+                );
+            }
+        }
         if let Some(stop) = c.stop_at {
             e.check(
                 stop.0 >= c.start_at.0,
