@@ -31,12 +31,6 @@ const BUCKETS: usize = 129;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EventId(u64);
 
-struct Slot<E> {
-    /// `None` once the event popped or was cancelled.
-    event: Option<E>,
-    /// `seq << SLOT_BITS | slot` of the event stored here.
-    tag: u64,
-}
 
 /// A priority queue of events of type `E`.
 pub struct EventQueue<E> {
@@ -53,7 +47,11 @@ pub struct EventQueue<E> {
     /// Keys pushed below `last` but above `popped` (only after a `peek_time` moved `last`
     /// ahead of the clock, e.g. when a run stops at a horizon): a rare path.
     early: BinaryHeap<Reverse<u128>>,
-    slots: Vec<Slot<E>>,
+    /// Payloads by slot; `None` once the event popped or was cancelled.
+    slots: Vec<Option<E>>,
+    /// `seq << SLOT_BITS | slot` of the event each slot holds (checked by `cancel` only,
+    /// so it lives apart from the payloads the hot path reads).
+    tags: Vec<u64>,
     free: Vec<u32>,
     next_seq: u64,
     live: usize,
@@ -79,6 +77,7 @@ impl<E> EventQueue<E> {
             popped: 0,
             early: BinaryHeap::new(),
             slots: Vec::with_capacity(n),
+            tags: Vec::with_capacity(n),
             free: Vec::new(),
             next_seq: 0,
             live: 0,
@@ -99,7 +98,8 @@ impl<E> EventQueue<E> {
                     self.slots.len() < MAX_PENDING,
                     "event queue: more than {MAX_PENDING} pending events"
                 );
-                self.slots.push(Slot { event: None, tag: 0 });
+                self.slots.push(None);
+                self.tags.push(0);
                 self.slots.len() - 1
             }
         };
@@ -109,9 +109,8 @@ impl<E> EventQueue<E> {
         );
         let tag = (self.next_seq << SLOT_BITS) | slot as u64;
         self.next_seq += 1;
-        let s = &mut self.slots[slot];
-        s.event = Some(event);
-        s.tag = tag;
+        self.slots[slot] = Some(event);
+        self.tags[slot] = tag;
         self.live += 1;
         let key = ((time.0 as u128) << 64) | tag as u128;
         assert!(
@@ -131,9 +130,9 @@ impl<E> EventQueue<E> {
     /// cancelled is a no-op.
     pub fn cancel(&mut self, id: EventId) {
         let slot = (id.0 & SLOT_MASK) as usize;
-        if let Some(s) = self.slots.get_mut(slot)
-            && s.tag == id.0
-            && s.event.take().is_some()
+        if self.tags.get(slot) == Some(&id.0)
+            && let Some(s) = self.slots.get_mut(slot)
+            && s.take().is_some()
         {
             self.live -= 1;
         }
@@ -151,7 +150,7 @@ impl<E> EventQueue<E> {
         }
         self.popped = key;
         let slot = (key as u64 & SLOT_MASK) as usize;
-        let event = self.slots[slot].event.take()?;
+        let event = self.slots[slot].take()?;
         self.free.push(slot as u32);
         self.live -= 1;
         Some((SimTime((key >> 64) as u64), event))
@@ -180,7 +179,9 @@ impl<E> EventQueue<E> {
                 (None, None) => return None,
             };
             let slot = (key as u64 & SLOT_MASK) as usize;
-            if self.slots[slot].event.is_some() && self.slots[slot].tag == key as u64 {
+            // A slot is freed only when its key leaves the buckets, so a key's slot never
+            // holds another event: `Some` means live.
+            if self.slots[slot].is_some() {
                 return Some((key, from_early));
             }
             // A cancelled event: drop its key and free its slot. `popped` stays, so the
