@@ -133,7 +133,7 @@ fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
         nodes,
         s.deployments.len(),
         s.churn.len(),
-        s.duration.0
+        scenario::duration::format_duration(s.duration.0)
     );
     Ok(())
 }

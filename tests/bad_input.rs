@@ -67,7 +67,7 @@ const CASES: &[Case] = &[
         name: "wrong type",
         yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: many\n    allocatable: {cpu: 1, memory: 1Gi}\n",
         args: &[],
-        expect: &["scenario.yaml:4:12:"],
+        expect: &["scenario.yaml:4:12:", "expected"],
     },
     Case {
         name: "unknown field",
@@ -79,7 +79,7 @@ const CASES: &[Case] = &[
         name: "negative count",
         yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: -3\n    allocatable: {cpu: 1, memory: 1Gi}\n",
         args: &[],
-        expect: &["scenario.yaml:4:12:"],
+        expect: &["scenario.yaml:4:12:", "expected a whole number from 0"],
     },
     Case {
         name: "bad quantity",

@@ -31,7 +31,6 @@ const BUCKETS: usize = 129;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EventId(u64);
 
-
 /// A priority queue of events of type `E`.
 pub struct EventQueue<E> {
     buckets: Vec<Vec<u128>>,

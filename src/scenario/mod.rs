@@ -34,17 +34,29 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
     })
 }
 
-/// serde-saphyr renders "error: line L column C: message"; keep only the message, since
-/// the caller prints `file:line:column:` itself.
+/// serde-saphyr renders "error: line L column C: message at line L, column C"; keep only
+/// the message, since the caller prints `file:line:column:` itself, and say what an
+/// integer field expects instead of naming a Rust type.
 fn bare_message(e: &serde_saphyr::Error) -> String {
-    let s = e.without_snippet().to_string();
-    let s = s.strip_prefix("error: ").unwrap_or(&s);
+    let full = e.without_snippet().to_string();
+    let mut s = full.strip_prefix("error: ").unwrap_or(&full).trim();
     if s.starts_with("line ")
         && let Some(pos) = s.find(": ")
     {
-        return s[pos + 2..].trim().to_string();
+        s = s[pos + 2..].trim();
     }
-    s.trim().to_string()
+    if let Some(pos) = s.rfind(" at line ")
+        && s[pos..].contains(", column ")
+    {
+        s = s[..pos].trim_end();
+    }
+    match s {
+        "invalid u32" => format!("expected a whole number from 0 to {}", u32::MAX),
+        "invalid u64" => format!("expected a whole number from 0 to {}", u64::MAX),
+        "invalid i32" => format!("expected a whole number from {} to {}", i32::MIN, i32::MAX),
+        "invalid i64" => format!("expected a whole number from {} to {}", i64::MIN, i64::MAX),
+        other => other.to_string(),
+    }
 }
 
 /// Reads, parses, overrides and validates a scenario file. `sets` are `PATH=VALUE`

@@ -266,6 +266,19 @@ fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {
             "duplicate resource",
         );
     }
+    e.check(
+        !s.balanced_allocation_resources.is_empty(),
+        "scheduler.balancedAllocationResources",
+        "expected at least one resource (upstream default: cpu, memory)",
+    );
+    let mut seen = BTreeSet::new();
+    for (i, r) in s.balanced_allocation_resources.iter().enumerate() {
+        e.check(
+            seen.insert(format!("{r:?}")),
+            format!("scheduler.balancedAllocationResources[{i}]"),
+            "duplicate resource",
+        );
+    }
     let w = &s.plugin_weights;
     for (name, v) in [
         ("TaintToleration", w.taint_toleration),

@@ -22,6 +22,7 @@ static UNSCHEDULABLE_TAINT: LazyLock<Taint> = LazyLock::new(|| Taint {
 /// the pod tolerates `{key: node.kubernetes.io/unschedulable, effect: NoSchedule}`
 /// (`node_unschedulable.go` `Filter`: "If pod tolerate unschedulable taint, it's also
 /// tolerate `node.Spec.Unschedulable`"). Allocation-free after the first call.
+#[inline]
 pub fn filter(node_unschedulable: bool, tolerations: &[Toleration]) -> bool {
     if !node_unschedulable {
         return true;
