@@ -35,6 +35,8 @@ struct Dep {
     replicas: u32,
     rate: f64,
     t: Template,
+    /// (at seconds, replicas) steps.
+    scale: Vec<(u32, u32)>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,10 +123,17 @@ fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn]) -> String {
         y.truncate(y.len() - "deployments:\n".len());
     }
     for (i, d) in deps.iter().enumerate() {
+        let steps: Vec<String> = d
+            .scale
+            .iter()
+            .map(|(at, r)| format!("{{at: {at}s, replicas: {r}}}"))
+            .collect();
         let _ = writeln!(
             y,
-            "  - name: d{i}\n    replicas: {}\n    createRate: {}\n    template:",
-            d.replicas, d.rate
+            "  - name: d{i}\n    replicas: {}\n    createRate: {}\n    scale: [{}]\n    template:",
+            d.replicas,
+            d.rate,
+            steps.join(", ")
         );
         write_template(&mut y, "      ", &d.t);
     }
@@ -152,8 +161,9 @@ proptest! {
     fn pods_are_conserved_and_nodes_never_overcommitted(
         seed in 0u64..1000,
         pools in prop::collection::vec(pool(), 1..4),
-        deps in prop::collection::vec((0u32..25, prop::sample::select(vec![0.0, 0.5, 5.0]), template())
-            .prop_map(|(replicas, rate, t)| Dep { replicas, rate, t }), 0..3),
+        deps in prop::collection::vec((0u32..25, prop::sample::select(vec![0.0, 0.5, 5.0]), template(),
+            prop::collection::vec((0u32..300, 0u32..30), 0..3))
+            .prop_map(|(replicas, rate, t, scale)| Dep { replicas, rate, t, scale }), 0..3),
         churn in prop::collection::vec((prop::sample::select(vec![0.1, 0.5, 2.0]), 5u32..120,
             prop::collection::vec(template(), 1..3))
             .prop_map(|(rate, mean_life_s, templates)| Churn { rate, mean_life_s, templates }), 0..3),

@@ -217,3 +217,38 @@ deployments: [{{name: d, replicas: 10, template: {{requests: {{cpu: 200m, memory
     assert_eq!(used(&run(&yaml("MostAllocated"))), 1);
     assert_eq!(used(&run(&yaml("LeastAllocated"))), 10);
 }
+
+#[test]
+fn scaling_down_deletes_pending_pods_first_and_scaling_up_refills() {
+    // A 3-CPU node and 5 one-CPU replicas: 3 Running, 2 Pending. Scaling to 2 at 60 s
+    // deletes the 2 Pending pods (unassigned first) and 1 Running pod (all three Running
+    // pods are on one node and ready for the same log2 time bucket, so upstream's UID
+    // tie-break picks it). Scaling to 4 at 120 s creates 2 pods: one fits, one waits.
+    let out = run("
+duration: 180s
+nodePools: [{name: p, count: 1, allocatable: {cpu: 3, memory: 8Gi}}]
+deployments:
+  - name: d
+    replicas: 5
+    template: {requests: {cpu: 1}}
+    scale: [{at: 60s, replicas: 2}, {at: 120s, replicas: 4}]
+");
+    let c = &out.cluster;
+    assert_eq!(c.pods.len(), 7);
+    let phase = |i: usize| c.pods[i].phase;
+    // Pods 3 and 4 never got a node and were deleted at 60 s.
+    assert_eq!((phase(3), phase(4)), (PodPhase::Deleted, PodPhase::Deleted));
+    assert_eq!(c.pods[3].finished_at, Some(SimTime(60_000 * MS)));
+    let running_first = (0..3).filter(|&i| phase(i) == PodPhase::Running).count();
+    assert_eq!(running_first, 2, "one of the three Running pods was deleted");
+    assert_eq!((0..3).filter(|&i| phase(i) == PodPhase::Deleted).count(), 1);
+    assert_eq!(
+        phase(5),
+        PodPhase::Running,
+        "the first new pod fits in the freed CPU"
+    );
+    assert_eq!(phase(6), PodPhase::Pending);
+    assert_eq!(summary(&out, "pods_deleted"), 3.0);
+    assert_eq!(c.deployments[0].live_pods, 4);
+    c.check_invariants().expect("invariants hold");
+}

@@ -55,7 +55,10 @@ pub enum Owner {
 }
 
 /// Pod lifecycle. `Bound` is upstream's Pending-with-nodeName: the scheduler has placed
-/// the pod and the kubelet is pulling images and starting containers.
+/// the pod and the kubelet is pulling images and starting containers. `Deleted` records a
+/// pod whose object was deleted (e.g. by a scale-down) before its containers ended; it is
+/// not an upstream phase, but clustersim keeps every pod it ever created, so each ends in
+/// exactly one of these states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PodPhase {
     Pending,
@@ -63,15 +66,17 @@ pub enum PodPhase {
     Running,
     Succeeded,
     Failed,
+    Deleted,
 }
 
 impl PodPhase {
-    pub const ALL: [PodPhase; 5] = [
+    pub const ALL: [PodPhase; 6] = [
         PodPhase::Pending,
         PodPhase::Bound,
         PodPhase::Running,
         PodPhase::Succeeded,
         PodPhase::Failed,
+        PodPhase::Deleted,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,6 +86,7 @@ impl PodPhase {
             PodPhase::Running => "Running",
             PodPhase::Succeeded => "Succeeded",
             PodPhase::Failed => "Failed",
+            PodPhase::Deleted => "Deleted",
         }
     }
 
@@ -90,7 +96,7 @@ impl PodPhase {
     }
 
     pub fn is_terminal(self) -> bool {
-        matches!(self, PodPhase::Succeeded | PodPhase::Failed)
+        matches!(self, PodPhase::Succeeded | PodPhase::Failed | PodPhase::Deleted)
     }
 }
 
@@ -140,7 +146,6 @@ pub struct Pod {
     pub template: TemplateId,
     pub owner: Owner,
     pub phase: PodPhase,
-    pub deleted: bool,
     pub node: Option<NodeId>,
     pub created_at: SimTime,
     /// When the scheduler picked a node (the pod was assumed onto it).
@@ -159,7 +164,7 @@ pub struct Deployment {
     pub name: String,
     pub template: TemplateId,
     pub replicas: u32,
-    /// Pods of this Deployment that are not terminal and not deleted.
+    /// Pods of this Deployment that are not terminal (Deleted is terminal).
     pub live_pods: u32,
 }
 
@@ -170,7 +175,7 @@ pub struct Totals {
     pub requested: Resources,
     pub nodes_ready: u32,
     pub pods_created: u64,
-    pub pods_in_phase: [u64; 5],
+    pub pods_in_phase: [u64; 6],
 }
 
 /// The whole cluster.
@@ -264,7 +269,6 @@ impl ClusterState {
             template,
             owner,
             phase: PodPhase::Pending,
-            deleted: false,
             node: None,
             created_at: now,
             scheduled_at: None,
@@ -344,8 +348,7 @@ impl ClusterState {
     /// The pod's containers exited: `Succeeded` or `Failed`. Its resources are freed.
     pub fn finish_pod(&mut self, pod: PodId, phase: PodPhase, now: SimTime) {
         debug_assert!(phase.is_terminal());
-        let p = &self.pods[pod.index()];
-        if p.phase.is_terminal() || p.deleted {
+        if self.pods[pod.index()].phase.is_terminal() {
             return;
         }
         self.release(pod);
@@ -354,21 +357,21 @@ impl ClusterState {
         self.set_phase(pod, phase);
     }
 
-    /// Deletes the pod: a Pending pod leaves the queue, a bound or running one frees its
-    /// node and is recorded as `Failed` (it did not complete). A terminal pod is only
-    /// marked deleted.
-    pub fn delete_pod(&mut self, pod: PodId, now: SimTime) {
+    /// Deletes a pod that has not ended: a Pending pod is dropped by the scheduler when it
+    /// surfaces, a bound or running one frees its node. Returns true when the pod held
+    /// resources on a node (a cluster change for the scheduler). Deleting an ended pod
+    /// does nothing.
+    pub fn delete_pod(&mut self, pod: PodId, now: SimTime) -> bool {
         let p = &self.pods[pod.index()];
-        if p.deleted {
-            return;
+        if p.phase.is_terminal() {
+            return false;
         }
-        if !p.phase.is_terminal() {
-            self.release(pod);
-            self.owner_lost_pod(pod);
-            self.pods[pod.index()].finished_at = Some(now);
-            self.set_phase(pod, PodPhase::Failed);
-        }
-        self.pods[pod.index()].deleted = true;
+        let held = p.phase.holds_node();
+        self.release(pod);
+        self.owner_lost_pod(pod);
+        self.pods[pod.index()].finished_at = Some(now);
+        self.set_phase(pod, PodPhase::Deleted);
+        held
     }
 
     /// Recomputes every sum from the pods and compares with the maintained ones; returns
@@ -376,7 +379,7 @@ impl ClusterState {
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut requested = vec![Resources::ZERO; self.nodes.len()];
         let mut non_zero = vec![Resources::ZERO; self.nodes.len()];
-        let mut phases = [0u64; 5];
+        let mut phases = [0u64; 6];
         let mut live = vec![0u32; self.deployments.len()];
         for (i, p) in self.pods.iter().enumerate() {
             phases[p.phase as usize] += 1;
@@ -392,7 +395,6 @@ impl ClusterState {
             }
             if let Owner::Deployment(d) = p.owner
                 && !p.phase.is_terminal()
-                && !p.deleted
             {
                 live[d.index()] += 1;
             }

@@ -36,7 +36,7 @@ impl Kubelet {
     /// `Event::ContainersStarted`: returns true when the pod became Running.
     pub fn on_containers_started(&mut self, cluster: &mut ClusterState, pod: PodId, ctx: &mut Ctx) -> bool {
         let p = cluster.pod(pod);
-        if p.phase != PodPhase::Bound || p.deleted {
+        if p.phase != PodPhase::Bound {
             return false;
         }
         cluster.mark_running(pod, ctx.now);
@@ -50,7 +50,7 @@ impl Kubelet {
     /// deleted meanwhile).
     pub fn on_completed(&mut self, cluster: &mut ClusterState, pod: PodId, ctx: &mut Ctx) -> bool {
         let p = cluster.pod(pod);
-        if p.phase != PodPhase::Running || p.deleted {
+        if p.phase != PodPhase::Running {
             return false;
         }
         cluster.finish_pod(pod, PodPhase::Succeeded, ctx.now);

@@ -264,6 +264,7 @@ impl Metrics {
             ("pods_pending_end", c(PodPhase::Pending)),
             ("pods_succeeded", c(PodPhase::Succeeded)),
             ("pods_failed", c(PodPhase::Failed)),
+            ("pods_deleted", c(PodPhase::Deleted)),
             ("scheduling_attempts", Cell::Int(sched.attempts)),
             ("unschedulable_attempts", Cell::Int(sched.unschedulable_attempts)),
             ("nodes_examined", Cell::Int(sched.nodes_examined)),

@@ -82,11 +82,7 @@ pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
             owner,
             tmpl.name.clone(),
             tmpl.priority.to_string(),
-            if p.deleted {
-                format!("{} (deleted)", p.phase.name())
-            } else {
-                p.phase.name().to_string()
-            },
+            p.phase.name().to_string(),
             p.node.map_or(String::new(), |n| cluster.node_name(n)),
             format!("{:.6}", p.created_at.as_secs_f64()),
             t(p.bound_at),

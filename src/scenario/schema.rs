@@ -260,6 +260,19 @@ pub struct DeploymentSpec {
     /// tuning set); 0 creates them all at once.
     #[serde(default)]
     pub create_rate: f64,
+    /// Replica-count changes at given times (what `kubectl scale` does): the ReplicaSet
+    /// controller creates pods, or deletes them in its upstream order, to match.
+    #[serde(default)]
+    pub scale: Vec<ScaleStepSpec>,
+}
+
+/// One replica-count change of a Deployment.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaleStepSpec {
+    /// When the change happens, from the start of the run.
+    pub at: DurationSpec,
+    pub replicas: u32,
 }
 
 /// A stream of short-lived pods (jobs): arrivals, lifetimes and a request mix.

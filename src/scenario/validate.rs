@@ -132,7 +132,14 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     let mut total_replicas: u64 = 0;
     for (i, d) in s.deployments.iter().enumerate() {
         let at = |f: &str| format!("deployments[{i}].{f}");
-        total_replicas += d.replicas as u64;
+        let peak = d
+            .scale
+            .iter()
+            .map(|s| s.replicas)
+            .max()
+            .unwrap_or(0)
+            .max(d.replicas);
+        total_replicas += peak as u64;
         e.check(
             finite_non_negative(d.create_rate),
             at("createRate"),

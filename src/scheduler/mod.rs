@@ -169,7 +169,7 @@ impl Scheduler {
                 }
                 Some(p) => {
                     let pod = cluster.pod(p);
-                    if pod.phase == PodPhase::Pending && !pod.deleted {
+                    if pod.phase == PodPhase::Pending {
                         break p;
                     }
                 }

@@ -9,6 +9,8 @@ pub enum Event {
     DeploymentStart(DeploymentId),
     /// workload: the paced creation of a Deployment's next pod (`createRate`).
     DeploymentCreatePod(DeploymentId),
+    /// workload: a Deployment's replica count changes (`deployments[].scale`).
+    DeploymentScale { deployment: DeploymentId, replicas: u32 },
     /// workload: the next pod of a churn generator arrives.
     ChurnArrival(ChurnId),
     /// scheduler: the scheduler is free and takes the next pod from its queue.

@@ -147,10 +147,17 @@ impl Simulation {
                 replicas: d.replicas,
                 live_pods: 0,
             });
-            queue.push(
-                SimTime::ZERO + d.start_at.0,
-                Event::DeploymentStart(DeploymentId(di as u32)),
-            );
+            let id = DeploymentId(di as u32);
+            queue.push(SimTime::ZERO + d.start_at.0, Event::DeploymentStart(id));
+            for step in &d.scale {
+                queue.push(
+                    SimTime::ZERO + step.at.0,
+                    Event::DeploymentScale {
+                        deployment: id,
+                        replicas: step.replicas,
+                    },
+                );
+            }
         }
         let rates: Vec<f64> = s.deployments.iter().map(|d| d.create_rate).collect();
 
@@ -327,6 +334,15 @@ impl Simulation {
                 let pods = self.deployments.on_paced_create(&mut self.cluster, d, &mut ctx);
                 self.pods_created(pods);
             }
+            Event::DeploymentScale { deployment, replicas } => {
+                let change = self
+                    .deployments
+                    .on_scale(&mut self.cluster, deployment, replicas, &mut ctx);
+                if change.freed_node_resources {
+                    self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+                }
+                self.pods_created(change.created);
+            }
             Event::ChurnArrival(c) => {
                 if let Some(p) = self.churn[c.index()].on_arrival(&mut self.cluster, c, &mut ctx) {
                     self.pods_created(vec![p]);
@@ -354,8 +370,8 @@ impl Simulation {
                     // Freed resources may help unschedulable pods; the owner may replace it.
                     self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
                     if let Owner::Deployment(d) = self.cluster.pod(pod).owner {
-                        let pods = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
-                        self.pods_created(pods);
+                        let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
+                        self.pods_created(change.created);
                     }
                 }
             }

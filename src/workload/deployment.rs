@@ -1,11 +1,23 @@
-//! The Deployment/ReplicaSet controller: creates pods until a Deployment has `replicas`
-//! live (non-terminal, not deleted) pods, either all at once or paced at `createRate` pods
-//! per second, and replaces pods that end. Upstream:
-//! `kubernetes/kubernetes:pkg/controller/replicaset/replica_set.go` (`manageReplicas`).
+//! The Deployment/ReplicaSet controller: keeps each Deployment at `replicas` live
+//! (non-terminal) pods. It creates what is missing, all at once or paced at `createRate`
+//! pods per second, replaces pods that end, follows replica-count changes
+//! (`deployments[].scale`), and on a scale-down deletes the surplus in the upstream order.
+//! Upstream: `kubernetes/kubernetes:pkg/controller/replicaset/replica_set.go`
+//! (`manageReplicas`, `getPodsToDelete`) and `pkg/controller/controller_utils.go`
+//! (`ActivePodsWithRanks.Less`).
 
-use crate::cluster::{ClusterState, DeploymentId, Owner, PodId};
-use crate::engine::SimDuration;
+use crate::cluster::{ClusterState, DeploymentId, Owner, PodId, PodPhase};
+use crate::engine::{SimDuration, SimTime, rng::splitmix64};
 use crate::sim::{Ctx, Event};
+use std::cmp::Ordering;
+
+/// What a reconciliation changed.
+#[derive(Debug, Default)]
+pub struct Change {
+    pub created: Vec<PodId>,
+    /// Some deleted pod held resources on a node.
+    pub freed_node_resources: bool,
+}
 
 pub struct DeploymentController {
     /// Interval between paced creations per Deployment; `None` = all at once.
@@ -37,20 +49,45 @@ impl DeploymentController {
     /// `Event::DeploymentStart`.
     pub fn on_start(&mut self, cluster: &mut ClusterState, d: DeploymentId, ctx: &mut Ctx) -> Vec<PodId> {
         self.started[d.index()] = true;
+        self.reconcile(cluster, d, ctx).created
+    }
+
+    /// `Event::DeploymentScale`: a new replica count. Before the Deployment starts it only
+    /// changes the count it will start with.
+    pub fn on_scale(
+        &mut self,
+        cluster: &mut ClusterState,
+        d: DeploymentId,
+        replicas: u32,
+        ctx: &mut Ctx,
+    ) -> Change {
+        cluster.deployments[d.index()].replicas = replicas;
         self.reconcile(cluster, d, ctx)
     }
 
-    /// Creates what is missing now (or starts the paced chain). Returns the new pods.
-    pub fn reconcile(&mut self, cluster: &mut ClusterState, d: DeploymentId, ctx: &mut Ctx) -> Vec<PodId> {
+    /// Creates what is missing now (or starts the paced chain), or deletes the surplus.
+    pub fn reconcile(&mut self, cluster: &mut ClusterState, d: DeploymentId, ctx: &mut Ctx) -> Change {
         if !self.started[d.index()] {
-            return Vec::new();
+            return Change::default();
         }
         let dep = &cluster.deployments[d.index()];
-        let missing = dep.replicas.saturating_sub(dep.live_pods);
-        if missing == 0 {
-            return Vec::new();
+        let (replicas, live) = (dep.replicas, dep.live_pods);
+        if live > replicas {
+            let victims = pods_to_delete(cluster, d, (live - replicas) as usize, ctx.now);
+            let mut freed = false;
+            for p in victims {
+                freed |= cluster.delete_pod(p, ctx.now);
+            }
+            return Change {
+                created: Vec::new(),
+                freed_node_resources: freed,
+            };
         }
-        match self.pace[d.index()] {
+        let missing = replicas - live;
+        if missing == 0 {
+            return Change::default();
+        }
+        let created = match self.pace[d.index()] {
             None => {
                 let template = dep.template;
                 (0..missing)
@@ -59,6 +96,10 @@ impl DeploymentController {
             }
             Some(_) if self.pacing[d.index()] => Vec::new(),
             Some(_) => self.on_paced_create(cluster, d, ctx),
+        };
+        Change {
+            created,
+            freed_node_resources: false,
         }
     }
 
@@ -86,5 +127,190 @@ impl DeploymentController {
             self.pacing[d.index()] = false;
         }
         vec![pod]
+    }
+}
+
+/// The facts `ActivePodsWithRanks.Less` compares, for one pod.
+struct Candidate {
+    pod: PodId,
+    assigned: bool,
+    /// podPhaseToOrdinal: Pending (our Pending and Bound) 0, Running 2.
+    phase_ordinal: u8,
+    ready: bool,
+    /// Active pods of the same Deployment on the same node ("doubled up").
+    colocated: u32,
+    ready_at: Option<SimTime>,
+    created_at: SimTime,
+    /// Stands in for the pod UID, which upstream uses as a pseudo-random tie-break.
+    uid: u64,
+}
+
+/// Upstream `logarithmicRankDiff` (LogarithmicScaleDown, on by default): compares
+/// floor(log2(now − t)) of two instants, in nanoseconds; −1 for a non-positive age.
+fn log_rank(t: SimTime, now: SimTime) -> i64 {
+    let d = now.saturating_since(t).as_nanos();
+    if d == 0 { -1 } else { 63 - d.leading_zeros() as i64 }
+}
+
+/// `ActivePodsWithRanks.Less`: `Less` means "delete first". Pod-deletion cost and
+/// container restarts are not modelled (every pod has cost 0 and no restarts).
+fn delete_first(a: &Candidate, b: &Candidate, now: SimTime) -> Ordering {
+    // 1. Unassigned < assigned.
+    if a.assigned != b.assigned {
+        return if !a.assigned {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    // 2. PodPending < PodUnknown < PodRunning.
+    if a.phase_ordinal != b.phase_ordinal {
+        return a.phase_ordinal.cmp(&b.phase_ordinal);
+    }
+    // 3. Not ready < ready.
+    if a.ready != b.ready {
+        return if !a.ready {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    // 5. Doubled up < not doubled up: more colocated pods first.
+    if a.colocated != b.colocated {
+        return b.colocated.cmp(&a.colocated);
+    }
+    // 6. Been ready for less time first, compared on a log2 scale; equal ranks by UID.
+    if let (Some(ra), Some(rb)) = (a.ready_at, b.ready_at)
+        && ra != rb
+    {
+        let diff = log_rank(ra, now) - log_rank(rb, now);
+        return if diff == 0 {
+            a.uid.cmp(&b.uid)
+        } else {
+            diff.cmp(&0)
+        };
+    }
+    // 8. Newer pods first, on the same log2 scale; equal ranks by UID.
+    if a.created_at != b.created_at {
+        let diff = log_rank(a.created_at, now) - log_rank(b.created_at, now);
+        return if diff == 0 {
+            a.uid.cmp(&b.uid)
+        } else {
+            diff.cmp(&0)
+        };
+    }
+    // Upstream's sort is not stable; a total order keeps runs deterministic.
+    a.pod.cmp(&b.pod)
+}
+
+/// The `count` pods of Deployment `d` that the ReplicaSet controller deletes first.
+pub fn pods_to_delete(cluster: &ClusterState, d: DeploymentId, count: usize, now: SimTime) -> Vec<PodId> {
+    let active: Vec<PodId> = (0..cluster.pods.len())
+        .map(|i| PodId(i as u32))
+        .filter(|&p| {
+            let pod = cluster.pod(p);
+            pod.owner == Owner::Deployment(d) && !pod.phase.is_terminal()
+        })
+        .collect();
+    // getPodsRankedByRelatedPodsOnSameNode: active pods of the same owner per node.
+    let mut per_node: std::collections::BTreeMap<Option<u32>, u32> = std::collections::BTreeMap::new();
+    for &p in &active {
+        *per_node.entry(cluster.pod(p).node.map(|n| n.0)).or_insert(0) += 1;
+    }
+    let mut candidates: Vec<Candidate> = active
+        .iter()
+        .map(|&p| {
+            let pod = cluster.pod(p);
+            let running = pod.phase == PodPhase::Running;
+            Candidate {
+                pod: p,
+                assigned: pod.node.is_some(),
+                phase_ordinal: if running { 2 } else { 0 },
+                ready: running,
+                colocated: per_node.get(&pod.node.map(|n| n.0)).copied().unwrap_or(0),
+                ready_at: if running { pod.running_at } else { None },
+                created_at: pod.created_at,
+                uid: splitmix64(p.0 as u64),
+            }
+        })
+        .collect();
+    candidates.sort_by(|a, b| delete_first(a, b, now));
+    candidates.into_iter().take(count).map(|c| c.pod).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(
+        pod: u32,
+        assigned: bool,
+        running: bool,
+        colocated: u32,
+        ready_s: u64,
+        created_s: u64,
+    ) -> Candidate {
+        Candidate {
+            pod: PodId(pod),
+            assigned,
+            phase_ordinal: if running { 2 } else { 0 },
+            ready: running,
+            colocated,
+            ready_at: running.then(|| SimTime(ready_s * 1_000_000_000)),
+            created_at: SimTime(created_s * 1_000_000_000),
+            uid: splitmix64(pod as u64),
+        }
+    }
+
+    /// Cases after upstream `TestSortingActivePodsWithRanks`
+    /// (`pkg/controller/controller_utils_test.go`): each pair (a, b) with a deleted first.
+    #[test]
+    fn deletion_order_follows_active_pods_with_ranks() {
+        let now = SimTime(10_000 * 1_000_000_000);
+        let rows = [
+            (
+                "unassigned before assigned",
+                cand(1, false, false, 1, 0, 50),
+                cand(2, true, false, 1, 0, 10),
+            ),
+            (
+                "pending before running",
+                cand(1, true, false, 1, 0, 10),
+                cand(2, true, true, 1, 20, 50),
+            ),
+            (
+                "doubled up before alone",
+                cand(1, true, true, 3, 100, 10),
+                cand(2, true, true, 1, 9000, 9000),
+            ),
+            (
+                "ready for less time first",
+                cand(1, true, true, 1, 9000, 10),
+                cand(2, true, true, 1, 100, 50),
+            ),
+            (
+                "newer before older",
+                cand(1, true, false, 1, 0, 9000),
+                cand(2, true, false, 1, 0, 10),
+            ),
+        ];
+        for (name, a, b) in rows {
+            assert_eq!(delete_first(&a, &b, now), Ordering::Less, "{name}");
+            assert_eq!(delete_first(&b, &a, now), Ordering::Greater, "{name} (reversed)");
+        }
+    }
+
+    #[test]
+    fn equal_log_ranks_fall_back_to_uid() {
+        // Ready 9,990 s and 9,995 s ago: both floor(log2(age ns)) = 43, so the UID decides.
+        let now = SimTime(10_000 * 1_000_000_000);
+        let a = cand(1, true, true, 1, 10, 0);
+        let b = cand(2, true, true, 1, 5, 0);
+        assert_eq!(
+            log_rank(a.ready_at.unwrap_or_default(), now),
+            log_rank(b.ready_at.unwrap_or_default(), now)
+        );
+        assert_eq!(delete_first(&a, &b, now), a.uid.cmp(&b.uid));
+        assert_eq!(log_rank(now, now), -1);
     }
 }
