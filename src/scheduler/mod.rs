@@ -123,13 +123,8 @@ impl Scheduler {
         if self.queue.unschedulable_len() == 0 {
             return;
         }
-        let last = &self.last_failure;
-        self.queue.move_all_to_active_or_backoff(ctx.now, |p| {
-            (
-                cluster.pod(p).attempts,
-                last.get(p.index()).copied().unwrap_or(SimTime::ZERO),
-            )
-        });
+        self.queue
+            .move_all_to_active_or_backoff(ctx.now, backoff_state(cluster, &self.last_failure));
         self.arm_backoff_wakeup(ctx);
         self.wake(ctx);
     }
@@ -137,13 +132,8 @@ impl Scheduler {
     /// `Event::FlushUnschedulable`.
     pub fn on_flush(&mut self, cluster: &ClusterState, ctx: &mut Ctx) {
         self.flush_scheduled = false;
-        let last = &self.last_failure;
-        self.queue.flush_unschedulable_leftover(ctx.now, |p| {
-            (
-                cluster.pod(p).attempts,
-                last.get(p.index()).copied().unwrap_or(SimTime::ZERO),
-            )
-        });
+        self.queue
+            .flush_unschedulable_leftover(ctx.now, backoff_state(cluster, &self.last_failure));
         self.arm_backoff_wakeup(ctx);
         self.arm_flush(ctx);
         self.wake(ctx);
@@ -377,6 +367,20 @@ impl Scheduler {
             node: Some(best),
             examined,
         }
+    }
+}
+
+/// What the queue needs to compute a pod's backoff: its attempt count and the time of its
+/// last failed attempt.
+fn backoff_state<'a>(
+    cluster: &'a ClusterState,
+    last_failure: &'a [SimTime],
+) -> impl FnMut(PodId) -> (u32, SimTime) + 'a {
+    move |p| {
+        (
+            cluster.pod(p).attempts,
+            last_failure.get(p.index()).copied().unwrap_or(SimTime::ZERO),
+        )
     }
 }
 

@@ -115,11 +115,7 @@ pub fn score(
 mod tests {
     use super::*;
 
-    /// One container's requests: (cpu milli, memory bytes, gpu milli); `None` = not specified.
-    type Container = (Option<i64>, Option<i64>, i64);
-
-    /// One `nvidia.com/gpu`.
-    const GPU: i64 = 1000;
+    use crate::scheduler::plugins::test_support::{Container, GPU, Node, node};
 
     /// `st.MakePod().Obj()`: no containers.
     const EMPTY: &[Container] = &[];
@@ -133,24 +129,8 @@ mod tests {
 
     const CPU_MEM_GPU: &[ResourceName] = &[ResourceName::Cpu, ResourceName::Memory, ResourceName::Gpu];
 
-    /// `makeNode(name, milliCPU, memory, scalar)` plus the pods already bound to it.
-    struct Node {
-        alloc: Resources,
-        pods: &'static [&'static [Container]],
-    }
-    const fn node(cpu: i64, mem: i64, gpu: i64, pods: &'static [&'static [Container]]) -> Node {
-        Node {
-            alloc: Resources::new(cpu, mem, gpu, 110),
-            pods,
-        }
-    }
-
     fn node_requested(pods: &[&[Container]]) -> Resources {
-        let mut out = Resources::ZERO;
-        for p in pods {
-            out += PodRequests::from_containers(p).actual;
-        }
-        out
+        crate::scheduler::plugins::test_support::node_requested(pods).actual
     }
 
     /// Upstream `TestNodeResourcesBalancedAllocation`

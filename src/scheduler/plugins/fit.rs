@@ -155,12 +155,9 @@ mod tests {
     use super::*;
     use crate::cluster::{DEFAULT_MEMORY_REQUEST, PodRequests};
 
-    /// One container's requests: (cpu milli, memory bytes, gpu milli); `None` = not specified.
-    type Container = (Option<i64>, Option<i64>, i64);
+    use crate::scheduler::plugins::test_support::{Container, GPU, Node, node, node_requested};
 
     const MI: i64 = 1024 * 1024;
-    /// One GPU / one unit of the upstream tests' extended resource `abc.com/xyz`.
-    const GPU: i64 = 1000;
 
     // Pods of the upstream tests. `st.MakePod().Obj()` has *no* containers, so its non-zero
     // requests are 0 as well; `st.MakePod().Container("c")` has one container without
@@ -184,29 +181,6 @@ mod tests {
     /// `extendedResourceSet`: cpu 1, memory 1, abc.com/xyz 1.
     const EXT_SET: &[ResourceWeight] = &[w(CPU, 1), w(MEM, 1), w(EXT, 1)];
     const EXT2_CPU1_MEM1: &[ResourceWeight] = &[w(EXT, 2), w(CPU, 1), w(MEM, 1)];
-
-    /// A node: allocatable (cpu, memory, gpu) and the pods already bound to it.
-    struct Node {
-        alloc: Resources,
-        pods: &'static [&'static [Container]],
-    }
-    const fn node(cpu: i64, mem: i64, gpu: i64, pods: &'static [&'static [Container]]) -> Node {
-        Node {
-            alloc: Resources::new(cpu, mem, gpu, 110),
-            pods,
-        }
-    }
-
-    /// Sum of the requests of the pods on a node (`NodeInfo.Requested` / `NonZeroRequested`).
-    fn node_requested(pods: &[&[Container]]) -> PodRequests {
-        let mut out = PodRequests::default();
-        for p in pods {
-            let one = PodRequests::from_containers(p);
-            out.actual += one.actual;
-            out.non_zero += one.non_zero;
-        }
-        out
-    }
 
     struct Row {
         name: &'static str,

@@ -19,6 +19,8 @@ pub mod fit;
 pub mod node_affinity;
 pub mod node_unschedulable;
 pub mod taint_toleration;
+#[cfg(test)]
+mod test_support;
 
 /// Upstream `framework.MaxNodeScore` (`kubernetes/kubernetes:pkg/scheduler/framework/interface.go`;
 /// newer releases keep it in the `k8s.io/kube-scheduler/framework` staging module).

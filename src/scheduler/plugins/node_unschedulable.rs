@@ -33,17 +33,9 @@ pub fn filter(node_unschedulable: bool, tolerations: &[Toleration]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::TolerationOperator::{self, Equal, Exists};
+    use crate::cluster::TolerationOperator::{Equal, Exists};
 
-    fn tol(key: &str, op: TolerationOperator, value: &str, effect: Option<TaintEffect>) -> Toleration {
-        Toleration {
-            key: key.to_string(),
-            operator: op,
-            value: value.to_string(),
-            effect,
-            toleration_seconds: None,
-        }
-    }
+    use crate::scheduler::plugins::test_support::tol;
 
     /// Upstream `TestNodeUnschedulable`
     /// (`kubernetes/kubernetes:pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable_test.go`)

@@ -59,15 +59,7 @@ mod tests {
         }
     }
 
-    fn tol(key: &str, op: TolerationOperator, value: &str, effect: Option<TaintEffect>) -> Toleration {
-        Toleration {
-            key: key.to_string(),
-            operator: op,
-            value: value.to_string(),
-            effect,
-            toleration_seconds: None,
-        }
-    }
+    use crate::scheduler::plugins::test_support::tol;
 
     /// Upstream `TestTaintTolerationScore`
     /// (`kubernetes/kubernetes:pkg/scheduler/framework/plugins/tainttoleration/taint_toleration_test.go`),
