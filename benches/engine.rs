@@ -16,10 +16,7 @@ fn filled() -> (EventQueue<Event>, clustersim::engine::RngStream) {
     let mut r = rng::stream(1, StreamId(99));
     let mut q = EventQueue::with_capacity(PENDING + 1);
     for i in 0..PENDING {
-        q.push(
-            SimTime(r.next_u64() % 1_000_000_000),
-            Event::ContainersStarted(PodId(i as u32)),
-        );
+        q.push(SimTime(r.next_u64() % 1_000_000_000), Event::ContainersStarted(PodId(i as u32)));
     }
     (q, r)
 }

@@ -101,12 +101,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         }
     };
     let result = match cli.command {
-        Command::Run {
-            input,
-            out,
-            pods,
-            quiet,
-        } => run(&input, out, pods, quiet),
+        Command::Run { input, out, pods, quiet } => run(&input, out, pods, quiet),
         Command::Validate { input } => validate(&input),
     };
     match result {
@@ -159,15 +154,11 @@ fn run(input: &ScenarioArgs, out: Option<PathBuf>, pods: bool, quiet: bool) -> R
             .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
     };
     write("summary.csv", output::summary_csv(&result.summary))?;
-    write("timeseries.csv", output::timeseries_csv(&result.metrics))?;
+    write("timeseries.csv", output::timeseries_csv(&result.metrics, &result.timeseries_columns))?;
     if pods {
         write("pods.csv", output::pods_csv(&result.cluster))?;
     }
-    let events = result
-        .summary
-        .iter()
-        .find(|(k, _)| *k == "events_processed")
-        .and_then(|(_, v)| v.as_f64());
+    let events = result.summary.iter().find(|(k, _)| k == "events_processed").and_then(|(_, v)| v.as_f64());
     let run_json = serde_json::json!({
         "clustersim_version": crate::VERSION,
         "scenario_file": file.display().to_string(),

@@ -34,6 +34,7 @@ pub mod output;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;
+pub mod traffic;
 pub mod workload;
 
 /// The crate version, recorded in `run.json`.

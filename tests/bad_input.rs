@@ -28,31 +28,13 @@ fn check(case: &Case) {
             "{} ({sub}): expected exit 2, got {}; stderr:\n{}",
             case.name, o.code, o.stderr
         );
-        assert!(
-            !o.stderr.contains("panicked"),
-            "{}: panicked:\n{}",
-            case.name,
-            o.stderr
-        );
+        assert!(!o.stderr.contains("panicked"), "{}: panicked:\n{}", case.name, o.stderr);
         let names_source = o.stderr.contains("scenario.yaml") || o.stderr.contains("--");
-        assert!(
-            names_source,
-            "{}: the message does not name the file or flag:\n{}",
-            case.name, o.stderr
-        );
+        assert!(names_source, "{}: the message does not name the file or flag:\n{}", case.name, o.stderr);
         for e in case.expect {
-            assert!(
-                o.stderr.contains(e),
-                "{} ({sub}): expected {e:?} in:\n{}",
-                case.name,
-                o.stderr
-            );
+            assert!(o.stderr.contains(e), "{} ({sub}): expected {e:?} in:\n{}", case.name, o.stderr);
         }
-        assert!(
-            !dir.path().join("out/summary.csv").exists(),
-            "{}: bad input wrote results",
-            case.name
-        );
+        assert!(!dir.path().join("out/summary.csv").exists(), "{}: bad input wrote results", case.name);
     }
 }
 
@@ -109,11 +91,7 @@ const CASES: &[Case] = &[
         name: "--set on an unknown field",
         yaml: VALID,
         args: &["--set", "nodePools.0.colour=red"],
-        expect: &[
-            "--set nodePools.0.colour=red",
-            "no field \"colour\"",
-            "expected one of",
-        ],
+        expect: &["--set nodePools.0.colour=red", "no field \"colour\"", "expected one of"],
     },
     Case {
         name: "--set with a value of the wrong type",
@@ -179,10 +157,7 @@ const CASES: &[Case] = &[
         name: "requests larger than every node",
         yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 2, memory: 1Gi}\ndeployments:\n  - name: d\n    replicas: 1\n    template: {requests: {cpu: 2000}}\n",
         args: &[],
-        expect: &[
-            "deployments[0].template.requests",
-            "exceed the allocatable of every node pool",
-        ],
+        expect: &["deployments[0].template.requests", "exceed the allocatable of every node pool"],
     },
     Case {
         name: "unknown scoring strategy",
@@ -196,12 +171,7 @@ const CASES: &[Case] = &[
         args: &[],
         expect: &["deployments[0].template.affinity.nodeAffinity", "Gt/Lt"],
     },
-    Case {
-        name: "empty file",
-        yaml: "",
-        args: &[],
-        expect: &["scenario.yaml"],
-    },
+    Case { name: "empty file", yaml: "", args: &[], expect: &["scenario.yaml"] },
     Case {
         name: "zero duration",
         yaml: "duration: 0s\n",
@@ -235,11 +205,7 @@ fn missing_file_is_bad_input() {
     let dir = tempfile::tempdir().expect("temp dir");
     let o = run_in(dir.path(), &["validate", "nope.yaml"]);
     assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("nope.yaml") && o.stderr.contains("cannot read"),
-        "{}",
-        o.stderr
-    );
+    assert!(o.stderr.contains("nope.yaml") && o.stderr.contains("cannot read"), "{}", o.stderr);
 }
 
 #[test]

@@ -67,15 +67,13 @@ fn template() -> impl Strategy<Value = Template> {
         prop::option::of(0u32..3),
         any::<bool>(),
     )
-        .prop_map(
-            |(cpu_milli, mem_mi, priority, zone_selector, tolerate)| Template {
-                cpu_milli,
-                mem_mi,
-                priority,
-                zone_selector,
-                tolerate,
-            },
-        )
+        .prop_map(|(cpu_milli, mem_mi, priority, zone_selector, tolerate)| Template {
+            cpu_milli,
+            mem_mi,
+            priority,
+            zone_selector,
+            tolerate,
+        })
 }
 
 fn write_template(y: &mut String, indent: &str, t: &Template) {
@@ -123,11 +121,8 @@ fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn]) -> String {
         y.truncate(y.len() - "deployments:\n".len());
     }
     for (i, d) in deps.iter().enumerate() {
-        let steps: Vec<String> = d
-            .scale
-            .iter()
-            .map(|(at, r)| format!("{{at: {at}s, replicas: {r}}}"))
-            .collect();
+        let steps: Vec<String> =
+            d.scale.iter().map(|(at, r)| format!("{{at: {at}s, replicas: {r}}}")).collect();
         let _ = writeln!(
             y,
             "  - name: d{i}\n    replicas: {}\n    createRate: {}\n    scale: [{}]\n    template:",

@@ -11,19 +11,9 @@ const SHRINK: &[(&str, &[&str])] = &[
     ("quickstart.yaml", &[]),
     (
         "density-5k.yaml",
-        &[
-            "--set",
-            "nodePools.0.count=200",
-            "--set",
-            "deployments.0.replicas=3000",
-            "--duration",
-            "300s",
-        ],
+        &["--set", "nodePools.0.count=200", "--set", "deployments.0.replicas=3000", "--duration", "300s"],
     ),
-    (
-        "churn-1day.yaml",
-        &["--set", "nodePools.0.count=50", "--duration", "3h"],
-    ),
+    ("churn-1day.yaml", &["--set", "nodePools.0.count=50", "--duration", "3h"]),
 ];
 
 fn run_scenario(dir: &Path, file: &str, extra: &[&str], out: &str) -> Vec<(String, Vec<u8>)> {
@@ -35,12 +25,7 @@ fn run_scenario(dir: &Path, file: &str, extra: &[&str], out: &str) -> Vec<(Strin
     assert_eq!(o.code, 0, "{file}: {}", o.stderr);
     ["summary.csv", "timeseries.csv", "pods.csv"]
         .iter()
-        .map(|f| {
-            (
-                f.to_string(),
-                std::fs::read(dir.join(out).join(f)).expect("output file"),
-            )
-        })
+        .map(|f| (f.to_string(), std::fs::read(dir.join(out).join(f)).expect("output file")))
         .collect()
 }
 
@@ -68,29 +53,16 @@ fn same_seed_same_bytes_different_seed_different_results() {
         let a = run_scenario(dir.path(), file, shrink, "a");
         let b = run_scenario(dir.path(), file, shrink, "b");
         for ((name, x), (_, y)) in a.iter().zip(&b) {
-            assert!(
-                x == y,
-                "{file}: {name} differs between two runs with the same seed"
-            );
+            assert!(x == y, "{file}: {name} differs between two runs with the same seed");
         }
         let mut other = shrink.to_vec();
         other.extend_from_slice(&["--seed", "987654321"]);
         let c = run_scenario(dir.path(), file, &other, "c");
-        assert_ne!(
-            a[1].1, c[1].1,
-            "{file}: timeseries.csv identical under another seed"
-        );
+        assert_ne!(a[1].1, c[1].1, "{file}: timeseries.csv identical under another seed");
         // The summary must differ beyond the seed column itself.
         let strip = |v: &[u8]| {
-            String::from_utf8_lossy(v)
-                .lines()
-                .nth(1)
-                .map(|l| l.split_once(',').map(|x| x.1.to_string()))
+            String::from_utf8_lossy(v).lines().nth(1).map(|l| l.split_once(',').map(|x| x.1.to_string()))
         };
-        assert_ne!(
-            strip(&a[0].1),
-            strip(&c[0].1),
-            "{file}: summary identical under another seed"
-        );
+        assert_ne!(strip(&a[0].1), strip(&c[0].1), "{file}: summary identical under another seed");
     }
 }

@@ -12,28 +12,18 @@ fn summary(dir: &std::path::Path) -> BTreeMap<String, String> {
     let row: Vec<&str> = lines.next().expect("row").split(',').collect();
     assert_eq!(header.len(), row.len());
     assert!(lines.next().is_none(), "summary.csv has exactly one row");
-    header
-        .iter()
-        .zip(row)
-        .map(|(h, v)| (h.to_string(), v.to_string()))
-        .collect()
+    header.iter().zip(row).map(|(h, v)| (h.to_string(), v.to_string())).collect()
 }
 
 fn num(s: &BTreeMap<String, String>, k: &str) -> f64 {
-    s.get(k)
-        .unwrap_or_else(|| panic!("column {k}"))
-        .parse()
-        .unwrap_or_else(|_| panic!("{k} = {:?}", s[k]))
+    s.get(k).unwrap_or_else(|| panic!("column {k}")).parse().unwrap_or_else(|_| panic!("{k} = {:?}", s[k]))
 }
 
 #[test]
 fn quickstart_runs_and_writes_every_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let scen = repo().join("scenarios/quickstart.yaml");
-    let o = run_in(
-        dir.path(),
-        &["run", &scen.to_string_lossy(), "--out", "out", "--pods"],
-    );
+    let o = run_in(dir.path(), &["run", &scen.to_string_lossy(), "--out", "out", "--pods"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let out = dir.path().join("out");
     for f in ["summary.csv", "timeseries.csv", "pods.csv", "run.json"] {
@@ -52,14 +42,8 @@ fn quickstart_runs_and_writes_every_file() {
         + num(&s, "pods_succeeded")
         + num(&s, "pods_failed");
     assert_eq!(ended, created, "every pod is in exactly one phase");
-    assert!(
-        num(&s, "unschedulable_attempts") > 0.0,
-        "the batch jobs overfill the cluster at times"
-    );
-    assert!(
-        num(&s, "pod_startup_p50_s") >= 1.0,
-        "start-up includes the 1 s container start"
-    );
+    assert!(num(&s, "unschedulable_attempts") > 0.0, "the batch jobs overfill the cluster at times");
+    assert!(num(&s, "pod_startup_p50_s") >= 1.0, "start-up includes the 1 s container start");
     assert!(num(&s, "pod_startup_p99_s") >= num(&s, "pod_startup_p50_s"));
     assert!(num(&s, "cpu_allocation_peak") <= 1.0 && num(&s, "cpu_allocation_peak") > 0.9);
     assert!((num(&s, "node_hours") - 12.0).abs() < 1e-9);

@@ -16,11 +16,7 @@ fn run(yaml: &str) -> RunOutput {
 }
 
 fn summary(out: &RunOutput, key: &str) -> f64 {
-    out.summary
-        .iter()
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| v.as_f64())
-        .expect("column")
+    out.summary.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.as_f64()).expect("column")
 }
 
 fn pool_of(c: &ClusterState, pod: usize) -> String {
@@ -44,10 +40,7 @@ deployments: [{name: d, replicas: 2, template: {requests: {cpu: 100m}}}]
     let first = c.pods[0].node.expect("bound").0;
     let second = c.pods[1].node.expect("bound").0;
     assert!(first < 500, "first pod examined nodes 0..500, got {first}");
-    assert!(
-        (500..1000).contains(&second),
-        "second pod examined nodes 500..1000, got {second}"
-    );
+    assert!((500..1000).contains(&second), "second pod examined nodes 500..1000, got {second}");
 }
 
 #[test]
@@ -127,21 +120,9 @@ scheduler: {cost: {perPod: 1ms, perNodeExamined: 0s}}
 nodePools: [{name: p, count: 1, allocatable: {cpu: 64, memory: 256Gi, pods: 1000}}]
 deployments: [{name: d, replicas: 1000, template: {requests: {cpu: 10m}}}]
 ");
-    let last = out
-        .cluster
-        .pods
-        .iter()
-        .filter_map(|p| p.scheduled_at)
-        .max()
-        .expect("scheduled");
+    let last = out.cluster.pods.iter().filter_map(|p| p.scheduled_at).max().expect("scheduled");
     assert_eq!(last, SimTime(999 * MS));
-    let bound = out
-        .cluster
-        .pods
-        .iter()
-        .filter_map(|p| p.bound_at)
-        .max()
-        .expect("bound");
+    let bound = out.cluster.pods.iter().filter_map(|p| p.bound_at).max().expect("bound");
     assert_eq!(bound, SimTime(1000 * MS));
 }
 
@@ -184,11 +165,7 @@ deployments:
             .collect()
     };
     assert!(!pools(0).contains("tainted"), "untolerated NoSchedule taint");
-    assert_eq!(
-        pools(1),
-        BTreeSet::from(["plain-a".to_string()]),
-        "zone a without the taint"
-    );
+    assert_eq!(pools(1), BTreeSet::from(["plain-a".to_string()]), "zone a without the taint");
     assert_eq!(pools(2), BTreeSet::from(["tainted".to_string()]));
     // NodeAffinity weight 2 × 100 outweighs the resource scores' differences.
     assert_eq!(pools(3), BTreeSet::from(["plain-b".to_string()]));
@@ -206,14 +183,8 @@ deployments: [{{name: d, replicas: 10, template: {{requests: {{cpu: 200m, memory
 "
         )
     };
-    let used = |out: &RunOutput| {
-        out.cluster
-            .pods
-            .iter()
-            .filter_map(|p| p.node)
-            .collect::<BTreeSet<_>>()
-            .len()
-    };
+    let used =
+        |out: &RunOutput| out.cluster.pods.iter().filter_map(|p| p.node).collect::<BTreeSet<_>>().len();
     assert_eq!(used(&run(&yaml("MostAllocated"))), 1);
     assert_eq!(used(&run(&yaml("LeastAllocated"))), 10);
 }
@@ -242,11 +213,7 @@ deployments:
     let running_first = (0..3).filter(|&i| phase(i) == PodPhase::Running).count();
     assert_eq!(running_first, 2, "one of the three Running pods was deleted");
     assert_eq!((0..3).filter(|&i| phase(i) == PodPhase::Deleted).count(), 1);
-    assert_eq!(
-        phase(5),
-        PodPhase::Running,
-        "the first new pod fits in the freed CPU"
-    );
+    assert_eq!(phase(5), PodPhase::Running, "the first new pod fits in the freed CPU");
     assert_eq!(phase(6), PodPhase::Pending);
     assert_eq!(summary(&out, "pods_deleted"), 3.0);
     assert_eq!(c.deployments[0].live_pods, 4);

@@ -28,20 +28,10 @@ pub enum ResourceName {
 }
 
 impl Resources {
-    pub const ZERO: Resources = Resources {
-        cpu_milli: 0,
-        mem_bytes: 0,
-        gpu_milli: 0,
-        pods: 0,
-    };
+    pub const ZERO: Resources = Resources { cpu_milli: 0, mem_bytes: 0, gpu_milli: 0, pods: 0 };
 
     pub const fn new(cpu_milli: i64, mem_bytes: i64, gpu_milli: i64, pods: i64) -> Self {
-        Resources {
-            cpu_milli,
-            mem_bytes,
-            gpu_milli,
-            pods,
-        }
+        Resources { cpu_milli, mem_bytes, gpu_milli, pods }
     }
 
     /// The amount of one named resource.

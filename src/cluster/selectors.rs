@@ -112,11 +112,7 @@ impl NodeSelectorRequirement {
                 let (Ok(v), Ok(bound)) = (v.parse::<i64>(), bound.parse::<i64>()) else {
                     return false;
                 };
-                if self.operator == SelectorOperator::Gt {
-                    v > bound
-                } else {
-                    v < bound
-                }
+                if self.operator == SelectorOperator::Gt { v > bound } else { v < bound }
             }
         }
     }
@@ -188,13 +184,7 @@ impl Placement {
     /// NodeAffinity filter and score).
     pub fn has_no_node_constraints(&self) -> bool {
         self.node_selector.is_empty()
-            && self
-                .node_affinity
-                .required_during_scheduling_ignored_during_execution
-                .is_none()
-            && self
-                .node_affinity
-                .preferred_during_scheduling_ignored_during_execution
-                .is_empty()
+            && self.node_affinity.required_during_scheduling_ignored_during_execution.is_none()
+            && self.node_affinity.preferred_during_scheduling_ignored_during_execution.is_empty()
     }
 }

@@ -400,10 +400,7 @@ impl ClusterState {
             }
         }
         if phases != self.totals.pods_in_phase {
-            return Err(format!(
-                "phase counts {:?} != maintained {:?}",
-                phases, self.totals.pods_in_phase
-            ));
+            return Err(format!("phase counts {:?} != maintained {:?}", phases, self.totals.pods_in_phase));
         }
         if phases.iter().sum::<u64>() != self.totals.pods_created
             || self.pods.len() as u64 != self.totals.pods_created
@@ -440,10 +437,7 @@ impl ClusterState {
         }
         for (i, d) in self.deployments.iter().enumerate() {
             if d.live_pods != live[i] {
-                return Err(format!(
-                    "deployment {i}: live pods {} != counted {}",
-                    d.live_pods, live[i]
-                ));
+                return Err(format!("deployment {i}: live pods {} != counted {}", d.live_pods, live[i]));
             }
         }
         Ok(())

@@ -102,20 +102,14 @@ impl<E> EventQueue<E> {
                 self.slots.len() - 1
             }
         };
-        assert!(
-            self.next_seq < MAX_SCHEDULED,
-            "event queue: more than {MAX_SCHEDULED} events scheduled"
-        );
+        assert!(self.next_seq < MAX_SCHEDULED, "event queue: more than {MAX_SCHEDULED} events scheduled");
         let tag = (self.next_seq << SLOT_BITS) | slot as u64;
         self.next_seq += 1;
         self.slots[slot] = Some(event);
         self.tags[slot] = tag;
         self.live += 1;
         let key = ((time.0 as u128) << 64) | tag as u128;
-        assert!(
-            key >= self.popped,
-            "event queue: an event was scheduled in the past"
-        );
+        assert!(key >= self.popped, "event queue: an event was scheduled in the past");
         if key >= self.last {
             self.put(key);
             self.keys += 1;
@@ -166,11 +160,7 @@ impl<E> EventQueue<E> {
     #[inline(always)]
     fn head(&mut self) -> Option<(u128, bool)> {
         loop {
-            let bucketed = if self.settle() {
-                self.buckets[0].last().copied()
-            } else {
-                None
-            };
+            let bucketed = if self.settle() { self.buckets[0].last().copied() } else { None };
             let (key, from_early) = match (bucketed, self.early.peek().map(|r| r.0)) {
                 (Some(b), Some(e)) if e < b => (e, true),
                 (Some(b), _) => (b, false),

@@ -52,11 +52,7 @@ impl SimDuration {
             return SimDuration::ZERO;
         }
         let ns = (s * NANOS_PER_SEC as f64).round();
-        if ns >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(ns as u64)
-        }
+        if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) }
     }
     pub fn as_nanos(self) -> u64 {
         self.0

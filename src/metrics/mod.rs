@@ -48,6 +48,8 @@ pub struct Sample {
     pub cpu_allocation: f64,
     pub memory_allocation: f64,
     pub scheduling_throughput: f64,
+    /// Per-service columns (see `traffic::TIMESERIES_COLUMNS`).
+    pub extra: Vec<Cell>,
 }
 
 pub const TIMESERIES_COLUMNS: [&str; 8] = [
@@ -62,8 +64,8 @@ pub const TIMESERIES_COLUMNS: [&str; 8] = [
 ];
 
 impl Sample {
-    pub fn render(&self) -> [String; 8] {
-        [
+    pub fn render(&self) -> Vec<String> {
+        let mut row = vec![
             format!("{:.3}", self.time.as_secs_f64()),
             self.nodes_ready.to_string(),
             self.pods_running.to_string(),
@@ -72,7 +74,9 @@ impl Sample {
             format!("{:.6}", self.cpu_allocation),
             format!("{:.6}", self.memory_allocation),
             format!("{:.3}", self.scheduling_throughput),
-        ]
+        ];
+        row.extend(self.extra.iter().map(Cell::render));
+        row
     }
 }
 
@@ -154,14 +158,8 @@ impl Metrics {
     /// Updates the peak allocation after a change.
     #[inline]
     pub fn observe_peak(&mut self, totals: &Resources, allocatable: &Resources) {
-        let cpu = Frac {
-            num: totals.cpu_milli,
-            den: allocatable.cpu_milli,
-        };
-        let mem = Frac {
-            num: totals.mem_bytes,
-            den: allocatable.mem_bytes,
-        };
+        let cpu = Frac { num: totals.cpu_milli, den: allocatable.cpu_milli };
+        let mem = Frac { num: totals.mem_bytes, den: allocatable.mem_bytes };
         if cpu.greater_than(self.peak[0]) {
             self.peak[0] = cpu;
         }
@@ -172,26 +170,19 @@ impl Metrics {
 
     pub fn on_bound(&mut self, created: SimTime, now: SimTime) {
         self.bound_since_sample += 1;
-        let _ = self
-            .scheduling_us
-            .record(now.saturating_since(created).as_nanos() / 1_000);
+        let _ = self.scheduling_us.record(now.saturating_since(created).as_nanos() / 1_000);
     }
 
     pub fn on_running(&mut self, created: SimTime, now: SimTime) {
-        let _ = self
-            .startup_us
-            .record(now.saturating_since(created).as_nanos() / 1_000);
+        let _ = self.startup_us.record(now.saturating_since(created).as_nanos() / 1_000);
     }
 
     /// Appends a time-series row for `now`.
-    pub fn sample(&mut self, cluster: &ClusterState, now: SimTime) {
+    pub fn sample(&mut self, cluster: &ClusterState, now: SimTime, extra: Vec<Cell>) {
         let t = &cluster.totals;
         let span = now.saturating_since(self.last_sample);
-        let throughput = if span > SimDuration::ZERO {
-            self.bound_since_sample as f64 / span.as_secs_f64()
-        } else {
-            0.0
-        };
+        let throughput =
+            if span > SimDuration::ZERO { self.bound_since_sample as f64 / span.as_secs_f64() } else { 0.0 };
         self.samples.push(Sample {
             time: now,
             nodes_ready: t.nodes_ready,
@@ -201,25 +192,18 @@ impl Metrics {
             cpu_allocation: ratio(t.requested.cpu_milli, t.allocatable_ready.cpu_milli),
             memory_allocation: ratio(t.requested.mem_bytes, t.allocatable_ready.mem_bytes),
             scheduling_throughput: throughput,
+            extra,
         });
         self.bound_since_sample = 0;
         self.last_sample = now;
     }
 
     fn quantile_s(h: &Histogram<u64>, q: f64) -> Cell {
-        if h.is_empty() {
-            Cell::Missing
-        } else {
-            Cell::Float(h.value_at_quantile(q) as f64 / 1e6)
-        }
+        if h.is_empty() { Cell::Missing } else { Cell::Float(h.value_at_quantile(q) as f64 / 1e6) }
     }
 
     fn max_s(h: &Histogram<u64>) -> Cell {
-        if h.is_empty() {
-            Cell::Missing
-        } else {
-            Cell::Float(h.max() as f64 / 1e6)
-        }
+        if h.is_empty() { Cell::Missing } else { Cell::Float(h.max() as f64 / 1e6) }
     }
 
     /// The summary columns, in output order. `end` is the end of the run.
@@ -230,7 +214,7 @@ impl Metrics {
         seed: u64,
         end: SimTime,
         events: u64,
-    ) -> Vec<(&'static str, Cell)> {
+    ) -> Vec<(String, Cell)> {
         let mean = |i: usize| {
             if self.allocatable_integral[i] == 0 {
                 Cell::Float(0.0)
@@ -252,7 +236,7 @@ impl Metrics {
             cost_ns += pool.price_per_hour * (*ns as f64 / 3.6e12);
         }
         let c = |p: PodPhase| Cell::Int(cluster.pods_in(p));
-        vec![
+        let columns: Vec<(&str, Cell)> = vec![
             ("seed", Cell::Int(seed)),
             ("simulated_s", Cell::Float(end.as_secs_f64())),
             ("events_processed", Cell::Int(events)),
@@ -272,20 +256,15 @@ impl Metrics {
             ("pod_startup_p90_s", Self::quantile_s(&self.startup_us, 0.90)),
             ("pod_startup_p99_s", Self::quantile_s(&self.startup_us, 0.99)),
             ("pod_startup_max_s", Self::max_s(&self.startup_us)),
-            (
-                "scheduling_latency_p50_s",
-                Self::quantile_s(&self.scheduling_us, 0.50),
-            ),
-            (
-                "scheduling_latency_p99_s",
-                Self::quantile_s(&self.scheduling_us, 0.99),
-            ),
+            ("scheduling_latency_p50_s", Self::quantile_s(&self.scheduling_us, 0.50)),
+            ("scheduling_latency_p99_s", Self::quantile_s(&self.scheduling_us, 0.99)),
             ("cpu_allocation_mean", mean(0)),
             ("cpu_allocation_peak", peak(0)),
             ("memory_allocation_mean", mean(1)),
             ("memory_allocation_peak", peak(1)),
             ("node_hours", Cell::Float(node_ns as f64 / 3.6e12)),
             ("cost", Cell::Float(cost_ns)),
-        ]
+        ];
+        columns.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 }

@@ -10,14 +10,8 @@ use std::path::Path;
 
 /// Writes `bytes` to `path` atomically (temporary file + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     {
         let mut f = std::fs::File::create(&tmp)?;
@@ -39,18 +33,18 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> std::i
 }
 
 /// `summary.csv`: one header, one row.
-pub fn summary_csv(summary: &[(&'static str, Cell)]) -> std::io::Result<Vec<u8>> {
-    let header: Vec<&str> = summary.iter().map(|(k, _)| *k).collect();
+pub fn summary_csv(summary: &[(String, Cell)]) -> std::io::Result<Vec<u8>> {
+    let header: Vec<&str> = summary.iter().map(|(k, _)| k.as_str()).collect();
     let row: Vec<String> = summary.iter().map(|(_, v)| v.render()).collect();
     csv_bytes(&header, std::iter::once(row))
 }
 
-/// `timeseries.csv`: one row per sampling interval.
-pub fn timeseries_csv(metrics: &Metrics) -> std::io::Result<Vec<u8>> {
-    csv_bytes(
-        &TIMESERIES_COLUMNS,
-        metrics.samples.iter().map(|s| s.render().to_vec()),
-    )
+/// `timeseries.csv`: one row per sampling interval; `extra_columns` name the per-service
+/// cells at the end of each row.
+pub fn timeseries_csv(metrics: &Metrics, extra_columns: &[String]) -> std::io::Result<Vec<u8>> {
+    let mut header: Vec<&str> = TIMESERIES_COLUMNS.to_vec();
+    header.extend(extra_columns.iter().map(String::as_str));
+    csv_bytes(&header, metrics.samples.iter().map(|s| s.render()))
 }
 
 pub const POD_COLUMNS: [&str; 11] = [

@@ -178,10 +178,7 @@ impl Distribution {
             Distribution::Exponential(p) => positive(p.mean, "mean"),
             Distribution::Uniform(p) => {
                 if p.min > p.max {
-                    Err(format!(
-                        "min ({}) must not be greater than max ({})",
-                        p.min, p.max
-                    ))
+                    Err(format!("min ({}) must not be greater than max ({})", p.min, p.max))
                 } else {
                     Ok(())
                 }
@@ -239,10 +236,7 @@ impl Distribution {
             }
             other => other.build_continuous()?,
         };
-        Ok(Sampler {
-            kind,
-            mean_secs: self.mean_secs(),
-        })
+        Ok(Sampler { kind, mean_secs: self.mean_secs() })
     }
 
     /// Draws one value. Convenient but slower than a [`Sampler`], as it validates and
@@ -258,9 +252,7 @@ impl Distribution {
                 Some(index) => p.values[index.sample(rng)].0,
                 None => SimDuration::ZERO,
             },
-            other => other
-                .build_continuous()
-                .map_or(SimDuration::ZERO, |k| k.sample(rng)),
+            other => other.build_continuous().map_or(SimDuration::ZERO, |k| k.sample(rng)),
         }
     }
 
@@ -352,10 +344,7 @@ impl Sampler {
         }
         let exp = rd::Exp::new(1.0 / mean_secs)
             .map_err(|e| format!("exponential: invalid mean {mean_secs} ({e})"))?;
-        Ok(Sampler {
-            kind: Kind::Exponential(exp),
-            mean_secs,
-        })
+        Ok(Sampler { kind: Kind::Exponential(exp), mean_secs })
     }
 
     /// Draws one duration.
@@ -423,50 +412,30 @@ mod tests {
     fn all_variants() -> Vec<(&'static str, Distribution)> {
         vec![
             ("constant: 1s\n", Distribution::Constant(d("1s"))),
-            (
-                "exponential: {mean: 600s}\n",
-                Distribution::Exponential(ExponentialSpec { mean: d("600s") }),
-            ),
+            ("exponential: {mean: 600s}\n", Distribution::Exponential(ExponentialSpec { mean: d("600s") })),
             (
                 "uniform: {min: 1s, max: 3s}\n",
-                Distribution::Uniform(UniformSpec {
-                    min: d("1s"),
-                    max: d("3s"),
-                }),
+                Distribution::Uniform(UniformSpec { min: d("1s"), max: d("3s") }),
             ),
             (
                 "lognormal: {median: 1s, sigma: 0.5}\n",
-                Distribution::LogNormal(LogNormalSpec {
-                    median: d("1s"),
-                    sigma: 0.5,
-                }),
+                Distribution::LogNormal(LogNormalSpec { median: d("1s"), sigma: 0.5 }),
             ),
             (
                 "normal: {mean: 2s, stddev: 0.5s}\n",
-                Distribution::Normal(NormalSpec {
-                    mean: d("2s"),
-                    stddev: d("500ms"),
-                }),
+                Distribution::Normal(NormalSpec { mean: d("2s"), stddev: d("500ms") }),
             ),
             (
                 "weibull: {scale: 100s, shape: 1.5}\n",
-                Distribution::Weibull(WeibullSpec {
-                    scale: d("100s"),
-                    shape: 1.5,
-                }),
+                Distribution::Weibull(WeibullSpec { scale: d("100s"), shape: 1.5 }),
             ),
             (
                 "gamma: {shape: 2.0, scale: 1s}\n",
-                Distribution::Gamma(GammaSpec {
-                    shape: 2.0,
-                    scale: d("1s"),
-                }),
+                Distribution::Gamma(GammaSpec { shape: 2.0, scale: d("1s") }),
             ),
             (
                 "empirical: {values: [1s, 2s, 5s]}\n",
-                Distribution::Empirical(EmpiricalSpec {
-                    values: vec![d("1s"), d("2s"), d("5s")],
-                }),
+                Distribution::Empirical(EmpiricalSpec { values: vec![d("1s"), d("2s"), d("5s")] }),
             ),
         ]
     }
@@ -479,40 +448,23 @@ mod tests {
             assert_eq!(got.validate(), Ok(()), "{yaml}");
 
             let back = serde_saphyr::to_string(&got).unwrap();
-            assert_eq!(
-                serde_saphyr::from_str::<Distribution>(&back).unwrap(),
-                want,
-                "{back}"
-            );
+            assert_eq!(serde_saphyr::from_str::<Distribution>(&back).unwrap(), want, "{back}");
 
             let json = serde_json::to_string(&got).unwrap();
-            assert_eq!(
-                serde_json::from_str::<Distribution>(&json).unwrap(),
-                want,
-                "{json}"
-            );
+            assert_eq!(serde_json::from_str::<Distribution>(&json).unwrap(), want, "{json}");
         }
     }
 
     #[test]
     fn serde_shapes() {
-        assert_eq!(
-            serde_json::to_string(&all_variants()[1].1).unwrap(),
-            r#"{"exponential":{"mean":"10m"}}"#
-        );
+        assert_eq!(serde_json::to_string(&all_variants()[1].1).unwrap(), r#"{"exponential":{"mean":"10m"}}"#);
         assert_eq!(
             serde_json::to_string(&all_variants()[3].1).unwrap(),
             r#"{"lognormal":{"median":"1s","sigma":0.5}}"#
         );
         // Block style, integer shape, bare-number durations.
         let g: Distribution = serde_saphyr::from_str("gamma:\n  shape: 3\n  scale: 0.5\n").unwrap();
-        assert_eq!(
-            g,
-            Distribution::Gamma(GammaSpec {
-                shape: 3.0,
-                scale: d("500ms")
-            })
-        );
+        assert_eq!(g, Distribution::Gamma(GammaSpec { shape: 3.0, scale: d("500ms") }));
 
         let e = serde_saphyr::from_str::<Distribution>("exponential: {mean: 1s, rate: 2}").unwrap_err();
         assert!(e.to_string().contains("unknown field `rate`"), "{e}");
@@ -535,59 +487,35 @@ mod tests {
                 "exponential: mean must be greater than 0 (got 0s)",
             ),
             (
-                Distribution::Uniform(UniformSpec {
-                    min: d("3s"),
-                    max: d("1s"),
-                }),
+                Distribution::Uniform(UniformSpec { min: d("3s"), max: d("1s") }),
                 "uniform: min (3s) must not be greater than max (1s)",
             ),
             (
-                Distribution::LogNormal(LogNormalSpec {
-                    median: d("1s"),
-                    sigma: -0.5,
-                }),
+                Distribution::LogNormal(LogNormalSpec { median: d("1s"), sigma: -0.5 }),
                 "lognormal: sigma must be a finite number >= 0 (got -0.5)",
             ),
             (
-                Distribution::LogNormal(LogNormalSpec {
-                    median: d("1s"),
-                    sigma: f64::NAN,
-                }),
+                Distribution::LogNormal(LogNormalSpec { median: d("1s"), sigma: f64::NAN }),
                 "lognormal: sigma must be a finite number >= 0 (got NaN)",
             ),
             (
-                Distribution::LogNormal(LogNormalSpec {
-                    median: d("0s"),
-                    sigma: 1.0,
-                }),
+                Distribution::LogNormal(LogNormalSpec { median: d("0s"), sigma: 1.0 }),
                 "lognormal: median must be greater than 0 (got 0s)",
             ),
             (
-                Distribution::Weibull(WeibullSpec {
-                    scale: d("100s"),
-                    shape: 0.0,
-                }),
+                Distribution::Weibull(WeibullSpec { scale: d("100s"), shape: 0.0 }),
                 "weibull: shape must be a finite number > 0 (got 0)",
             ),
             (
-                Distribution::Weibull(WeibullSpec {
-                    scale: d("0s"),
-                    shape: 1.0,
-                }),
+                Distribution::Weibull(WeibullSpec { scale: d("0s"), shape: 1.0 }),
                 "weibull: scale must be greater than 0 (got 0s)",
             ),
             (
-                Distribution::Gamma(GammaSpec {
-                    shape: f64::INFINITY,
-                    scale: d("1s"),
-                }),
+                Distribution::Gamma(GammaSpec { shape: f64::INFINITY, scale: d("1s") }),
                 "gamma: shape must be a finite number > 0 (got inf)",
             ),
             (
-                Distribution::Gamma(GammaSpec {
-                    shape: 2.0,
-                    scale: d("0s"),
-                }),
+                Distribution::Gamma(GammaSpec { shape: 2.0, scale: d("0s") }),
                 "gamma: scale must be greater than 0 (got 0s)",
             ),
             (
@@ -605,43 +533,17 @@ mod tests {
             assert_eq!(rng.next_u64(), before.clone().next_u64());
         }
         // Boundaries that are allowed.
-        assert_eq!(
-            Distribution::Uniform(UniformSpec {
-                min: d("2s"),
-                max: d("2s")
-            })
-            .validate(),
-            Ok(())
-        );
-        assert_eq!(
-            Distribution::LogNormal(LogNormalSpec {
-                median: d("1s"),
-                sigma: 0.0
-            })
-            .validate(),
-            Ok(())
-        );
+        assert_eq!(Distribution::Uniform(UniformSpec { min: d("2s"), max: d("2s") }).validate(), Ok(()));
+        assert_eq!(Distribution::LogNormal(LogNormalSpec { median: d("1s"), sigma: 0.0 }).validate(), Ok(()));
         assert_eq!(Distribution::constant(SimDuration::ZERO).validate(), Ok(()));
         // From YAML: special floats parse but do not validate.
         let w: Distribution = serde_saphyr::from_str("weibull: {scale: 1s, shape: .nan}").unwrap();
-        assert_eq!(
-            w.validate(),
-            Err("weibull: shape must be a finite number > 0 (got NaN)".to_string())
-        );
+        assert_eq!(w.validate(), Err("weibull: shape must be a finite number > 0 (got NaN)".to_string()));
     }
 
     #[test]
     fn analytic_means() {
-        let means = [
-            1.0,
-            600.0,
-            2.0,
-            (0.125f64).exp(),
-            2.0,
-            100.0 * 0.902_745_292_950_933_6,
-            2.0,
-            8.0 / 3.0,
-        ];
+        let means = [1.0, 600.0, 2.0, (0.125f64).exp(), 2.0, 100.0 * 0.902_745_292_950_933_6, 2.0, 8.0 / 3.0];
         for ((yaml, dist), want) in all_variants().into_iter().zip(means) {
             let got = dist.mean_secs();
             assert!((got - want).abs() <= 1e-12 * want, "{yaml}: {got} vs {want}");
@@ -661,19 +563,14 @@ mod tests {
         assert!((mean - 0.25).abs() < 0.02 * 0.25, "{mean}");
         // Same draws as the equivalent Distribution when the mean is a whole nanosecond.
         let d = Distribution::exponential_secs(0.25).sampler().unwrap();
-        let (mut a, mut b) = (
-            Xoshiro256PlusPlus::seed_from_u64(1),
-            Xoshiro256PlusPlus::seed_from_u64(1),
-        );
+        let (mut a, mut b) = (Xoshiro256PlusPlus::seed_from_u64(1), Xoshiro256PlusPlus::seed_from_u64(1));
         for _ in 0..100 {
             assert_eq!(s.sample(&mut a), d.sample(&mut b));
         }
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert_eq!(
                 Sampler::exponential_secs(bad).map(|_| ()),
-                Err(format!(
-                    "exponential: mean must be a finite number of seconds > 0 (got {bad})"
-                ))
+                Err(format!("exponential: mean must be a finite number of seconds > 0 (got {bad})"))
             );
         }
     }
@@ -691,10 +588,7 @@ mod tests {
         ];
         for (x, want) in table {
             let got = gamma_fn(x);
-            assert!(
-                ((got - want) / want).abs() < 1e-13,
-                "gamma({x}) = {got}, want {want}"
-            );
+            assert!(((got - want) / want).abs() < 1e-13, "gamma({x}) = {got}, want {want}");
         }
         assert!(gamma_fn(200.0).is_infinite());
     }
@@ -703,66 +597,31 @@ mod tests {
     fn sample_means_match_analytic_means() {
         let dists = [
             Distribution::Exponential(ExponentialSpec { mean: d("600s") }),
-            Distribution::Uniform(UniformSpec {
-                min: d("1s"),
-                max: d("3s"),
-            }),
-            Distribution::LogNormal(LogNormalSpec {
-                median: d("1s"),
-                sigma: 0.5,
-            }),
-            Distribution::Normal(NormalSpec {
-                mean: d("2s"),
-                stddev: d("0.5s"),
-            }),
-            Distribution::Weibull(WeibullSpec {
-                scale: d("100s"),
-                shape: 1.5,
-            }),
-            Distribution::Weibull(WeibullSpec {
-                scale: d("10ms"),
-                shape: 0.7,
-            }),
-            Distribution::Gamma(GammaSpec {
-                shape: 2.0,
-                scale: d("1s"),
-            }),
-            Distribution::Gamma(GammaSpec {
-                shape: 0.5,
-                scale: d("4s"),
-            }),
-            Distribution::Empirical(EmpiricalSpec {
-                values: vec![d("1s"), d("2s"), d("5s")],
-            }),
+            Distribution::Uniform(UniformSpec { min: d("1s"), max: d("3s") }),
+            Distribution::LogNormal(LogNormalSpec { median: d("1s"), sigma: 0.5 }),
+            Distribution::Normal(NormalSpec { mean: d("2s"), stddev: d("0.5s") }),
+            Distribution::Weibull(WeibullSpec { scale: d("100s"), shape: 1.5 }),
+            Distribution::Weibull(WeibullSpec { scale: d("10ms"), shape: 0.7 }),
+            Distribution::Gamma(GammaSpec { shape: 2.0, scale: d("1s") }),
+            Distribution::Gamma(GammaSpec { shape: 0.5, scale: d("4s") }),
+            Distribution::Empirical(EmpiricalSpec { values: vec![d("1s"), d("2s"), d("5s")] }),
         ];
         for dist in dists {
             let sampler = dist.sampler().unwrap();
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
             let n = 200_000;
-            let sum: u128 = (0..n)
-                .map(|_| u128::from(sampler.sample(&mut rng).as_nanos()))
-                .sum();
+            let sum: u128 = (0..n).map(|_| u128::from(sampler.sample(&mut rng).as_nanos())).sum();
             let mean = sum as f64 / n as f64 / 1e9;
             let want = sampler.mean_secs();
-            assert!(
-                (mean - want).abs() < 0.02 * want,
-                "{dist:?}: sample mean {mean}, analytic {want}"
-            );
+            assert!((mean - want).abs() < 0.02 * want, "{dist:?}: sample mean {mean}, analytic {want}");
         }
     }
 
     #[test]
     fn sample_ranges() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-        let u = Distribution::Uniform(UniformSpec {
-            min: d("1s"),
-            max: d("3s"),
-        })
-        .sampler()
-        .unwrap();
-        let e = Distribution::Empirical(EmpiricalSpec {
-            values: vec![d("1s"), d("2s"), d("5s")],
-        });
+        let u = Distribution::Uniform(UniformSpec { min: d("1s"), max: d("3s") }).sampler().unwrap();
+        let e = Distribution::Empirical(EmpiricalSpec { values: vec![d("1s"), d("2s"), d("5s")] });
         let e = e.sampler().unwrap();
         let mut seen = [0u32; 3];
         for _ in 0..10_000 {
@@ -777,15 +636,8 @@ mod tests {
         }
         assert!(seen.iter().all(|&c| c > 3_000), "{seen:?}");
         // Normal with a mean near zero: negative draws are truncated to zero.
-        let n = Distribution::Normal(NormalSpec {
-            mean: d("0s"),
-            stddev: d("1s"),
-        })
-        .sampler()
-        .unwrap();
-        let zeros = (0..10_000)
-            .filter(|_| n.sample(&mut rng) == SimDuration::ZERO)
-            .count();
+        let n = Distribution::Normal(NormalSpec { mean: d("0s"), stddev: d("1s") }).sampler().unwrap();
+        let zeros = (0..10_000).filter(|_| n.sample(&mut rng) == SimDuration::ZERO).count();
         assert!((4_500..5_500).contains(&zeros), "{zeros}");
     }
 

@@ -115,10 +115,7 @@ fn err_expected(s: &str, detail: &str) -> String {
 }
 
 fn err_too_large(s: &str) -> String {
-    format!(
-        "invalid duration {s:?}: too large (the maximum is {} ns, about 584 years)",
-        u64::MAX
-    )
+    format!("invalid duration {s:?}: too large (the maximum is {} ns, about 584 years)", u64::MAX)
 }
 
 fn unit_nanos(unit: &str) -> Option<u64> {
@@ -198,9 +195,7 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
 
     // A bare number means seconds.
     if let Some((num, "")) = take_decimal(body) {
-        return scale_decimal(&num, NANOS_PER_SEC)
-            .map(SimDuration)
-            .ok_or_else(|| err_too_large(s));
+        return scale_decimal(&num, NANOS_PER_SEC).map(SimDuration).ok_or_else(|| err_too_large(s));
     }
 
     let mut rest = body;
@@ -209,24 +204,16 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
         let Some((num, after)) = take_decimal(rest) else {
             return Err(err_expected(s, &format!("expected a number at {rest:?}")));
         };
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
+        let unit_len = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
         let (unit, after) = after.split_at(unit_len);
         if after.starts_with('.') && unit.is_empty() {
             return Err(err_expected(s, "a number has more than one decimal point"));
         }
         if unit.is_empty() {
-            return Err(err_expected(
-                s,
-                "every number in a multi-part duration needs a unit",
-            ));
+            return Err(err_expected(s, "every number in a multi-part duration needs a unit"));
         }
         let Some(unit_ns) = unit_nanos(unit) else {
-            return Err(err_expected(
-                s,
-                &format!("unknown unit {unit:?}; units are ns, us, ms, s, m, h, d"),
-            ));
+            return Err(err_expected(s, &format!("unknown unit {unit:?}; units are ns, us, ms, s, m, h, d")));
         };
         let part = scale_decimal(&num, unit_ns).ok_or_else(|| err_too_large(s))?;
         total = total.checked_add(part).ok_or_else(|| err_too_large(s))?;
@@ -238,9 +225,7 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
 /// Converts a number of seconds given as a YAML/JSON float.
 fn duration_from_f64(v: f64) -> Result<SimDuration, String> {
     if !v.is_finite() {
-        return Err(format!(
-            "invalid duration {v}: expected a finite, non-negative number of seconds"
-        ));
+        return Err(format!("invalid duration {v}: expected a finite, non-negative number of seconds"));
     }
     if v < 0.0 {
         return Err(format!("invalid duration {v}: must not be negative"));
@@ -432,43 +417,22 @@ mod tests {
 
     #[test]
     fn serde_errors() {
-        let e = serde_json::from_str::<DurationSpec>("-3")
-            .unwrap_err()
-            .to_string();
+        let e = serde_json::from_str::<DurationSpec>("-3").unwrap_err().to_string();
         assert!(e.contains("invalid duration -3: must not be negative"), "{e}");
-        let e = serde_json::from_str::<DurationSpec>("-0.5")
-            .unwrap_err()
-            .to_string();
+        let e = serde_json::from_str::<DurationSpec>("-0.5").unwrap_err().to_string();
         assert!(e.contains("invalid duration -0.5: must not be negative"), "{e}");
-        let e = serde_json::from_str::<DurationSpec>("18446744074")
-            .unwrap_err()
-            .to_string();
+        let e = serde_json::from_str::<DurationSpec>("18446744074").unwrap_err().to_string();
         assert!(e.contains("too large"), "{e}");
-        let e = serde_saphyr::from_str::<DurationSpec>("5x")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("invalid duration \"5x\": expected a number of seconds"),
-            "{e}"
-        );
+        let e = serde_saphyr::from_str::<DurationSpec>("5x").unwrap_err().to_string();
+        assert!(e.contains("invalid duration \"5x\": expected a number of seconds"), "{e}");
         // serde-saphyr itself rejects non-finite floats for self-describing targets by
         // default; other formats reach our own check.
-        let e = serde_saphyr::from_str::<DurationSpec>(".nan")
-            .unwrap_err()
-            .to_string();
+        let e = serde_saphyr::from_str::<DurationSpec>(".nan").unwrap_err().to_string();
         assert!(e.contains("non-finite float"), "{e}");
         let e = duration_from_f64(f64::INFINITY).unwrap_err();
-        assert_eq!(
-            e,
-            "invalid duration inf: expected a finite, non-negative number of seconds"
-        );
-        let e = serde_json::from_str::<DurationSpec>("true")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("a number of seconds or a Go-style duration string"),
-            "{e}"
-        );
+        assert_eq!(e, "invalid duration inf: expected a finite, non-negative number of seconds");
+        let e = serde_json::from_str::<DurationSpec>("true").unwrap_err().to_string();
+        assert!(e.contains("a number of seconds or a Go-style duration string"), "{e}");
     }
 
     proptest! {

@@ -17,16 +17,13 @@ pub enum ScenarioError {
     /// The file could not be read.
     Io { file: PathBuf, source: std::io::Error },
     /// YAML syntax or a field of the wrong type/name, at a line and column.
-    Parse {
-        file: PathBuf,
-        line: u64,
-        column: u64,
-        message: String,
-    },
+    Parse { file: PathBuf, line: u64, column: u64, message: String },
     /// A `--set PATH=VALUE` override that names no field or has a bad value.
     Override { arg: String, message: String },
     /// Values that parse but do not make sense together.
     Invalid { file: PathBuf, errors: Vec<FieldError> },
+    /// A file the scenario refers to (a trace, a CSV column) is missing or malformed.
+    File { field: String, error: super::trace::TraceError },
 }
 
 impl fmt::Display for ScenarioError {
@@ -35,12 +32,7 @@ impl fmt::Display for ScenarioError {
             ScenarioError::Io { file, source } => {
                 write!(f, "{}: cannot read the scenario: {source}", file.display())
             }
-            ScenarioError::Parse {
-                file,
-                line,
-                column,
-                message,
-            } => {
+            ScenarioError::Parse { file, line, column, message } => {
                 write!(f, "{}:{line}:{column}: {message}", file.display())
             }
             ScenarioError::Override { arg, message } => write!(f, "--set {arg}: {message}"),
@@ -53,6 +45,7 @@ impl fmt::Display for ScenarioError {
                 }
                 Ok(())
             }
+            ScenarioError::File { field, error } => write!(f, "{error} (referenced by {field})"),
         }
     }
 }

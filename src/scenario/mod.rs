@@ -5,9 +5,11 @@
 pub mod distribution;
 pub mod duration;
 pub mod error;
+pub mod inputs;
 pub mod overrides;
 pub mod quantity;
 pub mod schema;
+pub mod trace;
 pub mod validate;
 
 pub use error::{FieldError, ScenarioError};
@@ -25,12 +27,7 @@ pub const MAX_TOTAL_REPLICAS: u64 = 50_000_000;
 pub fn parse_str(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
     serde_saphyr::from_str::<Scenario>(text).map_err(|e| {
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-        ScenarioError::Parse {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message: bare_message(&e),
-        }
+        ScenarioError::Parse { file: file.to_path_buf(), line, column, message: bare_message(&e) }
     })
 }
 
@@ -62,28 +59,19 @@ fn bare_message(e: &serde_saphyr::Error) -> String {
 /// Reads, parses, overrides and validates a scenario file. `sets` are `PATH=VALUE`
 /// strings as given to `--set`.
 pub fn load(file: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Io {
-        file: file.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|source| ScenarioError::Io { file: file.to_path_buf(), source })?;
     let mut scenario = parse_str(&text, file)?;
     if !sets.is_empty() {
         scenario = overrides::apply(&scenario, sets)?;
     }
     if scenario.name.is_none() {
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        scenario.name = Some(if stem.is_empty() {
-            "scenario".to_string()
-        } else {
-            stem
-        });
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        scenario.name = Some(if stem.is_empty() { "scenario".to_string() } else { stem });
     }
-    validate::validate(&scenario).map_err(|errors| ScenarioError::Invalid {
-        file: file.to_path_buf(),
-        errors,
-    })?;
+    validate::validate(&scenario)
+        .map_err(|errors| ScenarioError::Invalid { file: file.to_path_buf(), errors })?;
+    let base = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    inputs::resolve(&mut scenario, base)?;
     Ok(scenario)
 }

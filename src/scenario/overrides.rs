@@ -16,18 +16,13 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
         message: format!("internal: cannot represent the scenario: {e}"),
     })?;
     for arg in sets {
-        let err = |message: String| ScenarioError::Override {
-            arg: arg.clone(),
-            message,
-        };
+        let err = |message: String| ScenarioError::Override { arg: arg.clone(), message };
         let Some((path, raw)) = arg.split_once('=') else {
             return Err(err("expected PATH=VALUE, e.g. nodePools.0.count=200".into()));
         };
         let path = path.trim();
         if path.is_empty() {
-            return Err(err(
-                "the path before '=' is empty; expected e.g. nodePools.0.count".into(),
-            ));
+            return Err(err("the path before '=' is empty; expected e.g. nodePools.0.count".into()));
         }
         let value: Value = if raw.trim().is_empty() {
             Value::String(String::new())
@@ -39,10 +34,7 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
         // Check this override on its own so the error names it.
         deserialize(&tree).map_err(err)?;
     }
-    deserialize(&tree).map_err(|message| ScenarioError::Override {
-        arg: sets.join(" "),
-        message,
-    })
+    deserialize(&tree).map_err(|message| ScenarioError::Override { arg: sets.join(" "), message })
 }
 
 fn deserialize(tree: &Value) -> Result<Scenario, String> {
@@ -55,22 +47,14 @@ fn locate<'a>(tree: &'a mut Value, path: &str) -> Result<&'a mut Value, String> 
     let mut node = tree;
     let mut walked = String::new();
     for seg in path.split('.') {
-        let here = if walked.is_empty() {
-            "the scenario".to_string()
-        } else {
-            walked.clone()
-        };
+        let here = if walked.is_empty() { "the scenario".to_string() } else { walked.clone() };
         node = match node {
             Value::Object(map) => {
                 if !map.contains_key(seg) {
                     let keys: Vec<&str> = map.keys().map(String::as_str).collect();
-                    return Err(format!(
-                        "{here} has no field {seg:?}; expected one of: {}",
-                        keys.join(", ")
-                    ));
+                    return Err(format!("{here} has no field {seg:?}; expected one of: {}", keys.join(", ")));
                 }
-                map.get_mut(seg)
-                    .ok_or_else(|| format!("{here} has no field {seg:?}"))?
+                map.get_mut(seg).ok_or_else(|| format!("{here} has no field {seg:?}"))?
             }
             Value::Array(items) => {
                 let len = items.len();

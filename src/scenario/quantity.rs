@@ -124,15 +124,9 @@ fn parse_scaled(s: &str, scale: i64) -> Result<Scaled, String> {
     let trail = all[lead..].iter().rev().take_while(|&&d| d == 0).count();
     let digits = &all[lead..all.len() - trail];
     if digits.is_empty() {
-        return Ok(Scaled {
-            value: 0,
-            exact: true,
-            negative: false,
-        });
+        return Ok(Scaled { value: 0, exact: true, negative: false });
     }
-    let point = (int.len() as i64 - lead as i64)
-        .saturating_add(pow10)
-        .saturating_add(scale);
+    let point = (int.len() as i64 - lead as i64).saturating_add(pow10).saturating_add(scale);
     let k = digits.len() as i64;
     let mult: u128 = 1u128 << pow2;
 
@@ -149,10 +143,8 @@ fn parse_scaled(s: &str, scale: i64) -> Result<Scaled, String> {
     let overflow = || err_too_large(s);
     let mut magnitude: u128 = 0;
     for &d in int_digits {
-        magnitude = magnitude
-            .checked_mul(10)
-            .and_then(|m| m.checked_add(u128::from(d)))
-            .ok_or_else(overflow)?;
+        magnitude =
+            magnitude.checked_mul(10).and_then(|m| m.checked_add(u128::from(d))).ok_or_else(overflow)?;
     }
     if point > k {
         let zeros = u32::try_from(point - k).map_err(|_| overflow())?;
@@ -169,11 +161,7 @@ fn parse_scaled(s: &str, scale: i64) -> Result<Scaled, String> {
     if point < -20 {
         rem = true;
     } else {
-        for &d in frac_digits
-            .iter()
-            .rev()
-            .chain(std::iter::repeat_n(&0u8, frac_zeros))
-        {
+        for &d in frac_digits.iter().rev().chain(std::iter::repeat_n(&0u8, frac_zeros)) {
             let p = u128::from(d) * mult + carry;
             rem |= !p.is_multiple_of(10);
             carry = p / 10;
@@ -183,17 +171,12 @@ fn parse_scaled(s: &str, scale: i64) -> Result<Scaled, String> {
 
     let value = if minus {
         // ceil(-x) = -floor(x)
-        0i64.checked_sub_unsigned(u64::try_from(magnitude).map_err(|_| overflow())?)
-            .ok_or_else(overflow)?
+        0i64.checked_sub_unsigned(u64::try_from(magnitude).map_err(|_| overflow())?).ok_or_else(overflow)?
     } else {
         let up = magnitude.checked_add(u128::from(rem)).ok_or_else(overflow)?;
         i64::try_from(up).map_err(|_| overflow())?
     };
-    Ok(Scaled {
-        value,
-        exact: !rem,
-        negative: minus,
-    })
+    Ok(Scaled { value, exact: !rem, negative: minus })
 }
 
 /// Parses a quantity and returns its value times 1000, rounded up (toward positive
@@ -299,19 +282,11 @@ impl CpuQuantity {
     }
 
     fn canonical(&self) -> String {
-        if self.0 % 1000 == 0 {
-            (self.0 / 1000).to_string()
-        } else {
-            format!("{}m", self.0)
-        }
+        if self.0 % 1000 == 0 { (self.0 / 1000).to_string() } else { format!("{}m", self.0) }
     }
 }
 
-quantity_newtype!(
-    CpuQuantity,
-    "a CPU quantity such as \"500m\", \"2\" or 1.5",
-    CpuQuantity::parse
-);
+quantity_newtype!(CpuQuantity, "a CPU quantity such as \"500m\", \"2\" or 1.5", CpuQuantity::parse);
 
 /// Memory (or any byte size) in bytes (`"512Mi"`, `"2Gi"`, `"1G"`, `1024`). Fractional
 /// bytes round up. Serializes with the largest exact binary suffix (`"512Mi"`), else the
@@ -370,11 +345,7 @@ impl CountQuantity {
     }
 }
 
-quantity_newtype!(
-    CountQuantity,
-    "a whole count such as 2 or \"1k\"",
-    CountQuantity::parse
-);
+quantity_newtype!(CountQuantity, "a whole count such as 2 or \"1k\"", CountQuantity::parse);
 
 #[cfg(test)]
 mod tests {
@@ -431,11 +402,7 @@ mod tests {
             ("9223372036854775807", None, Some(i64::MAX)),
             ("9223372036854775808", None, None),
             ("-9223372036854775808", None, Some(i64::MIN)),
-            (
-                "9223372036854775807m",
-                Some(i64::MAX),
-                Some(9_223_372_036_854_776),
-            ),
+            ("9223372036854775807m", Some(i64::MAX), Some(9_223_372_036_854_776)),
             ("8Ei", None, None),
             ("99999999999999Ei", None, None),
             ("1e19", None, None),
@@ -459,19 +426,15 @@ mod tests {
     fn syntax_errors() {
         assert_eq!(
             parse_value("2Gx"),
-            Err(
-                "invalid quantity \"2Gx\": expected a number with an optional suffix \
+            Err("invalid quantity \"2Gx\": expected a number with an optional suffix \
                  (m, k, M, G, T, Ki, Mi, Gi, Ti, ...)"
-                    .to_string()
-            )
+                .to_string())
         );
         assert_eq!(
             parse_milli("99999999999999Ei"),
-            Err(
-                "invalid quantity \"99999999999999Ei\": too large (the value must fit in a signed \
+            Err("invalid quantity \"99999999999999Ei\": too large (the value must fit in a signed \
                  64-bit integer)"
-                    .to_string()
-            )
+                .to_string())
         );
         for bad in [
             "", "  ", "abc", "1.5.3", "2Gx", "1e", "1e3.5", "1K", "1ki", "Mi", "m", ".", "-", "--1", "1 Gi",
@@ -542,19 +505,11 @@ mod tests {
         let table: &[(&str, Resources)] = &[
             (
                 "cpu: 500m\nmemory: 512Mi\ngpus: 2\n",
-                Resources {
-                    cpu: CpuQuantity(500),
-                    memory: MemQuantity(512 * MI),
-                    gpus: CountQuantity(2),
-                },
+                Resources { cpu: CpuQuantity(500), memory: MemQuantity(512 * MI), gpus: CountQuantity(2) },
             ),
             (
                 "cpu: 2\nmemory: 1024\ngpus: \"1k\"\n",
-                Resources {
-                    cpu: CpuQuantity(2000),
-                    memory: MemQuantity(1024),
-                    gpus: CountQuantity(1000),
-                },
+                Resources { cpu: CpuQuantity(2000), memory: MemQuantity(1024), gpus: CountQuantity(1000) },
             ),
             (
                 "cpu: 1.5\nmemory: 1G\ngpus: 0\n",
@@ -577,11 +532,7 @@ mod tests {
             let got: Resources = serde_saphyr::from_str(yaml).unwrap();
             assert_eq!(&got, want, "{yaml}");
             let back = serde_saphyr::to_string(&got).unwrap();
-            assert_eq!(
-                &serde_saphyr::from_str::<Resources>(&back).unwrap(),
-                want,
-                "{back}"
-            );
+            assert_eq!(&serde_saphyr::from_str::<Resources>(&back).unwrap(), want, "{back}");
             let json = serde_json::to_string(&got).unwrap();
             assert_eq!(&serde_json::from_str::<Resources>(&json).unwrap(), want, "{json}");
         }
@@ -592,57 +543,27 @@ mod tests {
         let r: Resources = serde_json::from_str(r#"{"cpu": 0.25, "memory": "2Gi", "gpus": 4}"#).unwrap();
         assert_eq!(
             r,
-            Resources {
-                cpu: CpuQuantity(250),
-                memory: MemQuantity(2 * GI),
-                gpus: CountQuantity(4)
-            }
+            Resources { cpu: CpuQuantity(250), memory: MemQuantity(2 * GI), gpus: CountQuantity(4) }
         );
-        assert_eq!(
-            serde_json::to_string(&r).unwrap(),
-            r#"{"cpu":"250m","memory":"2Gi","gpus":"4"}"#
-        );
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"cpu":"250m","memory":"2Gi","gpus":"4"}"#);
 
         let e = serde_json::from_str::<CpuQuantity>("-1").unwrap_err().to_string();
         assert!(e.contains("invalid quantity \"-1\": must not be negative"), "{e}");
-        let e = serde_json::from_str::<CpuQuantity>("-0.5")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("invalid quantity \"-0.5\": must not be negative"),
-            "{e}"
-        );
-        let e = serde_json::from_str::<CountQuantity>("0.5")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("invalid quantity \"0.5\": must be a whole number"),
-            "{e}"
-        );
-        let e = serde_json::from_str::<MemQuantity>("18446744073709551615")
-            .unwrap_err()
-            .to_string();
+        let e = serde_json::from_str::<CpuQuantity>("-0.5").unwrap_err().to_string();
+        assert!(e.contains("invalid quantity \"-0.5\": must not be negative"), "{e}");
+        let e = serde_json::from_str::<CountQuantity>("0.5").unwrap_err().to_string();
+        assert!(e.contains("invalid quantity \"0.5\": must be a whole number"), "{e}");
+        let e = serde_json::from_str::<MemQuantity>("18446744073709551615").unwrap_err().to_string();
         assert!(e.contains("too large"), "{e}");
-        let e = serde_json::from_str::<MemQuantity>("true")
-            .unwrap_err()
-            .to_string();
+        let e = serde_json::from_str::<MemQuantity>("true").unwrap_err().to_string();
         assert!(e.contains("a byte quantity such as"), "{e}");
-        let e = serde_saphyr::from_str::<MemQuantity>("2Gx")
-            .unwrap_err()
-            .to_string();
+        let e = serde_saphyr::from_str::<MemQuantity>("2Gx").unwrap_err().to_string();
         assert!(e.contains(&err_syntax("2Gx")), "{e}");
         // serde-saphyr rejects non-finite floats itself for self-describing targets.
-        let e = serde_saphyr::from_str::<CpuQuantity>(".inf")
-            .unwrap_err()
-            .to_string();
+        let e = serde_saphyr::from_str::<CpuQuantity>(".inf").unwrap_err().to_string();
         assert!(e.contains("non-finite float"), "{e}");
-        assert_eq!(
-            float_text(f64::NAN),
-            Err("invalid quantity NaN: expected a finite number".to_string())
-        );
-        let e = serde_saphyr::from_str::<CountQuantity>("-3")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(float_text(f64::NAN), Err("invalid quantity NaN: expected a finite number".to_string()));
+        let e = serde_saphyr::from_str::<CountQuantity>("-3").unwrap_err().to_string();
         assert!(e.contains("must not be negative"), "{e}");
     }
 

@@ -33,6 +33,11 @@ pub struct Scenario {
     pub deployments: Vec<DeploymentSpec>,
     #[serde(default)]
     pub churn: Vec<ChurnSpec>,
+    #[serde(default)]
+    pub metrics_server: MetricsServerSpec,
+    /// Files the scenario refers to, read by `scenario::load` (not part of the document).
+    #[serde(skip)]
+    pub inputs: super::inputs::Inputs,
 }
 
 /// kube-scheduler configuration. Defaults from
@@ -151,10 +156,7 @@ pub struct SchedulingCostSpec {
 
 impl Default for SchedulingCostSpec {
     fn default() -> Self {
-        SchedulingCostSpec {
-            per_pod: defaults::cost_per_pod(),
-            per_node_examined: defaults::cost_per_node(),
-        }
+        SchedulingCostSpec { per_pod: defaults::cost_per_pod(), per_node_examined: defaults::cost_per_node() }
     }
 }
 
@@ -209,10 +211,7 @@ pub struct KubeletSpec {
 
 impl Default for KubeletSpec {
     fn default() -> Self {
-        KubeletSpec {
-            image_pull: defaults::image_pull(),
-            container_start: defaults::container_start(),
-        }
+        KubeletSpec { image_pull: defaults::image_pull(), container_start: defaults::container_start() }
     }
 }
 
@@ -264,6 +263,169 @@ pub struct DeploymentSpec {
     /// controller creates pods, or deletes them in its upstream order, to match.
     #[serde(default)]
     pub scale: Vec<ScaleStepSpec>,
+    /// Request traffic served by this Deployment's Ready pods (absent: no traffic).
+    #[serde(default)]
+    pub service: Option<ServiceSpec>,
+}
+
+/// A Deployment's request traffic: how each pod serves, how requests arrive, how they are
+/// spread over Ready pods.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceSpec {
+    /// Worker slots per pod: requests served at once.
+    #[serde(default = "defaults::concurrency")]
+    pub concurrency: u32,
+    /// Requests that may wait per pod (beyond the workers); an arrival finding the queue
+    /// full is rejected. Absent: unlimited.
+    #[serde(default)]
+    pub queue_limit: Option<u32>,
+    /// Client deadline. A request still waiting at arrival + timeout leaves the queue
+    /// unserved; one served but finishing later than that counts as timed out too.
+    /// Absent: no deadline.
+    #[serde(default)]
+    pub timeout: Option<DurationSpec>,
+    /// Service time of one request. Give this, `serviceTimeCsv`, or a trace load with a
+    /// `serviceTimeColumn`.
+    #[serde(default)]
+    pub service_time: Option<Distribution>,
+    /// Service times drawn uniformly from a CSV column (seconds).
+    #[serde(default)]
+    pub service_time_csv: Option<CsvColumnSpec>,
+    /// How requests are spread over Ready pods.
+    #[serde(default)]
+    pub load_balancing: LoadBalancingSpec,
+    /// CPU a busy worker uses (for pod CPU usage as metrics-server reports it).
+    #[serde(default = "defaults::cpu_per_worker")]
+    pub cpu_per_worker: CpuQuantity,
+    /// CPU a Ready pod uses when idle.
+    #[serde(default = "defaults::zero_cpu")]
+    pub idle_cpu: CpuQuantity,
+    /// Latency target for the SLO-attainment column.
+    #[serde(default = "defaults::latency_slo")]
+    pub latency_slo: DurationSpec,
+    /// The arrival process.
+    pub load: LoadSpec,
+}
+
+/// A column of a CSV file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CsvColumnSpec {
+    /// Path, relative to the scenario file.
+    pub file: String,
+    pub column: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoadBalancingSpec {
+    /// Uniformly random Ready pod: what kube-proxy's default iptables mode does
+    /// (`kubernetes/kubernetes:pkg/proxy/iptables/proxier.go`, `statistic --mode random`).
+    #[default]
+    Random,
+    RoundRobin,
+    LeastOutstanding,
+    PowerOfTwoChoices,
+}
+
+/// Arrival processes. All but `trace` are Poisson processes with the given (possibly
+/// time-varying) rate in requests per second.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub enum LoadSpec {
+    Poisson(PoissonLoad),
+    /// Piecewise constant: each step's rate holds from its `at` to the next step (0 before
+    /// the first).
+    Steps(Vec<RateStep>),
+    Ramp(RampLoad),
+    Diurnal(DiurnalLoad),
+    Spike(SpikeLoad),
+    Trace(TraceLoad),
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PoissonLoad {
+    pub rate: f64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateStep {
+    pub at: DurationSpec,
+    pub rate: f64,
+}
+
+/// `from` until `start`, linearly to `to` at `end`, then `to`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RampLoad {
+    pub from: f64,
+    pub to: f64,
+    pub start: DurationSpec,
+    pub end: DurationSpec,
+}
+
+/// `mean + amplitude × cos(2π (t − peakAt) / period)`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DiurnalLoad {
+    pub mean: f64,
+    pub amplitude: f64,
+    #[serde(default = "defaults::day")]
+    pub period: DurationSpec,
+    #[serde(default = "defaults::zero_duration")]
+    pub peak_at: DurationSpec,
+}
+
+/// `base`, and `peak` during [`at`, `at + duration`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SpikeLoad {
+    pub base: f64,
+    pub peak: f64,
+    pub at: DurationSpec,
+    pub duration: DurationSpec,
+}
+
+/// Replay of a request trace: one arrival per CSV row.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TraceLoad {
+    /// Path, relative to the scenario file.
+    pub file: String,
+    /// Arrival timestamps: seconds, or `YYYY-MM-DD HH:MM:SS`.
+    pub time_column: String,
+    /// Service times in seconds (optional; else the service's `serviceTime`).
+    #[serde(default)]
+    pub service_time_column: Option<String>,
+    /// Multiplies the trace's time offsets (0.5 replays twice as fast).
+    #[serde(default = "defaults::one")]
+    pub time_scale: f64,
+    /// Each trace request arrives `floor(k)` times, plus once more with probability
+    /// `k − floor(k)`.
+    #[serde(default = "defaults::one")]
+    pub rate_multiplier: f64,
+    /// When the trace's first request arrives.
+    #[serde(default = "defaults::zero_duration")]
+    pub start_at: DurationSpec,
+}
+
+/// metrics-server: how pod CPU usage is sampled.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsServerSpec {
+    /// Scrape period, which is also the averaging window and the staleness (lag) of the
+    /// published value: upstream `--metric-resolution` default 15 s
+    /// (`kubernetes-sigs/metrics-server:cmd/metrics-server/app/options/options.go`).
+    #[serde(default = "defaults::metric_resolution")]
+    pub resolution: DurationSpec,
+}
+
+impl Default for MetricsServerSpec {
+    fn default() -> Self {
+        MetricsServerSpec { resolution: defaults::metric_resolution() }
+    }
 }
 
 /// One replica-count change of a Deployment.
@@ -320,14 +482,8 @@ pub mod defaults {
     }
     pub fn fit_resources() -> Vec<ResourceWeightSpec> {
         vec![
-            ResourceWeightSpec {
-                name: ResourceKind::Cpu,
-                weight: 1,
-            },
-            ResourceWeightSpec {
-                name: ResourceKind::Memory,
-                weight: 1,
-            },
+            ResourceWeightSpec { name: ResourceKind::Cpu, weight: 1 },
+            ResourceWeightSpec { name: ResourceKind::Memory, weight: 1 },
         ]
     }
     pub fn balanced_resources() -> Vec<ResourceKind> {
@@ -377,5 +533,26 @@ pub mod defaults {
     }
     pub fn weight() -> f64 {
         1.0
+    }
+    pub fn one() -> f64 {
+        1.0
+    }
+    pub fn concurrency() -> u32 {
+        1
+    }
+    pub fn cpu_per_worker() -> CpuQuantity {
+        CpuQuantity(1000)
+    }
+    pub fn zero_cpu() -> CpuQuantity {
+        CpuQuantity(0)
+    }
+    pub fn latency_slo() -> DurationSpec {
+        DurationSpec(SimDuration::from_millis(250))
+    }
+    pub fn day() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(86_400))
+    }
+    pub fn metric_resolution() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(15))
     }
 }

@@ -11,10 +11,7 @@ struct Errors(Vec<FieldError>);
 
 impl Errors {
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { path: path.into(), message: message.into() });
     }
     fn check(&mut self, ok: bool, path: impl Into<String>, message: impl Into<String>) {
         if !ok {
@@ -39,10 +36,7 @@ fn unique_names<'a>(errs: &mut Errors, list: &str, names: impl Iterator<Item = &
         if n.trim().is_empty() {
             errs.push(path, "expected a non-empty name");
         } else if !seen.insert(n) {
-            errs.push(
-                path,
-                format!("duplicate name {n:?}: names in {list} must be unique"),
-            );
+            errs.push(path, format!("duplicate name {n:?}: names in {list} must be unique"));
         }
     }
 }
@@ -50,11 +44,7 @@ fn unique_names<'a>(errs: &mut Errors, list: &str, names: impl Iterator<Item = &
 /// Validates a whole scenario.
 pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     let mut e = Errors(Vec::new());
-    e.check(
-        s.duration.0.as_nanos() > 0,
-        "duration",
-        "expected a run length greater than 0, e.g. 10m",
-    );
+    e.check(s.duration.0.as_nanos() > 0, "duration", "expected a run length greater than 0, e.g. 10m");
     e.check(
         s.sample_interval.0.as_nanos() > 0,
         "sampleInterval",
@@ -63,10 +53,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     if s.sample_interval.0.as_nanos() > 0
         && s.duration.0.as_nanos() / s.sample_interval.0.as_nanos() > 10_000_000
     {
-        e.push(
-            "sampleInterval",
-            "expected at most 10,000,000 samples per run; use a longer interval",
-        );
+        e.push("sampleInterval", "expected at most 10,000,000 samples per run; use a longer interval");
     }
     validate_scheduler(&mut e, &s.scheduler);
 
@@ -84,11 +71,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
                 e.push(at(&format!("zones[{z}]")), format!("duplicate zone {name:?}"));
             }
         }
-        e.check(
-            p.allocatable.cpu.0 > 0,
-            at("allocatable.cpu"),
-            "expected more than 0 CPU, e.g. 4 or 3500m",
-        );
+        e.check(p.allocatable.cpu.0 > 0, at("allocatable.cpu"), "expected more than 0 CPU, e.g. 4 or 3500m");
         e.check(
             p.allocatable.memory.0 > 0,
             at("allocatable.memory"),
@@ -105,11 +88,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             "expected a finite price of 0 or more",
         );
         for (t, taint) in p.taints.iter().enumerate() {
-            e.check(
-                !taint.key.is_empty(),
-                at(&format!("taints[{t}].key")),
-                "expected a non-empty taint key",
-            );
+            e.check(!taint.key.is_empty(), at(&format!("taints[{t}].key")), "expected a non-empty taint key");
         }
         for k in p.labels.keys() {
             e.check(!k.is_empty(), at("labels"), "expected non-empty label keys");
@@ -118,27 +97,14 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         e.result(at("kubelet.containerStart"), p.kubelet.container_start.validate());
     }
     if total_nodes > MAX_TOTAL_NODES {
-        e.push(
-            "nodePools",
-            format!("{total_nodes} nodes in all; expected at most {MAX_TOTAL_NODES}"),
-        );
+        e.push("nodePools", format!("{total_nodes} nodes in all; expected at most {MAX_TOTAL_NODES}"));
     }
 
-    unique_names(
-        &mut e,
-        "deployments",
-        s.deployments.iter().map(|d| d.name.as_str()),
-    );
+    unique_names(&mut e, "deployments", s.deployments.iter().map(|d| d.name.as_str()));
     let mut total_replicas: u64 = 0;
     for (i, d) in s.deployments.iter().enumerate() {
         let at = |f: &str| format!("deployments[{i}].{f}");
-        let peak = d
-            .scale
-            .iter()
-            .map(|s| s.replicas)
-            .max()
-            .unwrap_or(0)
-            .max(d.replicas);
+        let peak = d.scale.iter().map(|s| s.replicas).max().unwrap_or(0).max(d.replicas);
         total_replicas += peak as u64;
         e.check(
             finite_non_negative(d.create_rate),
@@ -146,6 +112,9 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             "expected a finite rate of 0 (all at once) or more pods per second",
         );
         validate_template(&mut e, &at("template"), &d.template, s);
+        if let Some(svc) = &d.service {
+            validate_service(&mut e, &at("service"), svc);
+        }
     }
     if total_replicas > MAX_TOTAL_REPLICAS {
         e.push(
@@ -158,26 +127,20 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     for (i, c) in s.churn.iter().enumerate() {
         let at = |f: &str| format!("churn[{i}].{f}");
         match (&c.arrival_rate, &c.inter_arrival) {
-            (Some(_), Some(_)) => e.push(
-                at("arrivalRate"),
-                "give either arrivalRate or interArrival, not both",
-            ),
+            (Some(_), Some(_)) => {
+                e.push(at("arrivalRate"), "give either arrivalRate or interArrival, not both")
+            }
             (None, None) => e.push(
                 format!("churn[{i}]"),
                 "missing arrivals: expected arrivalRate (pods per second) or interArrival (a distribution)",
             ),
-            (Some(r), None) => e.check(
-                r.is_finite() && *r > 0.0,
-                at("arrivalRate"),
-                "expected a finite rate greater than 0",
-            ),
+            (Some(r), None) => {
+                e.check(r.is_finite() && *r > 0.0, at("arrivalRate"), "expected a finite rate greater than 0")
+            }
             (None, Some(d)) => {
                 e.result(at("interArrival"), d.validate());
                 if d.validate().is_ok() && d.mean_secs() <= 0.0 {
-                    e.push(
-                        at("interArrival"),
-                        "expected a distribution with a mean greater than 0",
-                    );
+                    e.push(at("interArrival"), "expected a distribution with a mean greater than 0");
                 }
             }
         }
@@ -192,11 +155,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         if let Some(gap) = mean_gap {
             let stop = c.stop_at.map_or(s.duration.0, |t| t.0.min(s.duration.0));
             let window = stop.as_secs_f64() - c.start_at.0.as_secs_f64();
-            let expected = if gap > 0.0 {
-                window.max(0.0) / gap
-            } else {
-                f64::INFINITY
-            };
+            let expected = if gap > 0.0 { window.max(0.0) / gap } else { f64::INFINITY };
             let capped = c.max_pods > 0 && c.max_pods <= MAX_TOTAL_REPLICAS;
             if expected > MAX_TOTAL_REPLICAS as f64 && !capped {
                 e.push(
@@ -208,17 +167,9 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             }
         }
         if let Some(stop) = c.stop_at {
-            e.check(
-                stop.0 >= c.start_at.0,
-                at("stopAt"),
-                "expected stopAt at or after startAt",
-            );
+            e.check(stop.0 >= c.start_at.0, at("stopAt"), "expected stopAt at or after startAt");
         }
-        e.check(
-            !c.templates.is_empty(),
-            at("templates"),
-            "expected at least one pod template",
-        );
+        e.check(!c.templates.is_empty(), at("templates"), "expected at least one pod template");
         for (t, w) in c.templates.iter().enumerate() {
             e.check(
                 w.weight.is_finite() && w.weight > 0.0,
@@ -239,6 +190,97 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     if e.0.is_empty() { Ok(()) } else { Err(e.0) }
 }
 
+fn rate_ok(r: f64) -> bool {
+    r.is_finite() && r >= 0.0
+}
+
+const RATE_MSG: &str = "expected a finite rate of 0 or more requests per second";
+
+fn validate_service(e: &mut Errors, at: &str, svc: &ServiceSpec) {
+    e.check(svc.concurrency >= 1, format!("{at}.concurrency"), "expected at least 1 worker per pod");
+    if let Some(t) = svc.timeout {
+        e.check(t.0.as_nanos() > 0, format!("{at}.timeout"), "expected a timeout greater than 0");
+    }
+    e.check(
+        svc.latency_slo.0.as_nanos() > 0,
+        format!("{at}.latencySlo"),
+        "expected a latency target greater than 0",
+    );
+    let trace_times = matches!(&svc.load, LoadSpec::Trace(t) if t.service_time_column.is_some());
+    let sources = svc.service_time.is_some() as u8 + svc.service_time_csv.is_some() as u8 + trace_times as u8;
+    if sources == 0 {
+        e.push(
+            format!("{at}.serviceTime"),
+            "missing: expected serviceTime (a distribution), serviceTimeCsv, or a trace load with serviceTimeColumn",
+        );
+    } else if sources > 1 {
+        e.push(
+            format!("{at}.serviceTime"),
+            "give only one of serviceTime, serviceTimeCsv and a trace serviceTimeColumn",
+        );
+    }
+    if let Some(d) = &svc.service_time {
+        e.result(format!("{at}.serviceTime"), d.validate());
+    }
+    let l = format!("{at}.load");
+    match &svc.load {
+        LoadSpec::Poisson(p) => e.check(rate_ok(p.rate), format!("{l}.poisson.rate"), RATE_MSG),
+        LoadSpec::Steps(steps) => {
+            e.check(!steps.is_empty(), format!("{l}.steps"), "expected at least one step");
+            for (i, st) in steps.iter().enumerate() {
+                e.check(rate_ok(st.rate), format!("{l}.steps[{i}].rate"), RATE_MSG);
+                if i > 0 {
+                    e.check(
+                        st.at.0 >= steps[i - 1].at.0,
+                        format!("{l}.steps[{i}].at"),
+                        "expected steps in time order",
+                    );
+                }
+            }
+        }
+        LoadSpec::Ramp(r) => {
+            e.check(rate_ok(r.from), format!("{l}.ramp.from"), RATE_MSG);
+            e.check(rate_ok(r.to), format!("{l}.ramp.to"), RATE_MSG);
+            e.check(r.end.0 > r.start.0, format!("{l}.ramp.end"), "expected end after start");
+        }
+        LoadSpec::Diurnal(d) => {
+            e.check(rate_ok(d.mean), format!("{l}.diurnal.mean"), RATE_MSG);
+            e.check(
+                d.amplitude.is_finite() && d.amplitude >= 0.0 && d.amplitude <= d.mean,
+                format!("{l}.diurnal.amplitude"),
+                "expected an amplitude from 0 to the mean (the rate must not go negative)",
+            );
+            e.check(
+                d.period.0.as_nanos() > 0,
+                format!("{l}.diurnal.period"),
+                "expected a period greater than 0",
+            );
+        }
+        LoadSpec::Spike(sp) => {
+            e.check(rate_ok(sp.base), format!("{l}.spike.base"), RATE_MSG);
+            e.check(rate_ok(sp.peak), format!("{l}.spike.peak"), RATE_MSG);
+            e.check(
+                sp.duration.0.as_nanos() > 0,
+                format!("{l}.spike.duration"),
+                "expected a duration greater than 0",
+            );
+        }
+        LoadSpec::Trace(t) => {
+            e.check(!t.file.trim().is_empty(), format!("{l}.trace.file"), "expected a file path");
+            e.check(
+                t.time_scale.is_finite() && t.time_scale > 0.0,
+                format!("{l}.trace.timeScale"),
+                "expected a finite factor greater than 0",
+            );
+            e.check(
+                t.rate_multiplier.is_finite() && t.rate_multiplier >= 0.0,
+                format!("{l}.trace.rateMultiplier"),
+                "expected a finite factor of 0 or more",
+            );
+        }
+    }
+}
+
 fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {
     e.check(
         (0..=100).contains(&s.percentage_of_nodes_to_score),
@@ -255,11 +297,7 @@ fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {
         "scheduler.podMaxBackoffSeconds",
         "expected at least podInitialBackoffSeconds",
     );
-    e.check(
-        !s.resources.is_empty(),
-        "scheduler.resources",
-        "expected at least one resource to score",
-    );
+    e.check(!s.resources.is_empty(), "scheduler.resources", "expected at least one resource to score");
     let mut seen = BTreeSet::new();
     for (i, r) in s.resources.iter().enumerate() {
         e.check(
@@ -291,10 +329,7 @@ fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {
         ("TaintToleration", w.taint_toleration),
         ("NodeAffinity", w.node_affinity),
         ("NodeResourcesFit", w.node_resources_fit),
-        (
-            "NodeResourcesBalancedAllocation",
-            w.node_resources_balanced_allocation,
-        ),
+        ("NodeResourcesBalancedAllocation", w.node_resources_balanced_allocation),
     ] {
         e.check(
             (0..=100).contains(&v),
@@ -332,40 +367,18 @@ fn validate_affinity(e: &mut Errors, at: &str, a: &Affinity) {
     let at = format!("{at}.nodeAffinity");
     if let Some(req) = &na.required_during_scheduling_ignored_during_execution {
         let p = format!("{at}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-        e.check(
-            !req.node_selector_terms.is_empty(),
-            &p,
-            "expected at least one term",
-        );
+        e.check(!req.node_selector_terms.is_empty(), &p, "expected at least one term");
         for (i, term) in req.node_selector_terms.iter().enumerate() {
             for (j, r) in term.match_expressions.iter().enumerate() {
-                check_requirement(
-                    e,
-                    &format!("{p}[{i}].matchExpressions[{j}]"),
-                    r.operator,
-                    &r.values,
-                );
+                check_requirement(e, &format!("{p}[{i}].matchExpressions[{j}]"), r.operator, &r.values);
             }
         }
     }
-    for (i, pref) in na
-        .preferred_during_scheduling_ignored_during_execution
-        .iter()
-        .enumerate()
-    {
+    for (i, pref) in na.preferred_during_scheduling_ignored_during_execution.iter().enumerate() {
         let p = format!("{at}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
-        e.check(
-            (1..=100).contains(&pref.weight),
-            format!("{p}.weight"),
-            "expected a weight from 1 to 100",
-        );
+        e.check((1..=100).contains(&pref.weight), format!("{p}.weight"), "expected a weight from 1 to 100");
         for (j, r) in pref.preference.match_expressions.iter().enumerate() {
-            check_requirement(
-                e,
-                &format!("{p}.preference.matchExpressions[{j}]"),
-                r.operator,
-                &r.values,
-            );
+            check_requirement(e, &format!("{p}.preference.matchExpressions[{j}]"), r.operator, &r.values);
         }
     }
 }
@@ -373,16 +386,12 @@ fn validate_affinity(e: &mut Errors, at: &str, a: &Affinity) {
 /// Upstream `ValidateNodeSelectorRequirement` rules.
 fn check_requirement(e: &mut Errors, at: &str, op: SelectorOperator, values: &[String]) {
     match op {
-        SelectorOperator::In | SelectorOperator::NotIn => e.check(
-            !values.is_empty(),
-            format!("{at}.values"),
-            "expected at least one value for In/NotIn",
-        ),
-        SelectorOperator::Exists | SelectorOperator::DoesNotExist => e.check(
-            values.is_empty(),
-            format!("{at}.values"),
-            "expected no values for Exists/DoesNotExist",
-        ),
+        SelectorOperator::In | SelectorOperator::NotIn => {
+            e.check(!values.is_empty(), format!("{at}.values"), "expected at least one value for In/NotIn")
+        }
+        SelectorOperator::Exists | SelectorOperator::DoesNotExist => {
+            e.check(values.is_empty(), format!("{at}.values"), "expected no values for Exists/DoesNotExist")
+        }
         SelectorOperator::Gt | SelectorOperator::Lt => e.check(
             values.len() == 1 && values[0].parse::<i64>().is_ok(),
             format!("{at}.values"),
@@ -394,23 +403,13 @@ fn check_requirement(e: &mut Errors, at: &str, op: SelectorOperator, values: &[S
 fn validate_tolerations(e: &mut Errors, at: &str, ts: &[Toleration]) {
     for (i, t) in ts.iter().enumerate() {
         if t.operator == TolerationOperator::Exists && !t.value.is_empty() {
-            e.push(
-                format!("{at}[{i}].value"),
-                "expected no value when operator is Exists",
-            );
+            e.push(format!("{at}[{i}].value"), "expected no value when operator is Exists");
         }
         if t.key.is_empty() && t.operator != TolerationOperator::Exists {
-            e.push(
-                format!("{at}[{i}].operator"),
-                "an empty key requires operator Exists",
-            );
+            e.push(format!("{at}[{i}].operator"), "an empty key requires operator Exists");
         }
         if let Some(s) = t.toleration_seconds {
-            e.check(
-                s >= 0,
-                format!("{at}[{i}].tolerationSeconds"),
-                "expected 0 or more seconds",
-            );
+            e.check(s >= 0, format!("{at}[{i}].tolerationSeconds"), "expected 0 or more seconds");
         }
     }
 }

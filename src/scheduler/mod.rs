@@ -123,8 +123,7 @@ impl Scheduler {
         if self.queue.unschedulable_len() == 0 {
             return;
         }
-        self.queue
-            .move_all_to_active_or_backoff(ctx.now, backoff_state(cluster, &self.last_failure));
+        self.queue.move_all_to_active_or_backoff(ctx.now, backoff_state(cluster, &self.last_failure));
         self.arm_backoff_wakeup(ctx);
         self.wake(ctx);
     }
@@ -132,8 +131,7 @@ impl Scheduler {
     /// `Event::FlushUnschedulable`.
     pub fn on_flush(&mut self, cluster: &ClusterState, ctx: &mut Ctx) {
         self.flush_scheduled = false;
-        self.queue
-            .flush_unschedulable_leftover(ctx.now, backoff_state(cluster, &self.last_failure));
+        self.queue.flush_unschedulable_leftover(ctx.now, backoff_state(cluster, &self.last_failure));
         self.arm_backoff_wakeup(ctx);
         self.arm_flush(ctx);
         self.wake(ctx);
@@ -229,10 +227,7 @@ impl Scheduler {
     fn find_node(&mut self, cluster: &ClusterState, pod: PodId) -> Decision {
         let n = cluster.nodes.len();
         if n == 0 {
-            return Decision {
-                node: None,
-                examined: 0,
-            };
+            return Decision { node: None, examined: 0 };
         }
         let template_id = cluster.pod(pod).template.0;
         let tmpl = cluster.pod_template(pod);
@@ -266,12 +261,7 @@ impl Scheduler {
             if !no_label_constraints && !plugins::node_affinity::filter(cluster.node_labels(id), placement) {
                 continue;
             }
-            self.candidates.push(Candidate {
-                node: id,
-                base: 0,
-                taint_raw: 0,
-                affinity_raw: 0,
-            });
+            self.candidates.push(Candidate { node: id, base: 0, taint_raw: 0, affinity_raw: 0 });
         }
         self.next_start_node_index = (start + examined) % n;
 
@@ -279,10 +269,7 @@ impl Scheduler {
             0 => return Decision { node: None, examined },
             // schedule_one.go: "When only one node after predicate, just use it."
             1 => {
-                return Decision {
-                    node: Some(self.candidates[0].node),
-                    examined,
-                };
+                return Decision { node: Some(self.candidates[0].node), examined };
             }
             _ => {}
         }
@@ -293,14 +280,7 @@ impl Scheduler {
         let mut max_taint = 0;
         let mut max_affinity = 0;
         if self.score_cache.len() < n {
-            self.score_cache.resize(
-                n,
-                CachedScore {
-                    template: NO_TEMPLATE,
-                    generation: 0,
-                    base: 0,
-                },
-            );
+            self.score_cache.resize(n, CachedScore { template: NO_TEMPLATE, generation: 0, base: 0 });
         }
         for c in self.candidates.iter_mut() {
             let node = &cluster.nodes[c.node.index()];
@@ -326,11 +306,7 @@ impl Scheduler {
                     )
                 };
                 c.base = self.cfg.weight_fit * fit + self.cfg.weight_balanced * balanced;
-                *cached = CachedScore {
-                    template: template_id,
-                    generation: node.generation,
-                    base: c.base,
-                };
+                *cached = CachedScore { template: template_id, generation: node.generation, base: c.base };
             }
             let taints = cluster.node_taints(c.node);
             if !taints.is_empty() {
@@ -363,10 +339,7 @@ impl Scheduler {
                 }
             }
         }
-        Decision {
-            node: Some(best),
-            examined,
-        }
+        Decision { node: Some(best), examined }
     }
 }
 
@@ -376,12 +349,7 @@ fn backoff_state<'a>(
     cluster: &'a ClusterState,
     last_failure: &'a [SimTime],
 ) -> impl FnMut(PodId) -> (u32, SimTime) + 'a {
-    move |p| {
-        (
-            cluster.pod(p).attempts,
-            last_failure.get(p.index()).copied().unwrap_or(SimTime::ZERO),
-        )
-    }
+    move |p| (cluster.pod(p).attempts, last_failure.get(p.index()).copied().unwrap_or(SimTime::ZERO))
 }
 
 /// One element of upstream `DefaultNormalizeScore` given the maximum over all nodes.
@@ -410,24 +378,10 @@ mod tests {
     fn normalize_matches_default_normalize_score() {
         let mut v = vec![0, 2, 4];
         plugins::default_normalize_score(&mut v, false);
-        assert_eq!(
-            v,
-            vec![
-                normalize(0, 4, false),
-                normalize(2, 4, false),
-                normalize(4, 4, false)
-            ]
-        );
+        assert_eq!(v, vec![normalize(0, 4, false), normalize(2, 4, false), normalize(4, 4, false)]);
         let mut v = vec![0, 1, 3];
         plugins::default_normalize_score(&mut v, true);
-        assert_eq!(
-            v,
-            vec![
-                normalize(0, 3, true),
-                normalize(1, 3, true),
-                normalize(3, 3, true)
-            ]
-        );
+        assert_eq!(v, vec![normalize(0, 3, true), normalize(1, 3, true), normalize(3, 3, true)]);
         assert_eq!(normalize(0, 0, true), 100);
         assert_eq!(normalize(0, 0, false), 0);
     }

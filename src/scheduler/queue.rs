@@ -41,12 +41,7 @@ impl SchedulingQueue {
         max_backoff: SimDuration,
         max_in_unschedulable: SimDuration,
     ) -> Self {
-        SchedulingQueue {
-            initial_backoff,
-            max_backoff,
-            max_in_unschedulable,
-            ..Default::default()
-        }
+        SchedulingQueue { initial_backoff, max_backoff, max_in_unschedulable, ..Default::default() }
     }
 
     /// Backoff after `attempts` scheduling attempts: initial × 2^(attempts-1), capped.
@@ -69,12 +64,7 @@ impl SchedulingQueue {
     /// A new pod, or one whose backoff has expired, enters activeQ.
     pub fn push_active(&mut self, pod: PodId, priority: i32, now: SimTime) {
         let seq = self.next_seq();
-        self.active.push(ActiveKey {
-            priority,
-            timestamp: Reverse(now),
-            seq: Reverse(seq),
-            pod,
-        });
+        self.active.push(ActiveKey { priority, timestamp: Reverse(now), seq: Reverse(seq), pod });
     }
 
     /// The highest-priority pod, or `None`.
@@ -172,9 +162,7 @@ mod tests {
     #[test]
     fn backoff_doubles_from_1s_to_10s() {
         let q = q();
-        let got: Vec<u64> = (1..=6)
-            .map(|a| q.backoff_duration(a).as_nanos() / 1_000_000_000)
-            .collect();
+        let got: Vec<u64> = (1..=6).map(|a| q.backoff_duration(a).as_nanos() / 1_000_000_000).collect();
         assert_eq!(got, vec![1, 2, 4, 8, 10, 10]);
     }
 
@@ -196,13 +184,7 @@ mod tests {
         q.add_unschedulable(PodId(1), 0, SimTime(0));
         // Pod 0 tried 3 times, last at t=0 → backoff 4 s; pod 1 tried once long ago.
         let now = SimTime(2_000_000_000);
-        q.move_all_to_active_or_backoff(now, |p| {
-            if p.0 == 0 {
-                (3, SimTime(0))
-            } else {
-                (1, SimTime(0))
-            }
-        });
+        q.move_all_to_active_or_backoff(now, |p| if p.0 == 0 { (3, SimTime(0)) } else { (1, SimTime(0)) });
         assert_eq!(q.unschedulable_len(), 0);
         assert_eq!(q.pop_active(), Some(PodId(1)));
         assert_eq!(q.next_backoff_expiry(), Some(SimTime(4_000_000_000)));
@@ -217,11 +199,7 @@ mod tests {
         let mut q = q();
         q.add_unschedulable(PodId(7), 0, SimTime(0));
         q.flush_unschedulable_leftover(SimTime(300_000_000_000), |_| (1, SimTime(0)));
-        assert_eq!(
-            q.unschedulable_len(),
-            1,
-            "exactly 5 min is not yet longer than the limit"
-        );
+        assert_eq!(q.unschedulable_len(), 1, "exactly 5 min is not yet longer than the limit");
         q.flush_unschedulable_leftover(SimTime(300_000_000_001), |_| (1, SimTime(0)));
         assert_eq!(q.pop_active(), Some(PodId(7)));
     }

@@ -57,42 +57,12 @@ mod tests {
             ("ref 15000", 15000, 0, 750),
             ("ref 65000", 65000, 0, 3250),
             // Upstream TestNumFeasibleNodesToFind.
-            (
-                "not set percentageOfNodesToScore and nodes number not more than 50",
-                10,
-                0,
-                10,
-            ),
-            (
-                "set percentageOfNodesToScore and nodes number not more than 50",
-                10,
-                40,
-                10,
-            ),
-            (
-                "not set percentageOfNodesToScore and nodes number more than 50",
-                1000,
-                0,
-                420,
-            ),
-            (
-                "set percentageOfNodesToScore and nodes number more than 50",
-                1000,
-                40,
-                400,
-            ),
-            (
-                "not set percentageOfNodesToScore and nodes number more than 50*125",
-                6000,
-                0,
-                300,
-            ),
-            (
-                "set percentageOfNodesToScore and nodes number more than 50*125",
-                6000,
-                40,
-                2400,
-            ),
+            ("not set percentageOfNodesToScore and nodes number not more than 50", 10, 0, 10),
+            ("set percentageOfNodesToScore and nodes number not more than 50", 10, 40, 10),
+            ("not set percentageOfNodesToScore and nodes number more than 50", 1000, 0, 420),
+            ("set percentageOfNodesToScore and nodes number more than 50", 1000, 40, 400),
+            ("not set percentageOfNodesToScore and nodes number more than 50*125", 6000, 0, 300),
+            ("set percentageOfNodesToScore and nodes number more than 50*125", 6000, 40, 2400),
             // Extra edge rows.
             ("percentage 100 scores all", 5000, 100, 5000),
             ("percentage above 100 scores all", 5000, 150, 5000),
@@ -102,11 +72,7 @@ mod tests {
             ("adaptive floor of 5%", 100_000, 0, 5000),
         ];
         for &(name, n, pct, want) in rows {
-            assert_eq!(
-                num_feasible_nodes_to_find(n, pct),
-                want,
-                "{name}: N={n} pct={pct}"
-            );
+            assert_eq!(num_feasible_nodes_to_find(n, pct), want, "{name}: N={n} pct={pct}");
         }
     }
 }

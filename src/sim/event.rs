@@ -27,4 +27,6 @@ pub enum Event {
     PodCompleted(PodId),
     /// metrics: a row of `timeseries.csv`.
     Sample,
+    /// traffic: metrics-server scrapes pod CPU usage.
+    MetricsScrape,
 }

@@ -18,6 +18,7 @@ use crate::metrics::{Cell, Metrics};
 use crate::scenario::schema::{PodTemplateSpec, ResourceKind, Scenario, ScoringStrategySpec};
 use crate::scheduler::plugins::fit::{ResourceWeight, ScoringStrategy};
 use crate::scheduler::{Scheduler, SchedulerConfig};
+use crate::traffic::Traffic;
 use crate::workload::churn::ChurnGenerator;
 use crate::workload::deployment::DeploymentController;
 use std::collections::BTreeMap;
@@ -38,7 +39,9 @@ pub const POOL_LABEL: &str = "clustersim.io/node-pool";
 
 /// What a finished run hands to the output layer.
 pub struct RunOutput {
-    pub summary: Vec<(&'static str, Cell)>,
+    pub summary: Vec<(String, Cell)>,
+    /// Names of the per-service cells at the end of each time-series row.
+    pub timeseries_columns: Vec<String>,
     pub metrics: Metrics,
     pub cluster: ClusterState,
 }
@@ -55,6 +58,8 @@ pub struct Simulation {
     kubelet: Kubelet,
     deployments: DeploymentController,
     churn: Vec<ChurnGenerator>,
+    pub traffic: Traffic,
+    scrape_period: SimDuration,
     pub metrics: Metrics,
 }
 
@@ -152,10 +157,7 @@ impl Simulation {
             for step in &d.scale {
                 queue.push(
                     SimTime::ZERO + step.at.0,
-                    Event::DeploymentScale {
-                        deployment: id,
-                        replicas: step.replicas,
-                    },
+                    Event::DeploymentScale { deployment: id, replicas: step.replicas },
                 );
             }
         }
@@ -176,19 +178,14 @@ impl Simulation {
             let inter_arrival = match (&c.arrival_rate, &c.inter_arrival) {
                 (Some(rate), _) => crate::scenario::distribution::Sampler::exponential_secs(1.0 / rate)
                     .map_err(|e| format!("churn[{ci}].arrivalRate: {e}"))?,
-                (None, Some(d)) => d
-                    .sampler()
-                    .map_err(|e| format!("churn[{ci}].interArrival: {e}"))?,
+                (None, Some(d)) => d.sampler().map_err(|e| format!("churn[{ci}].interArrival: {e}"))?,
                 (None, None) => return Err(format!("churn[{ci}]: no arrival process")),
             };
             let base = streams::CHURN_BASE + 4 * ci as u64;
             let stop_at = c.stop_at.map_or(end, |d| (SimTime::ZERO + d.0).min(end));
             let mut g = ChurnGenerator {
                 inter_arrival,
-                lifetime: c
-                    .lifetime
-                    .sampler()
-                    .map_err(|e| format!("churn[{ci}].lifetime: {e}"))?,
+                lifetime: c.lifetime.sampler().map_err(|e| format!("churn[{ci}].lifetime: {e}"))?,
                 mix,
                 stop_at,
                 max_pods: c.max_pods,
@@ -211,16 +208,9 @@ impl Simulation {
             fit_resources: sc
                 .resources
                 .iter()
-                .map(|r| ResourceWeight {
-                    name: resource_name(r.name),
-                    weight: r.weight,
-                })
+                .map(|r| ResourceWeight { name: resource_name(r.name), weight: r.weight })
                 .collect(),
-            balanced_resources: sc
-                .balanced_allocation_resources
-                .iter()
-                .map(|r| resource_name(*r))
-                .collect(),
+            balanced_resources: sc.balanced_allocation_resources.iter().map(|r| resource_name(*r)).collect(),
             percentage_of_nodes_to_score: sc.percentage_of_nodes_to_score,
             initial_backoff: SimDuration::from_secs(sc.pod_initial_backoff_seconds),
             max_backoff: SimDuration::from_secs(sc.pod_max_backoff_seconds),
@@ -233,7 +223,10 @@ impl Simulation {
             cost_per_node: sc.cost.per_node_examined.0,
         };
 
-        // The first sample at t = 0 is pushed first, so it pops before anything else at 0.
+        let traffic = Traffic::new(s, seed)?;
+        if !traffic.is_empty() && s.metrics_server.resolution.0 > SimDuration::ZERO {
+            queue.push(SimTime::ZERO + s.metrics_server.resolution.0, Event::MetricsScrape);
+        }
         let mut sim = Simulation {
             now,
             end,
@@ -245,10 +238,13 @@ impl Simulation {
             kubelet: Kubelet::new(startup, rng::stream(seed, streams::KUBELET)),
             deployments: DeploymentController::new(&rates),
             churn,
+            traffic,
+            scrape_period: s.metrics_server.resolution.0,
             metrics: Metrics::new(),
             cluster,
         };
-        sim.metrics.sample(&sim.cluster, SimTime::ZERO);
+        let extra = sim.traffic.sample(SimTime::ZERO);
+        sim.metrics.sample(&sim.cluster, SimTime::ZERO, extra);
         if SimTime::ZERO + sim.sample_interval <= end {
             sim.queue.push(SimTime::ZERO + sim.sample_interval, Event::Sample);
         }
@@ -273,6 +269,8 @@ impl Simulation {
             if t > until {
                 break;
             }
+            // Requests up to and at this instant are served before the event.
+            self.traffic.advance_to(t);
             let Some((t, ev)) = self.queue.pop() else { break };
             let totals = self.cluster.totals.requested;
             let alloc = self.cluster.totals.allocatable_ready;
@@ -280,11 +278,9 @@ impl Simulation {
             self.now = t;
             self.events += 1;
             self.dispatch(ev);
-            self.metrics.observe_peak(
-                &self.cluster.totals.requested,
-                &self.cluster.totals.allocatable_ready,
-            );
+            self.metrics.observe_peak(&self.cluster.totals.requested, &self.cluster.totals.allocatable_ready);
         }
+        self.traffic.advance_to(until);
         self.now = until;
         until < self.end
     }
@@ -301,18 +297,11 @@ impl Simulation {
         let totals = self.cluster.totals.requested;
         let alloc = self.cluster.totals.allocatable_ready;
         self.metrics.advance(self.end, &totals, &alloc);
-        let summary = self.metrics.summary(
-            &self.cluster,
-            &self.scheduler.stats,
-            self.seed,
-            self.end,
-            self.events,
-        );
-        RunOutput {
-            summary,
-            metrics: self.metrics,
-            cluster: self.cluster,
-        }
+        let mut summary =
+            self.metrics.summary(&self.cluster, &self.scheduler.stats, self.seed, self.end, self.events);
+        summary.extend(self.traffic.summary(self.end));
+        let timeseries_columns = self.traffic.timeseries_columns();
+        RunOutput { summary, timeseries_columns, metrics: self.metrics, cluster: self.cluster }
     }
 
     fn pods_created(&mut self, pods: Vec<PodId>) {
@@ -335,11 +324,12 @@ impl Simulation {
                 self.pods_created(pods);
             }
             Event::DeploymentScale { deployment, replicas } => {
-                let change = self
-                    .deployments
-                    .on_scale(&mut self.cluster, deployment, replicas, &mut ctx);
+                let change = self.deployments.on_scale(&mut self.cluster, deployment, replicas, &mut ctx);
                 if change.freed_node_resources {
                     self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+                }
+                for &p in &change.deleted {
+                    self.traffic.pod_stopped(p, self.now);
                 }
                 self.pods_created(change.created);
             }
@@ -357,12 +347,12 @@ impl Simulation {
                 self.kubelet.on_bound(&mut self.cluster, pod, &mut ctx);
             }
             Event::ContainersStarted(pod) => {
-                if self
-                    .kubelet
-                    .on_containers_started(&mut self.cluster, pod, &mut ctx)
-                {
-                    let created = self.cluster.pod(pod).created_at;
-                    self.metrics.on_running(created, self.now);
+                if self.kubelet.on_containers_started(&mut self.cluster, pod, &mut ctx) {
+                    let p = self.cluster.pod(pod);
+                    self.metrics.on_running(p.created_at, self.now);
+                    if let Owner::Deployment(d) = p.owner {
+                        self.traffic.pod_ready(d, pod, self.now);
+                    }
                 }
             }
             Event::PodCompleted(pod) => {
@@ -375,8 +365,13 @@ impl Simulation {
                     }
                 }
             }
+            Event::MetricsScrape => {
+                self.traffic.scrape(self.now);
+                ctx.after(self.scrape_period, Event::MetricsScrape);
+            }
             Event::Sample => {
-                self.metrics.sample(&self.cluster, self.now);
+                let extra = self.traffic.sample(self.now);
+                self.metrics.sample(&self.cluster, self.now, extra);
                 let next = self.now + self.sample_interval;
                 if next <= self.end {
                     ctx.at(next, Event::Sample);

@@ -30,10 +30,7 @@ impl ChurnGenerator {
         }
         // 53 random bits → [0, 1).
         let u = (self.mix_rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) * total;
-        self.mix
-            .iter()
-            .find(|(cum, _)| u < *cum)
-            .map_or(self.mix[self.mix.len() - 1].1, |m| m.1)
+        self.mix.iter().find(|(cum, _)| u < *cum).map_or(self.mix[self.mix.len() - 1].1, |m| m.1)
     }
 
     /// Schedules the first arrival at `start` + one inter-arrival time.

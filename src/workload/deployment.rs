@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 #[derive(Debug, Default)]
 pub struct Change {
     pub created: Vec<PodId>,
+    pub deleted: Vec<PodId>,
     /// Some deleted pod held resources on a node.
     pub freed_node_resources: bool,
 }
@@ -31,13 +32,7 @@ impl DeploymentController {
     pub fn new(create_rates: &[f64]) -> Self {
         let pace = create_rates
             .iter()
-            .map(|&r| {
-                if r > 0.0 {
-                    Some(SimDuration::from_secs_f64(1.0 / r))
-                } else {
-                    None
-                }
-            })
+            .map(|&r| if r > 0.0 { Some(SimDuration::from_secs_f64(1.0 / r)) } else { None })
             .collect();
         DeploymentController {
             pace,
@@ -75,13 +70,10 @@ impl DeploymentController {
         if live > replicas {
             let victims = pods_to_delete(cluster, d, (live - replicas) as usize, ctx.now);
             let mut freed = false;
-            for p in victims {
+            for &p in &victims {
                 freed |= cluster.delete_pod(p, ctx.now);
             }
-            return Change {
-                created: Vec::new(),
-                freed_node_resources: freed,
-            };
+            return Change { created: Vec::new(), deleted: victims, freed_node_resources: freed };
         }
         let missing = replicas - live;
         if missing == 0 {
@@ -97,10 +89,7 @@ impl DeploymentController {
             Some(_) if self.pacing[d.index()] => Vec::new(),
             Some(_) => self.on_paced_create(cluster, d, ctx),
         };
-        Change {
-            created,
-            freed_node_resources: false,
-        }
+        Change { created, deleted: Vec::new(), freed_node_resources: false }
     }
 
     /// `Event::DeploymentCreatePod`: one paced creation, then the next one if still short.
@@ -157,11 +146,7 @@ fn log_rank(t: SimTime, now: SimTime) -> i64 {
 fn delete_first(a: &Candidate, b: &Candidate, now: SimTime) -> Ordering {
     // 1. Unassigned < assigned.
     if a.assigned != b.assigned {
-        return if !a.assigned {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        };
+        return if !a.assigned { Ordering::Less } else { Ordering::Greater };
     }
     // 2. PodPending < PodUnknown < PodRunning.
     if a.phase_ordinal != b.phase_ordinal {
@@ -169,11 +154,7 @@ fn delete_first(a: &Candidate, b: &Candidate, now: SimTime) -> Ordering {
     }
     // 3. Not ready < ready.
     if a.ready != b.ready {
-        return if !a.ready {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        };
+        return if !a.ready { Ordering::Less } else { Ordering::Greater };
     }
     // 5. Doubled up < not doubled up: more colocated pods first.
     if a.colocated != b.colocated {
@@ -184,20 +165,12 @@ fn delete_first(a: &Candidate, b: &Candidate, now: SimTime) -> Ordering {
         && ra != rb
     {
         let diff = log_rank(ra, now) - log_rank(rb, now);
-        return if diff == 0 {
-            a.uid.cmp(&b.uid)
-        } else {
-            diff.cmp(&0)
-        };
+        return if diff == 0 { a.uid.cmp(&b.uid) } else { diff.cmp(&0) };
     }
     // 8. Newer pods first, on the same log2 scale; equal ranks by UID.
     if a.created_at != b.created_at {
         let diff = log_rank(a.created_at, now) - log_rank(b.created_at, now);
-        return if diff == 0 {
-            a.uid.cmp(&b.uid)
-        } else {
-            diff.cmp(&0)
-        };
+        return if diff == 0 { a.uid.cmp(&b.uid) } else { diff.cmp(&0) };
     }
     // Upstream's sort is not stable; a total order keeps runs deterministic.
     a.pod.cmp(&b.pod)
@@ -268,31 +241,11 @@ mod tests {
     fn deletion_order_follows_active_pods_with_ranks() {
         let now = SimTime(10_000 * 1_000_000_000);
         let rows = [
-            (
-                "unassigned before assigned",
-                cand(1, false, false, 1, 0, 50),
-                cand(2, true, false, 1, 0, 10),
-            ),
-            (
-                "pending before running",
-                cand(1, true, false, 1, 0, 10),
-                cand(2, true, true, 1, 20, 50),
-            ),
-            (
-                "doubled up before alone",
-                cand(1, true, true, 3, 100, 10),
-                cand(2, true, true, 1, 9000, 9000),
-            ),
-            (
-                "ready for less time first",
-                cand(1, true, true, 1, 9000, 10),
-                cand(2, true, true, 1, 100, 50),
-            ),
-            (
-                "newer before older",
-                cand(1, true, false, 1, 0, 9000),
-                cand(2, true, false, 1, 0, 10),
-            ),
+            ("unassigned before assigned", cand(1, false, false, 1, 0, 50), cand(2, true, false, 1, 0, 10)),
+            ("pending before running", cand(1, true, false, 1, 0, 10), cand(2, true, true, 1, 20, 50)),
+            ("doubled up before alone", cand(1, true, true, 3, 100, 10), cand(2, true, true, 1, 9000, 9000)),
+            ("ready for less time first", cand(1, true, true, 1, 9000, 10), cand(2, true, true, 1, 100, 50)),
+            ("newer before older", cand(1, true, false, 1, 0, 9000), cand(2, true, false, 1, 0, 10)),
         ];
         for (name, a, b) in rows {
             assert_eq!(delete_first(&a, &b, now), Ordering::Less, "{name}");

@@ -21,11 +21,7 @@ pub fn repo() -> PathBuf {
 
 /// Runs `clustersim ARGS` in `dir`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Outcome {
-    let out = Command::new(bin())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the test binary runs");
+    let out = Command::new(bin()).args(args).current_dir(dir).output().expect("the test binary runs");
     Outcome {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

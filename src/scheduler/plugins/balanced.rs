@@ -159,10 +159,7 @@ mod tests {
                 // node1 .6/.25 → 82; node2 .6/.5 → 95.
                 name: "resources requested, pods scheduled with resources",
                 pod: CPU_AND_MEMORY,
-                nodes: [
-                    node(10000, 20000, 0, &[CPU_ONLY]),
-                    node(10000, 20000, 0, &[CPU_AND_MEMORY]),
-                ],
+                nodes: [node(10000, 20000, 0, &[CPU_ONLY]), node(10000, 20000, 0, &[CPU_AND_MEMORY])],
                 resources: &DEFAULT_RESOURCES,
                 want: [82, 95],
             },
@@ -170,10 +167,7 @@ mod tests {
                 // node2 .6/.2 → 80.
                 name: "resources requested, pods scheduled with resources, differently sized nodes",
                 pod: CPU_AND_MEMORY,
-                nodes: [
-                    node(10000, 20000, 0, &[CPU_ONLY]),
-                    node(10000, 50000, 0, &[CPU_AND_MEMORY]),
-                ],
+                nodes: [node(10000, 20000, 0, &[CPU_ONLY]), node(10000, 50000, 0, &[CPU_AND_MEMORY])],
                 resources: &DEFAULT_RESOURCES,
                 want: [82, 80],
             },
@@ -181,10 +175,7 @@ mod tests {
                 // node1 1/0 → 50; node2 1/.5 → 75.
                 name: "requested resources at node capacity",
                 pod: CPU_ONLY,
-                nodes: [
-                    node(6000, 10000, 0, &[CPU_ONLY]),
-                    node(6000, 10000, 0, &[CPU_AND_MEMORY]),
-                ],
+                nodes: [node(6000, 10000, 0, &[CPU_ONLY]), node(6000, 10000, 0, &[CPU_AND_MEMORY])],
                 resources: &DEFAULT_RESOURCES,
                 want: [50, 75],
             },
@@ -210,11 +201,7 @@ mod tests {
         ];
         for row in &rows {
             let pod = PodRequests::from_containers(row.pod);
-            assert!(
-                !skip_for(&pod, row.resources),
-                "{}: must not be skipped",
-                row.name
-            );
+            assert!(!skip_for(&pod, row.resources), "{}: must not be skipped", row.name);
             for (i, n) in row.nodes.iter().enumerate() {
                 let got = score(&pod.actual, &node_requested(n.pods), &n.alloc, row.resources);
                 assert_eq!(got, row.want[i], "`{}`: node{}", row.name, i + 1);
@@ -233,12 +220,7 @@ mod tests {
             want: bool,
         }
         let rows = [
-            Row {
-                name: "no containers",
-                pod: EMPTY,
-                resources: &DEFAULT_RESOURCES,
-                want: true,
-            },
+            Row { name: "no containers", pod: EMPTY, resources: &DEFAULT_RESOURCES, want: true },
             Row {
                 name: "containers without requests (non-zero defaults do not count)",
                 pod: &[(None, None, 0), (None, None, 0)],
@@ -289,20 +271,9 @@ mod tests {
     fn one_or_no_scored_resource_gives_max() {
         let pod = Resources::new(3000, 0, 0, 1);
         // Only cpu has allocatable: one fraction → std 0 → 100.
-        assert_eq!(
-            score(
-                &pod,
-                &Resources::ZERO,
-                &Resources::new(4000, 0, 0, 110),
-                &DEFAULT_RESOURCES
-            ),
-            100
-        );
+        assert_eq!(score(&pod, &Resources::ZERO, &Resources::new(4000, 0, 0, 110), &DEFAULT_RESOURCES), 100);
         // Nothing allocatable.
-        assert_eq!(
-            score(&pod, &Resources::ZERO, &Resources::ZERO, &DEFAULT_RESOURCES),
-            100
-        );
+        assert_eq!(score(&pod, &Resources::ZERO, &Resources::ZERO, &DEFAULT_RESOURCES), 100);
     }
 
     #[test]

@@ -65,14 +65,8 @@ pub struct ResourceWeight {
 /// (`kubernetes/kubernetes:pkg/scheduler/apis/config/v1/defaults.go`, `defaultResourceSpec`).
 pub fn default_resource_weights() -> [ResourceWeight; 2] {
     [
-        ResourceWeight {
-            name: ResourceName::Cpu,
-            weight: 1,
-        },
-        ResourceWeight {
-            name: ResourceName::Memory,
-            weight: 1,
-        },
+        ResourceWeight { name: ResourceName::Cpu, weight: 1 },
+        ResourceWeight { name: ResourceName::Memory, weight: 1 },
     ]
 }
 
@@ -195,13 +189,7 @@ mod tests {
             let pod = PodRequests::from_containers(row.pod);
             for (i, n) in row.nodes.iter().enumerate() {
                 let requested = node_requested(n.pods);
-                let got = score(
-                    strategy,
-                    &pod.non_zero,
-                    &requested.non_zero,
-                    &n.alloc,
-                    row.weights,
-                );
+                let got = score(strategy, &pod.non_zero, &requested.non_zero, &n.alloc, row.weights);
                 assert_eq!(got, row.want[i], "{strategy:?} `{}`: node{}", row.name, i + 1);
             }
         }
@@ -232,10 +220,7 @@ mod tests {
             Row {
                 name: "no resources requested, pods scheduled",
                 pod: EMPTY,
-                nodes: [
-                    node(4000, 10000, 0, &[EMPTY, EMPTY]),
-                    node(4000, 10000, 0, &[EMPTY, EMPTY]),
-                ],
+                nodes: [node(4000, 10000, 0, &[EMPTY, EMPTY]), node(4000, 10000, 0, &[EMPTY, EMPTY])],
                 weights: DEFAULT,
                 want: [100, 100],
             },
@@ -252,30 +237,21 @@ mod tests {
             Row {
                 name: "resources requested, pods scheduled with resources",
                 pod: A,
-                nodes: [
-                    node(10000, 20000, 0, &[CPU3000_MEM0]),
-                    node(10000, 20000, 0, &[CPU3000_MEM5000]),
-                ],
+                nodes: [node(10000, 20000, 0, &[CPU3000_MEM0]), node(10000, 20000, 0, &[CPU3000_MEM5000])],
                 weights: DEFAULT,
                 want: [57, 45],
             },
             Row {
                 name: "resources requested, pods scheduled with resources, differently sized nodes",
                 pod: A,
-                nodes: [
-                    node(10000, 20000, 0, &[CPU3000_MEM0]),
-                    node(10000, 50000, 0, &[CPU3000_MEM5000]),
-                ],
+                nodes: [node(10000, 20000, 0, &[CPU3000_MEM0]), node(10000, 50000, 0, &[CPU3000_MEM5000])],
                 weights: DEFAULT,
                 want: [57, 60],
             },
             Row {
                 name: "requested resources exceed node capacity",
                 pod: CPU3000_MEM0,
-                nodes: [
-                    node(4000, 10000, 0, &[CPU3000_MEM0]),
-                    node(4000, 10000, 0, &[CPU3000_MEM5000]),
-                ],
+                nodes: [node(4000, 10000, 0, &[CPU3000_MEM0]), node(4000, 10000, 0, &[CPU3000_MEM5000])],
                 weights: DEFAULT,
                 want: [50, 25],
             },
@@ -350,10 +326,7 @@ mod tests {
             Row {
                 name: "resources requested, pods scheduled with resources",
                 pod: A,
-                nodes: [
-                    node(10000, 20000, 0, &[CPU3000_MEM0]),
-                    node(10000, 20000, 0, &[CPU3000_MEM5000]),
-                ],
+                nodes: [node(10000, 20000, 0, &[CPU3000_MEM0]), node(10000, 20000, 0, &[CPU3000_MEM5000])],
                 weights: DEFAULT,
                 want: [42, 55],
             },
@@ -376,12 +349,7 @@ mod tests {
                 name: "no resources requested, pods scheduled, nonzero request for resource",
                 pod: ONE_BEST_EFFORT_CONTAINER,
                 nodes: [
-                    node(
-                        250,
-                        1000 * MI,
-                        0,
-                        &[ONE_BEST_EFFORT_CONTAINER, ONE_BEST_EFFORT_CONTAINER],
-                    ),
+                    node(250, 1000 * MI, 0, &[ONE_BEST_EFFORT_CONTAINER, ONE_BEST_EFFORT_CONTAINER]),
                     node(250, 1000 * MI, 0, &[]),
                 ],
                 weights: DEFAULT,
@@ -430,10 +398,7 @@ mod tests {
         let pod = PodRequests::from_containers(&[(Some(3000), Some(5000), 2 * GPU)]);
         let alloc = Resources::new(6000, 10000, 0, 110);
         for strategy in [ScoringStrategy::LeastAllocated, ScoringStrategy::MostAllocated] {
-            assert_eq!(
-                score(strategy, &pod.non_zero, &Resources::ZERO, &alloc, EXT_SET),
-                50
-            );
+            assert_eq!(score(strategy, &pod.non_zero, &Resources::ZERO, &alloc, EXT_SET), 50);
         }
     }
 
@@ -550,12 +515,7 @@ mod tests {
             },
         ];
         for row in &rows {
-            assert_eq!(
-                fits(&row.pod, &row.alloc, &row.requested),
-                row.want,
-                "{}",
-                row.name
-            );
+            assert_eq!(fits(&row.pod, &row.alloc, &row.requested), row.want, "{}", row.name);
         }
     }
 }

@@ -93,66 +93,22 @@ mod tests {
             want: &'static [i64],
         }
         let rows = [
-            Row {
-                reverse: false,
-                scores: &[1, 2, 3, 4],
-                want: &[25, 50, 75, 100],
-            },
-            Row {
-                reverse: true,
-                scores: &[1, 2, 3, 4],
-                want: &[75, 50, 25, 0],
-            },
-            Row {
-                reverse: false,
-                scores: &[1000, 10, 20, 30],
-                want: &[100, 1, 2, 3],
-            },
-            Row {
-                reverse: true,
-                scores: &[1000, 10, 20, 30],
-                want: &[0, 99, 98, 97],
-            },
-            Row {
-                reverse: false,
-                scores: &[1, 1, 1, 1],
-                want: &[100, 100, 100, 100],
-            },
-            Row {
-                reverse: false,
-                scores: &[1000, 1, 1, 1],
-                want: &[100, 0, 0, 0],
-            },
-            Row {
-                reverse: true,
-                scores: &[0, 1, 1, 1],
-                want: &[100, 0, 0, 0],
-            },
+            Row { reverse: false, scores: &[1, 2, 3, 4], want: &[25, 50, 75, 100] },
+            Row { reverse: true, scores: &[1, 2, 3, 4], want: &[75, 50, 25, 0] },
+            Row { reverse: false, scores: &[1000, 10, 20, 30], want: &[100, 1, 2, 3] },
+            Row { reverse: true, scores: &[1000, 10, 20, 30], want: &[0, 99, 98, 97] },
+            Row { reverse: false, scores: &[1, 1, 1, 1], want: &[100, 100, 100, 100] },
+            Row { reverse: false, scores: &[1000, 1, 1, 1], want: &[100, 0, 0, 0] },
+            Row { reverse: true, scores: &[0, 1, 1, 1], want: &[100, 0, 0, 0] },
             // max == 0: unchanged, or all MaxNodeScore when reversed.
-            Row {
-                reverse: false,
-                scores: &[0, 0, 0],
-                want: &[0, 0, 0],
-            },
-            Row {
-                reverse: true,
-                scores: &[0, 0, 0],
-                want: &[100, 100, 100],
-            },
-            Row {
-                reverse: false,
-                scores: &[],
-                want: &[],
-            },
+            Row { reverse: false, scores: &[0, 0, 0], want: &[0, 0, 0] },
+            Row { reverse: true, scores: &[0, 0, 0], want: &[100, 100, 100] },
+            Row { reverse: false, scores: &[], want: &[] },
         ];
         for (i, row) in rows.iter().enumerate() {
             let mut got = row.scores.to_vec();
             default_normalize_score(&mut got, row.reverse);
-            assert_eq!(
-                got, row.want,
-                "row {i}: scores {:?} reverse {}",
-                row.scores, row.reverse
-            );
+            assert_eq!(got, row.want, "row {i}: scores {:?} reverse {}", row.scores, row.reverse);
         }
     }
 

@@ -24,10 +24,7 @@ pub fn filter(labels: &Labels, placement: &Placement) -> bool {
         }
     }
     // `if r.nodeSelector != nil { return r.nodeSelector.Match(node) }`.
-    match &placement
-        .node_affinity
-        .required_during_scheduling_ignored_during_execution
-    {
+    match &placement.node_affinity.required_during_scheduling_ignored_during_execution {
         Some(required) => required.matches(labels),
         None => true,
     }
@@ -40,10 +37,7 @@ pub fn filter(labels: &Labels, placement: &Placement) -> bool {
 /// [`super::default_normalize_score`] with `reverse = false`.
 pub fn score(labels: &Labels, placement: &Placement) -> i64 {
     let mut total: i64 = 0;
-    for term in &placement
-        .node_affinity
-        .preferred_during_scheduling_ignored_during_execution
-    {
+    for term in &placement.node_affinity.preferred_during_scheduling_ignored_during_execution {
         if term.weight == 0 {
             continue;
         }
@@ -65,10 +59,7 @@ mod tests {
     use SelectorOperator::{DoesNotExist, Exists, Gt, In, Lt, NotIn};
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn req(key: &str, operator: SelectorOperator, values: &[&str]) -> NodeSelectorRequirement {
@@ -80,9 +71,7 @@ mod tests {
     }
 
     fn term(exprs: Vec<NodeSelectorRequirement>) -> NodeSelectorTerm {
-        NodeSelectorTerm {
-            match_expressions: exprs,
-        }
+        NodeSelectorTerm { match_expressions: exprs }
     }
 
     /// A pod with a nodeSelector and optionally required terms.
@@ -90,9 +79,8 @@ mod tests {
         Placement {
             node_selector: labels(node_selector),
             node_affinity: NodeAffinity {
-                required_during_scheduling_ignored_during_execution: required.map(|terms| NodeSelector {
-                    node_selector_terms: terms,
-                }),
+                required_during_scheduling_ignored_during_execution: required
+                    .map(|terms| NodeSelector { node_selector_terms: terms }),
                 preferred_during_scheduling_ignored_during_execution: Vec::new(),
             },
             tolerations: Vec::new(),
@@ -165,10 +153,7 @@ mod tests {
             },
             Row {
                 name: "matchExpressions using NotIn operator that matches the existing node",
-                pod: pod(
-                    &[],
-                    Some(vec![term(vec![req("mem-type", NotIn, &["DDR", "DDR2"])])]),
-                ),
+                pod: pod(&[], Some(vec![term(vec![req("mem-type", NotIn, &["DDR", "DDR2"])])])),
                 labels: labels(&[("mem-type", "DDR3")]),
                 want: true,
             },
@@ -190,20 +175,12 @@ mod tests {
                 labels: labels(&[("foo", "bar")]),
                 want: false,
             },
-            Row {
-                name: "no Affinity",
-                pod: pod(&[], None),
-                labels: labels(&[("foo", "bar")]),
-                want: true,
-            },
+            Row { name: "no Affinity", pod: pod(&[], None), labels: labels(&[("foo", "bar")]), want: true },
             Row {
                 name: "multiple matchExpressions ANDed that matches the existing node",
                 pod: pod(
                     &[],
-                    Some(vec![term(vec![
-                        req("GPU", Exists, &[]),
-                        req("GPU", NotIn, &["AMD", "INTER"]),
-                    ])]),
+                    Some(vec![term(vec![req("GPU", Exists, &[]), req("GPU", NotIn, &["AMD", "INTER"])])]),
                 ),
                 labels: labels(&[("GPU", "NVIDIA-GRID-K1")]),
                 want: true,
@@ -212,10 +189,7 @@ mod tests {
                 name: "multiple matchExpressions ANDed that doesn't match the existing node",
                 pod: pod(
                     &[],
-                    Some(vec![term(vec![
-                        req("GPU", Exists, &[]),
-                        req("GPU", In, &["AMD", "INTER"]),
-                    ])]),
+                    Some(vec![term(vec![req("GPU", Exists, &[]), req("GPU", In, &["AMD", "INTER"])])]),
                 ),
                 labels: labels(&[("GPU", "NVIDIA-GRID-K1")]),
                 want: false,
@@ -283,14 +257,7 @@ mod tests {
         let affinity2 = preferred(vec![
             (2, term(vec![req("foo", In, &["bar"])])),
             (4, term(vec![req("key", In, &["value"])])),
-            (
-                5,
-                term(vec![
-                    req("foo", In, &["bar"]),
-                    req("key", In, &["value"]),
-                    req("az", In, &["az1"]),
-                ]),
-            ),
+            (5, term(vec![req("foo", In, &["bar"]), req("key", In, &["value"]), req("az", In, &["az1"])])),
         ]);
 
         struct Row<'a> {

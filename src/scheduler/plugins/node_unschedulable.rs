@@ -64,12 +64,7 @@ mod tests {
             Row {
                 name: "schedule pod with toleration to unschedulable node",
                 unschedulable: true,
-                tolerations: vec![tol(
-                    TAINT_NODE_UNSCHEDULABLE,
-                    Equal,
-                    "",
-                    Some(TaintEffect::NoSchedule),
-                )],
+                tolerations: vec![tol(TAINT_NODE_UNSCHEDULABLE, Equal, "", Some(TaintEffect::NoSchedule))],
                 want: true,
             },
             Row {
@@ -87,12 +82,7 @@ mod tests {
             Row {
                 name: "right key, wrong effect",
                 unschedulable: true,
-                tolerations: vec![tol(
-                    TAINT_NODE_UNSCHEDULABLE,
-                    Exists,
-                    "",
-                    Some(TaintEffect::NoExecute),
-                )],
+                tolerations: vec![tol(TAINT_NODE_UNSCHEDULABLE, Exists, "", Some(TaintEffect::NoExecute))],
                 want: false,
             },
             Row {
@@ -114,12 +104,7 @@ mod tests {
             },
         ];
         for row in &rows {
-            assert_eq!(
-                filter(row.unschedulable, &row.tolerations),
-                row.want,
-                "{}",
-                row.name
-            );
+            assert_eq!(filter(row.unschedulable, &row.tolerations), row.want, "{}", row.name);
         }
     }
 }

@@ -52,11 +52,7 @@ mod tests {
     use TolerationOperator::{Equal, Exists};
 
     fn taint(key: &str, value: &str, effect: TaintEffect) -> Taint {
-        Taint {
-            key: key.to_string(),
-            value: value.to_string(),
-            effect,
-        }
+        Taint { key: key.to_string(), value: value.to_string(), effect }
     }
 
     use crate::scheduler::plugins::test_support::tol;
@@ -147,11 +143,7 @@ mod tests {
             },
         ];
         for row in &rows {
-            let mut got: Vec<i64> = row
-                .nodes
-                .iter()
-                .map(|taints| score(taints, &row.tolerations))
-                .collect();
+            let mut got: Vec<i64> = row.nodes.iter().map(|taints| score(taints, &row.tolerations)).collect();
             default_normalize_score(&mut got, true);
             assert_eq!(got, row.want, "{}", row.name);
         }
@@ -214,10 +206,7 @@ mod tests {
                     tol("dedicated", Equal, "user2", Some(NoSchedule)),
                     tol("foo", Exists, "", Some(NoSchedule)),
                 ],
-                taints: vec![
-                    taint("dedicated", "user2", NoSchedule),
-                    taint("foo", "bar", NoSchedule),
-                ],
+                taints: vec![taint("dedicated", "user2", NoSchedule), taint("foo", "bar", NoSchedule)],
                 want: true,
             },
             Row {
@@ -257,12 +246,7 @@ mod tests {
                 taints: vec![taint("foo", "bar", NoExecute)],
                 want: true,
             },
-            Row {
-                name: "node without taints",
-                tolerations: vec![],
-                taints: vec![],
-                want: true,
-            },
+            Row { name: "node without taints", tolerations: vec![], taints: vec![], want: true },
         ];
         for row in &rows {
             assert_eq!(filter(&row.taints, &row.tolerations), row.want, "{}", row.name);

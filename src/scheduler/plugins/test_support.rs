@@ -16,10 +16,7 @@ pub struct Node {
 }
 
 pub const fn node(cpu: i64, mem: i64, gpu: i64, pods: &'static [&'static [Container]]) -> Node {
-    Node {
-        alloc: Resources::new(cpu, mem, gpu, 110),
-        pods,
-    }
+    Node { alloc: Resources::new(cpu, mem, gpu, 110), pods }
 }
 
 /// Sum of the requests of the pods on a node (`NodeInfo.Requested` / `NonZeroRequested`).
