@@ -92,6 +92,11 @@ struct Counts {
     rejected_no_endpoint: u64,
     timeouts: u64,
     failed: u64,
+    /// Admitted requests given a worker, how many of them waited for it, and their total
+    /// wait (ns).
+    assigned: u64,
+    waited: u64,
+    wait_sum: u128,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -228,16 +233,20 @@ impl Service {
                 self.endpoints[self.rr]
             }
             LoadBalancingSpec::LeastOutstanding => {
-                // Full scan from a rotating start, first minimum wins.
-                self.rr = (self.rr + 1) % n;
-                let mut best = self.endpoints[self.rr];
-                let mut best_n = self.slots[best as usize].outstanding;
-                for k in 1..n {
-                    let s = self.endpoints[(self.rr + k) % n];
+                // Full scan from a rotating start, first minimum wins (two slices, no
+                // division in the loop).
+                self.rr = if self.rr + 1 >= n { 0 } else { self.rr + 1 };
+                let (tail, head) = self.endpoints.split_at(self.rr);
+                let mut best = head[0];
+                let mut best_n = u32::MAX;
+                for &s in head.iter().chain(tail) {
                     let o = self.slots[s as usize].outstanding;
                     if o < best_n {
                         best = s;
                         best_n = o;
+                        if o == 0 {
+                            break;
+                        }
                     }
                 }
                 best
@@ -297,6 +306,11 @@ impl Service {
             _ => {
                 let end = start + service;
                 slot.workers[wi] = Worker { free_at: end, start };
+                self.total.assigned += 1;
+                if start > t {
+                    self.total.waited += 1;
+                    self.total.wait_sum += (start - t) as u128;
+                }
                 (end, Outcome::Served { latency: end - t, service })
             }
         };
@@ -636,6 +650,15 @@ impl Traffic {
             out.push((n("latency_p90_ms"), pct(&s.latency_total, 0.90)));
             out.push((n("latency_p99_ms"), pct(&s.latency_total, 0.99)));
             out.push((n("latency_max_ms"), max(&s.latency_total)));
+            out.push((
+                n("mean_wait_ms"),
+                if c.assigned == 0 {
+                    Cell::Missing
+                } else {
+                    Cell::Float(c.wait_sum as f64 / c.assigned as f64 / 1e6)
+                },
+            ));
+            out.push((n("wait_probability"), frac(c.waited, c.assigned)));
             // Little's law terms: time-average number in system (from the integral of
             // N(t)), arrival rate, and mean time in system over every arrival (sojourns of
             // requests still in the system are cut at the end of the run).

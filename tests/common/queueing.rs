@@ -21,10 +21,7 @@
 
 /// Checks that `x` is a finite number `>= 0`.
 fn assert_non_negative(name: &str, x: f64) {
-    assert!(
-        x.is_finite() && x >= 0.0,
-        "{name} must be finite and >= 0, got {x}"
-    );
+    assert!(x.is_finite() && x >= 0.0, "{name} must be finite and >= 0, got {x}");
 }
 
 /// Checks that `x` is a finite number `> 0`.
@@ -83,10 +80,7 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
     assert!(c > 0, "Erlang C needs at least one server (c = 0)");
     assert_non_negative("offered load a", a);
     let cf = f64::from(c);
-    assert!(
-        a < cf,
-        "Erlang C requires a < c for stability, got a = {a}, c = {c}"
-    );
+    assert!(a < cf, "Erlang C requires a < c for stability, got a = {a}, c = {c}");
     let b = erlang_b(c, a);
     cf * b / (cf - a * (1.0 - b))
 }
@@ -340,10 +334,7 @@ mod tests {
     fn assert_rel(actual: f64, expected: f64, tol: f64) {
         let scale = if expected == 0.0 { 1.0 } else { expected.abs() };
         let err = (actual - expected).abs() / scale;
-        assert!(
-            err <= tol,
-            "actual {actual:e}, expected {expected:e}, relative error {err:e} > {tol:e}"
-        );
+        assert!(err <= tol, "actual {actual:e}, expected {expected:e}, relative error {err:e} > {tol:e}");
     }
 
     const TIGHT: f64 = 1e-9;
@@ -441,11 +432,7 @@ mod tests {
         // M/M/2: W = 1 / (μ(1 − ρ²)) with ρ = λ/(2μ) (Gross & Harris, ch. 2).
         for &(lambda, mu) in &[(1.0, 1.0), (3.0, 2.0), (1.9, 1.0)] {
             let rho = lambda / (2.0 * mu);
-            assert_rel(
-                mmc_mean_response(2, lambda, mu),
-                1.0 / (mu * (1.0 - rho * rho)),
-                TIGHT,
-            );
+            assert_rel(mmc_mean_response(2, lambda, mu), 1.0 / (mu * (1.0 - rho * rho)), TIGHT);
         }
     }
 
@@ -501,11 +488,7 @@ mod tests {
     fn mm1k_blocking_matches_formula() {
         for &k in &[1, 2, 5, 10, 50] {
             for &(lambda, mu) in &[(0.5, 1.0), (0.9, 1.0), (1.5, 1.0), (3.0, 2.0)] {
-                assert_rel(
-                    mmck_blocking(1, k, lambda, mu),
-                    mm1k_blocking_formula(k, lambda / mu),
-                    TIGHT,
-                );
+                assert_rel(mmck_blocking(1, k, lambda, mu), mm1k_blocking_formula(k, lambda / mu), TIGHT);
             }
         }
     }
@@ -524,11 +507,7 @@ mod tests {
         for &(c, a) in &[(1, 1.0), (2, 1.0), (4, 3.0), (10, 5.0), (100, 80.0), (256, 250.0)] {
             assert_rel(mmck_blocking(c, c, a, 1.0), erlang_b(c, a), TIGHT);
             // Carried load: L = a(1 − B) for the loss system, and W = 1/μ.
-            assert_rel(
-                mmck_mean_in_system(c, c, a, 1.0),
-                a * (1.0 - erlang_b(c, a)),
-                TIGHT,
-            );
+            assert_rel(mmck_mean_in_system(c, c, a, 1.0), a * (1.0 - erlang_b(c, a)), TIGHT);
             assert_rel(mmck_mean_response(c, c, a, 1.0), 1.0, TIGHT);
         }
     }
@@ -537,42 +516,10 @@ mod tests {
     fn mmck_reference_values() {
         // (c, K, λ, μ, p_K, L, W), exact rational arithmetic.
         let cases: [(u32, u32, f64, f64, f64, f64, f64); 4] = [
-            (
-                4,
-                4,
-                3.0,
-                1.0,
-                0.206_106_870_229_007_64,
-                2.381_679_389_312_977,
-                1.0,
-            ),
-            (
-                3,
-                10,
-                2.5,
-                1.0,
-                0.039_040_087_398_145_42,
-                4.061_424_848_485_883,
-                1.690_569_937_507_316,
-            ),
-            (
-                2,
-                6,
-                3.0,
-                1.0,
-                0.359_644_795_263_936_83,
-                4.505_180_069_067_587,
-                2.345_146_379_044_684_3,
-            ),
-            (
-                8,
-                12,
-                6.0,
-                1.0,
-                0.030_851_274_484_858_585,
-                6.244_524_916_287_397,
-                1.073_884_869_591_469_3,
-            ),
+            (4, 4, 3.0, 1.0, 0.206_106_870_229_007_64, 2.381_679_389_312_977, 1.0),
+            (3, 10, 2.5, 1.0, 0.039_040_087_398_145_42, 4.061_424_848_485_883, 1.690_569_937_507_316),
+            (2, 6, 3.0, 1.0, 0.359_644_795_263_936_83, 4.505_180_069_067_587, 2.345_146_379_044_684_3),
+            (8, 12, 6.0, 1.0, 0.030_851_274_484_858_585, 6.244_524_916_287_397, 1.073_884_869_591_469_3),
         ];
         for (c, k, lambda, mu, p_k, l, w) in cases {
             assert_rel(mmck_blocking(c, k, lambda, mu), p_k, TIGHT);
@@ -583,12 +530,9 @@ mod tests {
 
     #[test]
     fn mmck_littles_law() {
-        for &(c, k, lambda, mu) in &[
-            (1, 5, 0.7, 1.0),
-            (3, 10, 2.5, 1.0),
-            (8, 40, 12.0, 1.0),
-            (64, 200, 70.0, 1.1),
-        ] {
+        for &(c, k, lambda, mu) in
+            &[(1, 5, 0.7, 1.0), (3, 10, 2.5, 1.0), (8, 40, 12.0, 1.0), (64, 200, 70.0, 1.1)]
+        {
             let p_k = mmck_blocking(c, k, lambda, mu);
             let l = mmck_mean_in_system(c, k, lambda, mu);
             let w = mmck_mean_response(c, k, lambda, mu);
@@ -605,11 +549,7 @@ mod tests {
         for &(c, lambda, mu) in &[(1, 0.8, 1.0), (4, 3.2, 1.0), (16, 14.4, 1.0)] {
             let k = 10_000;
             assert!(mmck_blocking(c, k, lambda, mu) < 1e-300);
-            assert_rel(
-                mmck_mean_response(c, k, lambda, mu),
-                mmc_mean_response(c, lambda, mu),
-                TIGHT,
-            );
+            assert_rel(mmck_mean_response(c, k, lambda, mu), mmc_mean_response(c, lambda, mu), TIGHT);
         }
     }
 
@@ -662,22 +602,14 @@ mod tests {
     fn mm1_equals_mg1_with_exponential_service() {
         for &(lambda, mu) in &[(0.5, 1.0), (3.0, 4.0), (9.9, 10.0)] {
             let m = 1.0 / mu;
-            assert_rel(
-                mg1_mean_wait(lambda, m, 2.0 / (mu * mu)),
-                mmc_mean_wait(1, lambda, mu),
-                TIGHT,
-            );
+            assert_rel(mg1_mean_wait(lambda, m, 2.0 / (mu * mu)), mmc_mean_wait(1, lambda, mu), TIGHT);
         }
     }
 
     #[test]
     fn md1_is_half_mm1() {
         for &(lambda, mu) in &[(0.5, 1.0), (3.0, 4.0)] {
-            assert_rel(
-                md1_mean_wait(lambda, 1.0 / mu),
-                0.5 * mmc_mean_wait(1, lambda, mu),
-                TIGHT,
-            );
+            assert_rel(md1_mean_wait(lambda, 1.0 / mu), 0.5 * mmc_mean_wait(1, lambda, mu), TIGHT);
         }
     }
 

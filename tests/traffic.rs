@@ -1,0 +1,232 @@
+//! Traffic end to end: Little's law in every service of every scenario, the trace-replay
+//! path on the synthetic fixture, pods that stop take their requests with them, and bad
+//! traffic input (trace files, rates) exits 2 with a located message.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn summary(dir: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
+    let row: Vec<String> = lines.next().expect("row").split(',').map(String::from).collect();
+    header.into_iter().zip(row).collect()
+}
+
+fn num(s: &BTreeMap<String, String>, k: &str) -> f64 {
+    s.get(k).unwrap_or_else(|| panic!("column {k}")).parse().unwrap_or_else(|_| panic!("{k} = {:?}", s[k]))
+}
+
+fn run_file(file: &Path, extra: &[&str]) -> (tempfile::TempDir, BTreeMap<String, String>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let f = file.to_string_lossy().into_owned();
+    let mut args = vec!["run", &f, "--out", "out", "--quiet"];
+    args.extend_from_slice(extra);
+    let o = run_in(dir.path(), &args);
+    assert_eq!(o.code, 0, "{}: {}", file.display(), o.stderr);
+    let s = summary(&dir.path().join("out"));
+    (dir, s)
+}
+
+/// Every service of every shipped scenario (shortened) and of the fixture obeys L = λW,
+/// with L from the integral of the number in system and W from arrival and finish times.
+#[test]
+fn littles_law_holds_in_every_service_of_every_scenario() {
+    let mut files: Vec<(std::path::PathBuf, Vec<&str>)> =
+        vec![(repo().join("tests/fixtures/trace-replay.yaml"), vec![])];
+    for entry in std::fs::read_dir(repo().join("scenarios")).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        if !text.contains("service:") {
+            continue;
+        }
+        if text.contains("shared/data/") && !repo().join("../shared/data").is_dir() {
+            eprintln!("SKIPPED {}: ../shared/data is absent", path.display());
+            continue;
+        }
+        files.push((path, vec!["--duration", "3h"]));
+    }
+    assert!(files.len() >= 2, "at least the fixture and web-service.yaml");
+    for (file, extra) in files {
+        let (_dir, s) = run_file(&file, &extra);
+        let services: Vec<String> = s
+            .keys()
+            .filter_map(|k| {
+                k.strip_prefix("svc_").and_then(|r| r.strip_suffix("_mean_in_system")).map(String::from)
+            })
+            .collect();
+        assert!(!services.is_empty(), "{}: no service columns", file.display());
+        for name in services {
+            let l = num(&s, &format!("svc_{name}_mean_in_system"));
+            // The rate from exact counts (the rate column is rounded to 6 decimals).
+            let lambda = num(&s, &format!("svc_{name}_requests")) / num(&s, "simulated_s");
+            let w = num(&s, &format!("svc_{name}_mean_time_in_system_ms")) / 1e3;
+            assert!(
+                // Columns carry 6 decimals: allow their rounding, and 1e-6 relative.
+                (l - lambda * w).abs() <= 1e-6 + 1e-6 * l,
+                "{}: service {name}: L = {l}, λW = {}",
+                file.display(),
+                lambda * w
+            );
+        }
+    }
+}
+
+#[test]
+fn trace_replay_fixture_serves_every_trace_request() {
+    let (_dir, s) = run_file(&repo().join("tests/fixtures/trace-replay.yaml"), &[]);
+    // 200 rows in the fixture, each arriving once (rateMultiplier 1).
+    assert_eq!(num(&s, "svc_genai_requests"), 200.0);
+    let outcomes = num(&s, "svc_genai_succeeded")
+        + num(&s, "svc_genai_rejected_queue_full")
+        + num(&s, "svc_genai_rejected_no_endpoint")
+        + num(&s, "svc_genai_timed_out")
+        + num(&s, "svc_genai_failed");
+    assert_eq!(outcomes, 200.0, "every request ends in exactly one outcome by the end of the run");
+    // Doubling the rate doubles the arrivals exactly (whole multiplier).
+    let (_dir, s2) = run_file(
+        &repo().join("tests/fixtures/trace-replay.yaml"),
+        &["--set", "deployments.0.service.load.trace.rateMultiplier=2"],
+    );
+    assert_eq!(num(&s2, "svc_genai_requests"), 400.0);
+}
+
+#[test]
+fn the_real_genai_trace_replays_when_present() {
+    let trace = repo().join("../shared/data/alibaba-genai-v2026/lora_request_trace.csv");
+    if !trace.is_file() {
+        eprintln!("SKIPPED: {} is absent", trace.display());
+        return;
+    }
+    let (_dir, s) = run_file(&repo().join("scenarios/trace-replay-genai.yaml"), &[]);
+    assert_eq!(num(&s, "svc_genai_requests"), 26_823.0);
+}
+
+#[test]
+fn a_scaled_down_pod_takes_its_requests_with_it() {
+    // One pod, one worker, 1 s service times, 5 requests/s: the pod is always busy with a
+    // queue when it is deleted at 60 s; its queued and in-flight requests fail.
+    let yaml = "
+duration: 120s
+nodePools: [{name: p, count: 2, allocatable: {cpu: 4, memory: 8Gi}}]
+deployments:
+  - name: web
+    replicas: 1
+    scale: [{at: 60s, replicas: 0}]
+    template: {requests: {cpu: 1}}
+    service:
+      serviceTime: {constant: 1s}
+      load: {poisson: {rate: 5}}
+";
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
+    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s = summary(&dir.path().join("out"));
+    assert!(
+        num(&s, "svc_web_failed") > 10.0,
+        "queued requests fail with the pod: {:?}",
+        s.get("svc_web_failed")
+    );
+    assert!(num(&s, "svc_web_rejected_no_endpoint") > 100.0, "no Ready pod after 60 s");
+    assert_eq!(num(&s, "pods_deleted"), 1.0);
+}
+
+struct Bad {
+    name: &'static str,
+    csv: Option<&'static str>,
+    load: &'static str,
+    expect: &'static [&'static str],
+}
+
+const SERVICE: &str = "
+duration: 60s
+nodePools: [{name: p, count: 1, allocatable: {cpu: 4, memory: 8Gi}}]
+deployments:
+  - name: web
+    replicas: 1
+    template: {requests: {cpu: 1}}
+    service:
+      load: ";
+
+const BAD: &[Bad] = &[
+    Bad {
+        name: "missing trace file",
+        csv: None,
+        load: "{trace: {file: nope.csv, timeColumn: t}}",
+        expect: &["nope.csv", "deployments[0].service.load.trace"],
+    },
+    Bad {
+        name: "no such column",
+        csv: Some("t,s\n1,0.5\n"),
+        load: "{trace: {file: t.csv, timeColumn: time}}",
+        expect: &["t.csv", "time", "`t`, `s`"],
+    },
+    Bad {
+        name: "unparsable timestamp",
+        csv: Some("t,s\n1,0.5\nsoon,0.5\n"),
+        load: "{trace: {file: t.csv, timeColumn: t}}",
+        expect: &["t.csv", "line 3", "soon"],
+    },
+    Bad {
+        name: "non-monotone timestamps",
+        csv: Some("t,s\n5,0.5\n7,0.5\n6,0.5\n"),
+        load: "{trace: {file: t.csv, timeColumn: t}}",
+        expect: &["t.csv", "line 4"],
+    },
+    Bad {
+        name: "negative service time",
+        csv: Some("t,s\n1,0.5\n2,-3\n"),
+        load: "{trace: {file: t.csv, timeColumn: t, serviceTimeColumn: s}}",
+        expect: &["t.csv", "line 3", "-3"],
+    },
+    Bad {
+        name: "empty trace",
+        csv: Some("t,s\n"),
+        load: "{trace: {file: t.csv, timeColumn: t}}",
+        expect: &["t.csv"],
+    },
+    Bad {
+        name: "negative rate",
+        csv: None,
+        load: "{poisson: {rate: -5}}",
+        expect: &["deployments[0].service.load.poisson.rate", "expected a finite rate"],
+    },
+    Bad {
+        name: "rate that is not a number",
+        csv: None,
+        load: "{steps: [{at: 0s, rate: .nan}]}",
+        expect: &["deployments[0].service.load.steps[0].rate"],
+    },
+    Bad {
+        name: "diurnal amplitude above the mean",
+        csv: None,
+        load: "{diurnal: {mean: 10, amplitude: 20}}",
+        expect: &["deployments[0].service.load.diurnal.amplitude"],
+    },
+];
+
+#[test]
+fn bad_traffic_input_exits_2_with_file_line_or_field() {
+    for case in BAD {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if let Some(csv) = case.csv {
+            std::fs::write(dir.path().join("t.csv"), csv).expect("write csv");
+        }
+        let service_time = if case.load.contains("serviceTimeColumn") {
+            ""
+        } else {
+            "      serviceTime: {constant: 10ms}\n"
+        };
+        std::fs::write(dir.path().join("s.yaml"), format!("{SERVICE}{}\n{service_time}", case.load))
+            .expect("write");
+        let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out"]);
+        assert_eq!(o.code, 2, "{}: exit {}; {}", case.name, o.code, o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}: {}", case.name, o.stderr);
+        for e in case.expect {
+            assert!(o.stderr.contains(e), "{}: expected {e:?} in:\n{}", case.name, o.stderr);
+        }
+    }
+}
