@@ -230,3 +230,85 @@ fn bad_traffic_input_exits_2_with_file_line_or_field() {
         }
     }
 }
+
+#[test]
+fn pod_cpu_usage_follows_the_work_served_like_metrics_server() {
+    use clustersim::cluster::PodId;
+    use clustersim::engine::{SimDuration, SimTime};
+    use clustersim::scenario;
+    use clustersim::sim::Simulation;
+    // Two workers of 500m each, 20m idle. At 50 requests/s of 10 ms each, the busy-worker
+    // average is 0.5, so usage ≈ 0.5 × 500m + 20m = 270m; saturated, 2 × 500m + 20m.
+    let yaml = |rate: u32| {
+        format!(
+            "
+duration: 600s
+nodePools: [{{name: p, count: 1, allocatable: {{cpu: 4, memory: 8Gi}}}}]
+deployments:
+  - name: web
+    replicas: 1
+    template: {{requests: {{cpu: 1}}}}
+    service:
+      concurrency: 2
+      cpuPerWorker: 500m
+      idleCpu: 20m
+      serviceTime: {{constant: 10ms}}
+      load: {{poisson: {{rate: {rate}}}}}
+"
+        )
+    };
+    let usage_at = |rate: u32, t: u64| {
+        let s = scenario::parse_str(&yaml(rate), Path::new("u.yaml")).expect("parses");
+        let mut sim = Simulation::new(&s, 5).expect("builds");
+        sim.step_until(SimTime::ZERO + SimDuration::from_secs(t));
+        sim.traffic.pod_cpu_usage_milli(PodId(0)).expect("the pod is Ready")
+    };
+    // metrics-server publishes every 15 s: the value read at 301 s is the 285–300 s average.
+    let light = usage_at(50, 301) as f64;
+    assert!((light - 270.0).abs() < 30.0, "usage {light}m at 50 requests/s");
+    assert_eq!(usage_at(1000, 301), 1020, "saturated: both workers busy the whole period");
+    // Before the first scrape after the pod is Ready, only the idle baseline is known.
+    assert_eq!(usage_at(1000, 5), 20);
+}
+
+#[test]
+fn service_times_from_a_csv_column() {
+    // The fixture's exec_time_seconds column as an empirical distribution.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixture = repo().join("tests/fixtures/genai-sample.csv");
+    let yaml = format!(
+        "
+duration: 10h
+nodePools: [{{name: p, count: 1, allocatable: {{cpu: 64, memory: 64Gi}}}}]
+deployments:
+  - name: web
+    replicas: 1
+    template: {{requests: {{cpu: 1}}}}
+    service:
+      concurrency: 64
+      serviceTimeCsv: {{file: {}, column: exec_time_seconds}}
+      load: {{poisson: {{rate: 0.5}}}}
+",
+        fixture.display()
+    );
+    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
+    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s = summary(&dir.path().join("out"));
+    // 64 workers never saturate, so time in system ≈ the column's mean (27.6 s), up to
+    // sampling noise over ≈ 18,000 requests (sd of the mean ≈ 0.2 s).
+    let w = num(&s, "svc_web_mean_time_in_system_ms") / 1e3;
+    assert!((w - 27.6).abs() < 1.5, "mean time in system {w} s");
+    assert_eq!(num(&s, "svc_web_wait_probability"), 0.0);
+    // A missing column names the file and the column.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        std::fs::read_to_string(dir.path().join("s.yaml"))
+            .expect("read")
+            .replace("exec_time_seconds", "nope"),
+    )
+    .expect("write");
+    let o = run_in(dir.path(), &["validate", "bad.yaml"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("genai-sample.csv") && o.stderr.contains("nope"), "{}", o.stderr);
+}
