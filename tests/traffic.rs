@@ -312,3 +312,39 @@ deployments:
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("genai-sample.csv") && o.stderr.contains("nope"), "{}", o.stderr);
 }
+
+#[test]
+fn utilisation_and_usage_count_work_in_progress_behind_a_queue() {
+    // One worker, 10 s requests, arrivals far faster than service: the worker is busy all
+    // the time with a queue behind it. Every interval's utilisation is 1 and the scraped
+    // CPU usage is exactly one worker's, not 0 and 2 alternating (a regression: work in
+    // progress must count even when later requests are already assigned to the worker).
+    let yaml = "
+duration: 300s
+sampleInterval: 5s
+metricsServer: {resolution: 5s}
+nodePools: [{name: p, count: 1, allocatable: {cpu: 4, memory: 8Gi}}]
+deployments:
+  - name: web
+    replicas: 1
+    template: {requests: {cpu: 1}}
+    service:
+      cpuPerWorker: 1
+      serviceTime: {constant: 10s}
+      load: {poisson: {rate: 2}}
+";
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
+    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let ts = std::fs::read_to_string(dir.path().join("out/timeseries.csv")).expect("timeseries");
+    let mut lines = ts.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let (u, c) = (col("svc_web_utilisation"), col("svc_web_cpu_usage_cores"));
+    for line in lines.skip(3) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[u], "1.000000", "utilisation at {}", f[0]);
+        assert_eq!(f[c], "1.000000", "cpu usage at {}", f[0]);
+    }
+}

@@ -416,8 +416,9 @@ pub struct TraceLoad {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MetricsServerSpec {
     /// Scrape period, which is also the averaging window and the staleness (lag) of the
-    /// published value: upstream `--metric-resolution` default 15 s
-    /// (`kubernetes-sigs/metrics-server:cmd/metrics-server/app/options/options.go`).
+    /// published value: 15 s, the `--metric-resolution=15s` that upstream's deployment
+    /// manifest sets (`kubernetes-sigs/metrics-server:manifests/base/deployment.yaml`; the
+    /// flag's built-in default is 60 s).
     #[serde(default = "defaults::metric_resolution")]
     pub resolution: DurationSpec,
 }

@@ -56,6 +56,11 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         e.push("sampleInterval", "expected at most 10,000,000 samples per run; use a longer interval");
     }
     validate_scheduler(&mut e, &s.scheduler);
+    e.check(
+        s.metrics_server.resolution.0.as_nanos() > 0,
+        "metricsServer.resolution",
+        "expected a scrape period greater than 0, e.g. 15s",
+    );
 
     unique_names(&mut e, "nodePools", s.node_pools.iter().map(|p| p.name.as_str()));
     let mut total_nodes: u64 = 0;
@@ -222,6 +227,14 @@ fn validate_service(e: &mut Errors, at: &str, svc: &ServiceSpec) {
     if let Some(d) = &svc.service_time {
         e.result(format!("{at}.serviceTime"), d.validate());
     }
+    if let Some(col) = &svc.service_time_csv {
+        e.check(!col.file.trim().is_empty(), format!("{at}.serviceTimeCsv.file"), "expected a file path");
+        e.check(
+            !col.column.trim().is_empty(),
+            format!("{at}.serviceTimeCsv.column"),
+            "expected a column name",
+        );
+    }
     let l = format!("{at}.load");
     match &svc.load {
         LoadSpec::Poisson(p) => e.check(rate_ok(p.rate), format!("{l}.poisson.rate"), RATE_MSG),
@@ -267,6 +280,11 @@ fn validate_service(e: &mut Errors, at: &str, svc: &ServiceSpec) {
         }
         LoadSpec::Trace(t) => {
             e.check(!t.file.trim().is_empty(), format!("{l}.trace.file"), "expected a file path");
+            e.check(
+                !t.time_column.trim().is_empty(),
+                format!("{l}.trace.timeColumn"),
+                "expected a column name",
+            );
             e.check(
                 t.time_scale.is_finite() && t.time_scale > 0.0,
                 format!("{l}.trace.timeScale"),

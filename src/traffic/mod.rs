@@ -5,7 +5,7 @@
 //!
 //! Requests never become engine events. FCFS with c workers lets a request's start time be
 //! computed when it arrives (the earliest time one of the pod's workers is free after all
-//! earlier requests took theirs; a request that would wait past its deadline leaves the
+//! earlier requests took theirs; a request that would wait until its deadline or longer leaves the
 //! queue then and never takes a worker), so each request costs one entry in a per-service
 //! completion queue, drained in time order. `advance_to(t)` (called by the simulation
 //! before every event) generates and serves all arrivals up to `t`; arrivals at the same
@@ -36,10 +36,10 @@ enum ServiceTime {
     FromTrace,
 }
 
+/// A worker slot: the instant it finishes all the work assigned to it so far.
 #[derive(Clone, Copy, Debug, Default)]
 struct Worker {
     free_at: u64,
-    start: u64,
 }
 
 struct PodSlot {
@@ -50,8 +50,9 @@ struct PodSlot {
     /// Σ arrival times of the outstanding requests (to close their sojourns if the pod
     /// stops).
     arrival_sum: u128,
-    /// Service time of requests finished here, ns.
-    busy_done: u128,
+    /// Service time of every request ever assigned to a worker here, ns (including work
+    /// still queued or in progress).
+    assigned_busy: u128,
     /// metrics-server state: the busy time and instant of the previous scrape, and the
     /// published usage.
     scrape_cum: u128,
@@ -60,18 +61,21 @@ struct PodSlot {
 }
 
 impl PodSlot {
-    /// Busy worker-nanoseconds up to `t` (finished work plus the part of work in progress).
+    /// Busy worker-nanoseconds up to `t`, for `t` at or after every arrival served so far:
+    /// all work ever assigned minus what remains after `t`. The remainder on a worker is
+    /// exactly `free_at − t`, because work queued behind a busy worker starts the instant
+    /// the previous request ends (its arrival was earlier), so a worker has no idle gap
+    /// between `t` and `free_at`.
     fn busy_cum(&self, t: u64) -> u128 {
-        let in_progress: u128 =
-            self.workers.iter().filter(|w| w.start < t && w.free_at > t).map(|w| (t - w.start) as u128).sum();
-        self.busy_done + in_progress
+        let remaining: u128 = self.workers.iter().map(|w| w.free_at.saturating_sub(t) as u128).sum();
+        self.assigned_busy - remaining
     }
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Outcome {
     /// Served; the latency is arrival → finish.
-    Served { latency: u64, service: u64 },
+    Served { latency: u64 },
     /// Left the queue at its deadline.
     Abandoned { waited: u64 },
 }
@@ -128,7 +132,8 @@ pub struct Service {
     in_system_integral: u128,
     last_change: u64,
     sojourn_sum: u128,
-    busy_done: u128,
+    /// Busy time of pods that stopped, up to their stop (the rest of their work is lost).
+    stopped_busy: u128,
     ready_workers: u64,
     capacity_integral: u128,
     capacity_at: u64,
@@ -173,11 +178,7 @@ impl Service {
             }
             slot.outstanding -= 1;
             let sojourn = match f.outcome {
-                Outcome::Served { latency, service } => {
-                    slot.busy_done += service as u128;
-                    self.busy_done += service as u128;
-                    latency
-                }
+                Outcome::Served { latency } => latency,
                 Outcome::Abandoned { waited } => waited,
             };
             slot.arrival_sum -= (at - sojourn) as u128;
@@ -305,13 +306,14 @@ impl Service {
             Some(to) if start - t >= to => (t + to, Outcome::Abandoned { waited: to }),
             _ => {
                 let end = start + service;
-                slot.workers[wi] = Worker { free_at: end, start };
+                slot.workers[wi] = Worker { free_at: end };
+                slot.assigned_busy += service as u128;
                 self.total.assigned += 1;
                 if start > t {
                     self.total.waited += 1;
                     self.total.wait_sum += (start - t) as u128;
                 }
-                (end, Outcome::Served { latency: end - t, service })
+                (end, Outcome::Served { latency: end - t })
             }
         };
         slot.outstanding += 1;
@@ -338,10 +340,10 @@ impl Service {
         self.ready_workers += self.concurrency as u64;
         self.slots.push(PodSlot {
             stopped: false,
-            workers: vec![Worker { free_at: t, start: t }; self.concurrency as usize],
+            workers: vec![Worker { free_at: t }; self.concurrency as usize],
             outstanding: 0,
             arrival_sum: 0,
-            busy_done: 0,
+            assigned_busy: 0,
             scrape_cum: 0,
             scrape_at: t,
             cpu_usage_milli: self.idle_cpu_milli,
@@ -359,11 +361,11 @@ impl Service {
         }
         slot.stopped = true;
         let n = slot.outstanding as u64;
-        let partial = slot.busy_cum(t) - slot.busy_done;
+        let worked = slot.busy_cum(t);
         let sojourns = n as u128 * t as u128 - slot.arrival_sum;
         slot.outstanding = 0;
         slot.arrival_sum = 0;
-        self.busy_done += partial;
+        self.stopped_busy += worked;
         self.total.failed += n;
         self.interval.failed += n;
         self.sojourn_sum += sojourns;
@@ -378,9 +380,9 @@ impl Service {
         }
     }
 
+    /// Busy worker-nanoseconds of the whole service up to `t`.
     fn busy_cum(&self, t: u64) -> u128 {
-        self.busy_done
-            + self.slots.iter().filter(|s| !s.stopped).map(|s| s.busy_cum(t) - s.busy_done).sum::<u128>()
+        self.stopped_busy + self.slots.iter().filter(|s| !s.stopped).map(|s| s.busy_cum(t)).sum::<u128>()
     }
 
     fn outstanding(&self) -> u64 {
@@ -468,7 +470,7 @@ impl Traffic {
                 in_system_integral: 0,
                 last_change: 0,
                 sojourn_sum: 0,
-                busy_done: 0,
+                stopped_busy: 0,
                 ready_workers: 0,
                 capacity_integral: 0,
                 capacity_at: 0,
@@ -505,7 +507,7 @@ impl Traffic {
         self.slot_of[pod.index()] = Some((si, slot));
     }
 
-    /// A pod stopped (deleted, failed): its queued and in-flight requests fail.
+    /// A pod stopped (deleted by a scale-down): its queued and in-flight requests fail.
     pub fn pod_stopped(&mut self, pod: PodId, t: SimTime) {
         if let Some(Some((si, slot))) = self.slot_of.get(pod.index()).copied() {
             self.services[si as usize].stop(slot, t.0);
