@@ -28,8 +28,10 @@
 pub mod cli;
 pub mod cluster;
 pub mod engine;
+pub mod faults;
 pub mod kubelet;
 pub mod metrics;
+pub mod nodelifecycle;
 pub mod output;
 pub mod scenario;
 pub mod scheduler;

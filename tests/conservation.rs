@@ -19,6 +19,9 @@ struct Pool {
     max_pods: u32,
     zones: u32,
     taint: u8,
+    /// Mean time to failure / repair, seconds (0 = no failures).
+    mttf: u32,
+    mttr: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -47,16 +50,26 @@ struct Churn {
 }
 
 fn pool() -> impl Strategy<Value = Pool> {
-    (0u32..6, 500u32..8000, 1u32..16, 1u32..20, 1u32..4, 0u8..3).prop_map(
-        |(count, cpu_milli, mem_gi, max_pods, zones, taint)| Pool {
+    (
+        0u32..6,
+        500u32..8000,
+        1u32..16,
+        1u32..20,
+        1u32..4,
+        0u8..3,
+        prop::sample::select(vec![0u32, 60, 300]),
+        5u32..120,
+    )
+        .prop_map(|(count, cpu_milli, mem_gi, max_pods, zones, taint, mttf, mttr)| Pool {
             count,
             cpu_milli,
             mem_gi,
             max_pods,
             zones,
             taint,
-        },
-    )
+            mttf,
+            mttr,
+        })
 }
 
 fn template() -> impl Strategy<Value = Template> {
@@ -97,7 +110,10 @@ fn write_template(y: &mut String, indent: &str, t: &Template) {
 }
 
 fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn]) -> String {
-    let mut y = format!("seed: {seed}\nduration: 300s\nsampleInterval: 10s\nnodePools:\n");
+    // Short lifecycle timings so that failures are detected and pods evicted within the run.
+    let mut y = format!(
+        "seed: {seed}\nduration: 300s\nsampleInterval: 10s\nnodeLifecycle: {{nodeMonitorGracePeriod: 20s, defaultTolerationSeconds: 30}}\nnodePools:\n"
+    );
     for (i, p) in pools.iter().enumerate() {
         let zones: Vec<String> = (0..p.zones).map(|z| format!("z{z}")).collect();
         let _ = writeln!(
@@ -115,6 +131,13 @@ fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn]) -> String {
             _ => {}
         }
         y.push_str("    kubelet: {imagePull: {exponential: {mean: 2s}}, containerStart: {uniform: {min: 0.5s, max: 1.5s}}}\n");
+        if p.mttf > 0 {
+            let _ = writeln!(
+                y,
+                "    failures: {{timeToFailure: {{exponential: {{mean: {}s}}}}, timeToRepair: {{exponential: {{mean: {}s}}}}}}",
+                p.mttf, p.mttr
+            );
+        }
     }
     y.push_str("deployments:\n");
     if deps.is_empty() {

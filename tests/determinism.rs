@@ -16,6 +16,8 @@ const SHRINK: &[(&str, &[&str])] = &[
     ("churn-1day.yaml", &["--set", "nodePools.0.count=50", "--duration", "3h"]),
     ("web-service.yaml", &["--duration", "90m"]),
     ("trace-replay-genai.yaml", &["--duration", "3d"]),
+    ("node-failure.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "20m"]),
+    ("zone-outage.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "30m"]),
 ];
 
 /// Scenarios that read `../shared/data/`, which may be absent (the trace-replay code path

@@ -46,7 +46,7 @@ fn littles_law_holds_in_every_service_of_every_scenario() {
             eprintln!("SKIPPED {}: ../shared/data is absent", path.display());
             continue;
         }
-        files.push((path, vec!["--duration", "3h"]));
+        files.push((path, vec!["--duration", "30m"]));
     }
     assert!(files.len() >= 2, "at least the fixture and web-service.yaml");
     for (file, extra) in files {

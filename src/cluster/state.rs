@@ -133,7 +133,13 @@ pub struct Node {
     /// The same with the non-zero defaults for unspecified cpu/memory (for scoring).
     pub non_zero_requested: Resources,
     pub unschedulable: bool,
+    /// The node's Ready condition as the API shows it (what the scheduler and controllers
+    /// see). It turns false only when the node-lifecycle controller notices a failure.
     pub ready: bool,
+    /// The machine works. False from a failure until its repair.
+    pub up: bool,
+    /// Failures so far; events about one failure carry it, so stale ones are ignored.
+    pub failures: u32,
     pub created_at: SimTime,
     /// Bumped on every change of the node's requests or allocatable, so the scheduler can
     /// memoise per-node scores (a score is a pure function of the node's state and the
@@ -174,6 +180,7 @@ pub struct Totals {
     pub allocatable_ready: Resources,
     pub requested: Resources,
     pub nodes_ready: u32,
+    pub nodes_down: u32,
     pub pods_created: u64,
     pub pods_in_phase: [u64; 6],
 }
@@ -249,6 +256,8 @@ impl ClusterState {
             non_zero_requested: Resources::ZERO,
             unschedulable,
             ready: true,
+            up: true,
+            failures: 0,
             created_at: now,
             generation: 0,
         });
@@ -372,6 +381,61 @@ impl ClusterState {
         self.pods[pod.index()].finished_at = Some(now);
         self.set_phase(pod, PodPhase::Deleted);
         held
+    }
+
+    /// The machine fails: it stops running pods, but the API still shows it Ready until the
+    /// node-lifecycle controller notices. Returns false if it was already down.
+    pub fn fail_node(&mut self, node: NodeId) -> bool {
+        let n = &mut self.nodes[node.index()];
+        if !n.up {
+            return false;
+        }
+        n.up = false;
+        n.failures += 1;
+        self.totals.nodes_down += 1;
+        true
+    }
+
+    /// The machine is repaired (empty; the caller ends the pods it held) and reports Ready.
+    pub fn repair_node(&mut self, node: NodeId) -> bool {
+        if self.nodes[node.index()].up {
+            return false;
+        }
+        self.nodes[node.index()].up = true;
+        self.totals.nodes_down -= 1;
+        self.set_node_ready(node, true);
+        true
+    }
+
+    /// Changes the node's Ready condition and the cluster totals that count Ready nodes.
+    pub fn set_node_ready(&mut self, node: NodeId, ready: bool) {
+        let n = &mut self.nodes[node.index()];
+        if n.ready == ready {
+            return;
+        }
+        n.ready = ready;
+        n.generation = n.generation.wrapping_add(1);
+        let (alloc, req) = (n.allocatable, n.requested);
+        if ready {
+            self.totals.allocatable_ready += alloc;
+            self.totals.requested += req;
+            self.totals.nodes_ready += 1;
+        } else {
+            self.totals.allocatable_ready -= alloc;
+            self.totals.requested -= req;
+            self.totals.nodes_ready -= 1;
+        }
+    }
+
+    /// Pods holding resources on `node`, in pod order.
+    pub fn pods_on_node(&self, node: NodeId) -> Vec<PodId> {
+        (0..self.pods.len())
+            .filter(|&i| {
+                let p = &self.pods[i];
+                p.node == Some(node) && p.phase.holds_node()
+            })
+            .map(|i| PodId(i as u32))
+            .collect()
     }
 
     /// Recomputes every sum from the pods and compares with the maintained ones; returns

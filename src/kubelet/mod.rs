@@ -36,7 +36,8 @@ impl Kubelet {
     /// `Event::ContainersStarted`: returns true when the pod became Running.
     pub fn on_containers_started(&mut self, cluster: &mut ClusterState, pod: PodId, ctx: &mut Ctx) -> bool {
         let p = cluster.pod(pod);
-        if p.phase != PodPhase::Bound {
+        // A pod bound to a node that has since failed never starts.
+        if p.phase != PodPhase::Bound || p.node.is_some_and(|n| !cluster.node(n).up) {
             return false;
         }
         cluster.mark_running(pod, ctx.now);
@@ -50,7 +51,7 @@ impl Kubelet {
     /// deleted meanwhile).
     pub fn on_completed(&mut self, cluster: &mut ClusterState, pod: PodId, ctx: &mut Ctx) -> bool {
         let p = cluster.pod(pod);
-        if p.phase != PodPhase::Running {
+        if p.phase != PodPhase::Running || p.node.is_some_and(|n| !cluster.node(n).up) {
             return false;
         }
         cluster.finish_pod(pod, PodPhase::Succeeded, ctx.now);

@@ -45,6 +45,7 @@ pub struct Sample {
     pub pods_running: u64,
     pub pods_pending: u64,
     pub pods_starting: u64,
+    pub nodes_down: u32,
     pub cpu_allocation: f64,
     pub memory_allocation: f64,
     pub scheduling_throughput: f64,
@@ -52,9 +53,10 @@ pub struct Sample {
     pub extra: Vec<Cell>,
 }
 
-pub const TIMESERIES_COLUMNS: [&str; 8] = [
+pub const TIMESERIES_COLUMNS: [&str; 9] = [
     "time_s",
     "nodes_ready",
+    "nodes_down",
     "pods_running",
     "pods_pending",
     "pods_starting",
@@ -68,6 +70,7 @@ impl Sample {
         let mut row = vec![
             format!("{:.3}", self.time.as_secs_f64()),
             self.nodes_ready.to_string(),
+            self.nodes_down.to_string(),
             self.pods_running.to_string(),
             self.pods_pending.to_string(),
             self.pods_starting.to_string(),
@@ -111,6 +114,10 @@ pub struct Metrics {
     allocatable_integral: [u128; 2],
     peak: [Frac; 2],
     bound_since_sample: u64,
+    replacement_us: Histogram<u64>,
+    /// ∫ nodes down dt, node-nanoseconds.
+    down_integral: u128,
+    nodes_down: u32,
     last_sample: SimTime,
     pub samples: Vec<Sample>,
 }
@@ -136,6 +143,9 @@ impl Metrics {
             allocatable_integral: [0; 2],
             peak: [Frac::default(); 2],
             bound_since_sample: 0,
+            replacement_us: histogram(),
+            down_integral: 0,
+            nodes_down: 0,
             last_sample: SimTime::ZERO,
             samples: Vec::new(),
         }
@@ -151,8 +161,43 @@ impl Metrics {
             self.requested_integral[1] += totals.mem_bytes.max(0) as u128 * dt;
             self.allocatable_integral[0] += allocatable.cpu_milli.max(0) as u128 * dt;
             self.allocatable_integral[1] += allocatable.mem_bytes.max(0) as u128 * dt;
+            self.down_integral += self.nodes_down as u128 * dt;
             self.last_change = now;
         }
+    }
+
+    /// Records the number of failed nodes after a change (for node availability).
+    #[inline]
+    pub fn observe_nodes_down(&mut self, down: u32) {
+        self.nodes_down = down;
+    }
+
+    /// A pod replacing one lost to a node failure at `failed_at` is Running.
+    pub fn on_replacement_running(&mut self, failed_at: SimTime, now: SimTime) {
+        let _ = self.replacement_us.record(now.saturating_since(failed_at).as_nanos() / 1_000);
+    }
+
+    /// Failure columns of `summary.csv`.
+    pub fn failure_summary(
+        &self,
+        cluster: &ClusterState,
+        end: SimTime,
+        failures: u64,
+        evicted: u64,
+    ) -> Vec<(String, Cell)> {
+        let node_ns = cluster.nodes.len() as u128 * end.as_nanos() as u128;
+        let availability = if node_ns == 0 {
+            Cell::Missing
+        } else {
+            Cell::Float(1.0 - self.down_integral as f64 / node_ns as f64)
+        };
+        vec![
+            ("node_failures".to_string(), Cell::Int(failures)),
+            ("node_availability".to_string(), availability),
+            ("pods_evicted".to_string(), Cell::Int(evicted)),
+            ("replacement_latency_p50_s".to_string(), Self::quantile_s(&self.replacement_us, 0.5)),
+            ("replacement_latency_max_s".to_string(), Self::max_s(&self.replacement_us)),
+        ]
     }
 
     /// Updates the peak allocation after a change.
@@ -186,6 +231,7 @@ impl Metrics {
         self.samples.push(Sample {
             time: now,
             nodes_ready: t.nodes_ready,
+            nodes_down: t.nodes_down,
             pods_running: cluster.pods_in(PodPhase::Running),
             pods_pending: cluster.pods_in(PodPhase::Pending),
             pods_starting: cluster.pods_in(PodPhase::Bound),

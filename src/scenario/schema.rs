@@ -35,6 +35,11 @@ pub struct Scenario {
     pub churn: Vec<ChurnSpec>,
     #[serde(default)]
     pub metrics_server: MetricsServerSpec,
+    #[serde(default)]
+    pub node_lifecycle: NodeLifecycleSpec,
+    /// Failures at given times.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
     /// Files the scenario refers to, read by `scenario::load` (not part of the document).
     #[serde(skip)]
     pub inputs: super::inputs::Inputs,
@@ -182,6 +187,101 @@ pub struct NodePoolSpec {
     pub price_per_hour: f64,
     #[serde(default)]
     pub kubelet: KubeletSpec,
+    /// Random failures of this pool's nodes (absent: they never fail on their own).
+    #[serde(default)]
+    pub failures: Option<FailureSpec>,
+}
+
+/// An alternating failure/repair process per node: up for a time-to-failure draw, down for a
+/// time-to-repair draw, and so on. A repaired node comes back empty and Ready.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FailureSpec {
+    pub time_to_failure: Distribution,
+    pub time_to_repair: Distribution,
+}
+
+/// A failure at a given time: one node, a fraction of a pool, or a whole zone.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FaultSpec {
+    pub at: DurationSpec,
+    /// How long the nodes stay down; absent: until the end of the run.
+    #[serde(default)]
+    pub duration: Option<DurationSpec>,
+    pub fail: FaultTarget,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub enum FaultTarget {
+    /// A node by name, `<pool>-<index>`.
+    Node(String),
+    /// A fraction of a pool's nodes, chosen at random (seeded).
+    Pool(PoolFraction),
+    /// Every node of a zone.
+    Zone(String),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PoolFraction {
+    pub name: String,
+    #[serde(default = "defaults::one")]
+    pub fraction: f64,
+}
+
+/// The node-lifecycle controller and the kubelet timing it depends on. Defaults from
+/// `kubernetes/kubernetes:pkg/controller/nodelifecycle/config/v1alpha1/defaults.go`,
+/// `cmd/kube-controller-manager/app/options/nodelifecyclecontroller.go`,
+/// `pkg/kubelet/apis/config/v1beta1/defaults.go` and
+/// `plugin/pkg/admission/defaulttolerationseconds/admission.go`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeLifecycleSpec {
+    /// `--node-monitor-period`: how often the controller checks node health (5 s).
+    #[serde(default = "defaults::node_monitor_period")]
+    pub node_monitor_period: DurationSpec,
+    /// `--node-monitor-grace-period`: silence before a node is Unknown (50 s since v1.32,
+    /// PR kubernetes/kubernetes#126287).
+    #[serde(default = "defaults::node_monitor_grace_period")]
+    pub node_monitor_grace_period: DurationSpec,
+    /// Kubelet lease renewal interval (10 s = 0.25 × `nodeLeaseDurationSeconds` 40).
+    #[serde(default = "defaults::heartbeat")]
+    pub node_status_update_frequency: DurationSpec,
+    /// `tolerationSeconds` the DefaultTolerationSeconds admission plugin gives every pod
+    /// for `node.kubernetes.io/unreachable:NoExecute` (300).
+    #[serde(default = "defaults::toleration_seconds")]
+    pub default_toleration_seconds: u64,
+    /// `--node-eviction-rate`: NoExecute taints per second per healthy zone (0.1).
+    #[serde(default = "defaults::eviction_rate")]
+    pub node_eviction_rate: f64,
+    /// `--secondary-node-eviction-rate`: the same in a partially disrupted zone (0.01).
+    #[serde(default = "defaults::secondary_eviction_rate")]
+    pub secondary_node_eviction_rate: f64,
+    /// `--large-cluster-size-threshold`: zones of at most this many nodes stop tainting
+    /// when partially disrupted (50).
+    #[serde(default = "defaults::large_cluster")]
+    pub large_cluster_size_threshold: u32,
+    /// `--unhealthy-zone-threshold`: fraction of NotReady nodes (with more than 2) that
+    /// makes a zone partially disrupted (0.55).
+    #[serde(default = "defaults::unhealthy_zone")]
+    pub unhealthy_zone_threshold: f64,
+}
+
+impl Default for NodeLifecycleSpec {
+    fn default() -> Self {
+        NodeLifecycleSpec {
+            node_monitor_period: defaults::node_monitor_period(),
+            node_monitor_grace_period: defaults::node_monitor_grace_period(),
+            node_status_update_frequency: defaults::heartbeat(),
+            default_toleration_seconds: defaults::toleration_seconds(),
+            node_eviction_rate: defaults::eviction_rate(),
+            secondary_node_eviction_rate: defaults::secondary_eviction_rate(),
+            large_cluster_size_threshold: defaults::large_cluster(),
+            unhealthy_zone_threshold: defaults::unhealthy_zone(),
+        }
+    }
 }
 
 /// What a node offers to pods.
@@ -552,6 +652,30 @@ pub mod defaults {
     }
     pub fn day() -> DurationSpec {
         DurationSpec(SimDuration::from_secs(86_400))
+    }
+    pub fn node_monitor_period() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(5))
+    }
+    pub fn node_monitor_grace_period() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(50))
+    }
+    pub fn heartbeat() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(10))
+    }
+    pub fn toleration_seconds() -> u64 {
+        300
+    }
+    pub fn eviction_rate() -> f64 {
+        0.1
+    }
+    pub fn secondary_eviction_rate() -> f64 {
+        0.01
+    }
+    pub fn large_cluster() -> u32 {
+        50
+    }
+    pub fn unhealthy_zone() -> f64 {
+        0.55
     }
     pub fn metric_resolution() -> DurationSpec {
         DurationSpec(SimDuration::from_secs(15))

@@ -105,6 +105,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         e.push("nodePools", format!("{total_nodes} nodes in all; expected at most {MAX_TOTAL_NODES}"));
     }
 
+    validate_failures(&mut e, s);
     unique_names(&mut e, "deployments", s.deployments.iter().map(|d| d.name.as_str()));
     let mut total_replicas: u64 = 0;
     for (i, d) in s.deployments.iter().enumerate() {
@@ -193,6 +194,88 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         );
     }
     if e.0.is_empty() { Ok(()) } else { Err(e.0) }
+}
+
+fn validate_failures(e: &mut Errors, s: &Scenario) {
+    for (i, p) in s.node_pools.iter().enumerate() {
+        if let Some(f) = &p.failures {
+            for (name, d) in [("timeToFailure", &f.time_to_failure), ("timeToRepair", &f.time_to_repair)] {
+                let path = format!("nodePools[{i}].failures.{name}");
+                match d.validate() {
+                    Err(m) => e.push(path, m),
+                    Ok(()) if d.mean_secs() <= 0.0 => {
+                        e.push(path, "expected a distribution with a mean greater than 0 (a zero rate)")
+                    }
+                    Ok(()) => {}
+                }
+            }
+        }
+    }
+    let l = &s.node_lifecycle;
+    for (name, d) in [
+        ("nodeMonitorPeriod", l.node_monitor_period),
+        ("nodeMonitorGracePeriod", l.node_monitor_grace_period),
+        ("nodeStatusUpdateFrequency", l.node_status_update_frequency),
+    ] {
+        e.check(d.0.as_nanos() > 0, format!("nodeLifecycle.{name}"), "expected a duration greater than 0");
+    }
+    for (name, r) in [
+        ("nodeEvictionRate", l.node_eviction_rate),
+        ("secondaryNodeEvictionRate", l.secondary_node_eviction_rate),
+    ] {
+        e.check(
+            r.is_finite() && r >= 0.0,
+            format!("nodeLifecycle.{name}"),
+            "expected a finite rate of 0 or more nodes per second",
+        );
+    }
+    e.check(
+        (0.0..=1.0).contains(&l.unhealthy_zone_threshold),
+        "nodeLifecycle.unhealthyZoneThreshold",
+        "expected a fraction from 0 to 1",
+    );
+    for (i, f) in s.faults.iter().enumerate() {
+        let at = format!("faults[{i}]");
+        if let Some(d) = f.duration {
+            e.check(
+                d.0.as_nanos() > 0,
+                format!("{at}.duration"),
+                "expected a duration greater than 0 (the repair must come after the failure)",
+            );
+        }
+        match &f.fail {
+            FaultTarget::Node(name) => {
+                let found = s.node_pools.iter().any(|p| {
+                    name.strip_prefix(&format!("{}-", p.name))
+                        .and_then(|idx| idx.parse::<u32>().ok())
+                        .is_some_and(|idx| idx < p.count)
+                });
+                if !found {
+                    e.push(
+                        format!("{at}.fail.node"),
+                        format!(
+                            "no node {name:?}; nodes are named <pool>-<index>, index from 0 to count - 1"
+                        ),
+                    );
+                }
+            }
+            FaultTarget::Pool(pf) => {
+                if !s.node_pools.iter().any(|p| p.name == pf.name) {
+                    e.push(format!("{at}.fail.pool.name"), format!("no node pool {:?}", pf.name));
+                }
+                e.check(
+                    (0.0..=1.0).contains(&pf.fraction),
+                    format!("{at}.fail.pool.fraction"),
+                    "expected a fraction from 0 to 1",
+                );
+            }
+            FaultTarget::Zone(z) => {
+                if !s.node_pools.iter().any(|p| p.zones.contains(z)) {
+                    e.push(format!("{at}.fail.zone"), format!("no node pool has zone {z:?}"));
+                }
+            }
+        }
+    }
 }
 
 fn rate_ok(r: f64) -> bool {

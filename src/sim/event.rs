@@ -29,4 +29,14 @@ pub enum Event {
     Sample,
     /// traffic: metrics-server scrapes pod CPU usage.
     MetricsScrape,
+    /// faults: a node fails (`random`: from its pool's failure process).
+    NodeFail { node: NodeId, random: bool },
+    /// faults: a node is repaired (`random`: from its pool's failure process).
+    NodeRepair { node: NodeId, random: bool },
+    /// node lifecycle: the controller notices failure number `epoch` of a node.
+    NodeDetected { node: NodeId, epoch: u32 },
+    /// node lifecycle: a zone's rate-limited NoExecute taint queue may proceed.
+    ZoneTaintPass { zone: u16 },
+    /// node lifecycle: a pod's toleration of the unreachable taint ran out.
+    EvictPod { pod: PodId, node: NodeId, epoch: u32 },
 }

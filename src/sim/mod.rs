@@ -9,12 +9,14 @@ pub use ctx::Ctx;
 pub use event::Event;
 
 use crate::cluster::{
-    ChurnId, ClusterState, Deployment, DeploymentId, NodePool, Owner, Placement, PodId, PodRequests,
-    PodTemplate, PoolId, ResourceName, Resources,
+    ChurnId, ClusterState, Deployment, DeploymentId, NodePool, Owner, Placement, PodId, PodPhase,
+    PodRequests, PodTemplate, PoolId, ResourceName, Resources,
 };
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId, rng};
+use crate::faults::Faults;
 use crate::kubelet::{Kubelet, PoolStartup};
 use crate::metrics::{Cell, Metrics};
+use crate::nodelifecycle::NodeLifecycle;
 use crate::scenario::schema::{PodTemplateSpec, ResourceKind, Scenario, ScoringStrategySpec};
 use crate::scheduler::plugins::fit::{ResourceWeight, ScoringStrategy};
 use crate::scheduler::{Scheduler, SchedulerConfig};
@@ -60,6 +62,12 @@ pub struct Simulation {
     churn: Vec<ChurnGenerator>,
     pub traffic: Traffic,
     scrape_period: SimDuration,
+    faults: Faults,
+    pub lifecycle: NodeLifecycle,
+    /// When each node last failed (for replacement latency).
+    node_failed_at: Vec<SimTime>,
+    /// For a pod created to replace one lost to a node failure: when that node failed.
+    replaces_failure_at: Vec<Option<SimTime>>,
     pub metrics: Metrics,
 }
 
@@ -227,6 +235,9 @@ impl Simulation {
         if !traffic.is_empty() && s.metrics_server.resolution.0 > SimDuration::ZERO {
             queue.push(SimTime::ZERO + s.metrics_server.resolution.0, Event::MetricsScrape);
         }
+        let faults = Faults::new(s, &cluster, seed, &mut Ctx::new(now, &mut queue))?;
+        let lifecycle = NodeLifecycle::new(s.node_lifecycle, &cluster, seed);
+        let node_count = cluster.nodes.len();
         let mut sim = Simulation {
             now,
             end,
@@ -240,6 +251,10 @@ impl Simulation {
             churn,
             traffic,
             scrape_period: s.metrics_server.resolution.0,
+            faults,
+            lifecycle,
+            node_failed_at: vec![SimTime::ZERO; node_count],
+            replaces_failure_at: Vec::new(),
             metrics: Metrics::new(),
             cluster,
         };
@@ -279,6 +294,7 @@ impl Simulation {
             self.events += 1;
             self.dispatch(ev);
             self.metrics.observe_peak(&self.cluster.totals.requested, &self.cluster.totals.allocatable_ready);
+            self.metrics.observe_nodes_down(self.cluster.totals.nodes_down);
         }
         self.traffic.advance_to(until);
         self.now = until;
@@ -299,6 +315,12 @@ impl Simulation {
         self.metrics.advance(self.end, &totals, &alloc);
         let mut summary =
             self.metrics.summary(&self.cluster, &self.scheduler.stats, self.seed, self.end, self.events);
+        summary.extend(self.metrics.failure_summary(
+            &self.cluster,
+            self.end,
+            self.lifecycle.failures,
+            self.lifecycle.evicted,
+        ));
         summary.extend(self.traffic.summary(self.end));
         let timeseries_columns = self.traffic.timeseries_columns();
         RunOutput { summary, timeseries_columns, metrics: self.metrics, cluster: self.cluster }
@@ -308,6 +330,31 @@ impl Simulation {
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         for p in pods {
             self.scheduler.enqueue(&self.cluster, p, &mut ctx);
+        }
+    }
+
+    /// Lets the owners of `lost` pods replace them; the new pods remember when the node
+    /// failed, for the replacement-latency metric.
+    fn replace(&mut self, lost: &[PodId], failed_at: SimTime) {
+        let mut owners: Vec<DeploymentId> = lost
+            .iter()
+            .filter_map(|&p| match self.cluster.pod(p).owner {
+                Owner::Deployment(d) => Some(d),
+                Owner::Churn(_) => None,
+            })
+            .collect();
+        owners.sort();
+        owners.dedup();
+        for d in owners {
+            let mut ctx = Ctx::new(self.now, &mut self.queue);
+            let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
+            for &p in &change.created {
+                if self.replaces_failure_at.len() <= p.index() {
+                    self.replaces_failure_at.resize(p.index() + 1, None);
+                }
+                self.replaces_failure_at[p.index()] = Some(failed_at);
+            }
+            self.pods_created(change.created);
         }
     }
 
@@ -350,6 +397,9 @@ impl Simulation {
                 if self.kubelet.on_containers_started(&mut self.cluster, pod, &mut ctx) {
                     let p = self.cluster.pod(pod);
                     self.metrics.on_running(p.created_at, self.now);
+                    if let Some(Some(failed_at)) = self.replaces_failure_at.get(pod.index()) {
+                        self.metrics.on_replacement_running(*failed_at, self.now);
+                    }
                     if let Owner::Deployment(d) = p.owner {
                         self.traffic.pod_ready(d, pod, self.now);
                     }
@@ -363,6 +413,54 @@ impl Simulation {
                         let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
                         self.pods_created(change.created);
                     }
+                }
+            }
+            Event::NodeFail { node, random } => {
+                if self.cluster.fail_node(node) {
+                    self.node_failed_at[node.index()] = self.now;
+                    self.lifecycle.on_node_failed(&self.cluster, node, &mut ctx);
+                    for p in self.cluster.pods_on_node(node) {
+                        self.traffic.pod_dead(p, self.now);
+                    }
+                }
+                if random {
+                    let pool = self.cluster.node(node).pool;
+                    self.faults.schedule_repair(node, pool, &mut ctx);
+                }
+            }
+            Event::NodeRepair { node, random } => {
+                if !self.cluster.node(node).up {
+                    // The node comes back empty: what it still held is lost.
+                    let lost = self.cluster.pods_on_node(node);
+                    for &p in &lost {
+                        self.cluster.finish_pod(p, PodPhase::Failed, self.now);
+                        self.traffic.pod_stopped(p, self.now);
+                    }
+                    self.cluster.repair_node(node);
+                    self.lifecycle.on_node_repaired(&self.cluster, &mut ctx);
+                    self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+                    let failed_at = self.node_failed_at[node.index()];
+                    self.replace(&lost, failed_at);
+                }
+                if random {
+                    let pool = self.cluster.node(node).pool;
+                    let mut ctx = Ctx::new(self.now, &mut self.queue);
+                    self.faults.schedule_failure(node, pool, &mut ctx);
+                }
+            }
+            Event::NodeDetected { node, epoch } => {
+                let effects = self.lifecycle.on_detected(&mut self.cluster, node, epoch, &mut ctx);
+                for p in effects.not_ready {
+                    self.traffic.pod_not_ready(p);
+                }
+            }
+            Event::ZoneTaintPass { zone } => self.lifecycle.on_taint_pass(&self.cluster, zone, &mut ctx),
+            Event::EvictPod { pod, node, epoch } => {
+                if self.lifecycle.should_evict(&self.cluster, pod, node, epoch) {
+                    self.cluster.delete_pod(pod, self.now);
+                    self.traffic.pod_stopped(pod, self.now);
+                    let failed_at = self.node_failed_at[node.index()];
+                    self.replace(&[pod], failed_at);
                 }
             }
             Event::MetricsScrape => {

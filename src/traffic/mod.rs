@@ -282,6 +282,12 @@ impl Service {
             return;
         }
         let s = self.pick() as usize;
+        if self.slots[s].stopped {
+            // Routed to a pod on a failed node that still looks Ready: the request fails.
+            self.total.failed += 1;
+            self.interval.failed += 1;
+            return;
+        }
         let service = self.draw_service(trace_service);
         let slot = &mut self.slots[s];
         // FCFS: the earliest-free worker takes this request.
@@ -353,8 +359,10 @@ impl Service {
         s
     }
 
-    /// The pod stopped: everything it held fails, in-progress work counts as busy time.
-    fn stop(&mut self, s: u32, t: u64) {
+    /// The pod stopped serving: everything it held fails, in-progress work up to `t` counts
+    /// as busy time. It stays an endpoint until `remove_endpoint` (requests routed to it
+    /// meanwhile fail).
+    fn kill(&mut self, s: u32, t: u64) {
         let slot = &mut self.slots[s as usize];
         if slot.stopped {
             return;
@@ -372,6 +380,10 @@ impl Service {
         self.change_in_system(t, false, n);
         self.advance_capacity(t);
         self.ready_workers -= self.concurrency as u64;
+    }
+
+    /// The pod no longer receives traffic.
+    fn remove_endpoint(&mut self, s: u32) {
         if let Some(pos) = self.endpoints.iter().position(|&e| e == s) {
             self.endpoints.remove(pos);
             if self.rr >= self.endpoints.len() {
@@ -507,10 +519,27 @@ impl Traffic {
         self.slot_of[pod.index()] = Some((si, slot));
     }
 
-    /// A pod stopped (deleted by a scale-down): its queued and in-flight requests fail.
+    /// A pod stopped and was removed (deleted, evicted, lost): its queued and in-flight
+    /// requests fail and it receives no more traffic.
     pub fn pod_stopped(&mut self, pod: PodId, t: SimTime) {
         if let Some(Some((si, slot))) = self.slot_of.get(pod.index()).copied() {
-            self.services[si as usize].stop(slot, t.0);
+            self.services[si as usize].kill(slot, t.0);
+            self.services[si as usize].remove_endpoint(slot);
+        }
+    }
+
+    /// The pod's node failed: its requests fail, and requests still routed to it fail
+    /// until `pod_not_ready` removes it from the endpoints.
+    pub fn pod_dead(&mut self, pod: PodId, t: SimTime) {
+        if let Some(Some((si, slot))) = self.slot_of.get(pod.index()).copied() {
+            self.services[si as usize].kill(slot, t.0);
+        }
+    }
+
+    /// The pod was marked NotReady (its node was found unreachable): no more traffic.
+    pub fn pod_not_ready(&mut self, pod: PodId) {
+        if let Some(Some((si, slot))) = self.slot_of.get(pod.index()).copied() {
+            self.services[si as usize].remove_endpoint(slot);
         }
     }
 

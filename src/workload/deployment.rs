@@ -9,7 +9,6 @@
 use crate::cluster::{ClusterState, DeploymentId, Owner, PodId, PodPhase};
 use crate::engine::{SimDuration, SimTime, rng::splitmix64};
 use crate::sim::{Ctx, Event};
-use std::cmp::Ordering;
 
 /// What a reconciliation changed.
 #[derive(Debug, Default)]
@@ -141,39 +140,32 @@ fn log_rank(t: SimTime, now: SimTime) -> i64 {
     if d == 0 { -1 } else { 63 - d.leading_zeros() as i64 }
 }
 
-/// `ActivePodsWithRanks.Less`: `Less` means "delete first". Pod-deletion cost and
-/// container restarts are not modelled (every pod has cost 0 and no restarts).
-fn delete_first(a: &Candidate, b: &Candidate, now: SimTime) -> Ordering {
-    // 1. Unassigned < assigned.
-    if a.assigned != b.assigned {
-        return if !a.assigned { Ordering::Less } else { Ordering::Greater };
-    }
-    // 2. PodPending < PodUnknown < PodRunning.
-    if a.phase_ordinal != b.phase_ordinal {
-        return a.phase_ordinal.cmp(&b.phase_ordinal);
-    }
-    // 3. Not ready < ready.
-    if a.ready != b.ready {
-        return if !a.ready { Ordering::Less } else { Ordering::Greater };
-    }
-    // 5. Doubled up < not doubled up: more colocated pods first.
-    if a.colocated != b.colocated {
-        return b.colocated.cmp(&a.colocated);
-    }
-    // 6. Been ready for less time first, compared on a log2 scale; equal ranks by UID.
-    if let (Some(ra), Some(rb)) = (a.ready_at, b.ready_at)
-        && ra != rb
-    {
-        let diff = log_rank(ra, now) - log_rank(rb, now);
-        return if diff == 0 { a.uid.cmp(&b.uid) } else { diff.cmp(&0) };
-    }
-    // 8. Newer pods first, on the same log2 scale; equal ranks by UID.
-    if a.created_at != b.created_at {
-        let diff = log_rank(a.created_at, now) - log_rank(b.created_at, now);
-        return if diff == 0 { a.uid.cmp(&b.uid) } else { diff.cmp(&0) };
-    }
-    // Upstream's sort is not stable; a total order keeps runs deterministic.
-    a.pod.cmp(&b.pod)
+/// Sort key after `ActivePodsWithRanks.Less` (smaller = delete first): unassigned first;
+/// then Pending before Running; not ready before ready; more pods of the same Deployment on
+/// the node first; ready for less time first and newer first, both on upstream's log2 time
+/// scale (LogarithmicScaleDown); then the pseudo-random UID. Upstream's comparator breaks a
+/// tie of log ranks by UID at once, which is not transitive (Go's sort tolerates that,
+/// Rust's does not), so here the UID comes after both ranks: a total order that agrees with
+/// upstream whenever ranks differ. Pod-deletion cost and container restarts are not
+/// modelled (every pod has cost 0 and no restarts).
+fn deletion_key(
+    c: &Candidate,
+    now: SimTime,
+) -> (bool, u8, bool, std::cmp::Reverse<u32>, i64, i64, u64, PodId) {
+    let ready_rank = match (c.ready, c.ready_at) {
+        (true, Some(t)) => log_rank(t, now),
+        _ => i64::MIN,
+    };
+    (
+        c.assigned,
+        c.phase_ordinal,
+        c.ready,
+        std::cmp::Reverse(c.colocated),
+        ready_rank,
+        log_rank(c.created_at, now),
+        c.uid,
+        c.pod,
+    )
 }
 
 /// The `count` pods of Deployment `d` that the ReplicaSet controller deletes first.
@@ -207,13 +199,18 @@ pub fn pods_to_delete(cluster: &ClusterState, d: DeploymentId, count: usize, now
             }
         })
         .collect();
-    candidates.sort_by(|a, b| delete_first(a, b, now));
+    candidates.sort_by_key(|c| deletion_key(c, now));
     candidates.into_iter().take(count).map(|c| c.pod).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Less` of the deletion order: `Ordering::Less` means "delete `a` first".
+    fn delete_first(a: &Candidate, b: &Candidate, now: SimTime) -> std::cmp::Ordering {
+        deletion_key(a, now).cmp(&deletion_key(b, now))
+    }
 
     fn cand(
         pod: u32,
@@ -248,14 +245,15 @@ mod tests {
             ("newer before older", cand(1, true, false, 1, 0, 9000), cand(2, true, false, 1, 0, 10)),
         ];
         for (name, a, b) in rows {
-            assert_eq!(delete_first(&a, &b, now), Ordering::Less, "{name}");
-            assert_eq!(delete_first(&b, &a, now), Ordering::Greater, "{name} (reversed)");
+            assert_eq!(delete_first(&a, &b, now), std::cmp::Ordering::Less, "{name}");
+            assert_eq!(delete_first(&b, &a, now), std::cmp::Ordering::Greater, "{name} (reversed)");
         }
     }
 
     #[test]
     fn equal_log_ranks_fall_back_to_uid() {
-        // Ready 9,990 s and 9,995 s ago: both floor(log2(age ns)) = 43, so the UID decides.
+        // Ready 9,990 s and 9,995 s ago and created at the same time: both
+        // floor(log2(age ns)) = 43, so the UID decides.
         let now = SimTime(10_000 * 1_000_000_000);
         let a = cand(1, true, true, 1, 10, 0);
         let b = cand(2, true, true, 1, 5, 0);

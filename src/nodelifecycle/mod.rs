@@ -1,0 +1,286 @@
+//! The node-lifecycle controller with upstream timing
+//! (`kubernetes/kubernetes:pkg/controller/nodelifecycle/node_lifecycle_controller.go`):
+//!
+//! 1. A failed node's kubelet stops renewing its lease (every `nodeStatusUpdateFrequency`,
+//!    10 s, at a per-node phase). At the first monitor tick (every `nodeMonitorPeriod`, 5 s)
+//!    more than `nodeMonitorGracePeriod` (50 s) after the last renewal, the controller sets
+//!    Ready to Unknown: the node leaves the scheduler's view, its pods are marked NotReady
+//!    (endpoints drop them), and it is queued for the `node.kubernetes.io/unreachable:NoExecute`
+//!    taint.
+//! 2. The taint queue of each zone is drained at a rate set by the zone's state
+//!    (`ComputeZoneState`, `setLimiterInZone`, `handleDisruption`): Normal →
+//!    `nodeEvictionRate` (0.1/s); PartialDisruption (more than 2 NotReady nodes and at least
+//!    `unhealthyZoneThreshold` of the zone) → `secondaryNodeEvictionRate` (0.01/s) if the zone
+//!    has more than `largeClusterSizeThreshold` nodes, else 0; FullDisruption (no Ready node) →
+//!    the normal rate; every zone fully disrupted → 0 everywhere. A token bucket with burst 1
+//!    (`RateLimitedTimedQueue`, `SwapLimiter` drains a new bucket if the old one was empty).
+//! 3. The taint-eviction controller deletes each pod when its toleration of the taint
+//!    expires (`tolerationSeconds`, 300 s by DefaultTolerationSeconds admission); the
+//!    ReplicaSet controller replaces it.
+//!
+//! Simplifications: ticks of all controllers are aligned at multiples of their periods from
+//! t = 0; the taint queue is drained the instant a token is available (upstream polls every
+//! 100 ms); a repaired node is Ready and untainted at once; the "all zones fully disrupted"
+//! mode stops tainting but does not untaint nodes already tainted.
+
+use crate::cluster::{ClusterState, NodeId, PodId, TaintEffect, TolerationOperator};
+use crate::engine::{RngStream, SimDuration, SimTime, StreamId, rng};
+use crate::scenario::schema::NodeLifecycleSpec;
+use crate::sim::{Ctx, Event};
+use rand_core::Rng;
+use std::collections::VecDeque;
+
+pub const UNREACHABLE_TAINT_KEY: &str = "node.kubernetes.io/unreachable";
+/// Heartbeat phases use this stream.
+pub const LIFECYCLE_STREAM: StreamId = StreamId(3);
+
+/// Upstream `ZoneState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneState {
+    Normal,
+    PartialDisruption,
+    FullDisruption,
+}
+
+/// Upstream `ComputeZoneState`.
+pub fn compute_zone_state(ready: u32, not_ready: u32, unhealthy_threshold: f64) -> ZoneState {
+    if ready == 0 && not_ready > 0 {
+        ZoneState::FullDisruption
+    } else if not_ready > 2 && not_ready as f64 / (not_ready + ready) as f64 >= unhealthy_threshold {
+        ZoneState::PartialDisruption
+    } else {
+        ZoneState::Normal
+    }
+}
+
+struct ZoneTainter {
+    queue: VecDeque<(NodeId, u32)>,
+    state: ZoneState,
+    qps: f64,
+    /// Token bucket (burst 1): tokens at `refilled_at`.
+    tokens: f64,
+    refilled_at: SimTime,
+    pass_at: Option<SimTime>,
+}
+
+impl ZoneTainter {
+    fn refill(&mut self, now: SimTime) {
+        let dt = now.saturating_since(self.refilled_at).as_secs_f64();
+        self.tokens = (self.tokens + dt * self.qps).min(1.0);
+        self.refilled_at = now;
+    }
+
+    /// `SwapLimiter`.
+    fn swap_limiter(&mut self, qps: f64, now: SimTime) {
+        if qps == self.qps {
+            return;
+        }
+        self.refill(now);
+        let old_empty = self.tokens < 1.0;
+        self.qps = qps;
+        self.tokens = if qps > 0.0 && !old_empty { 1.0 } else { 0.0 };
+        self.pass_at = None;
+    }
+}
+
+/// What the simulation must do after a lifecycle step.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Pods whose endpoints go away (marked NotReady).
+    pub not_ready: Vec<PodId>,
+}
+
+pub struct NodeLifecycle {
+    cfg: NodeLifecycleSpec,
+    heartbeat_phase: Vec<u64>,
+    zones: Vec<ZoneTainter>,
+    pub evicted: u64,
+    pub failures: u64,
+}
+
+impl NodeLifecycle {
+    pub fn new(cfg: NodeLifecycleSpec, cluster: &ClusterState, seed: u64) -> Self {
+        let mut r: RngStream = rng::stream(seed, LIFECYCLE_STREAM);
+        let hb = cfg.node_status_update_frequency.0.as_nanos().max(1);
+        let heartbeat_phase = cluster.nodes.iter().map(|_| r.next_u64() % hb).collect();
+        let zones = cluster
+            .zones
+            .iter()
+            .map(|_| ZoneTainter {
+                queue: VecDeque::new(),
+                state: ZoneState::Normal,
+                qps: cfg.node_eviction_rate,
+                tokens: 1.0,
+                refilled_at: SimTime::ZERO,
+                pass_at: None,
+            })
+            .collect();
+        NodeLifecycle { cfg, heartbeat_phase, zones, evicted: 0, failures: 0 }
+    }
+
+    /// When the controller notices a node that failed at `failed_at`: the first monitor tick
+    /// more than the grace period after the last lease renewal.
+    pub fn detection_time(&self, node: NodeId, failed_at: SimTime) -> SimTime {
+        let hb = self.cfg.node_status_update_frequency.0.as_nanos().max(1);
+        let phase = self.heartbeat_phase[node.index()];
+        let t = failed_at.0;
+        let last_renewal = if t < phase { 0 } else { t - (t - phase) % hb };
+        let period = self.cfg.node_monitor_period.0.as_nanos().max(1);
+        let limit = last_renewal + self.cfg.node_monitor_grace_period.0.as_nanos();
+        SimTime((limit / period + 1) * period)
+    }
+
+    /// A node failed: schedule its detection.
+    pub fn on_node_failed(&mut self, cluster: &ClusterState, node: NodeId, ctx: &mut Ctx) {
+        self.failures += 1;
+        let epoch = cluster.node(node).failures;
+        ctx.at(self.detection_time(node, ctx.now), Event::NodeDetected { node, epoch });
+    }
+
+    /// `Event::NodeDetected`: Ready → Unknown, pods NotReady, queued for the NoExecute taint.
+    pub fn on_detected(
+        &mut self,
+        cluster: &mut ClusterState,
+        node: NodeId,
+        epoch: u32,
+        ctx: &mut Ctx,
+    ) -> Effects {
+        let n = cluster.node(node);
+        if n.up || n.failures != epoch {
+            return Effects::default();
+        }
+        let zone = n.zone as usize;
+        cluster.set_node_ready(node, false);
+        self.zones[zone].queue.push_back((node, epoch));
+        self.update_zone_states(cluster, ctx.now);
+        self.arm(zone, ctx);
+        Effects { not_ready: cluster.pods_on_node(node) }
+    }
+
+    /// A node came back: zone states change.
+    pub fn on_node_repaired(&mut self, cluster: &ClusterState, ctx: &mut Ctx) {
+        self.update_zone_states(cluster, ctx.now);
+        for z in 0..self.zones.len() {
+            self.arm(z, ctx);
+        }
+    }
+
+    /// `handleDisruption`: recompute every zone's state and swap limiters.
+    fn update_zone_states(&mut self, cluster: &ClusterState, now: SimTime) {
+        let mut ready = vec![0u32; self.zones.len()];
+        let mut not_ready = vec![0u32; self.zones.len()];
+        for n in &cluster.nodes {
+            if n.ready {
+                ready[n.zone as usize] += 1;
+            } else {
+                not_ready[n.zone as usize] += 1;
+            }
+        }
+        let states: Vec<ZoneState> = (0..self.zones.len())
+            .map(|z| compute_zone_state(ready[z], not_ready[z], self.cfg.unhealthy_zone_threshold))
+            .collect();
+        let all_full = !states.is_empty() && states.iter().all(|s| *s == ZoneState::FullDisruption);
+        for (z, state) in states.into_iter().enumerate() {
+            let size = ready[z] + not_ready[z];
+            let qps = if all_full {
+                0.0
+            } else {
+                match state {
+                    ZoneState::Normal | ZoneState::FullDisruption => self.cfg.node_eviction_rate,
+                    ZoneState::PartialDisruption => {
+                        if size > self.cfg.large_cluster_size_threshold {
+                            self.cfg.secondary_node_eviction_rate
+                        } else {
+                            0.0
+                        }
+                    }
+                }
+            };
+            self.zones[z].state = state;
+            self.zones[z].swap_limiter(qps, now);
+        }
+    }
+
+    /// Schedules the zone's next taint pass when a token will be available.
+    fn arm(&mut self, zone: usize, ctx: &mut Ctx) {
+        let zt = &mut self.zones[zone];
+        if zt.queue.is_empty() || zt.qps <= 0.0 || zt.pass_at.is_some() {
+            return;
+        }
+        zt.refill(ctx.now);
+        let wait = if zt.tokens >= 1.0 { 0.0 } else { (1.0 - zt.tokens) / zt.qps };
+        let at = ctx.now + SimDuration::from_secs_f64(wait);
+        zt.pass_at = Some(at);
+        ctx.at(at, Event::ZoneTaintPass { zone: zone as u16 });
+    }
+
+    /// `Event::ZoneTaintPass`: taints as many queued nodes as tokens allow and starts the
+    /// toleration timers of their pods.
+    pub fn on_taint_pass(&mut self, cluster: &ClusterState, zone: u16, ctx: &mut Ctx) {
+        let z = zone as usize;
+        if self.zones[z].pass_at != Some(ctx.now) {
+            return; // superseded by a limiter swap
+        }
+        self.zones[z].pass_at = None;
+        self.zones[z].refill(ctx.now);
+        while self.zones[z].tokens >= 1.0 - 1e-9 {
+            let Some((node, epoch)) = self.zones[z].queue.pop_front() else { break };
+            let n = cluster.node(node);
+            if n.up || n.failures != epoch {
+                continue; // repaired meanwhile: no taint, no token spent
+            }
+            self.zones[z].tokens -= 1.0;
+            self.taint(cluster, node, epoch, ctx);
+        }
+        self.arm(z, ctx);
+    }
+
+    /// The NoExecute taint lands: each pod is evicted when its toleration runs out.
+    fn taint(&mut self, cluster: &ClusterState, node: NodeId, epoch: u32, ctx: &mut Ctx) {
+        for pod in cluster.pods_on_node(node) {
+            if let Some(after) = self.toleration(cluster, pod) {
+                ctx.after(after, Event::EvictPod { pod, node, epoch });
+            }
+        }
+    }
+
+    /// How long `pod` tolerates the unreachable NoExecute taint; `None` = forever.
+    fn toleration(&self, cluster: &ClusterState, pod: PodId) -> Option<SimDuration> {
+        let tolerations = &cluster.pod_template(pod).placement.tolerations;
+        let own = tolerations.iter().find(|t| {
+            t.effect.is_none_or(|e| e == TaintEffect::NoExecute)
+                && (t.key == UNREACHABLE_TAINT_KEY
+                    || (t.key.is_empty() && t.operator == TolerationOperator::Exists))
+        });
+        match own {
+            Some(t) => t.toleration_seconds.map(|s| SimDuration::from_secs(s.max(0) as u64)),
+            None => Some(SimDuration::from_secs(self.cfg.default_toleration_seconds)),
+        }
+    }
+
+    /// `Event::EvictPod`: true when the pod is still on the failed node and must go.
+    pub fn should_evict(&mut self, cluster: &ClusterState, pod: PodId, node: NodeId, epoch: u32) -> bool {
+        let p = cluster.pod(pod);
+        let n = cluster.node(node);
+        let go = p.node == Some(node) && p.phase.holds_node() && !n.up && n.failures == epoch;
+        if go {
+            self.evicted += 1;
+        }
+        go
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Upstream `TestComputeZoneState`-style cases.
+    #[test]
+    fn zone_states() {
+        assert_eq!(compute_zone_state(3, 0, 0.55), ZoneState::Normal);
+        assert_eq!(compute_zone_state(0, 1, 0.55), ZoneState::FullDisruption);
+        assert_eq!(compute_zone_state(1, 2, 0.55), ZoneState::Normal, "needs more than 2 NotReady");
+        assert_eq!(compute_zone_state(2, 3, 0.55), ZoneState::PartialDisruption);
+        assert_eq!(compute_zone_state(3, 3, 0.55), ZoneState::Normal, "0.5 < 0.55");
+    }
+}
