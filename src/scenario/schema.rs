@@ -404,6 +404,11 @@ pub struct ServiceSpec {
     /// Latency target for the SLO-attainment column.
     #[serde(default = "defaults::latency_slo")]
     pub latency_slo: DurationSpec,
+    /// Availability target: an interval is within the SLO when at least this fraction of
+    /// its requests succeeded and its p99 latency is within `latencySlo` (used by
+    /// `time_to_recover_s`).
+    #[serde(default = "defaults::availability_slo")]
+    pub availability_slo: f64,
     /// The arrival process.
     pub load: LoadSpec,
 }
@@ -646,6 +651,9 @@ pub mod defaults {
     }
     pub fn zero_cpu() -> CpuQuantity {
         CpuQuantity(0)
+    }
+    pub fn availability_slo() -> f64 {
+        0.999
     }
     pub fn latency_slo() -> DurationSpec {
         DurationSpec(SimDuration::from_millis(250))

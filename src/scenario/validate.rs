@@ -294,6 +294,11 @@ fn validate_service(e: &mut Errors, at: &str, svc: &ServiceSpec) {
         format!("{at}.latencySlo"),
         "expected a latency target greater than 0",
     );
+    e.check(
+        (0.0..=1.0).contains(&svc.availability_slo),
+        format!("{at}.availabilitySlo"),
+        "expected a fraction from 0 to 1, e.g. 0.999",
+    );
     let trace_times = matches!(&svc.load, LoadSpec::Trace(t) if t.service_time_column.is_some());
     let sources = svc.service_time.is_some() as u8 + svc.service_time_csv.is_some() as u8 + trace_times as u8;
     if sources == 0 {

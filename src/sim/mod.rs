@@ -321,6 +321,9 @@ impl Simulation {
             self.lifecycle.failures,
             self.lifecycle.evicted,
         ));
+        let last_failure =
+            (self.lifecycle.failures > 0).then(|| self.node_failed_at.iter().copied().max()).flatten();
+        summary.push(("time_to_recover_s".to_string(), self.traffic.time_to_recover(last_failure)));
         summary.extend(self.traffic.summary(self.end));
         let timeseries_columns = self.traffic.timeseries_columns();
         RunOutput { summary, timeseries_columns, metrics: self.metrics, cluster: self.cluster }

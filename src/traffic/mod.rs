@@ -114,6 +114,7 @@ pub struct Service {
     queue_limit: Option<u32>,
     timeout: Option<u64>,
     slo: u64,
+    availability_slo: f64,
     lb: LoadBalancingSpec,
     cpu_per_worker_milli: u64,
     idle_cpu_milli: u64,
@@ -137,6 +138,8 @@ pub struct Service {
     ready_workers: u64,
     capacity_integral: u128,
     capacity_at: u64,
+    /// Time with at least one pod serving, ns.
+    available_ns: u128,
     // Results.
     total: Counts,
     interval: Counts,
@@ -159,7 +162,11 @@ impl Service {
     }
 
     fn advance_capacity(&mut self, t: u64) {
-        self.capacity_integral += self.ready_workers as u128 * (t.saturating_sub(self.capacity_at)) as u128;
+        let dt = t.saturating_sub(self.capacity_at);
+        if self.ready_workers > 0 {
+            self.available_ns += dt as u128;
+        }
+        self.capacity_integral += self.ready_workers as u128 * dt as u128;
         self.capacity_at = t.max(self.capacity_at);
     }
 
@@ -405,6 +412,9 @@ impl Service {
 /// All services of a run.
 pub struct Traffic {
     pub services: Vec<Service>,
+    /// Per sample: its time and whether every service was within its SLO in the interval
+    /// it closes (availability at least `availabilitySlo`, p99 within `latencySlo`).
+    healthy: Vec<(SimTime, bool)>,
     /// Service index of each Deployment, if it serves traffic.
     by_deployment: Vec<Option<u32>>,
     /// (service, slot) of each pod that ever became an endpoint, indexed by pod.
@@ -465,6 +475,7 @@ impl Traffic {
                 queue_limit: svc.queue_limit,
                 timeout: svc.timeout.map(|t| t.0.as_nanos()),
                 slo: svc.latency_slo.0.as_nanos(),
+                availability_slo: svc.availability_slo,
                 lb: svc.load_balancing,
                 cpu_per_worker_milli: svc.cpu_per_worker.0 as u64,
                 idle_cpu_milli: svc.idle_cpu.0 as u64,
@@ -486,6 +497,7 @@ impl Traffic {
                 ready_workers: 0,
                 capacity_integral: 0,
                 capacity_at: 0,
+                available_ns: 0,
                 total: Counts::default(),
                 interval: Counts::default(),
                 latency_total: histogram(),
@@ -494,7 +506,7 @@ impl Traffic {
                 interval_capacity_start: 0,
             });
         }
-        Ok(Traffic { services, by_deployment, slot_of: Vec::new() })
+        Ok(Traffic { services, by_deployment, slot_of: Vec::new(), healthy: Vec::new() })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -581,7 +593,15 @@ impl Traffic {
     /// One time-series row's per-service cells at `t`, and the start of a new interval.
     pub fn sample(&mut self, t: SimTime) -> Vec<Cell> {
         let mut out = Vec::new();
+        let mut all_healthy = true;
         for s in &mut self.services {
+            let i = s.interval;
+            let p99_ok =
+                s.latency_interval.is_empty() || s.latency_interval.value_at_quantile(0.99) <= s.slo / 1_000;
+            let bad = i.failed + i.timeouts + i.rejected_queue_full + i.rejected_no_endpoint;
+            let judged = i.succeeded + bad;
+            let available = judged == 0 || i.succeeded as f64 >= s.availability_slo * judged as f64;
+            all_healthy &= available && p99_ok;
             s.advance_capacity(t.0);
             let busy = s.busy_cum(t.0);
             let capacity = s.capacity_integral;
@@ -619,7 +639,23 @@ impl Traffic {
             s.interval_busy_start = busy;
             s.interval_capacity_start = capacity;
         }
+        if !self.services.is_empty() {
+            self.healthy.push((t, all_healthy));
+        }
         out
+    }
+
+    /// Time from `last_failure` until every service stays healthy for the rest of the run
+    /// (at sample granularity): the end of the last unhealthy interval after the failure,
+    /// minus the failure time. Missing when nothing failed, there is no service, or the
+    /// last interval is still unhealthy.
+    pub fn time_to_recover(&self, last_failure: Option<SimTime>) -> Cell {
+        let Some(f) = last_failure else { return Cell::Missing };
+        if self.healthy.last().is_none_or(|(_, ok)| !ok) {
+            return Cell::Missing;
+        }
+        let recovered = self.healthy.iter().rev().find(|(_, ok)| !ok).map_or(f, |(t, _)| *t).max(f);
+        Cell::Float(recovered.saturating_since(f).as_secs_f64())
     }
 
     /// Summary columns at the end of the run: all services together, then each service.
@@ -717,6 +753,10 @@ impl Traffic {
                 Cell::Float(s.busy_cum(t) as f64 / s.capacity_integral as f64)
             };
             out.push((n("utilisation"), util));
+            out.push((
+                n("time_available"),
+                if t == 0 { Cell::Missing } else { Cell::Float(s.available_ns as f64 / t as f64) },
+            ));
         }
         out
     }
