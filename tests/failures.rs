@@ -285,3 +285,67 @@ fn time_to_recover_covers_the_default_replacement_timeline() {
     assert!(get("requests_failed") > 0.0, "requests routed to the dead pods before detection fail");
     assert_eq!(get("node_failures"), 1.0);
 }
+
+#[test]
+fn crash_loop_backoff_doubles_from_10s_to_5min_and_resets_after_10min() {
+    // A container that crashes 1 s after every start (it starts at 1 s): crashes at 2, 13,
+    // 34, 75, 156 and 317 s, restarts after 10, 20, 40, 80, 160 and 300 s (the cap), so 6
+    // crashes by 600 s and 8 by 1,000 s (next at 618 and 919 s).
+    let yaml = |d: &str| {
+        format!(
+            "
+duration: {d}
+nodePools: [{{name: p, count: 1, allocatable: {{cpu: 4, memory: 16Gi}}, kubelet: {{containerStart: {{constant: 1s}}}}}}]
+scheduler: {{cost: {{perPod: 0s, perNodeExamined: 0s}}}}
+deployments: [{{name: web, replicas: 1, template: {{requests: {{cpu: 1}}, crashes: {{timeToCrash: {{constant: 1s}}}}}}}}]
+"
+        )
+    };
+    assert_eq!(col(&run(&yaml("600s"), 1), "container_restarts"), 6.0);
+    assert_eq!(col(&run(&yaml("1000s"), 1), "container_restarts"), 8.0);
+    // Running 700 s (> 10 min) between crashes resets the backoff each time: three 10 s
+    // outages in 2,200 s (plus the 1 s start), not 10 + 20 + 40 s.
+    let out = run(
+        "
+duration: 2200s
+nodePools: [{name: p, count: 1, allocatable: {cpu: 4, memory: 16Gi}, kubelet: {containerStart: {constant: 1s}}}]
+scheduler: {cost: {perPod: 0s, perNodeExamined: 0s}}
+deployments:
+  - name: web
+    replicas: 1
+    template: {requests: {cpu: 1}, crashes: {timeToCrash: {constant: 700s}}}
+    service: {serviceTime: {constant: 1ms}, load: {poisson: {rate: 0.01}}}
+",
+        1,
+    );
+    assert_eq!(col(&out, "container_restarts"), 3.0);
+    let available = col(&out, "svc_web_time_available");
+    assert!((available - (2200.0 - 31.0) / 2200.0).abs() < 1e-6, "time available {available}");
+}
+
+#[test]
+fn the_chaos_monkey_fails_ceil_rate_times_nodes_every_interval() {
+    // 100 nodes, failureRate 0.05 → 5 nodes per round; rounds at 0, 5, …, 55 min without
+    // jitter: 12 rounds, 60 failures of 1 min each → node availability 1 − 60/(100 × 60).
+    let out = run(
+        "
+duration: 1h
+nodePools: [{name: p, count: 100, allocatable: {cpu: 4, memory: 16Gi}}]
+chaos: {failureRate: 0.05, interval: 5m, jitterFactor: 0, simulatedDowntime: 1m}
+",
+        9,
+    );
+    assert_eq!(col(&out, "node_failures"), 60.0);
+    assert!((col(&out, "node_availability") - 0.99).abs() < 1e-9);
+    // With jitter the rounds are further apart (mean interval 5 min × (1 + 2.0 / 2)).
+    let jittered = run(
+        "
+duration: 10h
+nodePools: [{name: p, count: 100, allocatable: {cpu: 4, memory: 16Gi}}]
+chaos: {failureRate: 0.01, interval: 5m, jitterFactor: 2.0, simulatedDowntime: 10m}
+",
+        9,
+    );
+    let rounds = col(&jittered, "node_failures");
+    assert!((45.0..=75.0).contains(&rounds), "about 60 rounds of 1 node in 10 h, got {rounds}");
+}

@@ -53,6 +53,27 @@ impl Faults {
         for (i, n) in cluster.nodes.iter().enumerate() {
             faults.schedule_failure(NodeId(i as u32), n.pool, ctx);
         }
+        if let Some(c) = &s.chaos {
+            let end = SimTime::ZERO + s.duration.0;
+            let mut r = rng::stream(seed, StreamId(FAULTS_BASE + 500));
+            let n = cluster.nodes.len();
+            let k = ((c.failure_rate * n as f64).ceil() as usize).min(n);
+            let interval = c.interval.0.as_secs_f64();
+            let mut t = SimTime::ZERO;
+            while t < end && k > 0 {
+                let mut nodes: Vec<NodeId> = (0..n).map(|i| NodeId(i as u32)).collect();
+                for i in 0..k {
+                    let j = i + ((r.next_u64() as u128 * (n - i) as u128) >> 64) as usize;
+                    nodes.swap(i, j);
+                }
+                for &node in &nodes[..k] {
+                    ctx.at(t, Event::NodeFail { node, random: false });
+                    ctx.at(t + c.simulated_downtime.0, Event::NodeRepair { node, random: false });
+                }
+                let u = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                t += SimDuration::from_secs_f64(interval * (1.0 + u * c.jitter_factor));
+            }
+        }
         for (j, f) in s.faults.iter().enumerate() {
             let at = SimTime::ZERO + f.at.0;
             let mut pick = rng::stream(seed, StreamId(FAULTS_BASE + 1_000 + j as u64));

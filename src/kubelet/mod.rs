@@ -1,10 +1,11 @@
 //! The kubelet: between binding and Running, a pod waits for its image pull and its
 //! container start, each drawn from the node pool's distributions. A pod with a run time
-//! completes (Succeeded) that long after it started. One random stream serves every node;
-//! the order of draws is fixed by the event order, so runs stay deterministic.
+//! completes (Succeeded) that long after it started. Containers may crash and restart with
+//! CrashLoopBackOff. One random stream serves every node (another every crash); the order
+//! of draws is fixed by the event order, so runs stay deterministic.
 
 use crate::cluster::{ClusterState, PodId, PodPhase};
-use crate::engine::RngStream;
+use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::scenario::distribution::Sampler;
 use crate::sim::{Ctx, Event};
 
@@ -17,11 +18,22 @@ pub struct PoolStartup {
 pub struct Kubelet {
     pools: Vec<PoolStartup>,
     rng: RngStream,
+    /// Time-to-crash of each pod template (`None`: never crashes).
+    crash_samplers: Vec<Option<Sampler>>,
+    crash_rng: RngStream,
+    crash: Vec<CrashState>,
+    /// Container restarts so far.
+    pub restarts: u64,
 }
 
 impl Kubelet {
-    pub fn new(pools: Vec<PoolStartup>, rng: RngStream) -> Self {
-        Kubelet { pools, rng }
+    pub fn new(
+        pools: Vec<PoolStartup>,
+        rng: RngStream,
+        crash_samplers: Vec<Option<Sampler>>,
+        crash_rng: RngStream,
+    ) -> Self {
+        Kubelet { pools, rng, crash_samplers, crash_rng, crash: Vec::new(), restarts: 0 }
     }
 
     /// `Event::Bind` completed: the kubelet sees the pod and starts it.
@@ -44,6 +56,7 @@ impl Kubelet {
         if let Some(d) = cluster.pod(pod).run_for {
             ctx.after(d, Event::PodCompleted(pod));
         }
+        self.arm_crash(cluster, pod, ctx);
         true
     }
 
@@ -56,5 +69,90 @@ impl Kubelet {
         }
         cluster.finish_pod(pod, PodPhase::Succeeded, ctx.now);
         true
+    }
+}
+
+/// CrashLoopBackOff, upstream kubelet: the restart delay starts at 10 s and doubles up to
+/// 5 min (`pkg/kubelet/kubelet.go`: `backOffPeriod`, `MaxContainerBackOff`), and is reset
+/// once a container has run for 10 minutes.
+pub const CRASH_BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
+pub const CRASH_BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
+pub const CRASH_BACKOFF_RESET_AFTER: SimDuration = SimDuration::from_secs(600);
+
+/// Crash state of one pod's container.
+#[derive(Clone, Copy, Debug, Default)]
+struct CrashState {
+    /// Starts of the container so far (events carry it; stale ones are ignored).
+    run: u32,
+    restarts: u32,
+    backoff: SimDuration,
+    started_at: SimTime,
+    /// In CrashLoopBackOff (not Ready).
+    down: bool,
+}
+
+impl Kubelet {
+    fn crash_state(&mut self, pod: PodId) -> &mut CrashState {
+        if self.crash.len() <= pod.index() {
+            self.crash.resize(pod.index() + 1, CrashState::default());
+        }
+        &mut self.crash[pod.index()]
+    }
+
+    /// Schedules the next crash of a pod whose container just (re)started.
+    fn arm_crash(&mut self, cluster: &ClusterState, pod: PodId, ctx: &mut Ctx) {
+        let t = cluster.pod(pod).template.index();
+        let Some(Some(sampler)) = self.crash_samplers.get(t) else { return };
+        let after = sampler.sample(&mut self.crash_rng);
+        let now = ctx.now;
+        let st = self.crash_state(pod);
+        st.run += 1;
+        st.started_at = now;
+        st.down = false;
+        let run = st.run;
+        ctx.after(after, Event::ContainerCrash { pod, run });
+    }
+
+    /// `Event::ContainerCrash`: returns true when the container crashed (the pod is no
+    /// longer Ready until its restart).
+    pub fn on_crash(&mut self, cluster: &ClusterState, pod: PodId, run: u32, ctx: &mut Ctx) -> bool {
+        let p = cluster.pod(pod);
+        let alive = p.phase == PodPhase::Running && p.node.is_some_and(|n| cluster.node(n).up);
+        let now = ctx.now;
+        let st = self.crash_state(pod);
+        if !alive || st.run != run || st.down {
+            return false;
+        }
+        st.down = true;
+        st.restarts += 1;
+        st.backoff = if st.backoff == SimDuration::ZERO
+            || now.saturating_since(st.started_at) >= CRASH_BACKOFF_RESET_AFTER
+        {
+            CRASH_BACKOFF_INITIAL
+        } else {
+            (st.backoff.saturating_mul(2)).min(CRASH_BACKOFF_MAX)
+        };
+        let delay = st.backoff;
+        self.restarts += 1;
+        ctx.after(delay, Event::ContainerRestart { pod, run });
+        true
+    }
+
+    /// `Event::ContainerRestart`: returns true when the container is running (and the pod
+    /// Ready) again.
+    pub fn on_restart(&mut self, cluster: &ClusterState, pod: PodId, run: u32, ctx: &mut Ctx) -> bool {
+        let p = cluster.pod(pod);
+        let alive = p.phase == PodPhase::Running && p.node.is_some_and(|n| cluster.node(n).up);
+        let st = self.crash_state(pod);
+        if !alive || st.run != run || !st.down {
+            return false;
+        }
+        self.arm_crash(cluster, pod, ctx);
+        true
+    }
+
+    /// True while the pod's container is in CrashLoopBackOff.
+    pub fn is_crashed(&self, pod: PodId) -> bool {
+        self.crash.get(pod.index()).is_some_and(|s| s.down)
     }
 }

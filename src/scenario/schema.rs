@@ -40,6 +40,9 @@ pub struct Scenario {
     /// Failures at given times.
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
+    /// A ClusterLoader2-style chaos monkey (absent: none).
+    #[serde(default)]
+    pub chaos: Option<ChaosSpec>,
     /// Files the scenario refers to, read by `scenario::load` (not part of the document).
     #[serde(skip)]
     pub inputs: super::inputs::Inputs,
@@ -201,6 +204,22 @@ pub struct FailureSpec {
     pub time_to_repair: Distribution,
 }
 
+/// ClusterLoader2's node-failure chaos monkey (`kubernetes/perf-tests:clusterloader2/pkg/chaos/nodes.go`,
+/// `NodeKiller`): every `interval` (plus a uniform jitter of up to `jitterFactor × interval`,
+/// `wait.JitterUntil`, first round at the start) it fails `ceil(failureRate × nodes)` nodes
+/// picked at random, each for `simulatedDowntime`. The CL2 load test's optional values are
+/// failureRate 0.01, interval 5 min, jitterFactor 2.0, simulatedDowntime 10 min. (CL2 stops
+/// the kubelet; clustersim fails the node, so its pods stop too.)
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChaosSpec {
+    pub failure_rate: f64,
+    pub interval: DurationSpec,
+    #[serde(default)]
+    pub jitter_factor: f64,
+    pub simulated_downtime: DurationSpec,
+}
+
 /// A failure at a given time: one node, a fraction of a pool, or a whole zone.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -343,6 +362,17 @@ pub struct PodTemplateSpec {
     /// Pod priority (the value a PriorityClass would resolve to); upstream default 0.
     #[serde(default)]
     pub priority: i32,
+    /// Container crashes (absent: containers never crash).
+    #[serde(default)]
+    pub crashes: Option<CrashSpec>,
+}
+
+/// A container that crashes: after each (re)start it runs for a `timeToCrash` draw, then
+/// exits and the kubelet restarts it with the upstream CrashLoopBackOff.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CrashSpec {
+    pub time_to_crash: Distribution,
 }
 
 /// A Deployment: a replica count kept by the ReplicaSet controller.

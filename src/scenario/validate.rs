@@ -234,6 +234,24 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
         "nodeLifecycle.unhealthyZoneThreshold",
         "expected a fraction from 0 to 1",
     );
+    if let Some(c) = &s.chaos {
+        e.check(
+            (0.0..=1.0).contains(&c.failure_rate),
+            "chaos.failureRate",
+            "expected a fraction from 0 to 1",
+        );
+        e.check(c.interval.0.as_nanos() > 0, "chaos.interval", "expected an interval greater than 0");
+        e.check(
+            c.jitter_factor.is_finite() && c.jitter_factor >= 0.0,
+            "chaos.jitterFactor",
+            "expected a finite factor of 0 or more",
+        );
+        e.check(
+            c.simulated_downtime.0.as_nanos() > 0,
+            "chaos.simulatedDowntime",
+            "expected a downtime greater than 0 (the repair must come after the failure)",
+        );
+    }
     for (i, f) in s.faults.iter().enumerate() {
         let at = format!("faults[{i}]");
         if let Some(d) = f.duration {
@@ -465,6 +483,16 @@ fn validate_template(e: &mut Errors, at: &str, t: &PodTemplateSpec, s: &Scenario
         }
     }
     validate_affinity(e, &format!("{at}.affinity"), &t.affinity);
+    if let Some(c) = &t.crashes {
+        let path = format!("{at}.crashes.timeToCrash");
+        match c.time_to_crash.validate() {
+            Err(m) => e.push(path, m),
+            Ok(()) if c.time_to_crash.mean_secs() <= 0.0 => {
+                e.push(path, "expected a distribution with a mean greater than 0 (a zero rate)")
+            }
+            Ok(()) => {}
+        }
+    }
     validate_tolerations(e, &format!("{at}.tolerations"), &t.tolerations);
 }
 

@@ -25,6 +25,10 @@ pub enum Event {
     ContainersStarted(PodId),
     /// kubelet: the pod's containers exited successfully.
     PodCompleted(PodId),
+    /// kubelet: the container of a running pod crashes (`run` counts its starts).
+    ContainerCrash { pod: PodId, run: u32 },
+    /// kubelet: CrashLoopBackOff is over; the container starts again.
+    ContainerRestart { pod: PodId, run: u32 },
     /// metrics: a row of `timeseries.csv`.
     Sample,
     /// traffic: metrics-server scrapes pod CPU usage.

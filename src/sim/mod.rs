@@ -31,6 +31,7 @@ pub mod streams {
     use crate::engine::StreamId;
     pub const SCHEDULER_TIES: StreamId = StreamId(1);
     pub const KUBELET: StreamId = StreamId(2);
+    pub const CONTAINER_CRASHES: StreamId = StreamId(4);
     /// Churn generator i uses `CHURN_BASE + 4 i + {0 arrivals, 1 lifetimes, 2 mix}`.
     pub const CHURN_BASE: u64 = 1_000;
 }
@@ -231,6 +232,19 @@ impl Simulation {
             cost_per_node: sc.cost.per_node_examined.0,
         };
 
+        // Time-to-crash per template, in template order (Deployments, then churn mixes).
+        let mut crash_samplers = Vec::with_capacity(cluster.templates.len());
+        let specs = s
+            .deployments
+            .iter()
+            .map(|d| &d.template)
+            .chain(s.churn.iter().flat_map(|c| c.templates.iter().map(|w| &w.template)));
+        for t in specs {
+            crash_samplers.push(match &t.crashes {
+                Some(c) => Some(c.time_to_crash.sampler().map_err(|e| format!("crashes: {e}"))?),
+                None => None,
+            });
+        }
         let traffic = Traffic::new(s, seed)?;
         if !traffic.is_empty() && s.metrics_server.resolution.0 > SimDuration::ZERO {
             queue.push(SimTime::ZERO + s.metrics_server.resolution.0, Event::MetricsScrape);
@@ -246,7 +260,12 @@ impl Simulation {
             queue,
             sample_interval: s.sample_interval.0,
             scheduler: Scheduler::new(cfg, rng::stream(seed, streams::SCHEDULER_TIES)),
-            kubelet: Kubelet::new(startup, rng::stream(seed, streams::KUBELET)),
+            kubelet: Kubelet::new(
+                startup,
+                rng::stream(seed, streams::KUBELET),
+                crash_samplers,
+                rng::stream(seed, streams::CONTAINER_CRASHES),
+            ),
             deployments: DeploymentController::new(&rates),
             churn,
             traffic,
@@ -324,6 +343,7 @@ impl Simulation {
         let last_failure =
             (self.lifecycle.failures > 0).then(|| self.node_failed_at.iter().copied().max()).flatten();
         summary.push(("time_to_recover_s".to_string(), self.traffic.time_to_recover(last_failure)));
+        summary.push(("container_restarts".to_string(), Cell::Int(self.kubelet.restarts)));
         summary.extend(self.traffic.summary(self.end));
         let timeseries_columns = self.traffic.timeseries_columns();
         RunOutput { summary, timeseries_columns, metrics: self.metrics, cluster: self.cluster }
@@ -416,6 +436,18 @@ impl Simulation {
                         let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
                         self.pods_created(change.created);
                     }
+                }
+            }
+            Event::ContainerCrash { pod, run } => {
+                if self.kubelet.on_crash(&self.cluster, pod, run, &mut ctx) {
+                    self.traffic.pod_stopped(pod, self.now);
+                }
+            }
+            Event::ContainerRestart { pod, run } => {
+                if self.kubelet.on_restart(&self.cluster, pod, run, &mut ctx)
+                    && let Owner::Deployment(d) = self.cluster.pod(pod).owner
+                {
+                    self.traffic.pod_ready(d, pod, self.now);
                 }
             }
             Event::NodeFail { node, random } => {
