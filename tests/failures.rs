@@ -208,6 +208,21 @@ const BAD: &[Bad] = &[
         expect: &["faults[0].fail.pool.fraction"],
     },
     Bad {
+        name: "drain of an unknown node",
+        yaml: "maintenance: [{at: 1m, drain: q-0}]",
+        expect: &["maintenance[0].drain", "q-0"],
+    },
+    Bad {
+        name: "chaos failure rate above 1",
+        yaml: "chaos: {failureRate: 2, interval: 5m, simulatedDowntime: 1m}",
+        expect: &["chaos.failureRate", "from 0 to 1"],
+    },
+    Bad {
+        name: "negative crash time",
+        yaml: "deployments: [{name: d, replicas: 1, template: {crashes: {timeToCrash: {exponential: {mean: 0s}}}}}]",
+        expect: &["deployments[0].template.crashes.timeToCrash"],
+    },
+    Bad {
         name: "negative eviction rate",
         yaml: "nodeLifecycle: {nodeEvictionRate: -1}",
         expect: &["nodeLifecycle.nodeEvictionRate", "rate"],
@@ -348,4 +363,38 @@ chaos: {failureRate: 0.01, interval: 5m, jitterFactor: 2.0, simulatedDowntime: 1
     );
     let rounds = col(&jittered, "node_failures");
     assert!((45.0..=75.0).contains(&rounds), "about 60 rounds of 1 node in 10 h, got {rounds}");
+}
+
+#[test]
+fn drains_respect_min_available_and_retry_every_5s() {
+    // 6 replicas spread 2/2/2 over 3 nodes, minAvailable 5. Draining p-0 at 60 s evicts
+    // one pod at once (6 healthy − 5 ≥ 1); the second must wait until the first one's
+    // replacement runs elsewhere (1 s start), and kubectl retries every 5 s: 65 s.
+    let yaml = |min: u32| {
+        format!(
+            "
+duration: 10m
+scheduler: {{cost: {{perPod: 0s, perNodeExamined: 0s}}}}
+nodePools: [{{name: p, count: 3, allocatable: {{cpu: 8, memory: 16Gi}}, kubelet: {{containerStart: {{constant: 1s}}}}}}]
+deployments: [{{name: web, replicas: 6, minAvailable: {min}, template: {{requests: {{cpu: 1}}}}}}]
+maintenance: [{{at: 60s, drain: p-0, duration: 5m}}]
+"
+        )
+    };
+    let out = run(&yaml(5), 1);
+    let c = &out.cluster;
+    let mut evictions: Vec<u64> = c
+        .pods
+        .iter()
+        .filter(|p| p.phase == PodPhase::Deleted && p.node.map(|n| n.0) == Some(0))
+        .map(|p| p.finished_at.expect("evicted").0)
+        .collect();
+    evictions.sort();
+    assert_eq!(evictions, vec![60 * SEC, 65 * SEC]);
+    assert_eq!(col(&out, "pods_drained"), 2.0);
+    assert_eq!(c.pods_in(PodPhase::Running), 6);
+    assert!(!c.nodes[0].unschedulable, "uncordoned after 5 min");
+    // minAvailable = replicas: the budget never allows an eviction.
+    let stuck = run(&yaml(6), 1);
+    assert_eq!(col(&stuck, "pods_drained"), 0.0);
 }

@@ -407,6 +407,13 @@ impl ClusterState {
         true
     }
 
+    /// Cordons (true) or uncordons a node (`spec.unschedulable`).
+    pub fn set_unschedulable(&mut self, node: NodeId, unschedulable: bool) {
+        let n = &mut self.nodes[node.index()];
+        n.unschedulable = unschedulable;
+        n.generation = n.generation.wrapping_add(1);
+    }
+
     /// Changes the node's Ready condition and the cluster totals that count Ready nodes.
     pub fn set_node_ready(&mut self, node: NodeId, ready: bool) {
         let n = &mut self.nodes[node.index()];

@@ -74,6 +74,18 @@ impl Faults {
                 t += SimDuration::from_secs_f64(interval * (1.0 + u * c.jitter_factor));
             }
         }
+        for m in &s.maintenance {
+            let at = SimTime::ZERO + m.at.0;
+            for node in (0..cluster.nodes.len())
+                .map(|i| NodeId(i as u32))
+                .filter(|&n| cluster.node_name(n) == m.drain)
+            {
+                ctx.at(at, Event::DrainStart { node });
+                if let Some(d) = m.duration {
+                    ctx.at(at + d.0, Event::Uncordon { node });
+                }
+            }
+        }
         for (j, f) in s.faults.iter().enumerate() {
             let at = SimTime::ZERO + f.at.0;
             let mut pick = rng::stream(seed, StreamId(FAULTS_BASE + 1_000 + j as u64));

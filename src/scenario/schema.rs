@@ -43,6 +43,9 @@ pub struct Scenario {
     /// A ClusterLoader2-style chaos monkey (absent: none).
     #[serde(default)]
     pub chaos: Option<ChaosSpec>,
+    /// Planned maintenance: drains (cordon, then evict respecting disruption budgets).
+    #[serde(default)]
+    pub maintenance: Vec<MaintenanceSpec>,
     /// Files the scenario refers to, read by `scenario::load` (not part of the document).
     #[serde(skip)]
     pub inputs: super::inputs::Inputs,
@@ -218,6 +221,19 @@ pub struct ChaosSpec {
     #[serde(default)]
     pub jitter_factor: f64,
     pub simulated_downtime: DurationSpec,
+}
+
+/// `kubectl drain` of a node at a given time: cordon it, evict its pods through the eviction
+/// API (which refuses while a Deployment's `minAvailable` would be violated; kubectl retries
+/// every 5 s), and uncordon it after `duration` (absent: it stays cordoned).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MaintenanceSpec {
+    pub at: DurationSpec,
+    /// Node name, `<pool>-<index>`.
+    pub drain: String,
+    #[serde(default)]
+    pub duration: Option<DurationSpec>,
 }
 
 /// A failure at a given time: one node, a fraction of a pool, or a whole zone.
@@ -396,6 +412,10 @@ pub struct DeploymentSpec {
     /// Request traffic served by this Deployment's Ready pods (absent: no traffic).
     #[serde(default)]
     pub service: Option<ServiceSpec>,
+    /// A PodDisruptionBudget's `minAvailable` (a count): a drain evicts a pod only while at
+    /// least this many other pods of the Deployment stay Ready. Absent: no budget.
+    #[serde(default)]
+    pub min_available: Option<u32>,
 }
 
 /// A Deployment's request traffic: how each pod serves, how requests arrive, how they are

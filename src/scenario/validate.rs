@@ -252,6 +252,21 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
             "expected a downtime greater than 0 (the repair must come after the failure)",
         );
     }
+    for (i, m) in s.maintenance.iter().enumerate() {
+        if !node_exists(s, &m.drain) {
+            e.push(
+                format!("maintenance[{i}].drain"),
+                format!("no node {:?}; nodes are named <pool>-<index>, index from 0 to count - 1", m.drain),
+            );
+        }
+        if let Some(d) = m.duration {
+            e.check(
+                d.0.as_nanos() > 0,
+                format!("maintenance[{i}].duration"),
+                "expected a duration greater than 0 (the uncordon must come after the drain)",
+            );
+        }
+    }
     for (i, f) in s.faults.iter().enumerate() {
         let at = format!("faults[{i}]");
         if let Some(d) = f.duration {
@@ -263,12 +278,7 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
         }
         match &f.fail {
             FaultTarget::Node(name) => {
-                let found = s.node_pools.iter().any(|p| {
-                    name.strip_prefix(&format!("{}-", p.name))
-                        .and_then(|idx| idx.parse::<u32>().ok())
-                        .is_some_and(|idx| idx < p.count)
-                });
-                if !found {
+                if !node_exists(s, name) {
                     e.push(
                         format!("{at}.fail.node"),
                         format!(
@@ -294,6 +304,15 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
             }
         }
     }
+}
+
+/// True when `name` is `<pool>-<index>` of an existing node.
+fn node_exists(s: &Scenario, name: &str) -> bool {
+    s.node_pools.iter().any(|p| {
+        name.strip_prefix(&format!("{}-", p.name))
+            .and_then(|idx| idx.parse::<u32>().ok())
+            .is_some_and(|idx| idx < p.count)
+    })
 }
 
 fn rate_ok(r: f64) -> bool {

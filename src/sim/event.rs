@@ -41,6 +41,12 @@ pub enum Event {
     NodeDetected { node: NodeId, epoch: u32 },
     /// node lifecycle: a zone's rate-limited NoExecute taint queue may proceed.
     ZoneTaintPass { zone: u16 },
+    /// maintenance: `kubectl drain` of a node begins (cordon).
+    DrainStart { node: NodeId },
+    /// maintenance: the drain tries to evict the node's remaining pods (retried every 5 s).
+    DrainStep { node: NodeId },
+    /// maintenance: the node is uncordoned.
+    Uncordon { node: NodeId },
     /// node lifecycle: a pod's toleration of the unreachable taint ran out.
     EvictPod { pod: PodId, node: NodeId, epoch: u32 },
 }

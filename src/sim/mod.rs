@@ -9,7 +9,7 @@ pub use ctx::Ctx;
 pub use event::Event;
 
 use crate::cluster::{
-    ChurnId, ClusterState, Deployment, DeploymentId, NodePool, Owner, Placement, PodId, PodPhase,
+    ChurnId, ClusterState, Deployment, DeploymentId, NodeId, NodePool, Owner, Placement, PodId, PodPhase,
     PodRequests, PodTemplate, PoolId, ResourceName, Resources,
 };
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId, rng};
@@ -67,6 +67,10 @@ pub struct Simulation {
     pub lifecycle: NodeLifecycle,
     /// When each node last failed (for replacement latency).
     node_failed_at: Vec<SimTime>,
+    /// Each Deployment's PodDisruptionBudget `minAvailable`.
+    min_available: Vec<Option<u32>>,
+    /// Pods evicted by drains.
+    drain_evictions: u64,
     /// For a pod created to replace one lost to a node failure: when that node failed.
     replaces_failure_at: Vec<Option<SimTime>>,
     pub metrics: Metrics,
@@ -273,6 +277,8 @@ impl Simulation {
             faults,
             lifecycle,
             node_failed_at: vec![SimTime::ZERO; node_count],
+            min_available: s.deployments.iter().map(|d| d.min_available).collect(),
+            drain_evictions: 0,
             replaces_failure_at: Vec::new(),
             metrics: Metrics::new(),
             cluster,
@@ -344,6 +350,7 @@ impl Simulation {
             (self.lifecycle.failures > 0).then(|| self.node_failed_at.iter().copied().max()).flatten();
         summary.push(("time_to_recover_s".to_string(), self.traffic.time_to_recover(last_failure)));
         summary.push(("container_restarts".to_string(), Cell::Int(self.kubelet.restarts)));
+        summary.push(("pods_drained".to_string(), Cell::Int(self.drain_evictions)));
         summary.extend(self.traffic.summary(self.end));
         let timeseries_columns = self.traffic.timeseries_columns();
         RunOutput { summary, timeseries_columns, metrics: self.metrics, cluster: self.cluster }
@@ -377,6 +384,71 @@ impl Simulation {
                 }
                 self.replaces_failure_at[p.index()] = Some(failed_at);
             }
+            self.pods_created(change.created);
+        }
+    }
+
+    /// A pod counts as healthy for a disruption budget while it is Running, Ready (not in
+    /// CrashLoopBackOff) and on a working node.
+    fn pod_healthy(&self, p: PodId) -> bool {
+        let pod = self.cluster.pod(p);
+        pod.phase == PodPhase::Running
+            && pod.node.is_some_and(|n| self.cluster.node(n).up)
+            && !self.kubelet.is_crashed(p)
+    }
+
+    /// One pass of `kubectl drain` over a cordoned node: evict every pod the eviction API
+    /// allows (`pkg/registry/core/pod/storage/eviction.go`: a healthy pod while the budget
+    /// has `currentHealthy − minAvailable ≥ 1`, an unhealthy one while
+    /// `currentHealthy ≥ minAvailable`, the default `IfHealthyBudget` policy), and retry the
+    /// rest in 5 s as kubectl does.
+    fn drain_step(&mut self, node: NodeId) {
+        let mut blocked = false;
+        let mut evicted = Vec::new();
+        for p in self.cluster.pods_on_node(node) {
+            let allowed = match self.cluster.pod(p).owner {
+                Owner::Deployment(d) => match self.min_available[d.index()] {
+                    None => true,
+                    Some(min) => {
+                        let healthy = (0..self.cluster.pods.len() as u32)
+                            .map(PodId)
+                            .filter(|&q| {
+                                self.cluster.pod(q).owner == Owner::Deployment(d) && self.pod_healthy(q)
+                            })
+                            .count() as i64;
+                        if self.pod_healthy(p) { healthy - min as i64 >= 1 } else { healthy >= min as i64 }
+                    }
+                },
+                Owner::Churn(_) => true,
+            };
+            if allowed {
+                self.cluster.delete_pod(p, self.now);
+                self.traffic.pod_stopped(p, self.now);
+                self.drain_evictions += 1;
+                evicted.push(p);
+            } else {
+                blocked = true;
+            }
+        }
+        let mut owners: Vec<DeploymentId> = evicted
+            .iter()
+            .filter_map(|&p| match self.cluster.pod(p).owner {
+                Owner::Deployment(d) => Some(d),
+                Owner::Churn(_) => None,
+            })
+            .collect();
+        owners.sort();
+        owners.dedup();
+        let mut ctx = Ctx::new(self.now, &mut self.queue);
+        if !evicted.is_empty() {
+            self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+        }
+        if blocked {
+            ctx.after(SimDuration::from_secs(5), Event::DrainStep { node });
+        }
+        for d in owners {
+            let mut ctx = Ctx::new(self.now, &mut self.queue);
+            let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
             self.pods_created(change.created);
         }
     }
@@ -437,6 +509,15 @@ impl Simulation {
                         self.pods_created(change.created);
                     }
                 }
+            }
+            Event::DrainStart { node } => {
+                self.cluster.set_unschedulable(node, true);
+                self.drain_step(node);
+            }
+            Event::DrainStep { node } => self.drain_step(node),
+            Event::Uncordon { node } => {
+                self.cluster.set_unschedulable(node, false);
+                self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
             }
             Event::ContainerCrash { pod, run } => {
                 if self.kubelet.on_crash(&self.cluster, pod, run, &mut ctx) {
