@@ -398,3 +398,35 @@ maintenance: [{{at: 60s, drain: p-0, duration: 5m}}]
     let stuck = run(&yaml(6), 1);
     assert_eq!(col(&stuck, "pods_drained"), 0.0);
 }
+
+#[test]
+fn a_partially_disrupted_large_zone_taints_at_the_secondary_rate() {
+    // 60 nodes in one zone (> 50); 40 fail at once. Once ≥ 55 % are NotReady the zone is
+    // PartialDisruption and taints slow to 0.01 node/s: later taints are ≥ 100 s apart.
+    let out = run(
+        "
+duration: 2h
+nodePools: [{name: p, count: 60, zones: [a], allocatable: {cpu: 4, memory: 16Gi}}]
+deployments: [{name: web, replicas: 60, template: {requests: {cpu: 1}}}]
+faults: [{at: 5m, fail: {pool: {name: p, fraction: 0.6667}}}]
+",
+        4,
+    );
+    let mut first: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+    for p in out.cluster.pods.iter().filter(|p| p.phase == PodPhase::Deleted) {
+        let t = p.finished_at.expect("evicted").0;
+        first.entry(p.node.expect("node").0).and_modify(|x| *x = (*x).min(t)).or_insert(t);
+    }
+    let mut times: Vec<u64> = first.values().copied().collect();
+    times.sort();
+    assert!(times.len() >= 3, "evictions continue, slowly: {}", times.len());
+    // 40 NotReady nodes at 0.01/s would need 4,000 s; within 2 h minus the first ~6 min,
+    // at most about 70 could be tainted at 0.01/s: far fewer than at 0.1/s.
+    let slow_gaps = times.windows(2).filter(|w| w[1] - w[0] >= 100 * SEC - 1).count();
+    assert!(
+        slow_gaps >= times.len().saturating_sub(3),
+        "gaps {:?}",
+        times.windows(2).map(|w| (w[1] - w[0]) / SEC).collect::<Vec<_>>()
+    );
+    assert_eq!(col(&out, "node_failures"), 40.0);
+}
