@@ -3,21 +3,6 @@
 
 mod common;
 use common::*;
-use std::collections::BTreeMap;
-
-fn summary(dir: &std::path::Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    let row: Vec<&str> = lines.next().expect("row").split(',').collect();
-    assert_eq!(header.len(), row.len());
-    assert!(lines.next().is_none(), "summary.csv has exactly one row");
-    header.iter().zip(row).map(|(h, v)| (h.to_string(), v.to_string())).collect()
-}
-
-fn num(s: &BTreeMap<String, String>, k: &str) -> f64 {
-    s.get(k).unwrap_or_else(|| panic!("column {k}")).parse().unwrap_or_else(|_| panic!("{k} = {:?}", s[k]))
-}
 
 #[test]
 fn quickstart_runs_and_writes_every_file() {

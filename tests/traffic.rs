@@ -4,20 +4,7 @@
 
 mod common;
 use common::*;
-use std::collections::BTreeMap;
 use std::path::Path;
-
-fn summary(dir: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
-    let row: Vec<String> = lines.next().expect("row").split(',').map(String::from).collect();
-    header.into_iter().zip(row).collect()
-}
-
-fn num(s: &BTreeMap<String, String>, k: &str) -> f64 {
-    s.get(k).unwrap_or_else(|| panic!("column {k}")).parse().unwrap_or_else(|_| panic!("{k} = {:?}", s[k]))
-}
 
 fn run_file(file: &Path, extra: &[&str]) -> (tempfile::TempDir, BTreeMap<String, String>) {
     let dir = tempfile::tempdir().expect("temp dir");

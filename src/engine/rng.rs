@@ -1,7 +1,7 @@
 //! Random streams. Every component that draws random numbers owns one `RngStream`, derived
 //! from (run seed, stream id) by a fixed SplitMix64 mixing, feeding `Xoshiro256PlusPlus`
 //! (a named generator whose output sequence is fixed by its definition, so results do not
-//! change with crate upgrades the way `StdRng` may). Adding a stream never shifts the
+//! change with crate upgrades the way `rand`'s unnamed standard generator may). Adding a stream never shifts the
 //! numbers another stream draws.
 
 use rand_core::SeedableRng;

@@ -363,9 +363,9 @@ impl Simulation {
         }
     }
 
-    /// Lets the owners of `lost` pods replace them; the new pods remember when the node
-    /// failed, for the replacement-latency metric.
-    fn replace(&mut self, lost: &[PodId], failed_at: SimTime) {
+    /// Lets the Deployments that owned `lost` pods replace them (each once, in id order);
+    /// returns the new pods, already handed to the scheduler.
+    fn reconcile_owners(&mut self, lost: &[PodId]) -> Vec<PodId> {
         let mut owners: Vec<DeploymentId> = lost
             .iter()
             .filter_map(|&p| match self.cluster.pod(p).owner {
@@ -375,16 +375,24 @@ impl Simulation {
             .collect();
         owners.sort();
         owners.dedup();
+        let mut created = Vec::new();
         for d in owners {
             let mut ctx = Ctx::new(self.now, &mut self.queue);
             let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
-            for &p in &change.created {
-                if self.replaces_failure_at.len() <= p.index() {
-                    self.replaces_failure_at.resize(p.index() + 1, None);
-                }
-                self.replaces_failure_at[p.index()] = Some(failed_at);
-            }
+            created.extend_from_slice(&change.created);
             self.pods_created(change.created);
+        }
+        created
+    }
+
+    /// Replaces pods lost to a node failure at `failed_at`; the new pods remember it, for the
+    /// replacement-latency metric.
+    fn replace(&mut self, lost: &[PodId], failed_at: SimTime) {
+        for p in self.reconcile_owners(lost) {
+            if self.replaces_failure_at.len() <= p.index() {
+                self.replaces_failure_at.resize(p.index() + 1, None);
+            }
+            self.replaces_failure_at[p.index()] = Some(failed_at);
         }
     }
 
@@ -430,15 +438,6 @@ impl Simulation {
                 blocked = true;
             }
         }
-        let mut owners: Vec<DeploymentId> = evicted
-            .iter()
-            .filter_map(|&p| match self.cluster.pod(p).owner {
-                Owner::Deployment(d) => Some(d),
-                Owner::Churn(_) => None,
-            })
-            .collect();
-        owners.sort();
-        owners.dedup();
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         if !evicted.is_empty() {
             self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
@@ -446,11 +445,7 @@ impl Simulation {
         if blocked {
             ctx.after(SimDuration::from_secs(5), Event::DrainStep { node });
         }
-        for d in owners {
-            let mut ctx = Ctx::new(self.now, &mut self.queue);
-            let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
-            self.pods_created(change.created);
-        }
+        self.reconcile_owners(&evicted);
     }
 
     /// Routes one event to its model.

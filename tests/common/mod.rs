@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -43,3 +44,19 @@ deployments:
     template:
       requests: {cpu: 500m, memory: 1Gi}
 ";
+
+/// `summary.csv` of an output folder as column → value.
+pub fn summary(dir: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
+    let row: Vec<String> = lines.next().expect("row").split(',').map(String::from).collect();
+    assert_eq!(header.len(), row.len());
+    assert!(lines.next().is_none(), "summary.csv has exactly one row");
+    header.into_iter().zip(row).collect()
+}
+
+/// A numeric summary column.
+pub fn num(s: &BTreeMap<String, String>, k: &str) -> f64 {
+    s.get(k).unwrap_or_else(|| panic!("column {k}")).parse().unwrap_or_else(|_| panic!("{k} = {:?}", s[k]))
+}
