@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 fn run_file(file: &Path, extra: &[&str]) -> (tempfile::TempDir, BTreeMap<String, String>) {

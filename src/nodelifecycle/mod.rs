@@ -18,12 +18,12 @@
 //!    expires (`tolerationSeconds`, 300 s by DefaultTolerationSeconds admission); the
 //!    ReplicaSet controller replaces it.
 //!
-//! Simplifications: ticks of all controllers are aligned at multiples of their periods from
-//! t = 0; the taint queue is drained the instant a token is available (upstream polls every
+//! Simplifications: the controller's monitor ticks are at multiples of its period from
+//! t = 0 (lease renewals have a random phase per node); the taint queue is drained the instant a token is available (upstream polls every
 //! 100 ms); a repaired node is Ready and untainted at once; the "all zones fully disrupted"
 //! mode stops tainting but does not untaint nodes already tainted.
 
-use crate::cluster::{ClusterState, NodeId, PodId, TaintEffect, TolerationOperator};
+use crate::cluster::{ClusterState, NodeId, PodId, Taint, TaintEffect};
 use crate::engine::{RngStream, SimDuration, SimTime, StreamId, rng};
 use crate::scenario::schema::NodeLifecycleSpec;
 use crate::sim::{Ctx, Event};
@@ -244,18 +244,26 @@ impl NodeLifecycle {
         }
     }
 
-    /// How long `pod` tolerates the unreachable NoExecute taint; `None` = forever.
+    /// How long `pod` tolerates the unreachable NoExecute taint; `None` = forever. A pod
+    /// with no toleration for it gets the DefaultTolerationSeconds admission plugin's one;
+    /// otherwise the shortest `tolerationSeconds` among the tolerations that match wins
+    /// (taint eviction's `getMinTolerationTime`; a toleration without seconds is forever).
     fn toleration(&self, cluster: &ClusterState, pod: PodId) -> Option<SimDuration> {
-        let tolerations = &cluster.pod_template(pod).placement.tolerations;
-        let own = tolerations.iter().find(|t| {
-            t.effect.is_none_or(|e| e == TaintEffect::NoExecute)
-                && (t.key == UNREACHABLE_TAINT_KEY
-                    || (t.key.is_empty() && t.operator == TolerationOperator::Exists))
-        });
-        match own {
-            Some(t) => t.toleration_seconds.map(|s| SimDuration::from_secs(s.max(0) as u64)),
-            None => Some(SimDuration::from_secs(self.cfg.default_toleration_seconds)),
+        let taint = Taint {
+            key: UNREACHABLE_TAINT_KEY.to_string(),
+            value: String::new(),
+            effect: TaintEffect::NoExecute,
+        };
+        let matching: Vec<_> =
+            cluster.pod_template(pod).placement.tolerations.iter().filter(|t| t.tolerates(&taint)).collect();
+        if matching.is_empty() {
+            return Some(SimDuration::from_secs(self.cfg.default_toleration_seconds));
         }
+        matching
+            .iter()
+            .map(|t| t.toleration_seconds.map(|s| SimDuration::from_secs(s.max(0) as u64)))
+            .min_by_key(|d| d.unwrap_or(SimDuration(u64::MAX)))
+            .flatten()
     }
 
     /// `Event::EvictPod`: true when the pod is still on the failed node and must go.

@@ -298,8 +298,13 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
                 );
             }
             FaultTarget::Zone(z) => {
-                if !s.node_pools.iter().any(|p| p.zones.contains(z)) {
-                    e.push(format!("{at}.fail.zone"), format!("no node pool has zone {z:?}"));
+                // Node i of a pool is in zone i mod len(zones).
+                let has_nodes = s
+                    .node_pools
+                    .iter()
+                    .any(|p| p.zones.iter().position(|x| x == z).is_some_and(|j| (j as u32) < p.count));
+                if !has_nodes {
+                    e.push(format!("{at}.fail.zone"), format!("no node is in zone {z:?}"));
                 }
             }
         }
@@ -311,7 +316,7 @@ fn node_exists(s: &Scenario, name: &str) -> bool {
     s.node_pools.iter().any(|p| {
         name.strip_prefix(&format!("{}-", p.name))
             .and_then(|idx| idx.parse::<u32>().ok())
-            .is_some_and(|idx| idx < p.count)
+            .is_some_and(|idx| idx < p.count && name == format!("{}-{idx}", p.name))
     })
 }
 

@@ -71,6 +71,10 @@ pub struct Simulation {
     min_available: Vec<Option<u32>>,
     /// Pods evicted by drains.
     drain_evictions: u64,
+    /// Nodes being drained (their drain retries until done or uncordoned).
+    draining: Vec<bool>,
+    /// Each pool's `unschedulable` setting, restored by an uncordon.
+    pool_unschedulable: Vec<bool>,
     /// For a pod created to replace one lost to a node failure: when that node failed.
     replaces_failure_at: Vec<Option<SimTime>>,
     pub metrics: Metrics,
@@ -279,6 +283,8 @@ impl Simulation {
             node_failed_at: vec![SimTime::ZERO; node_count],
             min_available: s.deployments.iter().map(|d| d.min_available).collect(),
             drain_evictions: 0,
+            draining: vec![false; node_count],
+            pool_unschedulable: s.node_pools.iter().map(|p| p.unschedulable).collect(),
             replaces_failure_at: Vec::new(),
             metrics: Metrics::new(),
             cluster,
@@ -444,6 +450,8 @@ impl Simulation {
         }
         if blocked {
             ctx.after(SimDuration::from_secs(5), Event::DrainStep { node });
+        } else {
+            self.draining[node.index()] = false;
         }
         self.reconcile_owners(&evicted);
     }
@@ -507,11 +515,18 @@ impl Simulation {
             }
             Event::DrainStart { node } => {
                 self.cluster.set_unschedulable(node, true);
+                self.draining[node.index()] = true;
                 self.drain_step(node);
             }
-            Event::DrainStep { node } => self.drain_step(node),
+            Event::DrainStep { node } => {
+                if self.draining[node.index()] {
+                    self.drain_step(node);
+                }
+            }
             Event::Uncordon { node } => {
-                self.cluster.set_unschedulable(node, false);
+                self.draining[node.index()] = false;
+                let pool_setting = self.pool_unschedulable[self.cluster.node(node).pool.index()];
+                self.cluster.set_unschedulable(node, pool_setting);
                 self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
             }
             Event::ContainerCrash { pod, run } => {

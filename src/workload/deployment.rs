@@ -146,8 +146,9 @@ fn log_rank(t: SimTime, now: SimTime) -> i64 {
 /// scale (LogarithmicScaleDown); then the pseudo-random UID. Upstream's comparator breaks a
 /// tie of log ranks by UID at once, which is not transitive (Go's sort tolerates that,
 /// Rust's does not), so here the UID comes after both ranks: a total order that agrees with
-/// upstream whenever ranks differ. Pod-deletion cost and container restarts are not
-/// modelled (every pod has cost 0 and no restarts).
+/// upstream whenever ranks differ. Pod-deletion cost and container restart counts are
+/// not considered (every pod has cost 0), and a Running pod counts as ready even while its
+/// container is in CrashLoopBackOff or its node has failed unnoticed.
 fn deletion_key(
     c: &Candidate,
     now: SimTime,
