@@ -29,6 +29,7 @@ pub mod cli;
 pub mod cluster;
 pub mod engine;
 pub mod faults;
+pub mod hpa;
 pub mod kubelet;
 pub mod metrics;
 pub mod nodelifecycle;
