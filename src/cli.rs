@@ -158,6 +158,9 @@ fn run(input: &ScenarioArgs, out: Option<PathBuf>, pods: bool, quiet: bool) -> R
     if pods {
         write("pods.csv", output::pods_csv(&result.cluster))?;
     }
+    if result.has_hpa {
+        write("autoscaler-events.csv", output::autoscaler_events_csv(&result.hpa_decisions))?;
+    }
     let events = result.summary.iter().find(|(k, _)| k == "events_processed").and_then(|(_, v)| v.as_f64());
     let run_json = serde_json::json!({
         "clustersim_version": crate::VERSION,

@@ -11,7 +11,13 @@
 //! seconds (`stabilizationWindowSeconds`, `periodSeconds`) stay `i32` seconds.
 
 pub mod calculator;
+pub mod controller;
 pub mod normalize;
+
+/// The sync period as a simulation duration.
+pub fn sync_period() -> crate::engine::SimDuration {
+    crate::engine::SimDuration::from_nanos(DEFAULT_SYNC_PERIOD_NS)
+}
 
 /// Nanoseconds per second.
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;

@@ -47,6 +47,11 @@ pub fn timeseries_csv(metrics: &Metrics, extra_columns: &[String]) -> std::io::R
     csv_bytes(&header, metrics.samples.iter().map(|s| s.render()))
 }
 
+/// `autoscaler-events.csv`: one row per HPA decision.
+pub fn autoscaler_events_csv(decisions: &[crate::hpa::controller::HpaDecision]) -> std::io::Result<Vec<u8>> {
+    csv_bytes(&crate::hpa::controller::EVENT_COLUMNS, decisions.iter().map(|d| d.render()))
+}
+
 pub const POD_COLUMNS: [&str; 11] = [
     "pod",
     "owner",

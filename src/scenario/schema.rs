@@ -412,6 +412,9 @@ pub struct DeploymentSpec {
     /// Request traffic served by this Deployment's Ready pods (absent: no traffic).
     #[serde(default)]
     pub service: Option<ServiceSpec>,
+    /// A HorizontalPodAutoscaler for this Deployment (absent: none).
+    #[serde(default)]
+    pub horizontal_pod_autoscaler: Option<HpaSpec>,
     /// A PodDisruptionBudget's `minAvailable` (a count): a drain evicts a pod only while at
     /// least this many other pods of the Deployment stay Ready. Absent: no budget.
     #[serde(default)]
@@ -584,6 +587,73 @@ impl Default for MetricsServerSpec {
     }
 }
 
+/// `autoscaling/v2` HorizontalPodAutoscaler: targets are averages over the Deployment's
+/// pods; with several metrics the largest proposal wins. Without `behavior` the legacy
+/// normalisation applies (5-min downscale stabilisation, scale-up limit max(2×, 4)), with
+/// `behavior` the policies (an empty `behavior: {}` means the upstream default policies).
+/// Upstream: `kubernetes/kubernetes:pkg/controller/podautoscaler/horizontal.go`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HpaSpec {
+    /// Upstream default 1 (`pkg/apis/autoscaling/v2/defaults.go`).
+    #[serde(default = "defaults::hpa_min_replicas")]
+    pub min_replicas: i32,
+    pub max_replicas: i32,
+    /// Target average CPU utilisation, % of the pods' CPU request (a Resource metric).
+    /// Upstream default 80 when no metric is given.
+    #[serde(default)]
+    pub target_cpu_utilization: Option<i32>,
+    /// Target average requests per second per pod (a Pods metric, from the service).
+    #[serde(default)]
+    pub target_requests_per_second: Option<f64>,
+    #[serde(default)]
+    pub behavior: Option<HpaBehaviorSpec>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HpaBehaviorSpec {
+    /// Absent: upstream default (no stabilisation; max of 4 pods and 100 % per 15 s).
+    #[serde(default)]
+    pub scale_up: Option<HpaRulesSpec>,
+    /// Absent: upstream default (the controller's 5-min window; 100 % per 15 s).
+    #[serde(default)]
+    pub scale_down: Option<HpaRulesSpec>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HpaRulesSpec {
+    #[serde(default)]
+    pub stabilization_window_seconds: Option<i32>,
+    #[serde(default)]
+    pub select_policy: HpaSelectPolicySpec,
+    pub policies: Vec<HpaPolicySpec>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HpaSelectPolicySpec {
+    #[default]
+    Max,
+    Min,
+    Disabled,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HpaPolicySpec {
+    #[serde(rename = "type")]
+    pub kind: HpaPolicyTypeSpec,
+    pub value: i32,
+    pub period_seconds: i32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HpaPolicyTypeSpec {
+    Pods,
+    Percent,
+}
+
 /// One replica-count change of a Deployment.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -701,6 +771,9 @@ pub mod defaults {
     }
     pub fn zero_cpu() -> CpuQuantity {
         CpuQuantity(0)
+    }
+    pub fn hpa_min_replicas() -> i32 {
+        1
     }
     pub fn availability_slo() -> f64 {
         0.999

@@ -121,6 +121,67 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         if let Some(svc) = &d.service {
             validate_service(&mut e, &at("service"), svc);
         }
+        if let Some(h) = &d.horizontal_pod_autoscaler {
+            let hp = at("horizontalPodAutoscaler");
+            e.check(
+                h.min_replicas >= 1,
+                format!("{hp}.minReplicas"),
+                "expected at least 1 (upstream validation)",
+            );
+            e.check(
+                h.max_replicas >= h.min_replicas.max(1),
+                format!("{hp}.maxReplicas"),
+                "expected at least minReplicas",
+            );
+            if let Some(t) = h.target_cpu_utilization {
+                e.check(t > 0, format!("{hp}.targetCpuUtilization"), "expected a percentage greater than 0");
+            }
+            let needs_cpu_request =
+                h.target_cpu_utilization.is_some() || h.target_requests_per_second.is_none();
+            if needs_cpu_request && d.template.requests.cpu.is_none_or(|c| c.0 == 0) {
+                e.push(
+                    format!("{hp}.targetCpuUtilization"),
+                    "a CPU utilisation target needs template.requests.cpu (utilisation is a share of the request)",
+                );
+            }
+            if let Some(r) = h.target_requests_per_second {
+                e.check(
+                    r.is_finite() && r > 0.0,
+                    format!("{hp}.targetRequestsPerSecond"),
+                    "expected a finite rate greater than 0",
+                );
+                e.check(
+                    d.service.is_some(),
+                    format!("{hp}.targetRequestsPerSecond"),
+                    "needs a service on the Deployment",
+                );
+            }
+            if let Some(b) = &h.behavior {
+                for (dir, r) in [("scaleUp", &b.scale_up), ("scaleDown", &b.scale_down)] {
+                    let Some(r) = r else { continue };
+                    let rp = format!("{hp}.behavior.{dir}");
+                    if let Some(w) = r.stabilization_window_seconds {
+                        e.check(
+                            (0..=3600).contains(&w),
+                            format!("{rp}.stabilizationWindowSeconds"),
+                            "expected 0 to 3600 (upstream validation)",
+                        );
+                    }
+                    for (k, p) in r.policies.iter().enumerate() {
+                        e.check(
+                            p.value > 0,
+                            format!("{rp}.policies[{k}].value"),
+                            "expected a value greater than 0",
+                        );
+                        e.check(
+                            (1..=1800).contains(&p.period_seconds),
+                            format!("{rp}.policies[{k}].periodSeconds"),
+                            "expected 1 to 1800 seconds (upstream validation)",
+                        );
+                    }
+                }
+            }
+        }
     }
     if total_replicas > MAX_TOTAL_REPLICAS {
         e.push(

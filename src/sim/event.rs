@@ -33,6 +33,8 @@ pub enum Event {
     Sample,
     /// traffic: metrics-server scrapes pod CPU usage.
     MetricsScrape,
+    /// hpa: every HorizontalPodAutoscaler syncs (every 15 s).
+    HpaSync,
     /// faults: a node fails (`random`: from its pool's failure process).
     NodeFail { node: NodeId, random: bool },
     /// faults: a node is repaired (`random`: from its pool's failure process).

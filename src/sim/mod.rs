@@ -14,6 +14,7 @@ use crate::cluster::{
 };
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId, rng};
 use crate::faults::Faults;
+use crate::hpa::controller::HpaController;
 use crate::kubelet::{Kubelet, PoolStartup};
 use crate::metrics::{Cell, Metrics};
 use crate::nodelifecycle::NodeLifecycle;
@@ -45,6 +46,9 @@ pub struct RunOutput {
     pub summary: Vec<(String, Cell)>,
     /// Names of the per-service cells at the end of each time-series row.
     pub timeseries_columns: Vec<String>,
+    /// Every HPA decision (empty without HPAs).
+    pub hpa_decisions: Vec<crate::hpa::controller::HpaDecision>,
+    pub has_hpa: bool,
     pub metrics: Metrics,
     pub cluster: ClusterState,
 }
@@ -67,6 +71,7 @@ pub struct Simulation {
     pub lifecycle: NodeLifecycle,
     /// When each node last failed (for replacement latency).
     node_failed_at: Vec<SimTime>,
+    pub hpa: HpaController,
     /// Each Deployment's PodDisruptionBudget `minAvailable`.
     min_available: Vec<Option<u32>>,
     /// Pods evicted by drains.
@@ -258,6 +263,20 @@ impl Simulation {
             queue.push(SimTime::ZERO + s.metrics_server.resolution.0, Event::MetricsScrape);
         }
         let faults = Faults::new(s, &cluster, seed, &mut Ctx::new(now, &mut queue))?;
+        let hpa_specs: Vec<_> = s
+            .deployments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                d.horizontal_pod_autoscaler
+                    .as_ref()
+                    .map(|h| (DeploymentId(i as u32), h.clone(), d.template.requests.cpu.map(|c| c.0)))
+            })
+            .collect();
+        let hpa = HpaController::new(&hpa_specs, s.metrics_server.resolution.0.as_nanos());
+        if !hpa.is_empty() {
+            queue.push(SimTime::ZERO + crate::hpa::sync_period(), Event::HpaSync);
+        }
         let lifecycle = NodeLifecycle::new(s.node_lifecycle, &cluster, seed);
         let node_count = cluster.nodes.len();
         let mut sim = Simulation {
@@ -281,6 +300,7 @@ impl Simulation {
             faults,
             lifecycle,
             node_failed_at: vec![SimTime::ZERO; node_count],
+            hpa,
             min_available: s.deployments.iter().map(|d| d.min_available).collect(),
             drain_evictions: 0,
             draining: vec![false; node_count],
@@ -359,7 +379,15 @@ impl Simulation {
         summary.push(("pods_drained".to_string(), Cell::Int(self.drain_evictions)));
         summary.extend(self.traffic.summary(self.end));
         let timeseries_columns = self.traffic.timeseries_columns();
-        RunOutput { summary, timeseries_columns, metrics: self.metrics, cluster: self.cluster }
+        let has_hpa = !self.hpa.is_empty();
+        RunOutput {
+            summary,
+            timeseries_columns,
+            hpa_decisions: std::mem::take(&mut self.hpa.decisions),
+            has_hpa,
+            metrics: self.metrics,
+            cluster: self.cluster,
+        }
     }
 
     fn pods_created(&mut self, pods: Vec<PodId>) {
@@ -400,6 +428,20 @@ impl Simulation {
             }
             self.replaces_failure_at[p.index()] = Some(failed_at);
         }
+    }
+
+    /// Sets a Deployment's replica count (a `scale` step or the HPA): the controller creates
+    /// or deletes pods, the scheduler and the traffic model follow.
+    fn scale_deployment(&mut self, deployment: DeploymentId, replicas: u32) {
+        let mut ctx = Ctx::new(self.now, &mut self.queue);
+        let change = self.deployments.on_scale(&mut self.cluster, deployment, replicas, &mut ctx);
+        if change.freed_node_resources {
+            self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+        }
+        for &p in &change.deleted {
+            self.traffic.pod_stopped(p, self.now);
+        }
+        self.pods_created(change.created);
     }
 
     /// A pod counts as healthy for a disruption budget while it is Running, Ready (not in
@@ -468,15 +510,12 @@ impl Simulation {
                 let pods = self.deployments.on_paced_create(&mut self.cluster, d, &mut ctx);
                 self.pods_created(pods);
             }
-            Event::DeploymentScale { deployment, replicas } => {
-                let change = self.deployments.on_scale(&mut self.cluster, deployment, replicas, &mut ctx);
-                if change.freed_node_resources {
-                    self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+            Event::DeploymentScale { deployment, replicas } => self.scale_deployment(deployment, replicas),
+            Event::HpaSync => {
+                ctx.after(crate::hpa::sync_period(), Event::HpaSync);
+                for (d, replicas) in self.hpa.sync(&self.cluster, &self.traffic, self.now) {
+                    self.scale_deployment(d, replicas);
                 }
-                for &p in &change.deleted {
-                    self.traffic.pod_stopped(p, self.now);
-                }
-                self.pods_created(change.created);
             }
             Event::ChurnArrival(c) => {
                 if let Some(p) = self.churn[c.index()].on_arrival(&mut self.cluster, c, &mut ctx) {

@@ -58,6 +58,21 @@ struct PodSlot {
     scrape_cum: u128,
     scrape_at: u64,
     cpu_usage_milli: u64,
+    /// Requests routed here, the count at the previous scrape, and the published rate
+    /// (milli-requests per second).
+    arrivals: u64,
+    scrape_arrivals: u64,
+    rps_milli: u64,
+}
+
+/// What metrics-server (and a custom-metrics adapter for requests per second) last
+/// published for a pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodUsage {
+    pub cpu_milli: u64,
+    pub requests_per_second_milli: u64,
+    /// When it was scraped; the values average the period before.
+    pub at: SimTime,
 }
 
 impl PodSlot {
@@ -289,6 +304,7 @@ impl Service {
             return;
         }
         let s = self.pick() as usize;
+        self.slots[s].arrivals += 1;
         if self.slots[s].stopped {
             // Routed to a pod on a failed node that still looks Ready: the request fails.
             self.total.failed += 1;
@@ -360,6 +376,9 @@ impl Service {
             scrape_cum: 0,
             scrape_at: t,
             cpu_usage_milli: self.idle_cpu_milli,
+            arrivals: 0,
+            scrape_arrivals: 0,
+            rps_milli: 0,
         });
         let s = (self.slots.len() - 1) as u32;
         self.endpoints.push(s);
@@ -565,11 +584,25 @@ impl Traffic {
                     let busy = (cum - slot.scrape_cum) as f64 / span as f64;
                     slot.cpu_usage_milli =
                         (busy * s.cpu_per_worker_milli as f64).round() as u64 + s.idle_cpu_milli;
+                    slot.rps_milli = ((slot.arrivals - slot.scrape_arrivals) as u128 * 1_000_000_000_000
+                        / span as u128) as u64;
                 }
+                slot.scrape_arrivals = slot.arrivals;
                 slot.scrape_cum = cum;
                 slot.scrape_at = t.0;
             }
         }
+    }
+
+    /// What was last published for a pod (`None` if it has no serving slot).
+    pub fn pod_usage(&self, pod: PodId) -> Option<PodUsage> {
+        let (si, slot) = self.slot_of.get(pod.index()).copied().flatten()?;
+        let p = &self.services[si as usize].slots[slot as usize];
+        (!p.stopped).then_some(PodUsage {
+            cpu_milli: p.cpu_usage_milli,
+            requests_per_second_milli: p.rps_milli,
+            at: SimTime(p.scrape_at),
+        })
     }
 
     /// The CPU usage metrics-server last published for a pod, millicores.

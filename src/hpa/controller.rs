@@ -1,0 +1,261 @@
+//! The HPA controller in the simulation: every sync period (15 s) each HorizontalPodAutoscaler
+//! reads its Deployment's pods and the metrics the traffic model published for them (CPU
+//! usage as metrics-server reports it; requests per second per pod), computes a proposal per
+//! metric with [`super::calculator`], takes the largest, normalises it with
+//! [`super::normalize`] and returns the new replica count. Every decision is logged for
+//! `autoscaler-events.csv`. Upstream: `kubernetes/kubernetes:pkg/controller/podautoscaler/horizontal.go`
+//! (`reconcileAutoscaler`, `computeReplicasForMetrics`).
+
+use super::calculator::{
+    self, ConditionStatus, PodMetric, PodPhase as HpaPhase, PodSample, Readiness, Resource, Tolerances,
+};
+use super::normalize::{self, Behavior, HpaHistory, PolicyType, ScalingPolicy, ScalingRules, SelectPolicy};
+use crate::cluster::{ClusterState, DeploymentId, Owner, PodPhase};
+use crate::engine::SimTime;
+use crate::scenario::schema::{HpaPolicyTypeSpec, HpaRulesSpec, HpaSelectPolicySpec, HpaSpec};
+use crate::traffic::Traffic;
+
+/// One logged decision (a row of `autoscaler-events.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaDecision {
+    pub time: SimTime,
+    pub deployment: String,
+    pub current: i32,
+    /// Average CPU utilisation (% of request) over the pods with a metric, if measured.
+    pub cpu_utilization: Option<i32>,
+    /// Average requests per second per pod, if measured.
+    pub requests_per_second: Option<f64>,
+    pub raw: Option<i32>,
+    pub stabilized: i32,
+    pub limited: i32,
+    pub final_replicas: i32,
+    pub reason: String,
+}
+
+pub const EVENT_COLUMNS: [&str; 10] = [
+    "time_s",
+    "hpa",
+    "current_replicas",
+    "cpu_utilization_percent",
+    "requests_per_second_per_pod",
+    "raw_recommendation",
+    "stabilized",
+    "limited",
+    "final_replicas",
+    "reason",
+];
+
+impl HpaDecision {
+    pub fn render(&self) -> Vec<String> {
+        vec![
+            format!("{:.3}", self.time.as_secs_f64()),
+            self.deployment.clone(),
+            self.current.to_string(),
+            self.cpu_utilization.map_or(String::new(), |u| u.to_string()),
+            self.requests_per_second.map_or(String::new(), |r| format!("{r:.3}")),
+            self.raw.map_or(String::new(), |r| r.to_string()),
+            self.stabilized.to_string(),
+            self.limited.to_string(),
+            self.final_replicas.to_string(),
+            self.reason.clone(),
+        ]
+    }
+}
+
+struct Hpa {
+    deployment: DeploymentId,
+    spec: HpaSpec,
+    behavior: Option<Behavior>,
+    history: HpaHistory,
+    /// The CPU request of the Deployment's pod template (millicores), if set.
+    cpu_request: Option<i64>,
+}
+
+fn rules(spec: &HpaRulesSpec) -> ScalingRules {
+    ScalingRules {
+        stabilization_window_seconds: spec.stabilization_window_seconds,
+        select_policy: match spec.select_policy {
+            HpaSelectPolicySpec::Max => SelectPolicy::Max,
+            HpaSelectPolicySpec::Min => SelectPolicy::Min,
+            HpaSelectPolicySpec::Disabled => SelectPolicy::Disabled,
+        },
+        policies: spec
+            .policies
+            .iter()
+            .map(|p| ScalingPolicy {
+                kind: match p.kind {
+                    HpaPolicyTypeSpec::Pods => PolicyType::Pods,
+                    HpaPolicyTypeSpec::Percent => PolicyType::Percent,
+                },
+                value: p.value,
+                period_seconds: p.period_seconds,
+            })
+            .collect(),
+        tolerance: None,
+    }
+}
+
+pub struct HpaController {
+    hpas: Vec<Hpa>,
+    /// The window metrics-server averages over (its resolution), ns.
+    metric_window_ns: u64,
+    pub decisions: Vec<HpaDecision>,
+}
+
+impl HpaController {
+    /// One HPA per Deployment that declares one, in Deployment order.
+    pub fn new(specs: &[(DeploymentId, HpaSpec, Option<i64>)], metric_window_ns: u64) -> Self {
+        let hpas = specs
+            .iter()
+            .map(|(d, spec, cpu_request)| Hpa {
+                deployment: *d,
+                behavior: spec.behavior.as_ref().map(|b| Behavior {
+                    scale_up: b.scale_up.as_ref().map_or_else(ScalingRules::default_scale_up, rules),
+                    scale_down: b.scale_down.as_ref().map_or_else(ScalingRules::default_scale_down, rules),
+                }),
+                spec: spec.clone(),
+                history: HpaHistory::default(),
+                cpu_request: *cpu_request,
+            })
+            .collect();
+        HpaController { hpas, metric_window_ns, decisions: Vec::new() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hpas.is_empty()
+    }
+
+    /// One sync of every HPA at `now`: the Deployments whose replica count must change.
+    pub fn sync(
+        &mut self,
+        cluster: &ClusterState,
+        traffic: &Traffic,
+        now: SimTime,
+    ) -> Vec<(DeploymentId, u32)> {
+        let mut changes = Vec::new();
+        let window_ns = self.metric_window_ns;
+        for h in &mut self.hpas {
+            let dep = &cluster.deployments[h.deployment.index()];
+            let current = dep.replicas as i32;
+            if h.history.recommendations.is_empty() {
+                h.history.record_initial_recommendation(current, now.0);
+            }
+            // The Deployment's pods that are not gone (upstream lists pods by selector).
+            let pods: Vec<_> = cluster
+                .pods
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.owner == Owner::Deployment(h.deployment) && !p.phase.is_terminal())
+                .collect();
+            let samples = |value: &dyn Fn(&crate::traffic::PodUsage) -> i64| -> Vec<PodSample> {
+                pods.iter()
+                    .map(|(i, p)| {
+                        let usage = traffic.pod_usage(crate::cluster::PodId(*i as u32));
+                        let running = p.phase == PodPhase::Running;
+                        PodSample {
+                            phase: if running { HpaPhase::Running } else { HpaPhase::Pending },
+                            deleting: false,
+                            ready: p.running_at.map(|t| calculator::ReadyCondition {
+                                status: if running && usage.is_some() {
+                                    ConditionStatus::True
+                                } else {
+                                    ConditionStatus::False
+                                },
+                                last_transition_ns: t.0,
+                            }),
+                            start_time_ns: p.bound_at.map(|t| t.0),
+                            request_milli: h.cpu_request,
+                            metric: usage
+                                .filter(|u| u.at.0 > p.running_at.map_or(u64::MAX, |t| t.0))
+                                .map(|u| PodMetric { value: value(&u), timestamp_ns: u.at.0, window_ns }),
+                        }
+                    })
+                    .collect()
+            };
+            let tol = Tolerances::uniform(super::DEFAULT_TOLERANCE);
+            let mut proposals: Vec<i32> = Vec::new();
+            let mut reasons: Vec<String> = Vec::new();
+            let mut cpu_util = None;
+            let mut rps = None;
+            let target_cpu = match (h.spec.target_cpu_utilization, h.spec.target_requests_per_second) {
+                (None, None) => Some(super::DEFAULT_CPU_UTILIZATION),
+                (c, _) => c,
+            };
+            if let Some(target) = target_cpu {
+                let s = samples(&|u| u.cpu_milli as i64);
+                let readiness = Readiness::with_defaults(Resource::Cpu, now.0);
+                match calculator::resource_utilization_replicas(current, &s, target, tol, &readiness) {
+                    Ok((r, util, _)) => {
+                        proposals.push(r);
+                        cpu_util = Some(util);
+                    }
+                    Err(e) => reasons.push(format!("cpu: {e}")),
+                }
+            }
+            if let Some(target) = h.spec.target_requests_per_second {
+                let s = samples(&|u| u.requests_per_second_milli as i64);
+                let readiness = Readiness::with_defaults(Resource::Other, now.0);
+                let target_milli = (target * 1000.0).round() as i64;
+                match calculator::plain_metric_replicas(current, &s, target_milli, tol, &readiness) {
+                    Ok((r, avg)) => {
+                        proposals.push(r);
+                        rps = Some(avg as f64 / 1000.0);
+                    }
+                    Err(e) => reasons.push(format!("requests per second: {e}")),
+                }
+            }
+            // computeReplicasForMetrics: the largest valid proposal; none valid → no change.
+            let raw = proposals.iter().copied().max();
+            let desired = raw.unwrap_or(current);
+            let n = match &h.behavior {
+                None => normalize::normalize_desired_replicas(
+                    &mut h.history,
+                    current,
+                    desired,
+                    h.spec.min_replicas,
+                    h.spec.max_replicas,
+                    now.0,
+                    super::DEFAULT_DOWNSCALE_STABILIZATION_WINDOW_NS,
+                ),
+                Some(b) => normalize::normalize_desired_replicas_with_behaviors(
+                    &mut h.history,
+                    b,
+                    current,
+                    desired,
+                    h.spec.min_replicas,
+                    h.spec.max_replicas,
+                    now.0,
+                    super::DEFAULT_DOWNSCALE_STABILIZATION_WINDOW_NS,
+                ),
+            };
+            let final_replicas = if raw.is_some() { n.replicas } else { current };
+            let mut reason = format!("{}; {}", n.able_to_scale_reason, n.limited_reason);
+            if raw.is_none() {
+                reason = format!("FailedGetMetrics: {}", reasons.join("; "));
+            }
+            if final_replicas != current {
+                normalize::store_scale_event(
+                    &mut h.history,
+                    h.behavior.as_ref(),
+                    current,
+                    final_replicas,
+                    now.0,
+                );
+                changes.push((h.deployment, final_replicas.max(0) as u32));
+            }
+            self.decisions.push(HpaDecision {
+                time: now,
+                deployment: dep.name.clone(),
+                current,
+                cpu_utilization: cpu_util,
+                requests_per_second: rps,
+                raw,
+                stabilized: n.stabilized,
+                limited: n.replicas,
+                final_replicas,
+                reason,
+            });
+        }
+        changes
+    }
+}
