@@ -204,35 +204,41 @@ impl HpaController {
                     Err(e) => reasons.push(format!("requests per second: {e}")),
                 }
             }
-            // computeReplicasForMetrics: the largest valid proposal; none valid → no change.
+            // computeReplicasForMetrics: the largest valid proposal. With none, upstream's
+            // reconcileAutoscaler returns before normalising (nothing enters the history).
             let raw = proposals.iter().copied().max();
-            let desired = raw.unwrap_or(current);
-            let n = match &h.behavior {
-                None => normalize::normalize_desired_replicas(
-                    &mut h.history,
-                    current,
-                    desired,
-                    h.spec.min_replicas,
-                    h.spec.max_replicas,
-                    now.0,
-                    super::DEFAULT_DOWNSCALE_STABILIZATION_WINDOW_NS,
-                ),
-                Some(b) => normalize::normalize_desired_replicas_with_behaviors(
-                    &mut h.history,
-                    b,
-                    current,
-                    desired,
-                    h.spec.min_replicas,
-                    h.spec.max_replicas,
-                    now.0,
-                    super::DEFAULT_DOWNSCALE_STABILIZATION_WINDOW_NS,
-                ),
+            let (stabilized, limited, final_replicas, reason) = match raw {
+                None => (current, current, current, format!("FailedGetMetrics: {}", reasons.join("; "))),
+                Some(desired) => {
+                    let n = match &h.behavior {
+                        None => normalize::normalize_desired_replicas(
+                            &mut h.history,
+                            current,
+                            desired,
+                            h.spec.min_replicas,
+                            h.spec.max_replicas,
+                            now.0,
+                            super::DEFAULT_DOWNSCALE_STABILIZATION_WINDOW_NS,
+                        ),
+                        Some(b) => normalize::normalize_desired_replicas_with_behaviors(
+                            &mut h.history,
+                            b,
+                            current,
+                            desired,
+                            h.spec.min_replicas,
+                            h.spec.max_replicas,
+                            now.0,
+                            super::DEFAULT_DOWNSCALE_STABILIZATION_WINDOW_NS,
+                        ),
+                    };
+                    (
+                        n.stabilized,
+                        n.replicas,
+                        n.replicas,
+                        format!("{}; {}", n.able_to_scale_reason, n.limited_reason),
+                    )
+                }
             };
-            let final_replicas = if raw.is_some() { n.replicas } else { current };
-            let mut reason = format!("{}; {}", n.able_to_scale_reason, n.limited_reason);
-            if raw.is_none() {
-                reason = format!("FailedGetMetrics: {}", reasons.join("; "));
-            }
             if final_replicas != current {
                 normalize::store_scale_event(
                     &mut h.history,
@@ -250,8 +256,8 @@ impl HpaController {
                 cpu_utilization: cpu_util,
                 requests_per_second: rps,
                 raw,
-                stabilized: n.stabilized,
-                limited: n.replicas,
+                stabilized,
+                limited,
                 final_replicas,
                 reason,
             });
