@@ -23,7 +23,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run a scenario and write summary.csv, timeseries.csv and run.json (and pods.csv with --pods).
+    /// Run a scenario and write summary.csv, timeseries.csv and run.json (pods.csv with --pods,
+    /// autoscaler-events.csv with a HorizontalPodAutoscaler).
     Run {
         #[command(flatten)]
         input: ScenarioArgs,

@@ -206,8 +206,14 @@ impl HpaController {
             }
             // computeReplicasForMetrics: the largest valid proposal. With none, upstream's
             // reconcileAutoscaler returns before normalising (nothing enters the history).
+            // Before metrics, reconcileAutoscaler disables scaling at 0 replicas and forces
+            // the count into [minReplicas, maxReplicas].
             let raw = proposals.iter().copied().max();
+            let (lo, hi) = (h.spec.min_replicas, h.spec.max_replicas);
             let (stabilized, limited, final_replicas, reason) = match raw {
+                _ if current == 0 => (0, 0, 0, "ScalingDisabled: the replica count is 0".to_string()),
+                _ if current > hi => (hi, hi, hi, "TooManyReplicas: current above maxReplicas".to_string()),
+                _ if current < lo => (lo, lo, lo, "TooFewReplicas: current below minReplicas".to_string()),
                 None => (current, current, current, format!("FailedGetMetrics: {}", reasons.join("; "))),
                 Some(desired) => {
                     let n = match &h.behavior {

@@ -136,6 +136,11 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             if let Some(t) = h.target_cpu_utilization {
                 e.check(t > 0, format!("{hp}.targetCpuUtilization"), "expected a percentage greater than 0");
             }
+            e.check(
+                d.service.is_some(),
+                hp.clone(),
+                "needs a service on the Deployment: pod CPU usage and request rates come from the traffic its pods serve",
+            );
             let needs_cpu_request =
                 h.target_cpu_utilization.is_some() || h.target_requests_per_second.is_none();
             if needs_cpu_request && d.template.requests.cpu.is_none_or(|c| c.0 == 0) {
@@ -167,6 +172,11 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
                             "expected 0 to 3600 (upstream validation)",
                         );
                     }
+                    e.check(
+                        !r.policies.is_empty(),
+                        format!("{rp}.policies"),
+                        "expected at least one policy (upstream validation)",
+                    );
                     for (k, p) in r.policies.iter().enumerate() {
                         e.check(
                             p.value > 0,
