@@ -33,6 +33,7 @@ fn quickstart_runs_and_writes_every_file() {
     assert!(num(&s, "cpu_allocation_peak") <= 1.0 && num(&s, "cpu_allocation_peak") > 0.9);
     assert!((num(&s, "node_hours") - 12.0).abs() < 1e-9);
     assert!((num(&s, "cost") - 12.0 * 0.19).abs() < 1e-6);
+    assert!((num(&s, "cost_pool_general") - num(&s, "cost")).abs() < 1e-9);
     let ts = std::fs::read_to_string(out.join("timeseries.csv")).expect("timeseries");
     assert_eq!(ts.lines().count(), 1 + 121, "rows at 0, 30 s, …, 3600 s");
     let json: serde_json::Value =
@@ -42,6 +43,10 @@ fn quickstart_runs_and_writes_every_file() {
     assert_eq!(json["scenario"]["nodePools"][0]["allocatable"]["pods"], "110");
     assert!(json["wall_clock_s"].is_number());
     assert!(!ts.contains("wall"), "wall-clock figures never go to CSVs");
+    // The time series' cumulative cost ends at the summary's cost.
+    let last_cost: f64 =
+        ts.lines().last().and_then(|l| l.split(',').nth(9)).and_then(|c| c.parse().ok()).expect("cost");
+    assert!((last_cost - num(&s, "cost")).abs() < 1e-6);
 }
 
 #[test]
@@ -85,4 +90,16 @@ fn set_and_seed_overrides_apply() {
     assert_eq!(num(&s, "seed"), 5.0);
     assert_eq!(num(&s, "nodes"), 30.0);
     assert_eq!(num(&s, "simulated_s"), 600.0);
+}
+
+#[test]
+fn cost_per_million_requests_divides_cost_by_successes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scen = repo().join("scenarios/web-service.yaml");
+    let o =
+        run_in(dir.path(), &["run", &scen.to_string_lossy(), "--out", "o", "--quiet", "--duration", "30m"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s = summary(&dir.path().join("o"));
+    let expected = num(&s, "cost") / num(&s, "requests_succeeded") * 1e6;
+    assert!((num(&s, "cost_per_million_requests") - expected).abs() < 1e-6 * expected.max(1.0));
 }

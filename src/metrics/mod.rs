@@ -46,6 +46,8 @@ pub struct Sample {
     pub pods_pending: u64,
     pub pods_starting: u64,
     pub nodes_down: u32,
+    /// Cost of the nodes so far.
+    pub cost: f64,
     pub cpu_allocation: f64,
     pub memory_allocation: f64,
     pub scheduling_throughput: f64,
@@ -53,7 +55,7 @@ pub struct Sample {
     pub extra: Vec<Cell>,
 }
 
-pub const TIMESERIES_COLUMNS: [&str; 9] = [
+pub const TIMESERIES_COLUMNS: [&str; 10] = [
     "time_s",
     "nodes_ready",
     "nodes_down",
@@ -63,6 +65,7 @@ pub const TIMESERIES_COLUMNS: [&str; 9] = [
     "cpu_allocation",
     "memory_allocation",
     "scheduling_throughput_pods_per_s",
+    "cost",
 ];
 
 impl Sample {
@@ -77,6 +80,7 @@ impl Sample {
             format!("{:.6}", self.cpu_allocation),
             format!("{:.6}", self.memory_allocation),
             format!("{:.3}", self.scheduling_throughput),
+            format!("{:.6}", self.cost),
         ];
         row.extend(self.extra.iter().map(Cell::render));
         row
@@ -238,6 +242,7 @@ impl Metrics {
             cpu_allocation: ratio(t.requested.cpu_milli, t.allocatable_ready.cpu_milli),
             memory_allocation: ratio(t.requested.mem_bytes, t.allocatable_ready.mem_bytes),
             scheduling_throughput: throughput,
+            cost: Self::cost_until(cluster, now),
             extra,
         });
         self.bound_since_sample = 0;
@@ -282,6 +287,14 @@ impl Metrics {
             cost_ns += pool.price_per_hour * (*ns as f64 / 3.6e12);
         }
         let c = |p: PodPhase| Cell::Int(cluster.pods_in(p));
+        let per_pool: Vec<(String, Cell)> = cluster
+            .pools
+            .iter()
+            .zip(&per_pool_ns)
+            .map(|(pool, ns)| {
+                (format!("cost_pool_{}", pool.name), Cell::Float(pool.price_per_hour * (*ns as f64 / 3.6e12)))
+            })
+            .collect();
         let columns: Vec<(&str, Cell)> = vec![
             ("seed", Cell::Int(seed)),
             ("simulated_s", Cell::Float(end.as_secs_f64())),
@@ -311,6 +324,18 @@ impl Metrics {
             ("node_hours", Cell::Float(node_ns as f64 / 3.6e12)),
             ("cost", Cell::Float(cost_ns)),
         ];
-        columns.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        columns.into_iter().map(|(k, v)| (k.to_string(), v)).chain(per_pool).collect()
+    }
+
+    /// Cost of the nodes up to `t` (each node from its creation), in the pools' currency.
+    pub fn cost_until(cluster: &ClusterState, t: SimTime) -> f64 {
+        cluster
+            .nodes
+            .iter()
+            .map(|n| {
+                cluster.pools[n.pool.index()].price_per_hour
+                    * (t.saturating_since(n.created_at).as_secs_f64() / 3600.0)
+            })
+            .sum()
     }
 }

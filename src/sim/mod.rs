@@ -377,7 +377,16 @@ impl Simulation {
         summary.push(("time_to_recover_s".to_string(), self.traffic.time_to_recover(last_failure)));
         summary.push(("container_restarts".to_string(), Cell::Int(self.kubelet.restarts)));
         summary.push(("pods_drained".to_string(), Cell::Int(self.drain_evictions)));
-        summary.extend(self.traffic.summary(self.end));
+        let traffic_summary = self.traffic.summary(self.end);
+        // Cost per million successful requests, where traffic is present.
+        let succeeded =
+            traffic_summary.iter().find(|(k, _)| k == "requests_succeeded").and_then(|(_, v)| v.as_f64());
+        if let Some(ok) = succeeded {
+            let cost = Metrics::cost_until(&self.cluster, self.end);
+            let per_million = if ok > 0.0 { Cell::Float(cost / ok * 1e6) } else { Cell::Missing };
+            summary.push(("cost_per_million_requests".to_string(), per_million));
+        }
+        summary.extend(traffic_summary);
         let timeseries_columns = self.traffic.timeseries_columns();
         let has_hpa = !self.hpa.is_empty();
         RunOutput {
