@@ -31,6 +31,7 @@ struct Template {
     priority: i32,
     zone_selector: Option<u32>,
     tolerate: bool,
+    crash: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +41,10 @@ struct Dep {
     t: Template,
     /// (at seconds, replicas) steps.
     scale: Vec<(u32, u32)>,
+    /// 0: no traffic; 1: a service; 2: a service and an HPA.
+    traffic: u8,
+    lb: &'static str,
+    min_available: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,13 +84,15 @@ fn template() -> impl Strategy<Value = Template> {
         -5i32..5,
         prop::option::of(0u32..3),
         any::<bool>(),
+        prop::bool::weighted(0.2),
     )
-        .prop_map(|(cpu_milli, mem_mi, priority, zone_selector, tolerate)| Template {
+        .prop_map(|(cpu_milli, mem_mi, priority, zone_selector, tolerate, crash)| Template {
             cpu_milli,
             mem_mi,
             priority,
             zone_selector,
             tolerate,
+            crash,
         })
 }
 
@@ -107,9 +114,12 @@ fn write_template(y: &mut String, indent: &str, t: &Template) {
     if t.tolerate {
         let _ = writeln!(y, "{indent}tolerations: [{{key: dedicated, operator: Exists}}]");
     }
+    if t.crash {
+        let _ = writeln!(y, "{indent}crashes: {{timeToCrash: {{exponential: {{mean: 60s}}}}}}");
+    }
 }
 
-fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn]) -> String {
+fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn], extras: (bool, bool)) -> String {
     // Short lifecycle timings so that failures are detected and pods evicted within the run.
     let mut y = format!(
         "seed: {seed}\nduration: 300s\nsampleInterval: 10s\nnodeLifecycle: {{nodeMonitorGracePeriod: 20s, defaultTolerationSeconds: 30}}\nnodePools:\n"
@@ -154,6 +164,28 @@ fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn]) -> String {
             steps.join(", ")
         );
         write_template(&mut y, "      ", &d.t);
+        if d.traffic > 0 {
+            let _ = writeln!(
+                y,
+                "    service: {{concurrency: 2, queueLimit: 5, timeout: 1s, loadBalancing: {}, serviceTime: {{exponential: {{mean: 50ms}}}}, load: {{poisson: {{rate: 20}}}}}}",
+                d.lb
+            );
+        }
+        if d.traffic > 1 {
+            y.push_str(
+                "    horizontalPodAutoscaler: {minReplicas: 1, maxReplicas: 8, targetCpuUtilization: 50}\n",
+            );
+        }
+        if let Some(m) = d.min_available {
+            let _ = writeln!(y, "    minAvailable: {m}");
+        }
+    }
+    let (chaos, drain) = extras;
+    if chaos {
+        y.push_str("chaos: {failureRate: 0.2, interval: 60s, simulatedDowntime: 30s}\n");
+    }
+    if drain && pools.first().is_some_and(|p| p.count > 0) {
+        y.push_str("maintenance: [{at: 100s, drain: p0-0, duration: 60s}]\n");
     }
     if !churn.is_empty() {
         y.push_str("churn:\n");
@@ -180,13 +212,16 @@ proptest! {
         seed in 0u64..1000,
         pools in prop::collection::vec(pool(), 1..4),
         deps in prop::collection::vec((0u32..25, prop::sample::select(vec![0.0, 0.5, 5.0]), template(),
-            prop::collection::vec((0u32..300, 0u32..30), 0..3))
-            .prop_map(|(replicas, rate, t, scale)| Dep { replicas, rate, t, scale }), 0..3),
+            prop::collection::vec((0u32..300, 0u32..30), 0..3), 0u8..3,
+            prop::sample::select(vec!["Random", "RoundRobin", "LeastOutstanding", "PowerOfTwoChoices"]),
+            prop::option::of(0u32..4))
+            .prop_map(|(replicas, rate, t, scale, traffic, lb, min_available)| Dep { replicas, rate, t, scale, traffic, lb, min_available }), 0..3),
+        extras in (prop::bool::weighted(0.3), prop::bool::weighted(0.3)),
         churn in prop::collection::vec((prop::sample::select(vec![0.1, 0.5, 2.0]), 5u32..120,
             prop::collection::vec(template(), 1..3))
             .prop_map(|(rate, mean_life_s, templates)| Churn { rate, mean_life_s, templates }), 0..3),
     ) {
-        let text = yaml(seed, &pools, &deps, &churn);
+        let text = yaml(seed, &pools, &deps, &churn, extras);
         let parsed = scenario::parse_str(&text, Path::new("prop.yaml"));
         prop_assert!(parsed.is_ok(), "generated YAML must parse: {:?}\n{}", parsed.err(), text);
         let Ok(s) = parsed else { unreachable!() };
