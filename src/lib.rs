@@ -25,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod autoscaler;
 pub mod cli;
 pub mod cluster;
 pub mod engine;
