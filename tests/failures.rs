@@ -23,6 +23,18 @@ fn col(out: &RunOutput, k: &str) -> f64 {
 
 const SEC: u64 = 1_000_000_000;
 
+/// The first eviction time of each node that lost pods, sorted.
+fn first_evictions_per_node(out: &RunOutput) -> Vec<u64> {
+    let mut first: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+    for p in out.cluster.pods.iter().filter(|p| p.phase == PodPhase::Deleted) {
+        let t = p.finished_at.expect("evicted").0;
+        first.entry(p.node.expect("node").0).and_modify(|x| *x = (*x).min(t)).or_insert(t);
+    }
+    let mut times: Vec<u64> = first.values().copied().collect();
+    times.sort();
+    times
+}
+
 #[test]
 fn one_node_failure_follows_the_default_timeline() {
     // Failure at t = 600 s. The last lease renewal was in (590, 600] s; the first 5 s
@@ -77,16 +89,7 @@ faults: [{at: 5m, fail: {zone: b}}]
 ",
         3,
     );
-    let c = &out.cluster;
-    let mut by_node: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
-    for p in &c.pods {
-        if p.phase == PodPhase::Deleted {
-            let t = p.finished_at.expect("evicted").0;
-            by_node.entry(p.node.expect("node").0).and_modify(|x| *x = (*x).min(t)).or_insert(t);
-        }
-    }
-    let mut times: Vec<u64> = by_node.values().copied().collect();
-    times.sort();
+    let times = first_evictions_per_node(&out);
     assert_eq!(times.len(), 4, "every node of zone b had pods evicted");
     for w in times.windows(2) {
         assert!(w[1] - w[0] >= 10 * SEC - 1, "taints at most 0.1 node/s: {:?}", times);
@@ -412,13 +415,7 @@ faults: [{at: 5m, fail: {pool: {name: p, fraction: 0.6667}}}]
 ",
         4,
     );
-    let mut first: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
-    for p in out.cluster.pods.iter().filter(|p| p.phase == PodPhase::Deleted) {
-        let t = p.finished_at.expect("evicted").0;
-        first.entry(p.node.expect("node").0).and_modify(|x| *x = (*x).min(t)).or_insert(t);
-    }
-    let mut times: Vec<u64> = first.values().copied().collect();
-    times.sort();
+    let times = first_evictions_per_node(&out);
     assert!(times.len() >= 3, "evictions continue, slowly: {}", times.len());
     // 40 NotReady nodes at 0.01/s would need 4,000 s; within 2 h minus the first ~6 min,
     // at most about 70 could be tainted at 0.01/s: far fewer than at 0.1/s.

@@ -24,11 +24,8 @@ deployments:
 
 #[test]
 fn a_load_step_scales_to_the_formula_and_is_logged() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("s.yaml"), SCENARIO).expect("write");
-    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let events = std::fs::read_to_string(dir.path().join("out/autoscaler-events.csv")).expect("events");
+    let (_dir, out) = run_yaml(SCENARIO, &[]);
+    let events = std::fs::read_to_string(out.join("autoscaler-events.csv")).expect("events");
     let rows: Vec<Vec<&str>> = events.lines().skip(1).map(|l| l.split(',').collect()).collect();
     // A sync every 15 s from 15 s to 1,200 s.
     assert_eq!(rows.len(), 80);
@@ -50,7 +47,7 @@ fn a_load_step_scales_to_the_formula_and_is_logged() {
         .map(|r| r[8].parse().expect("final"))
         .collect();
     assert!(before.iter().all(|&n| (2..=3).contains(&n)), "{before:?}");
-    let s = summary(&dir.path().join("out"));
+    let s = summary(&out);
     assert!(num(&s, "pods_running_end") >= 8.0);
 }
 

@@ -108,11 +108,8 @@ deployments:
       serviceTime: {constant: 1s}
       load: {poisson: {rate: 5}}
 ";
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
-    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let s = summary(&dir.path().join("out"));
+    let (_dir, out) = run_yaml(yaml, &[]);
+    let s = summary(&out);
     assert!(
         num(&s, "svc_web_failed") > 10.0,
         "queued requests fail with the pod: {:?}",
@@ -262,7 +259,6 @@ deployments:
 #[test]
 fn service_times_from_a_csv_column() {
     // The fixture's exec_time_seconds column as an empirical distribution.
-    let dir = tempfile::tempdir().expect("temp dir");
     let fixture = repo().join("tests/fixtures/genai-sample.csv");
     let yaml = format!(
         "
@@ -279,10 +275,8 @@ deployments:
 ",
         fixture.display()
     );
-    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
-    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let s = summary(&dir.path().join("out"));
+    let (dir, out) = run_yaml(&yaml, &[]);
+    let s = summary(&out);
     // 64 workers never saturate, so time in system ≈ the column's mean (27.6 s), up to
     // sampling noise over ≈ 18,000 requests (sd of the mean ≈ 0.2 s).
     let w = num(&s, "svc_web_mean_time_in_system_ms") / 1e3;
@@ -321,11 +315,8 @@ deployments:
       serviceTime: {constant: 10s}
       load: {poisson: {rate: 2}}
 ";
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
-    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let ts = std::fs::read_to_string(dir.path().join("out/timeseries.csv")).expect("timeseries");
+    let (_dir, out) = run_yaml(yaml, &[]);
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).expect("timeseries");
     let mut lines = ts.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).expect("column");

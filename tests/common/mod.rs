@@ -60,3 +60,16 @@ pub fn summary(dir: &Path) -> BTreeMap<String, String> {
 pub fn num(s: &BTreeMap<String, String>, k: &str) -> f64 {
     s.get(k).unwrap_or_else(|| panic!("column {k}")).parse().unwrap_or_else(|_| panic!("{k} = {:?}", s[k]))
 }
+
+/// Writes `yaml` as `s.yaml` in a new temporary folder and runs it (plus `extra` flags),
+/// expecting success; returns the folder (keep it alive) and the output folder.
+pub fn run_yaml(yaml: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
+    let mut args = vec!["run", "s.yaml", "--out", "out", "--quiet"];
+    args.extend_from_slice(extra);
+    let o = run_in(dir.path(), &args);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let out = dir.path().join("out");
+    (dir, out)
+}
