@@ -470,21 +470,32 @@ impl Simulation {
     fn drain_step(&mut self, node: NodeId) {
         let mut blocked = false;
         let mut evicted = Vec::new();
+        // Healthy pods per budgeted Deployment, counted once per step and kept current as
+        // this step evicts.
+        let mut healthy: std::collections::BTreeMap<DeploymentId, i64> = std::collections::BTreeMap::new();
         for p in self.cluster.pods_on_node(node) {
-            let allowed = match self.cluster.pod(p).owner {
-                Owner::Deployment(d) => match self.min_available[d.index()] {
-                    None => true,
-                    Some(min) => {
-                        let healthy = (0..self.cluster.pods.len() as u32)
+            let p_healthy = self.pod_healthy(p);
+            let budget = match self.cluster.pod(p).owner {
+                Owner::Deployment(d) => self.min_available[d.index()].map(|min| (d, min as i64)),
+                Owner::Churn(_) => None,
+            };
+            let allowed = match budget {
+                None => true,
+                Some((d, min)) => {
+                    let count = *healthy.entry(d).or_insert_with(|| {
+                        (0..self.cluster.pods.len() as u32)
                             .map(PodId)
                             .filter(|&q| {
                                 self.cluster.pod(q).owner == Owner::Deployment(d) && self.pod_healthy(q)
                             })
-                            .count() as i64;
-                        if self.pod_healthy(p) { healthy - min as i64 >= 1 } else { healthy >= min as i64 }
+                            .count() as i64
+                    });
+                    let ok = if p_healthy { count - min >= 1 } else { count >= min };
+                    if ok && p_healthy {
+                        healthy.insert(d, count - 1);
                     }
-                },
-                Owner::Churn(_) => true,
+                    ok
+                }
             };
             if allowed {
                 self.cluster.delete_pod(p, self.now);
