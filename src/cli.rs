@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a scenario and write summary.csv, timeseries.csv and run.json (pods.csv with --pods,
-    /// autoscaler-events.csv with a HorizontalPodAutoscaler).
+    /// autoscaler-events.csv with an HPA or the cluster autoscaler).
     Run {
         #[command(flatten)]
         input: ScenarioArgs,
@@ -159,8 +159,11 @@ fn run(input: &ScenarioArgs, out: Option<PathBuf>, pods: bool, quiet: bool) -> R
     if pods {
         write("pods.csv", output::pods_csv(&result.cluster))?;
     }
-    if result.has_hpa {
-        write("autoscaler-events.csv", output::autoscaler_events_csv(&result.hpa_decisions))?;
+    if result.has_hpa || result.has_cluster_autoscaler {
+        write(
+            "autoscaler-events.csv",
+            output::autoscaler_events_csv(&result.hpa_decisions, &result.ca_decisions),
+        )?;
     }
     let events = result.summary.iter().find(|(k, _)| k == "events_processed").and_then(|(_, v)| v.as_f64());
     let run_json = serde_json::json!({

@@ -18,6 +18,8 @@ const SHRINK: &[(&str, &[&str])] = &[
     ("trace-replay-genai.yaml", &["--duration", "3d"]),
     ("node-failure.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "20m"]),
     ("zone-outage.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "30m"]),
+    ("hpa-spike.yaml", &[]),
+    ("autoscale-diurnal.yaml", &["--duration", "5h"]),
 ];
 
 /// Scenarios that read `../shared/data/`, which may be absent (the trace-replay code path
@@ -37,8 +39,9 @@ fn run_scenario(dir: &Path, file: &str, extra: &[&str], out: &str) -> Vec<(Strin
     args.extend_from_slice(extra);
     let o = run_in(dir, &args);
     assert_eq!(o.code, 0, "{file}: {}", o.stderr);
-    ["summary.csv", "timeseries.csv", "pods.csv"]
+    ["summary.csv", "timeseries.csv", "pods.csv", "autoscaler-events.csv"]
         .iter()
+        .filter(|f| **f != "autoscaler-events.csv" || dir.join(out).join(f).exists())
         .map(|f| (f.to_string(), std::fs::read(dir.join(out).join(f)).expect("output file")))
         .collect()
 }

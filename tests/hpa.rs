@@ -26,6 +26,9 @@ deployments:
 fn a_load_step_scales_to_the_formula_and_is_logged() {
     let (_dir, out) = run_yaml(SCENARIO, &[]);
     let events = std::fs::read_to_string(out.join("autoscaler-events.csv")).expect("events");
+    let header: Vec<&str> = events.lines().next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let (current_col, final_col) = (col("current"), col("final"));
     let rows: Vec<Vec<&str>> = events.lines().skip(1).map(|l| l.split(',').collect()).collect();
     // A sync every 15 s from 15 s to 1,200 s.
     assert_eq!(rows.len(), 80);
@@ -33,18 +36,19 @@ fn a_load_step_scales_to_the_formula_and_is_logged() {
     // utilisation 10λ/N %, so the 50 % target needs N = ceil(λ / 5): 8 at 40 requests/s.
     // Poisson noise and the backlog right after the step can add one; the 5-min downscale
     // stabilisation then keeps the highest recent recommendation.
-    let last: i32 = rows.last().expect("rows")[8].parse().expect("final");
+    let last: i32 = rows.last().expect("rows")[final_col].parse().expect("final");
     assert!((8..=10).contains(&last), "final replicas {last}");
     // The legacy scale-up limit max(2 × current, 4) caps every step.
     for r in &rows {
-        let (current, fin): (i32, i32) = (r[2].parse().expect("current"), r[8].parse().expect("final"));
+        let (current, fin): (i32, i32) =
+            (r[current_col].parse().expect("current"), r[final_col].parse().expect("final"));
         assert!(fin <= (2 * current).max(4), "scale-up limit broken in {r:?}");
     }
     // Before the step (10 requests/s) the HPA needs about 2 pods.
     let before: Vec<i32> = rows
         .iter()
         .filter(|r| r[0].parse::<f64>().unwrap_or(0.0) < 300.0)
-        .map(|r| r[8].parse().expect("final"))
+        .map(|r| r[final_col].parse().expect("final"))
         .collect();
     assert!(before.iter().all(|&n| (2..=3).contains(&n)), "{before:?}");
     let s = summary(&out);

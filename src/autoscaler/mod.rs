@@ -6,6 +6,7 @@
 //! (2025 layout; see also `cluster-autoscaler/config/const.go` and `cluster-autoscaler/FAQ.md`).
 //! Durations are in seconds.
 
+pub mod controller;
 pub mod estimator;
 pub mod expander;
 

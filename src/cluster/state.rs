@@ -141,6 +141,9 @@ pub struct Node {
     /// Failures so far; events about one failure carry it, so stale ones are ignored.
     pub failures: u32,
     pub created_at: SimTime,
+    /// When the node was deleted from the cluster (cluster-autoscaler scale-down); a
+    /// removed node keeps its id (ids stay dense) but is never Ready again.
+    pub removed_at: Option<SimTime>,
     /// Bumped on every change of the node's requests or allocatable, so the scheduler can
     /// memoise per-node scores (a score is a pure function of the node's state and the
     /// pod's template).
@@ -181,6 +184,8 @@ pub struct Totals {
     pub requested: Resources,
     pub nodes_ready: u32,
     pub nodes_down: u32,
+    /// Nodes deleted from the cluster (their ids stay).
+    pub nodes_removed: u32,
     pub pods_created: u64,
     pub pods_in_phase: [u64; 6],
 }
@@ -195,6 +200,9 @@ pub struct ClusterState {
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub deployments: Vec<Deployment>,
+    /// Pods holding resources on each node (Bound or Running), unordered; see
+    /// [`ClusterState::pods_on_node`].
+    node_pods: Vec<Vec<PodId>>,
     pub totals: Totals,
 }
 
@@ -259,11 +267,38 @@ impl ClusterState {
             up: true,
             failures: 0,
             created_at: now,
+            removed_at: None,
             generation: 0,
         });
+        self.node_pods.push(Vec::new());
         self.totals.allocatable_ready += allocatable;
         self.totals.nodes_ready += 1;
         NodeId((self.nodes.len() - 1) as u32)
+    }
+
+    /// Deletes an empty node from the cluster (the cluster autoscaler's scale-down). It
+    /// stops being Ready and schedulable; its id stays. Returns false if it still holds pods
+    /// or was already removed.
+    pub fn remove_node(&mut self, node: NodeId, now: SimTime) -> bool {
+        if self.nodes[node.index()].removed_at.is_some() || !self.node_pods[node.index()].is_empty() {
+            return false;
+        }
+        self.set_node_ready(node, false);
+        let n = &mut self.nodes[node.index()];
+        n.unschedulable = true;
+        n.removed_at = Some(now);
+        n.generation = n.generation.wrapping_add(1);
+        self.totals.nodes_removed += 1;
+        if !n.up {
+            n.up = true;
+            self.totals.nodes_down -= 1;
+        }
+        true
+    }
+
+    /// Nodes that exist now (not removed).
+    pub fn live_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes.iter().enumerate().filter(|(_, n)| n.removed_at.is_none()).map(|(i, _)| NodeId(i as u32))
     }
 
     /// Creates a Pending pod.
@@ -313,6 +348,7 @@ impl ClusterState {
         if n.ready {
             self.totals.requested += req.actual;
         }
+        self.node_pods[node.index()].push(pod);
         let p = &mut self.pods[pod.index()];
         debug_assert!(p.phase == PodPhase::Pending && p.node.is_none());
         p.node = Some(node);
@@ -345,6 +381,10 @@ impl ClusterState {
         n.generation = n.generation.wrapping_add(1);
         if n.ready {
             self.totals.requested -= req.actual;
+        }
+        let on_node = &mut self.node_pods[node.index()];
+        if let Some(i) = on_node.iter().position(|&q| q == pod) {
+            on_node.swap_remove(i);
         }
     }
 
@@ -436,13 +476,14 @@ impl ClusterState {
 
     /// Pods holding resources on `node`, in pod order.
     pub fn pods_on_node(&self, node: NodeId) -> Vec<PodId> {
-        (0..self.pods.len())
-            .filter(|&i| {
-                let p = &self.pods[i];
-                p.node == Some(node) && p.phase.holds_node()
-            })
-            .map(|i| PodId(i as u32))
-            .collect()
+        let mut pods = self.node_pods[node.index()].clone();
+        pods.sort_unstable();
+        pods
+    }
+
+    /// Number of pods holding resources on `node`.
+    pub fn pod_count_on_node(&self, node: NodeId) -> usize {
+        self.node_pods[node.index()].len()
     }
 
     /// Recomputes every sum from the pods and compares with the maintained ones; returns
@@ -452,6 +493,7 @@ impl ClusterState {
         let mut non_zero = vec![Resources::ZERO; self.nodes.len()];
         let mut phases = [0u64; 6];
         let mut live = vec![0u32; self.deployments.len()];
+        let mut on_node: Vec<Vec<PodId>> = vec![Vec::new(); self.nodes.len()];
         for (i, p) in self.pods.iter().enumerate() {
             phases[p.phase as usize] += 1;
             if p.phase.holds_node() {
@@ -461,6 +503,7 @@ impl ClusterState {
                 let r = self.templates[p.template.index()].requests;
                 requested[n.index()] += r.actual;
                 non_zero[n.index()] += r.non_zero;
+                on_node[n.index()].push(PodId(i as u32));
             } else if p.phase == PodPhase::Pending && p.node.is_some() {
                 return Err(format!("pod {i} is Pending but has a node"));
             }
@@ -482,6 +525,12 @@ impl ClusterState {
         let mut alloc = Resources::ZERO;
         let mut ready = 0;
         for (i, n) in self.nodes.iter().enumerate() {
+            if self.pods_on_node(NodeId(i as u32)) != on_node[i] {
+                return Err(format!("node {i}: pod index differs from the pods bound to it"));
+            }
+            if n.removed_at.is_some() && (n.ready || !on_node[i].is_empty()) {
+                return Err(format!("node {i} was removed but is Ready or holds pods"));
+            }
             if n.requested != requested[i] || n.non_zero_requested != non_zero[i] {
                 return Err(format!(
                     "node {i}: requested {:?} != sum over its pods {:?}",

@@ -25,6 +25,8 @@ pub struct HpaDecision {
     pub cpu_utilization: Option<i32>,
     /// Average requests per second per pod, if measured.
     pub requests_per_second: Option<f64>,
+    /// The external metric's value, if the HPA has one.
+    pub external_value: Option<f64>,
     pub raw: Option<i32>,
     pub stabilized: i32,
     pub limited: i32,
@@ -32,16 +34,20 @@ pub struct HpaDecision {
     pub reason: String,
 }
 
-pub const EVENT_COLUMNS: [&str; 10] = [
+/// Columns of `autoscaler-events.csv`, shared by the HPA and the cluster autoscaler
+/// (`autoscaler` says which; a cluster-autoscaler row leaves the metric columns empty).
+pub const EVENT_COLUMNS: [&str; 12] = [
     "time_s",
-    "hpa",
-    "current_replicas",
+    "autoscaler",
+    "target",
+    "current",
     "cpu_utilization_percent",
     "requests_per_second_per_pod",
+    "external_metric_value",
     "raw_recommendation",
     "stabilized",
     "limited",
-    "final_replicas",
+    "final",
     "reason",
 ];
 
@@ -49,10 +55,12 @@ impl HpaDecision {
     pub fn render(&self) -> Vec<String> {
         vec![
             format!("{:.3}", self.time.as_secs_f64()),
+            "hpa".to_string(),
             self.deployment.clone(),
             self.current.to_string(),
             self.cpu_utilization.map_or(String::new(), |u| u.to_string()),
             self.requests_per_second.map_or(String::new(), |r| format!("{r:.3}")),
+            self.external_value.map_or(String::new(), |r| format!("{r:.3}")),
             self.raw.map_or(String::new(), |r| r.to_string()),
             self.stabilized.to_string(),
             self.limited.to_string(),
@@ -123,6 +131,11 @@ impl HpaController {
 
     pub fn is_empty(&self) -> bool {
         self.hpas.is_empty()
+    }
+
+    /// The Deployments under an HPA, in HPA order.
+    pub fn deployments(&self) -> Vec<DeploymentId> {
+        self.hpas.iter().map(|h| h.deployment).collect()
     }
 
     /// One sync of every HPA at `now`: the Deployments whose replica count must change.
@@ -261,6 +274,7 @@ impl HpaController {
                 current,
                 cpu_utilization: cpu_util,
                 requests_per_second: rps,
+                external_value: None,
                 raw,
                 stabilized,
                 limited,

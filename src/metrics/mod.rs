@@ -189,7 +189,7 @@ impl Metrics {
         failures: u64,
         evicted: u64,
     ) -> Vec<(String, Cell)> {
-        let node_ns = cluster.nodes.len() as u128 * end.as_nanos() as u128;
+        let node_ns: u128 = cluster.nodes.iter().map(|n| node_lifetime(n, end).as_nanos() as u128).sum();
         let availability = if node_ns == 0 {
             Cell::Missing
         } else {
@@ -279,7 +279,7 @@ impl Metrics {
         let mut cost_ns: f64 = 0.0;
         let mut per_pool_ns = vec![0u128; cluster.pools.len()];
         for n in &cluster.nodes {
-            let ns = end.saturating_since(n.created_at).as_nanos() as u128;
+            let ns = node_lifetime(n, end).as_nanos() as u128;
             node_ns += ns;
             per_pool_ns[n.pool.index()] += ns;
         }
@@ -299,7 +299,7 @@ impl Metrics {
             ("seed", Cell::Int(seed)),
             ("simulated_s", Cell::Float(end.as_secs_f64())),
             ("events_processed", Cell::Int(events)),
-            ("nodes", Cell::Int(cluster.nodes.len() as u64)),
+            ("nodes", Cell::Int(cluster.nodes.len() as u64 - u64::from(cluster.totals.nodes_removed))),
             ("pods_created", Cell::Int(cluster.totals.pods_created)),
             ("pods_scheduled", Cell::Int(sched.scheduled)),
             ("pods_running_end", c(PodPhase::Running)),
@@ -333,9 +333,13 @@ impl Metrics {
             .nodes
             .iter()
             .map(|n| {
-                cluster.pools[n.pool.index()].price_per_hour
-                    * (t.saturating_since(n.created_at).as_secs_f64() / 3600.0)
+                cluster.pools[n.pool.index()].price_per_hour * (node_lifetime(n, t).as_secs_f64() / 3600.0)
             })
             .sum()
     }
+}
+
+/// How long `n` existed up to `t` (from its creation to its removal, if removed before).
+fn node_lifetime(n: &crate::cluster::Node, t: SimTime) -> SimDuration {
+    n.removed_at.map_or(t, |r| r.min(t)).saturating_since(n.created_at)
 }

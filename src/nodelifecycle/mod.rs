@@ -33,6 +33,8 @@ use std::collections::VecDeque;
 pub const UNREACHABLE_TAINT_KEY: &str = "node.kubernetes.io/unreachable";
 /// Heartbeat phases use this stream.
 pub const LIFECYCLE_STREAM: StreamId = StreamId(3);
+/// Lease phases of nodes the cluster autoscaler adds.
+pub const ADDED_NODES_STREAM: StreamId = StreamId(5);
 
 /// Upstream `ZoneState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +95,8 @@ pub struct Effects {
 pub struct NodeLifecycle {
     cfg: NodeLifecycleSpec,
     heartbeat_phase: Vec<u64>,
+    /// Lease phases of nodes added during the run.
+    added_rng: RngStream,
     zones: Vec<ZoneTainter>,
     pub evicted: u64,
     pub failures: u64,
@@ -115,7 +119,8 @@ impl NodeLifecycle {
                 pass_at: None,
             })
             .collect();
-        NodeLifecycle { cfg, heartbeat_phase, zones, evicted: 0, failures: 0 }
+        let added_rng = rng::stream(seed, ADDED_NODES_STREAM);
+        NodeLifecycle { cfg, heartbeat_phase, added_rng, zones, evicted: 0, failures: 0 }
     }
 
     /// When the controller notices a node that failed at `failed_at`: the first monitor tick
@@ -157,7 +162,16 @@ impl NodeLifecycle {
         Effects { not_ready: cluster.pods_on_node(node) }
     }
 
-    /// A node came back: zone states change.
+    /// A node joined the cluster (cluster-autoscaler scale-up): its lease phase, then zone states.
+    pub fn on_node_added(&mut self, cluster: &ClusterState, ctx: &mut Ctx) {
+        let hb = self.cfg.node_status_update_frequency.0.as_nanos().max(1);
+        while self.heartbeat_phase.len() < cluster.nodes.len() {
+            self.heartbeat_phase.push(self.added_rng.next_u64() % hb);
+        }
+        self.on_node_repaired(cluster, ctx);
+    }
+
+    /// A node came back (or one left the cluster): zone states change.
     pub fn on_node_repaired(&mut self, cluster: &ClusterState, ctx: &mut Ctx) {
         self.update_zone_states(cluster, ctx.now);
         for z in 0..self.zones.len() {
@@ -169,7 +183,7 @@ impl NodeLifecycle {
     fn update_zone_states(&mut self, cluster: &ClusterState, now: SimTime) {
         let mut ready = vec![0u32; self.zones.len()];
         let mut not_ready = vec![0u32; self.zones.len()];
-        for n in &cluster.nodes {
+        for n in cluster.nodes.iter().filter(|n| n.removed_at.is_none()) {
             if n.ready {
                 ready[n.zone as usize] += 1;
             } else {

@@ -47,9 +47,18 @@ pub fn timeseries_csv(metrics: &Metrics, extra_columns: &[String]) -> std::io::R
     csv_bytes(&header, metrics.samples.iter().map(|s| s.render()))
 }
 
-/// `autoscaler-events.csv`: one row per HPA decision.
-pub fn autoscaler_events_csv(decisions: &[crate::hpa::controller::HpaDecision]) -> std::io::Result<Vec<u8>> {
-    csv_bytes(&crate::hpa::controller::EVENT_COLUMNS, decisions.iter().map(|d| d.render()))
+/// `autoscaler-events.csv`: every HPA and cluster-autoscaler decision, by time (at equal
+/// times HPA rows first, each autoscaler's rows in the order it made them).
+pub fn autoscaler_events_csv(
+    hpa: &[crate::hpa::controller::HpaDecision],
+    ca: &[crate::autoscaler::controller::CaDecision],
+) -> std::io::Result<Vec<u8>> {
+    let mut rows: Vec<(crate::engine::SimTime, u8, usize, Vec<String>)> =
+        Vec::with_capacity(hpa.len() + ca.len());
+    rows.extend(hpa.iter().enumerate().map(|(i, d)| (d.time, 0, i, d.render())));
+    rows.extend(ca.iter().enumerate().map(|(i, d)| (d.time, 1, i, d.render())));
+    rows.sort_by_key(|(t, k, i, _)| (*t, *k, *i));
+    csv_bytes(&crate::hpa::controller::EVENT_COLUMNS, rows.into_iter().map(|(.., r)| r))
 }
 
 pub const POD_COLUMNS: [&str; 11] = [

@@ -46,6 +46,9 @@ pub struct Scenario {
     /// Planned maintenance: drains (cordon, then evict respecting disruption budgets).
     #[serde(default)]
     pub maintenance: Vec<MaintenanceSpec>,
+    /// The cluster autoscaler over the node pools that have `autoscaling` (absent: off).
+    #[serde(default)]
+    pub cluster_autoscaler: Option<ClusterAutoscalerSpec>,
     /// Files the scenario refers to, read by `scenario::load` (not part of the document).
     #[serde(skip)]
     pub inputs: super::inputs::Inputs,
@@ -196,6 +199,83 @@ pub struct NodePoolSpec {
     /// Random failures of this pool's nodes (absent: they never fail on their own).
     #[serde(default)]
     pub failures: Option<FailureSpec>,
+    /// Makes the pool a cluster-autoscaler node group (absent: a fixed pool).
+    #[serde(default)]
+    pub autoscaling: Option<NodeGroupSpec>,
+}
+
+/// A node pool as a cluster-autoscaler node group: its size bounds and how long a new node
+/// takes from the cloud request to a Ready node. `count` is the initial size.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeGroupSpec {
+    pub min_size: u32,
+    pub max_size: u32,
+    /// Cloud request → node Ready. Default uniform 180–240 s: the cluster-autoscaler FAQ
+    /// says GCE provisioning "typically takes 3–4 minutes". A draw longer than
+    /// `max-node-provision-time` is a node that never comes up.
+    #[serde(default = "defaults::provisioning_delay")]
+    pub provisioning_delay: Distribution,
+    /// Rank for the `priority` expander (higher wins; upstream's priority ConfigMap).
+    #[serde(default)]
+    pub priority: i64,
+}
+
+/// Cluster-autoscaler flags, by their upstream names and with their upstream defaults
+/// (`kubernetes/autoscaler:cluster-autoscaler/config/flags/flags.go`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ClusterAutoscalerSpec {
+    #[serde(default = "defaults::ca_scan_interval")]
+    pub scan_interval: DurationSpec,
+    /// `least-waste` (default), `most-pods`, `random`, `price`, `priority`, or a chain such
+    /// as `priority,least-waste` (each filters the previous one's ties; random breaks the rest).
+    #[serde(default = "defaults::ca_expander")]
+    pub expander: String,
+    #[serde(default = "defaults::yes")]
+    pub scale_down_enabled: bool,
+    #[serde(default = "defaults::ten_minutes")]
+    pub scale_down_delay_after_add: DurationSpec,
+    #[serde(default = "defaults::zero_duration")]
+    pub scale_down_delay_after_delete: DurationSpec,
+    #[serde(default = "defaults::three_minutes")]
+    pub scale_down_delay_after_failure: DurationSpec,
+    #[serde(default = "defaults::ten_minutes")]
+    pub scale_down_unneeded_time: DurationSpec,
+    #[serde(default = "defaults::twenty_minutes")]
+    pub scale_down_unready_time: DurationSpec,
+    #[serde(default = "defaults::half")]
+    pub scale_down_utilization_threshold: f64,
+    #[serde(default = "defaults::thirty")]
+    pub scale_down_non_empty_candidates_count: u32,
+    #[serde(default = "defaults::fifteen_minutes")]
+    pub max_node_provision_time: DurationSpec,
+    #[serde(default = "defaults::ten")]
+    pub max_empty_bulk_delete: u32,
+    #[serde(default = "defaults::two_minutes")]
+    pub max_pod_eviction_time: DurationSpec,
+    #[serde(default = "defaults::forty_five")]
+    pub max_total_unready_percentage: f64,
+    #[serde(default = "defaults::three")]
+    pub ok_total_unready_count: u32,
+    /// 0 = no limit.
+    #[serde(default)]
+    pub max_nodes_total: u32,
+    #[serde(default = "defaults::zero_duration")]
+    pub new_pod_scale_up_delay: DurationSpec,
+    /// Node-group backoff after a failed scale-up (`DefaultInitialNodeGroupBackoffDuration`).
+    #[serde(default = "defaults::five_minutes")]
+    pub initial_node_group_backoff_duration: DurationSpec,
+    /// `DefaultMaxNodeGroupBackoffDuration`.
+    #[serde(default = "defaults::thirty_minutes")]
+    pub max_node_group_backoff_duration: DurationSpec,
+}
+
+impl Default for ClusterAutoscalerSpec {
+    fn default() -> Self {
+        // Every field has a serde default, so an empty mapping gives the upstream defaults.
+        serde_json::from_str("{}").unwrap_or_else(|_| unreachable!("all fields have defaults"))
+    }
 }
 
 /// An alternating failure/repair process per node: up for a time-to-failure draw, down for a
@@ -747,6 +827,57 @@ pub mod defaults {
     }
     pub fn zero_count() -> CountQuantity {
         CountQuantity(0)
+    }
+    pub fn provisioning_delay() -> Distribution {
+        Distribution::Uniform(crate::scenario::distribution::UniformSpec {
+            min: DurationSpec(SimDuration::from_secs(180)),
+            max: DurationSpec(SimDuration::from_secs(240)),
+        })
+    }
+    pub fn ca_scan_interval() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(10))
+    }
+    pub fn ca_expander() -> String {
+        "least-waste".to_string()
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn two_minutes() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(120))
+    }
+    pub fn three_minutes() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(180))
+    }
+    pub fn five_minutes() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(300))
+    }
+    pub fn ten_minutes() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(600))
+    }
+    pub fn fifteen_minutes() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(900))
+    }
+    pub fn twenty_minutes() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(1200))
+    }
+    pub fn thirty_minutes() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(1800))
+    }
+    pub fn half() -> f64 {
+        0.5
+    }
+    pub fn thirty() -> u32 {
+        30
+    }
+    pub fn ten() -> u32 {
+        10
+    }
+    pub fn three() -> u32 {
+        3
+    }
+    pub fn forty_five() -> f64 {
+        45.0
     }
     pub fn image_pull() -> Distribution {
         Distribution::Constant(DurationSpec(SimDuration::ZERO))

@@ -100,6 +100,35 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         }
         e.result(at("kubelet.imagePull"), p.kubelet.image_pull.validate());
         e.result(at("kubelet.containerStart"), p.kubelet.container_start.validate());
+        if let Some(g) = &p.autoscaling {
+            total_nodes += g.max_size.saturating_sub(p.count) as u64;
+            e.check(
+                g.min_size <= g.max_size,
+                at("autoscaling.minSize"),
+                format!(
+                    "minSize {} is greater than maxSize {}; expected minSize <= maxSize",
+                    g.min_size, g.max_size
+                ),
+            );
+            e.check(g.max_size >= 1, at("autoscaling.maxSize"), "expected a maxSize of at least 1");
+            e.check(
+                g.min_size > g.max_size || (g.min_size..=g.max_size).contains(&p.count),
+                at("count"),
+                format!(
+                    "initial count {} is outside the node group's [minSize, maxSize] = [{}, {}]",
+                    p.count, g.min_size, g.max_size
+                ),
+            );
+            e.result(at("autoscaling.provisioningDelay"), g.provisioning_delay.validate());
+            e.check(
+                s.cluster_autoscaler.is_some(),
+                at("autoscaling"),
+                "a node group needs a `clusterAutoscaler:` section (use `clusterAutoscaler: {}` for the upstream defaults)",
+            );
+        }
+    }
+    if let Some(ca) = &s.cluster_autoscaler {
+        validate_cluster_autoscaler(&mut e, ca, s);
     }
     if total_nodes > MAX_TOTAL_NODES {
         e.push("nodePools", format!("{total_nodes} nodes in all; expected at most {MAX_TOTAL_NODES}"));
@@ -383,6 +412,65 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
 }
 
 /// True when `name` is `<pool>-<index>` of an existing node.
+/// The expander names clustersim implements (upstream `expander/factory/expander_factory.go`
+/// also has least-nodes and grpc).
+pub const EXPANDERS: [&str; 5] = ["least-waste", "most-pods", "random", "price", "priority"];
+
+fn validate_cluster_autoscaler(e: &mut Errors, ca: &ClusterAutoscalerSpec, s: &Scenario) {
+    let at = |f: &str| format!("clusterAutoscaler.{f}");
+    e.check(
+        s.node_pools.iter().any(|p| p.autoscaling.is_some()),
+        "clusterAutoscaler",
+        "no node pool has `autoscaling: {minSize, maxSize}`; add it to the pools the autoscaler may resize",
+    );
+    let names: Vec<&str> = ca.expander.split(',').map(str::trim).collect();
+    for (i, n) in names.iter().enumerate() {
+        if !EXPANDERS.contains(n) {
+            e.push(
+                at("expander"),
+                format!(
+                    "unknown expander {n:?}; expected one of {} (or a comma-separated chain)",
+                    EXPANDERS.join(", ")
+                ),
+            );
+        } else if names[..i].contains(n) {
+            e.push(at("expander"), format!("expander {n:?} appears twice in the chain"));
+        }
+    }
+    e.check(
+        ca.scan_interval.0.as_nanos() > 0,
+        at("scan-interval"),
+        "expected an interval greater than 0 (upstream default 10s)",
+    );
+    e.check(
+        ca.scale_down_utilization_threshold.is_finite()
+            && (0.0..=1.0).contains(&ca.scale_down_utilization_threshold),
+        at("scale-down-utilization-threshold"),
+        "expected a fraction in [0, 1] (upstream default 0.5)",
+    );
+    e.check(
+        ca.max_total_unready_percentage.is_finite()
+            && (0.0..=100.0).contains(&ca.max_total_unready_percentage),
+        at("max-total-unready-percentage"),
+        "expected a percentage in [0, 100] (upstream default 45)",
+    );
+    e.check(
+        ca.max_empty_bulk_delete >= 1,
+        at("max-empty-bulk-delete"),
+        "expected at least 1 (upstream default 10)",
+    );
+    e.check(
+        ca.max_node_provision_time.0.as_nanos() > 0,
+        at("max-node-provision-time"),
+        "expected a duration greater than 0 (upstream default 15m)",
+    );
+    e.check(
+        ca.initial_node_group_backoff_duration.0 <= ca.max_node_group_backoff_duration.0,
+        at("initial-node-group-backoff-duration"),
+        "expected no more than max-node-group-backoff-duration",
+    );
+}
+
 fn node_exists(s: &Scenario, name: &str) -> bool {
     s.node_pools.iter().any(|p| {
         name.strip_prefix(&format!("{}-", p.name))

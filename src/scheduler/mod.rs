@@ -90,6 +90,9 @@ pub struct Scheduler {
     /// Both are pure functions of (node requests, allocatable, template), so a hit is
     /// exact; it saves the integer and float divisions that dominate the cycle.
     score_cache: Vec<CachedScore>,
+    /// Pods whose last attempt failed (PodScheduled=False, reason Unschedulable), pruned
+    /// lazily; what the cluster autoscaler lists.
+    unschedulable_pods: std::collections::BTreeSet<PodId>,
 }
 
 impl Scheduler {
@@ -107,6 +110,7 @@ impl Scheduler {
             flush_scheduled: false,
             candidates: Vec::new(),
             score_cache: Vec::new(),
+            unschedulable_pods: std::collections::BTreeSet::new(),
         }
     }
 
@@ -167,6 +171,7 @@ impl Scheduler {
         let cost = self.cfg.cost_per_pod + self.cfg.cost_per_node.saturating_mul(decision.examined as u64);
         match decision.node {
             Some(node) => {
+                self.unschedulable_pods.remove(&pod);
                 cluster.assume_pod(pod, node, ctx.now);
                 ctx.after(cost, Event::Bind { pod, node });
             }
@@ -176,6 +181,7 @@ impl Scheduler {
                     self.last_failure.resize(idx + 1, SimTime::ZERO);
                 }
                 self.last_failure[idx] = ctx.now;
+                self.unschedulable_pods.insert(pod);
                 let prio = cluster.pod_template(pod).priority;
                 self.queue.add_unschedulable(pod, prio, ctx.now);
                 self.arm_flush(ctx);
@@ -183,6 +189,13 @@ impl Scheduler {
         }
         self.busy = true;
         ctx.after(cost, Event::ScheduleNext);
+    }
+
+    /// Pending pods whose last scheduling attempt failed, in pod order (upstream: pods with
+    /// condition PodScheduled=False, reason Unschedulable).
+    pub fn unschedulable_pods(&mut self, cluster: &ClusterState) -> Vec<PodId> {
+        self.unschedulable_pods.retain(|p| cluster.pod(*p).phase == PodPhase::Pending);
+        self.unschedulable_pods.iter().copied().collect()
     }
 
     /// Starts a cycle now if the scheduler is idle and has work.
@@ -234,19 +247,27 @@ impl Scheduler {
         let req = tmpl.requests;
         let placement = &tmpl.placement;
         let no_label_constraints = placement.has_no_node_constraints();
-        let want = sampling::num_feasible_nodes_to_find(n, self.cfg.percentage_of_nodes_to_score);
+        // Removed nodes (cluster-autoscaler scale-down) keep their ids but are not in the
+        // scheduler's snapshot: they are skipped and not counted.
+        let live = n - cluster.totals.nodes_removed as usize;
+        let want = sampling::num_feasible_nodes_to_find(live, self.cfg.percentage_of_nodes_to_score);
 
         // Filter (schedule_one.go findNodesThatPassFilters): stop at `want` feasible nodes.
         self.candidates.clear();
         let start = self.next_start_node_index % n;
         let mut examined = 0;
+        let mut processed = 0;
         for k in 0..n {
             if self.candidates.len() >= want {
                 break;
             }
             let idx = if start + k < n { start + k } else { start + k - n };
-            examined += 1;
+            processed += 1;
             let node = &cluster.nodes[idx];
+            if node.removed_at.is_some() {
+                continue;
+            }
+            examined += 1;
             if !node.ready || !plugins::fit::fits(&req.actual, &node.allocatable, &node.requested) {
                 continue;
             }
@@ -263,7 +284,7 @@ impl Scheduler {
             }
             self.candidates.push(Candidate { node: id, base: 0, taint_raw: 0, affinity_raw: 0 });
         }
-        self.next_start_node_index = (start + examined) % n;
+        self.next_start_node_index = (start + processed) % n;
 
         match self.candidates.len() {
             0 => return Decision { node: None, examined },

@@ -49,6 +49,14 @@ pub enum Event {
     DrainStep { node: NodeId },
     /// maintenance: the node is uncordoned.
     Uncordon { node: NodeId },
+    /// cluster autoscaler: one loop (every `scan-interval`).
+    CaScan,
+    /// cluster autoscaler: a requested node of node group `group` registers, Ready.
+    CaNodeRegistered { group: u32 },
+    /// cluster autoscaler: a requested node of `group` did not come up in time.
+    CaProvisionTimeout { group: u32 },
+    /// cluster autoscaler: evict what can be evicted from a node being deleted (every 5 s).
+    CaDrainStep { node: NodeId },
     /// node lifecycle: a pod's toleration of the unreachable taint ran out.
     EvictPod { pod: PodId, node: NodeId, epoch: u32 },
 }

@@ -8,9 +8,11 @@ mod event;
 pub use ctx::Ctx;
 pub use event::Event;
 
+use crate::autoscaler::controller::{Action, Budgets, ClusterAutoscaler, NodeGroup};
+use crate::autoscaler::estimator::TemplateNode;
 use crate::cluster::{
-    ChurnId, ClusterState, Deployment, DeploymentId, NodeId, NodePool, Owner, Placement, PodId, PodPhase,
-    PodRequests, PodTemplate, PoolId, ResourceName, Resources,
+    ChurnId, ClusterState, Deployment, DeploymentId, LabelSetId, NodeId, NodePool, Owner, Placement, PodId,
+    PodPhase, PodRequests, PodTemplate, PoolId, ResourceName, Resources,
 };
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId, rng};
 use crate::faults::Faults;
@@ -33,6 +35,10 @@ pub mod streams {
     pub const SCHEDULER_TIES: StreamId = StreamId(1);
     pub const KUBELET: StreamId = StreamId(2);
     pub const CONTAINER_CRASHES: StreamId = StreamId(4);
+    /// The cluster autoscaler's random expander.
+    pub const CA_EXPANDER: StreamId = StreamId(6);
+    /// Node group g's provisioning delays use `CA_PROVISIONING_BASE + g`.
+    pub const CA_PROVISIONING_BASE: u64 = 30_000;
     /// Churn generator i uses `CHURN_BASE + 4 i + {0 arrivals, 1 lifetimes, 2 mix}`.
     pub const CHURN_BASE: u64 = 1_000;
 }
@@ -49,6 +55,9 @@ pub struct RunOutput {
     /// Every HPA decision (empty without HPAs).
     pub hpa_decisions: Vec<crate::hpa::controller::HpaDecision>,
     pub has_hpa: bool,
+    /// Every cluster-autoscaler decision (empty without one).
+    pub ca_decisions: Vec<crate::autoscaler::controller::CaDecision>,
+    pub has_cluster_autoscaler: bool,
     pub metrics: Metrics,
     pub cluster: ClusterState,
 }
@@ -82,6 +91,13 @@ pub struct Simulation {
     pool_unschedulable: Vec<bool>,
     /// For a pod created to replace one lost to a node failure: when that node failed.
     replaces_failure_at: Vec<Option<SimTime>>,
+    pub autoscaler: Option<ClusterAutoscaler>,
+    /// Per pool: the (zone, label set) its nodes take round-robin by index.
+    pool_label_sets: Vec<Vec<(u16, LabelSetId)>>,
+    /// Per pool: the index the next node added to it gets (names are never reused).
+    next_node_index: Vec<u32>,
+    /// Most live nodes at any time.
+    nodes_peak: u32,
     pub metrics: Metrics,
 }
 
@@ -121,6 +137,7 @@ impl Simulation {
         // Node pools and nodes. Zones are interned in order of first appearance.
         let mut zone_ids: BTreeMap<String, u16> = BTreeMap::new();
         let mut startup = Vec::with_capacity(s.node_pools.len());
+        let mut pool_label_sets = Vec::with_capacity(s.node_pools.len());
         for (pi, p) in s.node_pools.iter().enumerate() {
             let pool = PoolId(pi as u32);
             cluster.pools.push(NodePool {
@@ -162,7 +179,51 @@ impl Simulation {
                 let (zid, ls) = label_sets[i as usize % label_sets.len()];
                 cluster.add_node(pool, i, zid, ls, p.unschedulable, now);
             }
+            pool_label_sets.push(label_sets);
         }
+        let autoscaler = match &s.cluster_autoscaler {
+            None => None,
+            Some(spec) => {
+                let mut groups = Vec::new();
+                for (pi, p) in s.node_pools.iter().enumerate() {
+                    let Some(g) = &p.autoscaling else { continue };
+                    let (_, ls) = pool_label_sets[pi][p.count as usize % pool_label_sets[pi].len()];
+                    groups.push(NodeGroup {
+                        pool: PoolId(pi as u32),
+                        name: p.name.clone(),
+                        min_size: g.min_size,
+                        max_size: g.max_size,
+                        priority: g.priority,
+                        price_per_hour: p.price_per_hour,
+                        template: TemplateNode {
+                            allocatable: cluster.pools[pi].allocatable,
+                            labels: cluster.label_sets[ls.index()].clone(),
+                            taints: p.taints.clone(),
+                        },
+                        provisioning: g
+                            .provisioning_delay
+                            .sampler()
+                            .map_err(|e| format!("nodePools[{pi}].autoscaling.provisioningDelay: {e}"))?,
+                        provisioning_rng: rng::stream(
+                            seed,
+                            StreamId(streams::CA_PROVISIONING_BASE + groups.len() as u64),
+                        ),
+                        registered: p.count,
+                        upcoming: 0,
+                        backoff_until: SimTime::ZERO,
+                        backoff: SimDuration::ZERO,
+                    });
+                }
+                let cfg = crate::autoscaler::controller::Config::from(spec);
+                queue.push(SimTime::ZERO + cfg.scan_interval, Event::CaScan);
+                Some(ClusterAutoscaler::new(
+                    cfg,
+                    groups,
+                    s.node_pools.len(),
+                    rng::stream(seed, streams::CA_EXPANDER),
+                ))
+            }
+        };
 
         // Deployments.
         for (di, d) in s.deployments.iter().enumerate() {
@@ -306,10 +367,15 @@ impl Simulation {
             draining: vec![false; node_count],
             pool_unschedulable: s.node_pools.iter().map(|p| p.unschedulable).collect(),
             replaces_failure_at: Vec::new(),
+            autoscaler,
+            next_node_index: s.node_pools.iter().map(|p| p.count).collect(),
+            pool_label_sets,
+            nodes_peak: node_count as u32,
             metrics: Metrics::new(),
             cluster,
         };
-        let extra = sim.traffic.sample(SimTime::ZERO);
+        let mut extra = sim.traffic.sample(SimTime::ZERO);
+        extra.extend(sim.autoscaling_cells());
         sim.metrics.sample(&sim.cluster, SimTime::ZERO, extra);
         if SimTime::ZERO + sim.sample_interval <= end {
             sim.queue.push(SimTime::ZERO + sim.sample_interval, Event::Sample);
@@ -386,10 +452,28 @@ impl Simulation {
             let per_million = if ok > 0.0 { Cell::Float(cost / ok * 1e6) } else { Cell::Missing };
             summary.push(("cost_per_million_requests".to_string(), per_million));
         }
+        if let Some(ca) = &self.autoscaler {
+            let st = &ca.stats;
+            summary.extend([
+                ("nodes_peak".to_string(), Cell::Int(u64::from(self.nodes_peak))),
+                ("ca_scale_ups".to_string(), Cell::Int(st.scale_ups)),
+                ("ca_nodes_requested".to_string(), Cell::Int(st.nodes_requested)),
+                ("ca_nodes_added".to_string(), Cell::Int(st.nodes_registered)),
+                ("ca_nodes_removed".to_string(), Cell::Int(st.nodes_removed)),
+                ("ca_provision_timeouts".to_string(), Cell::Int(st.provision_timeouts)),
+                ("ca_drain_failures".to_string(), Cell::Int(st.drain_failures)),
+            ]);
+        }
         summary.extend(traffic_summary);
-        let timeseries_columns = self.traffic.timeseries_columns();
+        let mut timeseries_columns = self.traffic.timeseries_columns();
+        timeseries_columns.extend(self.autoscaling_columns());
         let has_hpa = !self.hpa.is_empty();
+        let has_cluster_autoscaler = self.autoscaler.is_some();
+        let ca_decisions =
+            self.autoscaler.as_mut().map(|ca| std::mem::take(&mut ca.decisions)).unwrap_or_default();
         RunOutput {
+            ca_decisions,
+            has_cluster_autoscaler,
             summary,
             timeseries_columns,
             hpa_decisions: std::mem::take(&mut self.hpa.decisions),
@@ -462,17 +546,17 @@ impl Simulation {
             && !self.kubelet.is_crashed(p)
     }
 
-    /// One pass of `kubectl drain` over a cordoned node: evict every pod the eviction API
-    /// allows (`pkg/registry/core/pod/storage/eviction.go`: a healthy pod while the budget
-    /// has `currentHealthy − minAvailable ≥ 1`, an unhealthy one while
-    /// `currentHealthy ≥ minAvailable`, the default `IfHealthyBudget` policy), and retry the
-    /// rest in 5 s as kubectl does.
-    fn drain_step(&mut self, node: NodeId) {
+    /// Evicts every pod of `node` the eviction API allows
+    /// (`pkg/registry/core/pod/storage/eviction.go`: a healthy pod while the budget has
+    /// `currentHealthy − minAvailable ≥ 1`, an unhealthy one while
+    /// `currentHealthy ≥ minAvailable`, the default `IfHealthyBudget` policy); the owners
+    /// replace them. Returns true when some pod had to stay.
+    fn evict_allowed(&mut self, node: NodeId) -> bool {
         let mut blocked = false;
         let mut evicted = Vec::new();
-        // Healthy pods per budgeted Deployment, counted once per step and kept current as
-        // this step evicts.
-        let mut healthy: std::collections::BTreeMap<DeploymentId, i64> = std::collections::BTreeMap::new();
+        // Healthy pods per budgeted Deployment, counted once per pass and kept current as
+        // this pass evicts.
+        let mut healthy: BTreeMap<DeploymentId, i64> = BTreeMap::new();
         for p in self.cluster.pods_on_node(node) {
             let p_healthy = self.pod_healthy(p);
             let budget = match self.cluster.pod(p).owner {
@@ -482,14 +566,7 @@ impl Simulation {
             let allowed = match budget {
                 None => true,
                 Some((d, min)) => {
-                    let count = *healthy.entry(d).or_insert_with(|| {
-                        (0..self.cluster.pods.len() as u32)
-                            .map(PodId)
-                            .filter(|&q| {
-                                self.cluster.pod(q).owner == Owner::Deployment(d) && self.pod_healthy(q)
-                            })
-                            .count() as i64
-                    });
+                    let count = *healthy.entry(d).or_insert_with(|| self.healthy_pods(d));
                     let ok = if p_healthy { count - min >= 1 } else { count >= min };
                     if ok && p_healthy {
                         healthy.insert(d, count - 1);
@@ -506,20 +583,193 @@ impl Simulation {
                 blocked = true;
             }
         }
-        let mut ctx = Ctx::new(self.now, &mut self.queue);
         if !evicted.is_empty() {
+            let mut ctx = Ctx::new(self.now, &mut self.queue);
             self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
         }
-        if blocked {
+        self.reconcile_owners(&evicted);
+        blocked
+    }
+
+    /// Healthy pods of a Deployment (see [`Self::pod_healthy`]).
+    fn healthy_pods(&self, d: DeploymentId) -> i64 {
+        (0..self.cluster.pods.len() as u32)
+            .map(PodId)
+            .filter(|&q| self.cluster.pod(q).owner == Owner::Deployment(d) && self.pod_healthy(q))
+            .count() as i64
+    }
+
+    /// One pass of `kubectl drain` over a cordoned node: evict what the budgets allow and
+    /// retry the rest in 5 s, as kubectl does.
+    fn drain_step(&mut self, node: NodeId) {
+        if self.evict_allowed(node) {
+            let mut ctx = Ctx::new(self.now, &mut self.queue);
             ctx.after(SimDuration::from_secs(5), Event::DrainStep { node });
         } else {
             self.draining[node.index()] = false;
         }
-        self.reconcile_owners(&evicted);
+    }
+
+    /// Names of the autoscaling cells of `timeseries.csv`: live nodes per node group, then
+    /// replicas per HPA-managed Deployment.
+    fn autoscaling_columns(&self) -> Vec<String> {
+        let mut cols: Vec<String> = self
+            .autoscaler
+            .iter()
+            .flat_map(|ca| ca.groups.iter().map(|g| format!("nodes_{}", g.name)))
+            .collect();
+        for d in self.hpa.deployments() {
+            cols.push(format!("deploy_{}_replicas", self.cluster.deployments[d.index()].name));
+        }
+        cols
+    }
+
+    /// The cells named by [`Self::autoscaling_columns`], now.
+    fn autoscaling_cells(&self) -> Vec<Cell> {
+        let mut cells: Vec<Cell> = self
+            .autoscaler
+            .iter()
+            .flat_map(|ca| ca.groups.iter().map(|g| Cell::Int(u64::from(g.registered))))
+            .collect();
+        for d in self.hpa.deployments() {
+            cells.push(Cell::Int(u64::from(self.cluster.deployments[d.index()].replicas)));
+        }
+        cells
+    }
+
+    /// Live nodes now.
+    fn live_nodes(&self) -> u32 {
+        self.cluster.nodes.len() as u32 - self.cluster.totals.nodes_removed
+    }
+
+    /// A node requested by the cluster autoscaler registers, Ready, in its pool's next zone.
+    fn add_autoscaled_node(&mut self, group: usize) {
+        let Some(ca) = self.autoscaler.as_mut() else { return };
+        let pool = ca.groups[group].pool;
+        ca.on_registered(group);
+        let index = self.next_node_index[pool.index()];
+        self.next_node_index[pool.index()] += 1;
+        let sets = &self.pool_label_sets[pool.index()];
+        let (zone, labels) = sets[index as usize % sets.len()];
+        let unschedulable = self.pool_unschedulable[pool.index()];
+        let node = self.cluster.add_node(pool, index, zone, labels, unschedulable, self.now);
+        self.node_failed_at.push(SimTime::ZERO);
+        self.draining.push(false);
+        self.nodes_peak = self.nodes_peak.max(self.live_nodes());
+        let mut ctx = Ctx::new(self.now, &mut self.queue);
+        self.lifecycle.on_node_added(&self.cluster, &mut ctx);
+        self.faults.schedule_failure(node, pool, &mut ctx);
+        self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+    }
+
+    /// Deletes a node the cluster autoscaler chose. An unready node's pods are lost with it
+    /// (their owners replace them); a Ready node must be empty.
+    fn delete_node(&mut self, node: NodeId) {
+        let lost = self.cluster.pods_on_node(node);
+        for &p in &lost {
+            self.cluster.delete_pod(p, self.now);
+            self.traffic.pod_stopped(p, self.now);
+        }
+        if !self.cluster.remove_node(node, self.now) {
+            return;
+        }
+        self.draining[node.index()] = false;
+        if let Some(ca) = self.autoscaler.as_mut() {
+            ca.on_removed(&self.cluster, node, self.now);
+        }
+        let mut ctx = Ctx::new(self.now, &mut self.queue);
+        self.lifecycle.on_node_repaired(&self.cluster, &mut ctx);
+        if !lost.is_empty() {
+            self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+            let failed_at = self.node_failed_at[node.index()];
+            self.replace(&lost, failed_at);
+        }
+    }
+
+    /// `Event::CaScan`.
+    fn cluster_autoscaler_scan(&mut self) {
+        let Some(ca) = self.autoscaler.as_mut() else { return };
+        let interval = ca.cfg.scan_interval;
+        let max_provision = ca.cfg.max_node_provision_time;
+        self.queue.push(self.now + interval, Event::CaScan);
+        let unschedulable = self.scheduler.unschedulable_pods(&self.cluster);
+        let budgets = Budgets {
+            min_available: self.min_available.clone(),
+            healthy: (0..self.cluster.deployments.len() as u32)
+                .map(|d| {
+                    if self.min_available[d as usize].is_some() {
+                        self.healthy_pods(DeploymentId(d))
+                    } else {
+                        0
+                    }
+                })
+                .collect(),
+        };
+        let Some(ca) = self.autoscaler.as_mut() else { return };
+        let actions = ca.scan(&self.cluster, &unschedulable, &budgets, self.now);
+        for action in actions {
+            match action {
+                Action::ScaleUp { group, delays } => {
+                    for d in delays {
+                        let group = group as u32;
+                        match d {
+                            Some(d) => self.queue.push(self.now + d, Event::CaNodeRegistered { group }),
+                            None => {
+                                self.queue.push(self.now + max_provision, Event::CaProvisionTimeout { group })
+                            }
+                        };
+                    }
+                }
+                Action::DeleteEmpty(nodes) => {
+                    for node in nodes {
+                        self.delete_node(node);
+                    }
+                }
+                Action::Drain(node) => {
+                    self.cluster.set_unschedulable(node, true);
+                    self.ca_drain_step(node);
+                }
+            }
+        }
+    }
+
+    /// One eviction pass over the node the cluster autoscaler is deleting.
+    fn ca_drain_step(&mut self, node: NodeId) {
+        let Some((draining, deadline)) = self.autoscaler.as_ref().and_then(|ca| ca.draining) else { return };
+        if draining != node {
+            return;
+        }
+        let blocked = self.evict_allowed(node);
+        if !blocked {
+            if let Some(ca) = self.autoscaler.as_mut() {
+                ca.on_drained();
+            }
+            self.delete_node(node);
+        } else if self.now >= deadline {
+            let pool_setting = self.pool_unschedulable[self.cluster.node(node).pool.index()];
+            self.cluster.set_unschedulable(node, pool_setting);
+            if let Some(ca) = self.autoscaler.as_mut() {
+                ca.on_drain_failed(&self.cluster, node, self.now);
+            }
+            let mut ctx = Ctx::new(self.now, &mut self.queue);
+            self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+        } else {
+            self.queue.push(self.now + SimDuration::from_secs(5), Event::CaDrainStep { node });
+        }
     }
 
     /// Routes one event to its model.
     fn dispatch(&mut self, ev: Event) {
+        // A node the cluster autoscaler deleted neither fails, nor comes back, nor is drained.
+        if let Event::NodeFail { node, .. }
+        | Event::NodeRepair { node, .. }
+        | Event::DrainStart { node }
+        | Event::DrainStep { node }
+        | Event::Uncordon { node } = ev
+            && self.cluster.node(node).removed_at.is_some()
+        {
+            return;
+        }
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         match ev {
             Event::DeploymentStart(d) => {
@@ -648,17 +898,26 @@ impl Simulation {
                     self.replace(&[pod], failed_at);
                 }
             }
+            Event::CaScan => self.cluster_autoscaler_scan(),
+            Event::CaNodeRegistered { group } => self.add_autoscaled_node(group as usize),
+            Event::CaProvisionTimeout { group } => {
+                if let Some(ca) = self.autoscaler.as_mut() {
+                    ca.on_provision_timeout(group as usize, self.now);
+                }
+            }
+            Event::CaDrainStep { node } => self.ca_drain_step(node),
             Event::MetricsScrape => {
                 self.traffic.scrape(self.now);
                 ctx.after(self.scrape_period, Event::MetricsScrape);
             }
             Event::Sample => {
-                let extra = self.traffic.sample(self.now);
-                self.metrics.sample(&self.cluster, self.now, extra);
                 let next = self.now + self.sample_interval;
                 if next <= self.end {
                     ctx.at(next, Event::Sample);
                 }
+                let mut extra = self.traffic.sample(self.now);
+                extra.extend(self.autoscaling_cells());
+                self.metrics.sample(&self.cluster, self.now, extra);
             }
         }
     }
