@@ -119,7 +119,7 @@ fn write_template(y: &mut String, indent: &str, t: &Template) {
     }
 }
 
-fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn], extras: (bool, bool)) -> String {
+fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn], extras: (bool, bool, bool)) -> String {
     // Short lifecycle timings so that failures are detected and pods evicted within the run.
     let mut y = format!(
         "seed: {seed}\nduration: 300s\nsampleInterval: 10s\nnodeLifecycle: {{nodeMonitorGracePeriod: 20s, defaultTolerationSeconds: 30}}\nnodePools:\n"
@@ -141,6 +141,14 @@ fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn], extras: (bool,
             _ => {}
         }
         y.push_str("    kubelet: {imagePull: {exponential: {mean: 2s}}, containerStart: {uniform: {min: 0.5s, max: 1.5s}}}\n");
+        if extras.2 {
+            // Short cluster-autoscaler timings so nodes come and go within the run.
+            let _ = writeln!(
+                y,
+                "    autoscaling: {{minSize: 0, maxSize: {}, provisioningDelay: {{uniform: {{min: 5s, max: 30s}}}}}}",
+                p.count + 3
+            );
+        }
         if p.mttf > 0 {
             let _ = writeln!(
                 y,
@@ -180,7 +188,12 @@ fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn], extras: (bool,
             let _ = writeln!(y, "    minAvailable: {m}");
         }
     }
-    let (chaos, drain) = extras;
+    let (chaos, drain, autoscale) = extras;
+    if autoscale {
+        y.push_str(
+            "clusterAutoscaler: {scan-interval: 5s, scale-down-unneeded-time: 20s, scale-down-delay-after-add: 20s, scale-down-unready-time: 40s, max-node-provision-time: 25s}\n",
+        );
+    }
     if chaos {
         y.push_str("chaos: {failureRate: 0.2, interval: 60s, simulatedDowntime: 30s}\n");
     }
@@ -216,7 +229,7 @@ proptest! {
             prop::sample::select(vec!["Random", "RoundRobin", "LeastOutstanding", "PowerOfTwoChoices"]),
             prop::option::of(0u32..4))
             .prop_map(|(replicas, rate, t, scale, traffic, lb, min_available)| Dep { replicas, rate, t, scale, traffic, lb, min_available }), 0..3),
-        extras in (prop::bool::weighted(0.3), prop::bool::weighted(0.3)),
+        extras in (prop::bool::weighted(0.3), prop::bool::weighted(0.3), prop::bool::weighted(0.4)),
         churn in prop::collection::vec((prop::sample::select(vec![0.1, 0.5, 2.0]), 5u32..120,
             prop::collection::vec(template(), 1..3))
             .prop_map(|(rate, mean_life_s, templates)| Churn { rate, mean_life_s, templates }), 0..3),

@@ -606,7 +606,13 @@ impl ClusterAutoscaler {
         for node in order {
             let Some(g) = self.group_of(cluster, node) else { continue };
             let n = cluster.node(node);
-            if n.removed_at.is_some() || Some(node) == draining || deletable_per_group[g] == 0 {
+            // A node already chosen as a destination for another unneeded node's pods stays
+            // (upstream re-simulates it with those pods; staying is the conservative reading).
+            if n.removed_at.is_some()
+                || Some(node) == draining
+                || deletable_per_group[g] == 0
+                || extra.contains_key(&node)
+            {
                 continue;
             }
             // A cordoned Ready node (maintenance) is left alone.

@@ -190,10 +190,11 @@ impl HpaController {
             let mut reasons: Vec<String> = Vec::new();
             let mut cpu_util = None;
             let mut rps = None;
-            let target_cpu = match (h.spec.target_cpu_utilization, h.spec.target_requests_per_second) {
-                (None, None) => Some(super::DEFAULT_CPU_UTILIZATION),
-                (c, _) => c,
-            };
+            let target_cpu =
+                match (h.spec.target_cpu_utilization, &h.spec.target_requests_per_second, &h.spec.external) {
+                    (None, None, None) => Some(super::DEFAULT_CPU_UTILIZATION),
+                    (c, ..) => c,
+                };
             if let Some(target) = target_cpu {
                 let s = samples(&|u| u.cpu_milli as i64);
                 let readiness = Readiness::with_defaults(Resource::Cpu, now.0);
@@ -215,6 +216,57 @@ impl HpaController {
                         rps = Some(avg as f64 / 1000.0);
                     }
                     Err(e) => reasons.push(format!("requests per second: {e}")),
+                }
+            }
+            let mut external_value = None;
+            if let Some(x) = &h.spec.external {
+                let value = x
+                    .values
+                    .iter()
+                    .take_while(|v| v.at.0.as_nanos() <= now.0)
+                    .last()
+                    .map_or(0.0, |v| v.value);
+                external_value = Some(value);
+                // Metric values are quantities; the calculator works in milli-units as upstream.
+                let usage = (value * 1000.0).round() as i64;
+                match (x.target_value, x.target_average_value) {
+                    (Some(t), _) => {
+                        // Only readiness matters here (`getReadyPodsCount`): Running and Ready.
+                        let s: Vec<PodSample> = pods
+                            .iter()
+                            .map(|(_, p)| PodSample {
+                                phase: if p.phase == PodPhase::Running {
+                                    HpaPhase::Running
+                                } else {
+                                    HpaPhase::Pending
+                                },
+                                deleting: false,
+                                ready: p.running_at.map(|t| calculator::ReadyCondition {
+                                    status: if p.phase == PodPhase::Running {
+                                        ConditionStatus::True
+                                    } else {
+                                        ConditionStatus::False
+                                    },
+                                    last_transition_ns: t.0,
+                                }),
+                                start_time_ns: p.bound_at.map(|t| t.0),
+                                request_milli: h.cpu_request,
+                                metric: None,
+                            })
+                            .collect();
+                        let target = (t * 1000.0).round() as i64;
+                        match calculator::external_metric_replicas(current, &[usage], target, tol, &s) {
+                            Ok((r, _)) => proposals.push(r),
+                            Err(e) => reasons.push(format!("external {}: {e}", x.name)),
+                        }
+                    }
+                    (None, Some(t)) => {
+                        let target = (t * 1000.0).round() as i64;
+                        let (r, _) =
+                            calculator::external_per_pod_metric_replicas(current, &[usage], target, tol);
+                        proposals.push(r);
+                    }
+                    (None, None) => {}
                 }
             }
             // computeReplicasForMetrics: the largest valid proposal. With none, upstream's
@@ -274,7 +326,7 @@ impl HpaController {
                 current,
                 cpu_utilization: cpu_util,
                 requests_per_second: rps,
-                external_value: None,
+                external_value,
                 raw,
                 stabilized,
                 limited,

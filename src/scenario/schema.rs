@@ -46,6 +46,10 @@ pub struct Scenario {
     /// Planned maintenance: drains (cordon, then evict respecting disruption budgets).
     #[serde(default)]
     pub maintenance: Vec<MaintenanceSpec>,
+    /// HorizontalPodAutoscalers as separate objects naming their Deployment by
+    /// `scaleTargetRef` (the same fields as `deployments[].horizontalPodAutoscaler`).
+    #[serde(default)]
+    pub horizontal_pod_autoscalers: Vec<HpaSpec>,
     /// The cluster autoscaler over the node pools that have `autoscaling` (absent: off).
     #[serde(default)]
     pub cluster_autoscaler: Option<ClusterAutoscalerSpec>,
@@ -686,8 +690,45 @@ pub struct HpaSpec {
     /// Target average requests per second per pod (a Pods metric, from the service).
     #[serde(default)]
     pub target_requests_per_second: Option<f64>,
+    /// An External metric (`autoscaling/v2` `type: External`) whose value follows a schedule.
+    #[serde(default)]
+    pub external: Option<ExternalMetricSpec>,
     #[serde(default)]
     pub behavior: Option<HpaBehaviorSpec>,
+    /// The Deployment scaled, for entries of the top-level `horizontalPodAutoscalers`.
+    #[serde(default)]
+    pub scale_target_ref: Option<ScaleTargetRefSpec>,
+}
+
+/// `spec.scaleTargetRef`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaleTargetRefSpec {
+    #[serde(default = "defaults::deployment_kind")]
+    pub kind: String,
+    pub name: String,
+}
+
+/// An external metric (a queue length, a value from outside the cluster): piecewise
+/// constant, each step's value holding from its `at` until the next (0 before the first).
+/// Exactly one target: `targetValue` (the total; `GetExternalMetricReplicas`) or
+/// `targetAverageValue` (per pod; `GetExternalPerPodMetricReplicas`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalMetricSpec {
+    pub name: String,
+    pub values: Vec<MetricStepSpec>,
+    #[serde(default)]
+    pub target_value: Option<f64>,
+    #[serde(default)]
+    pub target_average_value: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricStepSpec {
+    pub at: DurationSpec,
+    pub value: f64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -827,6 +868,9 @@ pub mod defaults {
     }
     pub fn zero_count() -> CountQuantity {
         CountQuantity(0)
+    }
+    pub fn deployment_kind() -> String {
+        "Deployment".to_string()
     }
     pub fn provisioning_delay() -> Distribution {
         Distribution::Uniform(crate::scenario::distribution::UniformSpec {

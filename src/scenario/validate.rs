@@ -153,74 +153,53 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         if let Some(h) = &d.horizontal_pod_autoscaler {
             let hp = at("horizontalPodAutoscaler");
             e.check(
-                h.min_replicas >= 1,
-                format!("{hp}.minReplicas"),
-                "expected at least 1 (upstream validation)",
+                h.scale_target_ref.is_none(),
+                format!("{hp}.scaleTargetRef"),
+                "an HPA inside a Deployment targets that Deployment; scaleTargetRef belongs to horizontalPodAutoscalers[] entries",
             );
-            e.check(
-                h.max_replicas >= h.min_replicas.max(1),
-                format!("{hp}.maxReplicas"),
-                "expected at least minReplicas",
-            );
-            if let Some(t) = h.target_cpu_utilization {
-                e.check(t > 0, format!("{hp}.targetCpuUtilization"), "expected a percentage greater than 0");
-            }
-            e.check(
-                d.service.is_some(),
-                hp.clone(),
-                "needs a service on the Deployment: pod CPU usage and request rates come from the traffic its pods serve",
-            );
-            let needs_cpu_request =
-                h.target_cpu_utilization.is_some() || h.target_requests_per_second.is_none();
-            if needs_cpu_request && d.template.requests.cpu.is_none_or(|c| c.0 == 0) {
-                e.push(
-                    format!("{hp}.targetCpuUtilization"),
-                    "a CPU utilisation target needs template.requests.cpu (utilisation is a share of the request)",
-                );
-            }
-            if let Some(r) = h.target_requests_per_second {
-                e.check(
-                    r.is_finite() && r > 0.0,
-                    format!("{hp}.targetRequestsPerSecond"),
-                    "expected a finite rate greater than 0",
-                );
-                e.check(
-                    d.service.is_some(),
-                    format!("{hp}.targetRequestsPerSecond"),
-                    "needs a service on the Deployment",
-                );
-            }
-            if let Some(b) = &h.behavior {
-                for (dir, r) in [("scaleUp", &b.scale_up), ("scaleDown", &b.scale_down)] {
-                    let Some(r) = r else { continue };
-                    let rp = format!("{hp}.behavior.{dir}");
-                    if let Some(w) = r.stabilization_window_seconds {
-                        e.check(
-                            (0..=3600).contains(&w),
-                            format!("{rp}.stabilizationWindowSeconds"),
-                            "expected 0 to 3600 (upstream validation)",
-                        );
-                    }
-                    e.check(
-                        !r.policies.is_empty(),
-                        format!("{rp}.policies"),
-                        "expected at least one policy (upstream validation)",
-                    );
-                    for (k, p) in r.policies.iter().enumerate() {
-                        e.check(
-                            p.value > 0,
-                            format!("{rp}.policies[{k}].value"),
-                            "expected a value greater than 0",
-                        );
-                        e.check(
-                            (1..=1800).contains(&p.period_seconds),
-                            format!("{rp}.policies[{k}].periodSeconds"),
-                            "expected 1 to 1800 seconds (upstream validation)",
-                        );
-                    }
-                }
-            }
+            validate_hpa(&mut e, &hp, h, d);
         }
+    }
+    let mut hpa_targets: BTreeSet<&str> = s
+        .deployments
+        .iter()
+        .filter(|d| d.horizontal_pod_autoscaler.is_some())
+        .map(|d| d.name.as_str())
+        .collect();
+    for (i, h) in s.horizontal_pod_autoscalers.iter().enumerate() {
+        let hp = format!("horizontalPodAutoscalers[{i}]");
+        let Some(r) = &h.scale_target_ref else {
+            e.push(
+                format!("{hp}.scaleTargetRef"),
+                "expected scaleTargetRef: {kind: Deployment, name: <deployment>}",
+            );
+            continue;
+        };
+        if r.kind != "Deployment" {
+            e.push(
+                format!("{hp}.scaleTargetRef.kind"),
+                format!("unsupported kind {:?}; expected Deployment", r.kind),
+            );
+            continue;
+        }
+        let Some(d) = s.deployments.iter().find(|d| d.name == r.name) else {
+            let names: Vec<&str> = s.deployments.iter().map(|d| d.name.as_str()).collect();
+            e.push(
+                format!("{hp}.scaleTargetRef.name"),
+                format!("no Deployment named {:?}; expected one of [{}]", r.name, names.join(", ")),
+            );
+            continue;
+        };
+        if !hpa_targets.insert(d.name.as_str()) {
+            e.push(
+                format!("{hp}.scaleTargetRef.name"),
+                format!(
+                    "Deployment {:?} already has an HPA; upstream stops both (AmbiguousSelector)",
+                    d.name
+                ),
+            );
+        }
+        validate_hpa(&mut e, &hp, h, d);
     }
     if total_replicas > MAX_TOTAL_REPLICAS {
         e.push(
@@ -412,6 +391,108 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
 }
 
 /// True when `name` is `<pool>-<index>` of an existing node.
+/// Checks of one HPA on Deployment `d`; `hp` is its field path.
+fn validate_hpa(e: &mut Errors, hp: &str, h: &HpaSpec, d: &DeploymentSpec) {
+    e.check(h.min_replicas >= 1, format!("{hp}.minReplicas"), "expected at least 1 (upstream validation)");
+    e.check(
+        h.max_replicas >= h.min_replicas.max(1),
+        format!("{hp}.maxReplicas"),
+        format!(
+            "maxReplicas {} is below minReplicas {}; expected maxReplicas >= minReplicas",
+            h.max_replicas, h.min_replicas
+        ),
+    );
+    if let Some(t) = h.target_cpu_utilization {
+        e.check(
+            t > 0,
+            format!("{hp}.targetCpuUtilization"),
+            format!("got {t}; expected a percentage greater than 0"),
+        );
+    }
+    let default_cpu =
+        h.target_cpu_utilization.is_none() && h.target_requests_per_second.is_none() && h.external.is_none();
+    let needs_cpu_request = h.target_cpu_utilization.is_some() || default_cpu;
+    e.check(
+        d.service.is_some() || !(needs_cpu_request || h.target_requests_per_second.is_some()),
+        hp.to_string(),
+        "needs a service on the Deployment: pod CPU usage and request rates come from the traffic its pods serve",
+    );
+    if let Some(x) = &h.external {
+        let xp = format!("{hp}.external");
+        e.check(!x.name.trim().is_empty(), format!("{xp}.name"), "expected a metric name");
+        e.check(!x.values.is_empty(), format!("{xp}.values"), "expected at least one {at, value} step");
+        for (k, v) in x.values.iter().enumerate() {
+            e.check(
+                v.value.is_finite() && v.value >= 0.0,
+                format!("{xp}.values[{k}].value"),
+                "expected a finite value of 0 or more",
+            );
+            if k > 0 {
+                e.check(
+                    v.at.0 > x.values[k - 1].at.0,
+                    format!("{xp}.values[{k}].at"),
+                    "expected steps in increasing time order",
+                );
+            }
+        }
+        match (x.target_value, x.target_average_value) {
+            (Some(t), None) | (None, Some(t)) => e.check(
+                t.is_finite() && t > 0.0,
+                format!(
+                    "{xp}.{}",
+                    if x.target_value.is_some() { "targetValue" } else { "targetAverageValue" }
+                ),
+                "expected a target greater than 0",
+            ),
+            _ => e.push(xp.clone(), "expected exactly one of targetValue and targetAverageValue"),
+        }
+    }
+    if needs_cpu_request && d.template.requests.cpu.is_none_or(|c| c.0 == 0) {
+        e.push(
+            format!("{hp}.targetCpuUtilization"),
+            "a CPU utilisation target needs template.requests.cpu (utilisation is a share of the request)",
+        );
+    }
+    if let Some(r) = h.target_requests_per_second {
+        e.check(
+            r.is_finite() && r > 0.0,
+            format!("{hp}.targetRequestsPerSecond"),
+            format!("got {r}; expected a finite rate greater than 0"),
+        );
+        e.check(
+            d.service.is_some(),
+            format!("{hp}.targetRequestsPerSecond"),
+            "needs a service on the Deployment",
+        );
+    }
+    if let Some(b) = &h.behavior {
+        for (dir, r) in [("scaleUp", &b.scale_up), ("scaleDown", &b.scale_down)] {
+            let Some(r) = r else { continue };
+            let rp = format!("{hp}.behavior.{dir}");
+            if let Some(w) = r.stabilization_window_seconds {
+                e.check(
+                    (0..=3600).contains(&w),
+                    format!("{rp}.stabilizationWindowSeconds"),
+                    "expected 0 to 3600 (upstream validation)",
+                );
+            }
+            e.check(
+                !r.policies.is_empty(),
+                format!("{rp}.policies"),
+                "expected at least one policy (upstream validation)",
+            );
+            for (k, p) in r.policies.iter().enumerate() {
+                e.check(p.value > 0, format!("{rp}.policies[{k}].value"), "expected a value greater than 0");
+                e.check(
+                    (1..=1800).contains(&p.period_seconds),
+                    format!("{rp}.policies[{k}].periodSeconds"),
+                    "expected 1 to 1800 seconds (upstream validation)",
+                );
+            }
+        }
+    }
+}
+
 /// The expander names clustersim implements (upstream `expander/factory/expander_factory.go`
 /// also has least-nodes and grpc).
 pub const EXPANDERS: [&str; 5] = ["least-waste", "most-pods", "random", "price", "priority"];

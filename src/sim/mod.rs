@@ -324,7 +324,7 @@ impl Simulation {
             queue.push(SimTime::ZERO + s.metrics_server.resolution.0, Event::MetricsScrape);
         }
         let faults = Faults::new(s, &cluster, seed, &mut Ctx::new(now, &mut queue))?;
-        let hpa_specs: Vec<_> = s
+        let mut hpa_specs: Vec<_> = s
             .deployments
             .iter()
             .enumerate()
@@ -334,6 +334,17 @@ impl Simulation {
                     .map(|h| (DeploymentId(i as u32), h.clone(), d.template.requests.cpu.map(|c| c.0)))
             })
             .collect();
+        for (k, h) in s.horizontal_pod_autoscalers.iter().enumerate() {
+            let target = h.scale_target_ref.as_ref().map(|r| r.name.as_str());
+            let Some(i) = s.deployments.iter().position(|d| Some(d.name.as_str()) == target) else {
+                return Err(format!("horizontalPodAutoscalers[{k}].scaleTargetRef: no such Deployment"));
+            };
+            hpa_specs.push((
+                DeploymentId(i as u32),
+                h.clone(),
+                s.deployments[i].template.requests.cpu.map(|c| c.0),
+            ));
+        }
         let hpa = HpaController::new(&hpa_specs, s.metrics_server.resolution.0.as_nanos());
         if !hpa.is_empty() {
             queue.push(SimTime::ZERO + crate::hpa::sync_period(), Event::HpaSync);
