@@ -1,5 +1,6 @@
 //! End-to-end runs of the shipped scenarios (build + run, no file output), single-threaded.
-//! Targets (issue #2): density-5k under 3 s, churn-1day under 1 s.
+//! Targets: density-5k under 3 s, churn-1day under 1 s (issue #2); autoscale-diurnal (a day,
+//! HPA + cluster autoscaler, ~500 nodes at the peak, traffic on) under 10 s (issue #5).
 
 use clustersim::scenario;
 use clustersim::sim::Simulation;
@@ -15,7 +16,7 @@ fn run(file: &str) -> u64 {
 fn scenarios(c: &mut Criterion) {
     let mut g = c.benchmark_group("scenario");
     g.sample_size(10);
-    for name in ["quickstart", "churn-1day", "density-5k"] {
+    for name in ["quickstart", "churn-1day", "density-5k", "hpa-spike", "autoscale-diurnal"] {
         let file = format!("{}/scenarios/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
         g.bench_function(name, |b| b.iter(|| run(&file)));
     }
