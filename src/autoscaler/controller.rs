@@ -792,3 +792,108 @@ impl ClusterAutoscaler {
 fn live_fixed_nodes(cluster: &ClusterState, group_of_pool: &[Option<usize>]) -> u32 {
     cluster.live_nodes().filter(|&n| group_of_pool[cluster.node(n).pool.index()].is_none()).count() as u32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{StreamId, rng};
+    use crate::scenario::distribution::Distribution;
+    use crate::scenario::duration::DurationSpec;
+
+    fn autoscaler(groups: usize) -> ClusterAutoscaler {
+        let cfg = Config::from(&ClusterAutoscalerSpec::default());
+        let groups = (0..groups)
+            .map(|g| NodeGroup {
+                pool: PoolId(g as u32),
+                name: format!("g{g}"),
+                min_size: 0,
+                max_size: 10,
+                priority: g as i64,
+                price_per_hour: 1.0 + g as f64,
+                template: TemplateNode {
+                    allocatable: Resources::new(4000, 16 << 30, 0, 110),
+                    ..Default::default()
+                },
+                provisioning: Distribution::Constant(DurationSpec(SimDuration::from_secs(60)))
+                    .sampler()
+                    .expect("sampler"),
+                provisioning_rng: rng::stream(1, StreamId(9)),
+                registered: 1,
+                upcoming: 0,
+                backoff_until: SimTime::ZERO,
+                backoff: SimDuration::ZERO,
+            })
+            .collect();
+        ClusterAutoscaler::new(cfg, groups, 4, rng::stream(1, StreamId(10)))
+    }
+
+    #[test]
+    fn upstream_defaults_reach_the_config() {
+        let c = Config::from(&ClusterAutoscalerSpec::default());
+        assert_eq!(c.scan_interval, SimDuration::from_secs(super::super::SCAN_INTERVAL_SECS));
+        assert_eq!(c.unneeded_time, SimDuration::from_secs(super::super::SCALE_DOWN_UNNEEDED_TIME_SECS));
+        assert_eq!(c.delay_after_add, SimDuration::from_secs(super::super::SCALE_DOWN_DELAY_AFTER_ADD_SECS));
+        assert_eq!(c.unready_time, SimDuration::from_secs(super::super::SCALE_DOWN_UNREADY_TIME_SECS));
+        assert_eq!(
+            c.max_node_provision_time,
+            SimDuration::from_secs(super::super::MAX_NODE_PROVISION_TIME_SECS)
+        );
+        assert_eq!(c.max_empty_bulk_delete, super::super::MAX_EMPTY_BULK_DELETE);
+        assert_eq!(c.utilization_threshold, super::super::SCALE_DOWN_UTILIZATION_THRESHOLD);
+        assert_eq!(c.ok_total_unready_count, super::super::OK_TOTAL_UNREADY_COUNT);
+        assert_eq!(c.max_total_unready_percentage, super::super::MAX_TOTAL_UNREADY_PERCENTAGE);
+        assert_eq!(c.expanders, vec!["least-waste".to_string()]);
+        assert_eq!(c.delay_after_failure, SimDuration::from_secs(180));
+        assert_eq!(
+            (c.initial_backoff, c.max_backoff),
+            (SimDuration::from_secs(300), SimDuration::from_secs(1800))
+        );
+    }
+
+    #[test]
+    fn provisioning_timeouts_back_off_exponentially_and_a_registration_resets() {
+        let mut ca = autoscaler(1);
+        let mut backoffs = Vec::new();
+        for k in 0..5 {
+            ca.groups[0].upcoming += 1;
+            let now = SimTime::ZERO + SimDuration::from_secs(10_000 * k);
+            ca.on_provision_timeout(0, now);
+            backoffs.push(ca.groups[0].backoff.as_secs_f64());
+            assert_eq!(ca.groups[0].backoff_until, now + ca.groups[0].backoff);
+        }
+        assert_eq!(backoffs, vec![300.0, 600.0, 1200.0, 1800.0, 1800.0]);
+        assert_eq!((ca.groups[0].upcoming, ca.stats.provision_timeouts), (0, 5));
+        ca.groups[0].upcoming += 1;
+        ca.on_registered(0);
+        assert_eq!((ca.groups[0].backoff, ca.groups[0].registered), (SimDuration::ZERO, 2));
+    }
+
+    #[test]
+    fn the_expander_chain_filters_ties_in_order() {
+        // Two equal options: least-waste ties, price picks the cheaper group 0, priority the
+        // higher-ranked group 1; a chain applies them in order.
+        let opt = |group: usize| ExpansionOption {
+            group,
+            node_count: 1,
+            pods: vec![0, 1],
+            price_per_hour: 1.0 + group as f64,
+            template_cpu_milli: 4000,
+            template_mem_bytes: 16 << 30,
+            requested_cpu_milli: 2000,
+            requested_mem_bytes: 4 << 30,
+        };
+        let options = [opt(0), opt(1)];
+        let mut ca = autoscaler(2);
+        for (chain, want) in
+            [("price", 0), ("priority", 1), ("least-waste,price", 0), ("least-waste,priority", 1)]
+        {
+            ca.cfg.expanders = chain.split(',').map(String::from).collect();
+            assert_eq!(ca.expand(&options), Some(want), "{chain}");
+        }
+        // least-waste alone leaves a tie: the seeded draw picks, the same way every time.
+        ca.cfg.expanders = vec!["least-waste".to_string()];
+        let first = ca.expand(&options);
+        let mut again = autoscaler(2);
+        assert_eq!(again.expand(&options), first);
+    }
+}

@@ -1,6 +1,7 @@
-//! Cluster Autoscaler (CA) building blocks: the binpacking [`estimator`] (how many template
-//! nodes of one node group the pending pods need) and the [`expander`] strategies (which node
-//! group to grow), plus the CA flag defaults clustersim uses.
+//! The Cluster Autoscaler (CA): the binpacking [`estimator`] (how many template nodes of one
+//! node group the pending pods need), the [`expander`] strategies (which node group to grow),
+//! and the [`controller`] loop that uses them every `scan-interval`, plus the CA flag
+//! defaults (the scenario schema's defaults are tested against these).
 //!
 //! The defaults are those of `kubernetes/autoscaler:cluster-autoscaler/config/flags/flags.go`
 //! (2025 layout; see also `cluster-autoscaler/config/const.go` and `cluster-autoscaler/FAQ.md`).
