@@ -24,6 +24,7 @@ pub fn chart(table: &Table, path: &Path, scenario: &str) -> Result<Option<Chart>
         series: vec![Series::new("pods", points)],
         x_categories: None,
         y_from_zero: true,
+        y_integer: false,
     };
     Ok(chart.has_data().then_some(chart))
 }

@@ -41,6 +41,8 @@ pub struct Chart {
     pub x_categories: Option<Vec<String>>,
     /// Start the y axis at 0 (counts, fractions) unless values go below it.
     pub y_from_zero: bool,
+    /// Counts: label only the integer ticks.
+    pub y_integer: bool,
 }
 
 impl Chart {
@@ -78,7 +80,7 @@ pub fn tick(v: f64) -> String {
         return "0".to_string();
     }
     let a = v.abs();
-    if a >= 1e7 || a < 1e-4 {
+    if !(1e-4..1e7).contains(&a) {
         return format!("{v:.1e}");
     }
     if (v - v.round()).abs() < 1e-9 * a.max(1.0) {
@@ -158,7 +160,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
         }
         None => tick(*v),
     };
-    let y_fmt = |v: &f64| tick(*v);
+    let y_integer = chart.y_integer;
+    let y_fmt = move |v: &f64| {
+        if y_integer && (v - v.round()).abs() > 1e-9 { String::new() } else { tick(*v) }
+    };
     let mut mesh = cc.configure_mesh();
     mesh.x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())

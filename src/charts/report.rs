@@ -83,10 +83,10 @@ pub fn html(r: &Report) -> String {
         h.push_str("<h2>Charts</h2>\n");
         for (name, caption) in r.charts {
             let n = esc(name);
-            let _ = write!(
+            let _ = writeln!(
                 h,
                 "<figure id=\"{n}\"><img src=\"charts/{n}.png\" width=\"{WIDTH}\" height=\"{HEIGHT}\" \
-                 alt=\"{c}\"><figcaption>{c} (<a href=\"charts/{n}.svg\">SVG</a>)</figcaption></figure>\n",
+                 alt=\"{c}\"><figcaption>{c} (<a href=\"charts/{n}.svg\">SVG</a>)</figcaption></figure>",
                 c = esc(caption)
             );
         }

@@ -146,6 +146,7 @@ pub fn charts(
             series,
             x_categories: if numeric.is_some() { None } else { Some(categories.clone()) },
             y_from_zero: false,
+            y_integer: false,
         };
         if chart.has_data() {
             out.push(chart);

@@ -50,6 +50,7 @@ pub fn charts(table: &Table, path: &Path, scenario: &str) -> Result<Vec<Chart>, 
         series,
         x_categories: None,
         y_from_zero: true,
+        y_integer: matches!(y_label, "pods" | "nodes"),
     };
 
     let mut out = Vec::new();
