@@ -192,8 +192,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
             cc.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.18).filled()))).map_err(err)?;
         }
         let mut labelled = false;
-        for seg in segments(&s.points) {
-            let style = color.stroke_width(2);
+        for seg in segments(&s.points).into_iter().map(|seg| decimate(seg, MAX_SEGMENT_POINTS)) {
+            // Thick lines join with mitres, which spike far out of the chart where a dense
+            // line turns sharply; dense lines are drawn 1 pixel wide.
+            let style = color.stroke_width(if seg.len() > DENSE_POINTS { 1 } else { 2 });
             let ann = if seg.len() == 1 {
                 cc.draw_series(seg.iter().map(|p| Circle::new(*p, 3, color.filled()))).map_err(err)?
             } else {
@@ -216,6 +218,34 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
         .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
+}
+
+/// Above this many points a line is thinned for drawing (a 1000-pixel-wide chart shows no
+/// more; the SVG stays small).
+const MAX_SEGMENT_POINTS: usize = 2000;
+
+/// Lines with more points than this are drawn thin (see `draw`).
+const DENSE_POINTS: usize = 400;
+
+/// Thins `seg` to at most about `max` points: the x range is cut into `max / 2` buckets and
+/// each keeps its lowest and highest point, in x order, so spikes stay visible.
+fn decimate(seg: Vec<(f64, f64)>, max: usize) -> Vec<(f64, f64)> {
+    if seg.len() <= max || max < 4 {
+        return seg;
+    }
+    let buckets = max / 2;
+    let per = seg.len().div_ceil(buckets);
+    let mut out = Vec::with_capacity(max + 2);
+    for chunk in seg.chunks(per) {
+        let lo = chunk.iter().enumerate().min_by(|a, b| a.1.1.total_cmp(&b.1.1)).map(|(i, _)| i).unwrap_or(0);
+        let hi = chunk.iter().enumerate().max_by(|a, b| a.1.1.total_cmp(&b.1.1)).map(|(i, _)| i).unwrap_or(0);
+        let (a, b) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+        out.push(chunk[a]);
+        if b != a {
+            out.push(chunk[b]);
+        }
+    }
+    out
 }
 
 /// Runs of consecutive present points.
@@ -280,6 +310,17 @@ mod tests {
         assert_eq!(tick(12.5), "12.5");
         assert_eq!(tick(-3.0), "-3");
         assert_eq!(tick(0.0015), "0.0015");
+    }
+
+    #[test]
+    fn decimation_keeps_spikes_and_bounds_the_points() {
+        let mut seg: Vec<(f64, f64)> = (0..100_000).map(|i| (i as f64, 1.0)).collect();
+        seg[54_321].1 = 50.0;
+        let d = decimate(seg, MAX_SEGMENT_POINTS);
+        assert!(d.len() <= MAX_SEGMENT_POINTS, "{}", d.len());
+        assert!(d.contains(&(54_321.0, 50.0)), "the spike survives");
+        assert!(d.windows(2).all(|w| w[0].0 < w[1].0), "x order");
+        assert_eq!(decimate(vec![(0.0, 1.0), (1.0, 2.0)], 4000).len(), 2);
     }
 
     #[test]
