@@ -23,8 +23,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run a scenario and write summary.csv, timeseries.csv and run.json (pods.csv with --pods,
-    /// autoscaler-events.csv with an HPA or the cluster autoscaler).
+    /// Run a scenario and write summary.csv, timeseries.csv, startup-cdf.csv, run.json, charts/
+    /// and index.html (pods.csv with --pods, autoscaler-events.csv with an HPA or the cluster
+    /// autoscaler).
     Run {
         #[command(flatten)]
         input: ScenarioArgs,
@@ -37,11 +38,22 @@ pub enum Command {
         /// Print nothing on success.
         #[arg(long, short)]
         quiet: bool,
+        /// Do not draw charts/ and index.html.
+        #[arg(long)]
+        no_charts: bool,
     },
     /// Check a scenario file (and overrides) without running it.
     Validate {
         #[command(flatten)]
         input: ScenarioArgs,
+    },
+    /// Draw charts/ (PNG and SVG) and index.html from the CSV files of an output folder.
+    Plot {
+        /// An output folder of `run` or `sweep`.
+        dir: PathBuf,
+        /// A sweep metric to plot (a summary column, e.g. latency_p99_ms). Repeatable.
+        #[arg(long = "metric", value_name = "COLUMN")]
+        metrics: Vec<String>,
     },
 }
 
@@ -102,8 +114,11 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         }
     };
     let result = match cli.command {
-        Command::Run { input, out, pods, quiet } => run(&input, out, pods, quiet),
+        Command::Run { input, out, pods, quiet, no_charts } => run(&input, out, pods, quiet, no_charts),
         Command::Validate { input } => validate(&input),
+        Command::Plot { dir, metrics } => plot(&dir, metrics).map(|written| {
+            println!("{} files written; report in {}", written.len(), dir.join("index.html").display());
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -134,7 +149,20 @@ fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run(input: &ScenarioArgs, out: Option<PathBuf>, pods: bool, quiet: bool) -> Result<(), Failure> {
+/// Charts and index.html for an output folder (`plot`, and `run` unless --no-charts).
+fn plot(dir: &Path, metrics: Vec<String>) -> Result<Vec<PathBuf>, Failure> {
+    crate::charts::plot_dir(dir, &crate::charts::PlotOptions { metrics }).map_err(|e| {
+        if e.is_input() { Failure::Input(e.to_string()) } else { Failure::Internal(e.to_string()) }
+    })
+}
+
+fn run(
+    input: &ScenarioArgs,
+    out: Option<PathBuf>,
+    pods: bool,
+    quiet: bool,
+    no_charts: bool,
+) -> Result<(), Failure> {
     let (s, sets) = input.load()?;
     let file = &input.scenario;
     let name = s.name.clone().unwrap_or_else(|| "scenario".to_string());
@@ -156,6 +184,7 @@ fn run(input: &ScenarioArgs, out: Option<PathBuf>, pods: bool, quiet: bool) -> R
     };
     write("summary.csv", output::summary_csv(&result.summary))?;
     write("timeseries.csv", output::timeseries_csv(&result.metrics, &result.timeseries_columns))?;
+    write("startup-cdf.csv", output::startup_cdf_csv(&result.metrics.startup_quantiles_s()))?;
     if pods {
         write("pods.csv", output::pods_csv(&result.cluster))?;
     }
@@ -177,6 +206,9 @@ fn run(input: &ScenarioArgs, out: Option<PathBuf>, pods: bool, quiet: bool) -> R
     });
     let json = serde_json::to_vec_pretty(&run_json).map_err(|e| Failure::Internal(e.to_string()))?;
     write("run.json", Ok(json))?;
+    if !no_charts {
+        plot(&out, Vec::new())?;
+    }
 
     if !quiet {
         eprintln!(

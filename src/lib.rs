@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod autoscaler;
+pub mod charts;
 pub mod cli;
 pub mod cluster;
 pub mod engine;

@@ -253,6 +253,20 @@ impl Metrics {
         if h.is_empty() { Cell::Missing } else { Cell::Float(h.value_at_quantile(q) as f64 / 1e6) }
     }
 
+    /// Pod start-up latency (created → Running) at the quantiles 0.00, 0.01, …, 1.00, in
+    /// seconds (upper edges of the histogram's buckets); empty if no pod started.
+    pub fn startup_quantiles_s(&self) -> Vec<(f64, f64)> {
+        if self.startup_us.is_empty() {
+            return Vec::new();
+        }
+        (0..=100)
+            .map(|i| {
+                let q = i as f64 / 100.0;
+                (q, self.startup_us.value_at_quantile(q) as f64 / 1e6)
+            })
+            .collect()
+    }
+
     fn max_s(h: &Histogram<u64>) -> Cell {
         if h.is_empty() { Cell::Missing } else { Cell::Float(h.max() as f64 / 1e6) }
     }

@@ -47,6 +47,14 @@ pub fn timeseries_csv(metrics: &Metrics, extra_columns: &[String]) -> std::io::R
     csv_bytes(&header, metrics.samples.iter().map(|s| s.render()))
 }
 
+/// `startup-cdf.csv`: pod start-up latency quantiles, `quantile,seconds`.
+pub fn startup_cdf_csv(quantiles: &[(f64, f64)]) -> std::io::Result<Vec<u8>> {
+    csv_bytes(
+        &["quantile", "seconds"],
+        quantiles.iter().map(|(q, s)| vec![format!("{q:.2}"), format!("{s:.6}")]),
+    )
+}
+
 /// `autoscaler-events.csv`: every HPA and cluster-autoscaler decision, by time (at equal
 /// times HPA rows first, each autoscaler's rows in the order it made them).
 pub fn autoscaler_events_csv(

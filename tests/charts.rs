@@ -1,0 +1,169 @@
+//! Charts and index.html: `run` draws them (unless --no-charts), `plot` redraws a folder
+//! and sweep points; every chart is a PNG and an SVG of 1000 × 600 that is not blank.
+
+mod common;
+mod pngcheck;
+use common::*;
+use std::path::Path;
+
+/// A small cluster with a service, so every time-series chart has data.
+const WITH_SERVICE: &str = "\
+name: tiny-web
+duration: 10m
+sampleInterval: 15s
+nodePools:
+  - name: pool
+    count: 2
+    allocatable: {cpu: 8, memory: 16Gi}
+deployments:
+  - name: web
+    replicas: 3
+    template:
+      requests: {cpu: 500m, memory: 1Gi}
+    service:
+      concurrency: 2
+      serviceTime: {exponential: {mean: 40ms}}
+      load: {poisson: {rate: 40}}
+";
+
+/// Checks `charts/<name>.png` and `.svg` in `out`: right size, not blank, titled.
+fn check_chart(out: &Path, name: &str, title: &str) {
+    let png = out.join("charts").join(format!("{name}.png"));
+    let pic = pngcheck::decode(&png);
+    assert_eq!((pic.width, pic.height), (1000, 600), "{}", png.display());
+    assert!(pic.colours() > 20, "{}: only {} colours", png.display(), pic.colours());
+    assert!(pic.ink() > 0.01, "{}: {:.4} of the pixels drawn", png.display(), pic.ink());
+
+    let svg_path = out.join("charts").join(format!("{name}.svg"));
+    let svg = std::fs::read_to_string(&svg_path).expect("svg");
+    assert!(svg.starts_with("<svg"), "{}", svg_path.display());
+    assert!(svg.contains("width=\"1000\"") && svg.contains("height=\"600\""), "{}", svg_path.display());
+    assert!(svg.trim_end().ends_with("</svg>"), "{}", svg_path.display());
+    assert!(svg.contains("<text") && svg.contains(title), "{}: no title {title:?}", svg_path.display());
+    assert!(svg.contains("<polyline") || svg.contains("<path"), "{}: no line", svg_path.display());
+}
+
+#[test]
+fn run_draws_every_chart_and_the_report() {
+    let (_dir, out) = run_yaml(WITH_SERVICE, &[]);
+    let cdf = std::fs::read_to_string(out.join("startup-cdf.csv")).expect("startup-cdf.csv");
+    let lines: Vec<&str> = cdf.lines().collect();
+    assert_eq!(lines[0], "quantile,seconds");
+    assert_eq!(lines.len(), 102, "quantiles 0.00 … 1.00");
+    assert!(lines[1].starts_with("0.00,") && lines[101].starts_with("1.00,"));
+
+    for (name, what) in [
+        ("pods", "pods"),
+        ("nodes", "nodes"),
+        ("allocation", "allocation"),
+        ("scheduling-throughput", "scheduling throughput"),
+        ("cost", "cost"),
+        ("requests", "request rate"),
+        ("latency", "request latency"),
+        ("utilisation", "service utilisation"),
+        ("replicas", "replicas"),
+        ("startup-cdf", "pod start-up latency"),
+    ] {
+        check_chart(&out, name, &format!("tiny-web: {what}"));
+    }
+    let svg = std::fs::read_to_string(out.join("charts/latency.svg")).expect("svg");
+    assert!(svg.contains("latency (ms)") && svg.contains("time (s)"), "axis labels with units");
+    assert!(svg.contains("p99"), "a legend");
+
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<h1>tiny-web</h1>"));
+    assert!(html.contains("<td>pods_running_end</td><td class=\"n\">3</td>"), "the summary table");
+    for entry in std::fs::read_dir(out.join("charts")).expect("charts/") {
+        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".png") {
+            assert!(html.contains(&format!("<img src=\"charts/{stem}.png\"")), "{name} is in index.html");
+        }
+    }
+    assert!(!html.contains("http:") && !html.contains("https:"), "no external resources");
+}
+
+#[test]
+fn no_charts_draws_nothing_and_plot_draws_the_same_bytes_again() {
+    let (_dir, out) = run_yaml(VALID, &["--no-charts"]);
+    assert!(!out.join("charts").exists() && !out.join("index.html").exists());
+    let first = run_in(out.parent().expect("parent"), &["plot", "out"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    check_chart(&out, "pods", "tiny: pods");
+    assert!(!out.join("charts/latency.png").exists(), "no service, no latency chart");
+    let bytes = std::fs::read(out.join("charts/pods.png")).expect("png");
+    let svg = std::fs::read(out.join("charts/pods.svg")).expect("svg");
+    let again = run_in(out.parent().expect("parent"), &["plot", "out"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(bytes, std::fs::read(out.join("charts/pods.png")).expect("png"), "deterministic PNG");
+    assert_eq!(svg, std::fs::read(out.join("charts/pods.svg")).expect("svg"), "deterministic SVG");
+}
+
+const POINTS: &str = "\
+parameter_nodePools.0.count,parameter_scheduler.scoringStrategy,replications,latency_p99_ms_mean,latency_p99_ms_sd,latency_p99_ms_ci95_lo,latency_p99_ms_ci95_hi,cost_mean,cost_sd,cost_ci95_lo,cost_ci95_hi
+10,LeastAllocated,5,250,20,225,275,10,0.5,9.4,10.6
+20,LeastAllocated,5,120,10,108,132,20,0.5,19.4,20.6
+40,LeastAllocated,5,80,5,74,86,40,0.5,39.4,40.6
+10,MostAllocated,5,300,30,263,337,9,0.5,8.4,9.6
+20,MostAllocated,5,140,12,125,155,18,0.5,17.4,18.6
+40,MostAllocated,5,90,6,83,97,36,0.5,35.4,36.6
+";
+
+#[test]
+fn sweep_points_give_curves_with_bands_one_line_per_second_parameter() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("points.csv"), POINTS).expect("write");
+    std::fs::write(dir.path().join("sweep.json"), r#"{"scenario": {"name": "capacity"}}"#).expect("write");
+    let o = run_in(dir.path(), &["plot", "."]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    check_chart(dir.path(), "sweep-latency_p99_ms", "capacity: latency_p99_ms against nodePools.0.count");
+    check_chart(dir.path(), "sweep-cost", "capacity: cost against nodePools.0.count");
+    let svg = std::fs::read_to_string(dir.path().join("charts/sweep-cost.svg")).expect("svg");
+    assert!(svg.contains("scheduler.scoringStrategy=MostAllocated"), "one line per second parameter");
+    assert!(svg.contains("<polygon"), "a confidence band");
+    let html = std::fs::read_to_string(dir.path().join("index.html")).expect("index.html");
+    assert!(html.contains("<h2>Sweep points</h2>") && html.contains("250 [225, 275]"));
+
+    // --metric picks the charts; an unknown one is bad input.
+    let dir2 = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir2.path().join("points.csv"), POINTS).expect("write");
+    let o = run_in(dir2.path(), &["plot", ".", "--metric", "cost"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(dir2.path().join("charts/sweep-cost.png").exists());
+    assert!(!dir2.path().join("charts/sweep-latency_p99_ms.png").exists());
+    let o = run_in(dir2.path(), &["plot", ".", "--metric", "nope"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("--metric nope") && o.stderr.contains("latency_p99_ms, cost"), "{}", o.stderr);
+}
+
+#[test]
+fn a_startup_cdf_file_alone_gives_its_chart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows: String =
+        (0..=100).map(|i| format!("{:.2},{:.6}\n", i as f64 / 100.0, 2.0 + (i as f64).sqrt())).collect();
+    std::fs::write(dir.path().join("startup-cdf.csv"), format!("quantile,seconds\n{rows}")).expect("write");
+    let o = run_in(dir.path(), &["plot", "."]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let name =
+        dir.path().canonicalize().expect("path").file_name().expect("name").to_string_lossy().into_owned();
+    check_chart(dir.path(), "startup-cdf", &format!("{name}: pod start-up latency"));
+}
+
+#[test]
+fn plot_without_results_is_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = run_in(dir.path(), &["plot", "."]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("no results to plot"), "{}", o.stderr);
+    let o = run_in(dir.path(), &["plot", "missing"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("missing: no results to plot"), "{}", o.stderr);
+
+    std::fs::write(dir.path().join("timeseries.csv"), "a,b\n1,2\n").expect("write");
+    let o = run_in(dir.path(), &["plot", "."]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("timeseries.csv: no time_s column"), "{}", o.stderr);
+    let o = run_in(dir.path(), &["plot", ".", "--metric", "cost"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("no points.csv"), "{}", o.stderr);
+}
