@@ -232,11 +232,12 @@ pub fn report(checks: &[Check], target: Target, table: &Table, key_columns: &[St
         }
         failed += 1;
         eprintln!(
-            "check failed: {} ({} of {} {unit}{} violate it)",
+            "check failed: {} ({} of {} {unit}{} {})",
             check.text,
             v.len(),
             table.rows.len(),
-            if table.rows.len() == 1 { "" } else { "s" }
+            if table.rows.len() == 1 { "" } else { "s" },
+            if v.len() == 1 { "violates it" } else { "violate it" }
         );
         let mut header: Vec<String> = key_columns.to_vec();
         header.extend(["column", "value", "threshold"].map(String::from));

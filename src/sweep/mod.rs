@@ -346,26 +346,35 @@ fn run_row(
     Table { header, rows: vec![row] }
 }
 
-/// Runs run `i` and records it. `Err` only for a file that cannot be written.
-fn execute(plan: &Plan, dir: &Path, i: usize) -> std::result::Result<bool, String> {
+/// Runs run `i`: its row, or the failure message.
+fn compute(plan: &Plan, i: usize) -> std::result::Result<Table, String> {
     let (point, r) = plan.grid.locate(i);
     let s = &plan.scenarios[point];
     let seed = grid::replication_seed(s.seed, r);
+    runner::simulate(s, seed, None)
+        .map(|out| run_row(&plan.grid, point, r, seed, &out.summary))
+        .map_err(|msg| format!("run {i} (grid point {point}, replication {r}, seed {seed}) failed: {msg}"))
+}
+
+/// Records run `i` in `dir`; returns whether it succeeded. `Err` only for a file that
+/// cannot be written.
+fn record(
+    dir: &Path,
+    i: usize,
+    result: &std::result::Result<Table, String>,
+) -> std::result::Result<bool, String> {
     let write = |path: PathBuf, bytes: &[u8]| {
         crate::output::write_atomic(&path, bytes)
             .map_err(|e| format!("{}: cannot write: {e}", path.display()))
     };
-    match runner::simulate(s, seed, None) {
-        Ok(out) => {
-            let t = run_row(&plan.grid, point, r, seed, &out.summary);
-            let bytes = t.to_csv().map_err(|e| e.to_string())?;
-            write(store::run_file(dir, i, false), &bytes)?;
+    match result {
+        Ok(t) => {
+            write(store::run_file(dir, i, false), &t.to_csv().map_err(|e| e.to_string())?)?;
             let _ = std::fs::remove_file(store::run_file(dir, i, true));
             Ok(true)
         }
         Err(msg) => {
-            let text = format!("run {i} (grid point {point}, replication {r}, seed {seed}) failed: {msg}\n");
-            write(store::run_file(dir, i, true), text.as_bytes())?;
+            write(store::run_file(dir, i, true), format!("{msg}\n").as_bytes())?;
             Ok(false)
         }
     }
@@ -427,6 +436,8 @@ pub fn sweep(o: &Options) -> Result<()> {
     let this = SweepJson { definition: plan.definition.clone(), shard, seeds: store::SEEDS_DOC.into() };
 
     // The output folder: never overwritten without --force; --resume needs the same sweep.
+    // Nothing is written before the checks are validated.
+    let mut resuming = false;
     if has_content(&dir) {
         if o.resume {
             match input(store::read_sweep_json(&dir))? {
@@ -458,9 +469,8 @@ pub fn sweep(o: &Options) -> Result<()> {
                     }
                 }
             }
-        } else if o.force {
-            clear(&dir)?;
-        } else {
+            resuming = true;
+        } else if !o.force {
             return Err(SweepError::Input(format!(
                 "--out {}: the folder exists and is not empty; add --resume to finish the sweep it holds, or \
                  --force to overwrite it",
@@ -468,15 +478,43 @@ pub fn sweep(o: &Options) -> Result<()> {
             )));
         }
     }
-    std::fs::create_dir_all(store::runs_dir(&dir))
-        .map_err(|e| SweepError::Input(format!("--out {}: cannot create the folder: {e}", dir.display())))?;
-    store::write_sweep_json(&dir, &this).map_err(SweepError::Internal)?;
 
     let mine: Vec<usize> = (0..plan.grid.runs()).filter(|&i| shard.is_none_or(|s| s.owns(i))).collect();
-    let existing = input(store::scan(&dir))?;
+    let existing = if resuming { input(store::scan(&dir))? } else { BTreeMap::new() };
     let mut pending: Vec<usize> =
         mine.iter().copied().filter(|i| !matches!(existing.get(i), Some(Record::Done(_)))).collect();
     let resumed = mine.len() - pending.len();
+
+    // Checks name columns that exist only once a run has produced its summary: validate
+    // them on a finished run (running the first one now if none is on disk).
+    let mut first: Option<(usize, std::result::Result<Table, String>)> = None;
+    if !checks.checks.is_empty() {
+        let on_disk = mine.iter().find_map(|i| match existing.get(i) {
+            Some(Record::Done(t)) => Some(t.header.clone()),
+            _ => None,
+        });
+        let header = match on_disk {
+            Some(h) => Some(h),
+            None if !pending.is_empty() => {
+                let i = pending.remove(0);
+                let result = compute(&plan, i);
+                let header = result.as_ref().ok().map(|t| t.header.clone());
+                first = Some((i, result));
+                header
+            }
+            None => None,
+        };
+        if let Some(h) = header {
+            validate_checks(&checks.checks, &plan.grid, &h)?;
+        }
+    }
+
+    if o.force {
+        clear(&dir)?;
+    }
+    std::fs::create_dir_all(store::runs_dir(&dir))
+        .map_err(|e| SweepError::Input(format!("--out {}: cannot create the folder: {e}", dir.display())))?;
+    store::write_sweep_json(&dir, &this).map_err(SweepError::Internal)?;
 
     let bar = if o.quiet {
         ProgressBar::hidden()
@@ -500,26 +538,8 @@ pub fn sweep(o: &Options) -> Result<()> {
         bar.set_message(format!("{} failed", failures.load(Ordering::Relaxed)));
     };
     bar.set_message("0 failed");
-
-    // Checks name columns that exist only once a run has produced its summary: validate
-    // them on the first finished run (running one first if none is on disk).
-    if !checks.checks.is_empty() {
-        let header = match mine.iter().find_map(|i| match existing.get(i) {
-            Some(Record::Done(t)) => Some(t.header.clone()),
-            _ => None,
-        }) {
-            Some(h) => h,
-            None => {
-                let first = pending.remove(0);
-                let ok = execute(&plan, &dir, first).map_err(SweepError::Internal)?;
-                report(ok);
-                match store::scan(&dir).map_err(SweepError::Internal)?.get(&first) {
-                    Some(Record::Done(t)) => t.header.clone(),
-                    _ => run_row(&plan.grid, 0, 0, 0, &[]).header,
-                }
-            }
-        };
-        validate_checks(&checks.checks, &plan.grid, &header)?;
+    if let Some((i, result)) = &first {
+        report(record(&dir, *i, result).map_err(SweepError::Internal)?);
     }
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -529,7 +549,7 @@ pub fn sweep(o: &Options) -> Result<()> {
     let io_errors: Vec<String> = pool.install(|| {
         pending
             .par_iter()
-            .filter_map(|&i| match execute(&plan, &dir, i) {
+            .filter_map(|&i| match record(&dir, i, &compute(&plan, i)) {
                 Ok(ok) => {
                     report(ok);
                     None
@@ -576,7 +596,7 @@ struct Outcome {
 impl Outcome {
     fn into_result(self) -> Result<()> {
         if !self.failed.is_empty() {
-            let list: Vec<String> = self.failed.iter().take(10).map(|(i, m)| format!("  {i}: {m}")).collect();
+            let list: Vec<String> = self.failed.iter().take(10).map(|(_, m)| format!("  {m}")).collect();
             return Err(SweepError::RunsFailed(format!(
                 "{} run{} failed (a bug in clustersim, please report it); the others were written:\n{}",
                 self.failed.len(),
@@ -631,7 +651,9 @@ fn finish(
     let np = grid.parameters.len();
     // Columns can differ between grid points (e.g. a service present at some only): check
     // again against the union.
-    validate_checks(&checks.checks, &grid, &runs.header)?;
+    if !runs.rows.is_empty() {
+        validate_checks(&checks.checks, &grid, &runs.header)?;
+    }
     let mut checks_failed = check::report(&checks.checks, Target::Runs, &runs, &keys);
     if complete {
         checks_failed += check::report(&checks.checks, Target::Points, &points, &keys[..np]);
