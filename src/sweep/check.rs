@@ -242,7 +242,8 @@ pub fn report(checks: &[Check], target: Target, table: &Table, key_columns: &[St
         let mut header: Vec<String> = key_columns.to_vec();
         header.extend(["column", "value", "threshold"].map(String::from));
         let mut lines = vec![header];
-        for (i, fails) in &v {
+        const SHOWN: usize = 50;
+        for (i, fails) in v.iter().take(SHOWN) {
             for (c, value) in fails {
                 let mut line: Vec<String> = key_columns
                     .iter()
@@ -255,6 +256,9 @@ pub fn report(checks: &[Check], target: Target, table: &Table, key_columns: &[St
             }
         }
         eprint!("{}", render_table(&lines));
+        if v.len() > SHOWN {
+            eprintln!("  … and {} more (see the CSV)", v.len() - SHOWN);
+        }
     }
     failed
 }
