@@ -37,26 +37,23 @@ pub fn simulate(
     seed: u64,
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
 ) -> Result<RunOutput, String> {
-    let sim = Simulation::new(s, seed)?;
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match progress {
-        None => sim.run(),
-        Some(report) => {
-            let mut sim = sim;
-            let end = sim.end();
-            let slice = SimDuration((end.as_nanos() / PROGRESS_STEPS).max(1));
-            let mut t = SimTime::ZERO;
-            loop {
-                t += slice;
-                let more = sim.step_until(t);
-                report(sim.now(), end);
-                if !more {
-                    break;
-                }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<RunOutput, String> {
+        let mut sim = Simulation::new(s, seed)?;
+        let Some(report) = progress else { return Ok(sim.run()) };
+        let end = sim.end();
+        let slice = SimDuration((end.as_nanos() / PROGRESS_STEPS).max(1));
+        let mut t = SimTime::ZERO;
+        loop {
+            t += slice;
+            let more = sim.step_until(t);
+            report(sim.now(), end);
+            if !more {
+                break;
             }
-            sim.finish()
         }
+        Ok(sim.finish())
     }))
-    .map_err(|p| panic_message(&p))
+    .map_err(|p| panic_message(&p))?
 }
 
 /// The text of a caught panic.
