@@ -1,11 +1,14 @@
 //! The command line: clap types stay in this file. Subcommands resolve their flags into
 //! a scenario and an output folder, run, and map errors to exit codes:
-//! 0 success, 2 bad input (file, flag, value), 1 internal failure.
+//! 0 success, 2 bad input (file, flag, value), 1 internal failure (or a failed run of a
+//! sweep), 3 a `--check` failed or a metric regressed against `--baseline`.
 
 use crate::output;
+use crate::runner;
 use crate::scenario::{self, ScenarioError};
-use crate::sim::Simulation;
-use clap::{Parser, Subcommand};
+use crate::sweep::{self, CheckOptions, ParamSpec, SweepError};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -41,6 +44,10 @@ pub enum Command {
         /// Do not draw charts/ and index.html.
         #[arg(long)]
         no_charts: bool,
+        /// Fail (exit 3) unless the summary row satisfies EXPR, e.g. 'latency_p99_ms < 250'.
+        /// Repeatable; see README "Sweeps and CI" for the grammar.
+        #[arg(long = "check", value_name = "EXPR")]
+        checks: Vec<String>,
     },
     /// Check a scenario file (and overrides) without running it.
     Validate {
@@ -55,6 +62,97 @@ pub enum Command {
         #[arg(long = "metric", value_name = "COLUMN")]
         metrics: Vec<String>,
     },
+    /// Run a scenario over a grid of parameter values × replications, in parallel; write
+    /// runs.csv (one row per run), points.csv (mean, sd, 95 % CI per grid point) and sweep.json.
+    Sweep {
+        #[command(flatten)]
+        input: ScenarioArgs,
+        /// Sweep PATH over START..=END by STEP (default 1), e.g. -P nodePools.0.count 10 50 10.
+        /// PATH is any path --set accepts. Repeatable; the first parameter is the outermost loop.
+        #[arg(short = 'P', long = "parameter-scan", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 3..=4, value_names = ["PATH", "START", "END", "STEP"])]
+        scan: Vec<String>,
+        /// Sweep PATH over a comma-separated list, e.g. -L scheduler.scoringStrategy
+        /// LeastAllocated,MostAllocated. Repeatable.
+        #[arg(short = 'L', long = "parameter-list", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 2, value_names = ["PATH", "VALUES"])]
+        list: Vec<String>,
+        /// A YAML file with `parameters`, `replications` and `checks` (its parameters come
+        /// before those of -P/-L).
+        #[arg(long, value_name = "FILE")]
+        sweep_file: Option<PathBuf>,
+        /// Runs per grid point; replication r uses seed base + r (base: --seed or the scenario's).
+        #[arg(short = 'r', long, value_name = "R")]
+        replications: Option<u32>,
+        /// Parallel runs [default: every core].
+        #[arg(short = 'j', long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Output folder [default: results/<scenario name>-sweep/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite an output folder that holds results.
+        #[arg(long)]
+        force: bool,
+        /// Finish the sweep in the output folder: run only the runs it is missing.
+        #[arg(long)]
+        resume: bool,
+        /// Run only part K of N (1-based; run i belongs to part i mod N + 1); combine the
+        /// parts with `clustersim merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        #[command(flatten)]
+        checks: CheckArgs,
+        /// No progress bar and no closing line.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Do not draw charts/ and index.html from points.csv.
+        #[arg(long)]
+        no_charts: bool,
+    },
+    /// Combine the output folders of a sharded sweep into runs.csv and points.csv.
+    Merge {
+        /// The sweep folders (one per shard).
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite an output folder that holds results.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        checks: CheckArgs,
+        /// No closing line.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Do not draw charts/ and index.html from points.csv.
+        #[arg(long)]
+        no_charts: bool,
+    },
+}
+
+/// CI checks shared by `sweep` and `merge`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Fail (exit 3) unless every run row satisfies EXPR, e.g. 'latency_p99_ms < 250';
+    /// prefix `points:` to test grid-point rows ('points: availability_mean >= 0.999').
+    /// Repeatable.
+    #[arg(long = "check", value_name = "EXPR")]
+    pub checks: Vec<String>,
+    /// A previous points.csv: fail (exit 3) when a grid point's mean regresses beyond --tolerance.
+    #[arg(long, value_name = "POINTS_CSV")]
+    pub baseline: Option<PathBuf>,
+    /// Allowed relative change in the bad direction for --baseline [default: 5%].
+    #[arg(long, value_name = "PCT")]
+    pub tolerance: Option<String>,
+}
+
+impl CheckArgs {
+    fn options(&self) -> CheckOptions {
+        CheckOptions {
+            checks: self.checks.clone(),
+            baseline: self.baseline.clone(),
+            tolerance: self.tolerance.clone(),
+        }
+    }
 }
 
 /// A scenario file and what overrides it; shared by every subcommand that reads one.
@@ -79,14 +177,9 @@ impl ScenarioArgs {
     fn load(&self) -> Result<(scenario::Scenario, Vec<String>), Failure> {
         let mut sets = self.sets.clone();
         if let Some(d) = &self.duration {
-            scenario::duration::parse_duration(d)
-                .map_err(|m| Failure::Input(format!("--duration {d}: {m}")))?;
-            sets.push(format!("duration={d}"));
+            sets.push(runner::duration_override(d).map_err(Failure::Input)?);
         }
-        let mut s = scenario::load(&self.scenario, &sets)?;
-        if let Some(seed) = self.seed {
-            s.seed = seed;
-        }
+        let s = runner::load(&self.scenario, &sets, self.seed)?;
         Ok((s, sets))
     }
 }
@@ -95,6 +188,21 @@ impl ScenarioArgs {
 enum Failure {
     Input(String),
     Internal(String),
+    /// Runs of a sweep failed (exit 1).
+    RunsFailed(String),
+    /// A check failed (exit 3).
+    Checks(String),
+}
+
+impl From<SweepError> for Failure {
+    fn from(e: SweepError) -> Self {
+        match e {
+            SweepError::Input(m) => Failure::Input(m),
+            SweepError::Internal(m) => Failure::Internal(m),
+            SweepError::RunsFailed(m) => Failure::RunsFailed(m),
+            SweepError::ChecksFailed(m) => Failure::Checks(m),
+        }
+    }
 }
 
 impl From<ScenarioError> for Failure {
@@ -105,7 +213,9 @@ impl From<ScenarioError> for Failure {
 
 /// Entry point used by `main`.
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let parsed =
+        Cli::command().try_get_matches_from(args).and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -114,11 +224,51 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         }
     };
     let result = match cli.command {
-        Command::Run { input, out, pods, quiet, no_charts } => run(&input, out, pods, quiet, no_charts),
+        Command::Run { input, out, pods, quiet, no_charts, checks } => {
+            run(&input, out, pods, quiet, no_charts, &checks)
+        }
         Command::Validate { input } => validate(&input),
         Command::Plot { dir, metrics } => plot(&dir, metrics).map(|written| {
             println!("{} files written; report in {}", written.len(), dir.join("index.html").display());
         }),
+        Command::Sweep {
+            input,
+            scan: _,
+            list: _,
+            sweep_file,
+            replications,
+            jobs,
+            out,
+            force,
+            resume,
+            shard,
+            checks,
+            quiet,
+            no_charts,
+        } => {
+            let sub = matches.subcommand_matches("sweep");
+            let opts = sweep::Options {
+                scenario: input.scenario,
+                sets: input.sets,
+                duration: input.duration,
+                seed: input.seed,
+                params: parameters_in_order(sub),
+                sweep_file,
+                replications,
+                jobs,
+                out,
+                force,
+                resume,
+                shard,
+                checks: checks.options(),
+                quiet,
+                charts: !no_charts,
+            };
+            sweep::sweep(&opts).map_err(Failure::from)
+        }
+        Command::Merge { dirs, out, force, checks, quiet, no_charts } => {
+            sweep::merge(&dirs, &out, force, &checks.options(), quiet, !no_charts).map_err(Failure::from)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,7 +280,47 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             eprintln!("internal error (a bug in clustersim, please report it): {msg}");
             ExitCode::from(1)
         }
+        Err(Failure::RunsFailed(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Checks(msg)) => {
+            eprintln!("check failed: {msg}");
+            ExitCode::from(3)
+        }
     }
+}
+
+/// `-P` and `-L` in the order they appear on the command line (clap keeps each flag's
+/// occurrences apart; their first-value indices give the interleaving).
+fn parameters_in_order(sub: Option<&clap::ArgMatches>) -> Vec<ParamSpec> {
+    let groups = |id: &str| -> Vec<(usize, Vec<String>)> {
+        let Some(m) = sub else { return Vec::new() };
+        let idx: Vec<usize> = m.indices_of(id).map(|i| i.collect()).unwrap_or_default();
+        let occ: Vec<Vec<String>> = m
+            .get_occurrences::<String>(id)
+            .map(|o| o.map(|g| g.cloned().collect()).collect())
+            .unwrap_or_default();
+        let mut at = 0;
+        occ.into_iter()
+            .map(|g| {
+                let first = idx.get(at).copied().unwrap_or(usize::MAX);
+                at += g.len();
+                (first, g)
+            })
+            .collect()
+    };
+    let mut all: Vec<(usize, ParamSpec)> = Vec::new();
+    for (pos, g) in groups("scan") {
+        let v = |k: usize| g.get(k).cloned().unwrap_or_default();
+        all.push((pos, ParamSpec::Range { path: v(0), start: v(1), end: v(2), step: g.get(3).cloned() }));
+    }
+    for (pos, g) in groups("list") {
+        let v = |k: usize| g.get(k).cloned().unwrap_or_default();
+        all.push((pos, ParamSpec::List { path: v(0), values: v(1) }));
+    }
+    all.sort_by_key(|(pos, _)| *pos);
+    all.into_iter().map(|(_, p)| p).collect()
 }
 
 fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
@@ -162,7 +352,9 @@ fn run(
     pods: bool,
     quiet: bool,
     no_charts: bool,
+    checks: &[String],
 ) -> Result<(), Failure> {
+    sweep::parse_run_checks(checks)?;
     let (s, sets) = input.load()?;
     let file = &input.scenario;
     let name = s.name.clone().unwrap_or_else(|| "scenario".to_string());
@@ -171,9 +363,30 @@ fn run(
         .map_err(|e| Failure::Input(format!("--out {}: cannot create the folder: {e}", out.display())))?;
 
     let started = Instant::now();
-    let sim = Simulation::new(&s, s.seed).map_err(Failure::Internal)?;
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.run()))
-        .map_err(|p| Failure::Internal(panic_message(&p)))?;
+    // A progress bar over simulated time, only on a terminal.
+    let bar = if !quiet && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(s.duration.0.as_nanos().max(1));
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {wide_bar} {percent}% of simulated time, ETA {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.set_prefix(name.clone());
+        Some(bar)
+    } else {
+        None
+    };
+    let mut report = |now: crate::engine::SimTime, _end: crate::engine::SimTime| {
+        if let Some(b) = &bar {
+            b.set_position(now.as_nanos());
+        }
+    };
+    let progress: Option<&mut dyn FnMut(crate::engine::SimTime, crate::engine::SimTime)> =
+        if bar.is_some() { Some(&mut report) } else { None };
+    let result = runner::simulate(&s, s.seed, progress).map_err(Failure::Internal)?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let wall = started.elapsed().as_secs_f64();
 
     let write = |name: &str, bytes: std::io::Result<Vec<u8>>| -> Result<(), Failure> {
@@ -221,15 +434,6 @@ fn run(
             println!("{k:<28} {}", v.render());
         }
     }
+    sweep::check_run(checks, &result.summary)?;
     Ok(())
-}
-
-fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
-    }
 }

@@ -36,9 +36,11 @@ pub mod kubelet;
 pub mod metrics;
 pub mod nodelifecycle;
 pub mod output;
+pub mod runner;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;
+pub mod sweep;
 pub mod traffic;
 pub mod workload;
 

@@ -78,11 +78,10 @@ pub fn charts(
     requested: &[String],
 ) -> Result<Vec<Chart>, ChartError> {
     let params = parameters(table);
+    // A sweep of replications only has one point and nothing to draw a curve against; its
+    // report still shows the point's means and confidence intervals.
     let Some(first) = params.first() else {
-        return Err(ChartError::BadInput {
-            path: path.to_path_buf(),
-            msg: "no parameter_<path> column".to_string(),
-        });
+        return Ok(Vec::new());
     };
     let metrics = chosen_metrics(table, path, requested)?;
     let xs_text = table.texts(first).unwrap_or_default();

@@ -34,7 +34,7 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
 /// serde-saphyr renders "error: line L column C: message at line L, column C"; keep only
 /// the message, since the caller prints `file:line:column:` itself, and say what an
 /// integer field expects instead of naming a Rust type.
-fn bare_message(e: &serde_saphyr::Error) -> String {
+pub(crate) fn bare_message(e: &serde_saphyr::Error) -> String {
     let full = e.without_snippet().to_string();
     let mut s = full.strip_prefix("error: ").unwrap_or(&full).trim();
     if s.starts_with("line ")
