@@ -11,6 +11,7 @@
 //! throughput finite.
 
 pub mod plugins;
+pub mod preemption;
 pub mod queue;
 pub mod sampling;
 
