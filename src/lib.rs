@@ -29,6 +29,7 @@ pub mod autoscaler;
 pub mod charts;
 pub mod cli;
 pub mod cluster;
+pub mod controlplane;
 pub mod engine;
 pub mod faults;
 pub mod hpa;

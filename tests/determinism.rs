@@ -20,6 +20,7 @@ const SHRINK: &[(&str, &[&str])] = &[
     ("zone-outage.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "30m"]),
     ("hpa-spike.yaml", &[]),
     ("autoscale-diurnal.yaml", &["--duration", "5h"]),
+    ("sweep-capacity.yaml", &["--duration", "2h"]),
 ];
 
 /// Scenarios that read `../shared/data/`, which may be absent (the trace-replay code path

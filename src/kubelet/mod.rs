@@ -24,6 +24,8 @@ pub struct Kubelet {
     crash: Vec<CrashState>,
     /// Container restarts so far.
     pub restarts: u64,
+    /// Each pod's image-pull time, ns (the pod start-up SLI excludes it).
+    pub image_pull_ns: Vec<u64>,
 }
 
 impl Kubelet {
@@ -33,7 +35,15 @@ impl Kubelet {
         crash_samplers: Vec<Option<Sampler>>,
         crash_rng: RngStream,
     ) -> Self {
-        Kubelet { pools, rng, crash_samplers, crash_rng, crash: Vec::new(), restarts: 0 }
+        Kubelet {
+            pools,
+            rng,
+            crash_samplers,
+            crash_rng,
+            crash: Vec::new(),
+            restarts: 0,
+            image_pull_ns: Vec::new(),
+        }
     }
 
     /// `Event::Bind` completed: the kubelet sees the pod and starts it.
@@ -41,7 +51,12 @@ impl Kubelet {
         cluster.mark_bound(pod, ctx.now);
         let Some(node) = cluster.pod(pod).node else { return };
         let pool = &self.pools[cluster.node(node).pool.index()];
-        let delay = pool.image_pull.sample(&mut self.rng) + pool.container_start.sample(&mut self.rng);
+        let pull = pool.image_pull.sample(&mut self.rng);
+        let delay = pull + pool.container_start.sample(&mut self.rng);
+        if self.image_pull_ns.len() <= pod.index() {
+            self.image_pull_ns.resize(pod.index() + 1, 0);
+        }
+        self.image_pull_ns[pod.index()] = pull.as_nanos();
         ctx.after(delay, Event::ContainersStarted(pod));
     }
 

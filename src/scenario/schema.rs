@@ -50,6 +50,10 @@ pub struct Scenario {
     /// `scaleTargetRef` (the same fields as `deployments[].horizontalPodAutoscaler`).
     #[serde(default)]
     pub horizontal_pod_autoscalers: Vec<HpaSpec>,
+    /// The control plane as a capacity: API server, etcd, client rate limits, watch
+    /// fan-out (absent: off, and API calls take no time).
+    #[serde(default)]
+    pub control_plane: Option<ControlPlaneSpec>,
     /// The cluster autoscaler over the node pools that have `autoscaling` (absent: off).
     #[serde(default)]
     pub cluster_autoscaler: Option<ClusterAutoscalerSpec>,
@@ -206,6 +210,142 @@ pub struct NodePoolSpec {
     /// Makes the pool a cluster-autoscaler node group (absent: a fixed pool).
     #[serde(default)]
     pub autoscaling: Option<NodeGroupSpec>,
+}
+
+/// The control-plane model. Defaults: upstream flags where upstream has one (cited), else a
+/// calibration documented in docs/scenario.md.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ControlPlaneSpec {
+    /// kube-apiserver `--max-requests-inflight` (read-only), upstream 400; 0 = no limit.
+    #[serde(default = "defaults::max_requests_inflight")]
+    pub max_requests_inflight: u32,
+    /// kube-apiserver `--max-mutating-requests-inflight`, upstream 200; 0 = no limit.
+    #[serde(default = "defaults::max_mutating_requests_inflight")]
+    pub max_mutating_requests_inflight: u32,
+    #[serde(default)]
+    pub service_time: ApiServiceTimeSpec,
+    #[serde(default)]
+    pub etcd: EtcdSpec,
+    #[serde(default)]
+    pub watch: WatchSpec,
+    #[serde(default)]
+    pub clients: ClientsSpec,
+    /// Kubelets renew their node lease every `nodeLifecycle.nodeStatusUpdateFrequency`.
+    #[serde(default = "defaults::yes")]
+    pub node_leases: bool,
+}
+
+impl Default for ControlPlaneSpec {
+    fn default() -> Self {
+        serde_json::from_str("{}").unwrap_or_else(|_| unreachable!("all fields have defaults"))
+    }
+}
+
+/// API server processing time per request (excluding queueing and etcd).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiServiceTimeSpec {
+    #[serde(default = "defaults::api_read")]
+    pub read: DurationSpec,
+    #[serde(default = "defaults::api_write")]
+    pub write: DurationSpec,
+    #[serde(default = "defaults::api_list_per_object")]
+    pub list_per_object: DurationSpec,
+}
+
+impl Default for ApiServiceTimeSpec {
+    fn default() -> Self {
+        ApiServiceTimeSpec {
+            read: defaults::api_read(),
+            write: defaults::api_write(),
+            list_per_object: defaults::api_list_per_object(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EtcdSpec {
+    /// Commit latency of one write (raft round + fsync).
+    #[serde(default = "defaults::etcd_write_latency")]
+    pub write_latency: DurationSpec,
+    /// Writes per second the log sustains.
+    #[serde(default = "defaults::etcd_writes_per_second")]
+    pub max_writes_per_second: f64,
+}
+
+impl Default for EtcdSpec {
+    fn default() -> Self {
+        EtcdSpec {
+            write_latency: defaults::etcd_write_latency(),
+            max_writes_per_second: defaults::etcd_writes_per_second(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EndpointsModeSpec {
+    /// Whole Endpoints objects to every watcher (pre-1.19 kube-proxy): O(nodes × endpoints).
+    Endpoints,
+    /// EndpointSlices of at most `maxEndpointsPerSlice` (the default since 1.19).
+    #[default]
+    EndpointSlice,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WatchSpec {
+    #[serde(default)]
+    pub endpoints: EndpointsModeSpec,
+    /// Upstream `--max-endpoints-per-slice` default 100.
+    #[serde(default = "defaults::max_endpoints_per_slice")]
+    pub max_endpoints_per_slice: u64,
+    /// Server time per endpoint sent to one watcher.
+    #[serde(default = "defaults::watch_cost_per_item")]
+    pub cost_per_item: DurationSpec,
+}
+
+impl Default for WatchSpec {
+    fn default() -> Self {
+        WatchSpec {
+            endpoints: EndpointsModeSpec::default(),
+            max_endpoints_per_slice: defaults::max_endpoints_per_slice(),
+            cost_per_item: defaults::watch_cost_per_item(),
+        }
+    }
+}
+
+/// A client's rate limiter (client-go QPS and burst).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientSpec {
+    pub qps: f64,
+    pub burst: u32,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientsSpec {
+    /// kube-scheduler `clientConnection` QPS 50, burst 100.
+    #[serde(default = "defaults::scheduler_client")]
+    pub scheduler: ClientSpec,
+    /// kube-controller-manager `--kube-api-qps` 20, `--kube-api-burst` 30.
+    #[serde(default = "defaults::controller_manager_client")]
+    pub controller_manager: ClientSpec,
+    /// kubelet `kubeAPIQPS` 50, `kubeAPIBurst` 100 (since v1.27).
+    #[serde(default = "defaults::kubelet_client")]
+    pub kubelet: ClientSpec,
+}
+
+impl Default for ClientsSpec {
+    fn default() -> Self {
+        ClientsSpec {
+            scheduler: defaults::scheduler_client(),
+            controller_manager: defaults::controller_manager_client(),
+            kubelet: defaults::kubelet_client(),
+        }
+    }
 }
 
 /// A node pool as a cluster-autoscaler node group: its size bounds and how long a new node
@@ -868,6 +1008,42 @@ pub mod defaults {
     }
     pub fn zero_count() -> CountQuantity {
         CountQuantity(0)
+    }
+    pub fn max_requests_inflight() -> u32 {
+        400
+    }
+    pub fn max_mutating_requests_inflight() -> u32 {
+        200
+    }
+    pub fn api_read() -> DurationSpec {
+        DurationSpec(SimDuration::from_millis(1))
+    }
+    pub fn api_write() -> DurationSpec {
+        DurationSpec(SimDuration::from_millis(2))
+    }
+    pub fn api_list_per_object() -> DurationSpec {
+        DurationSpec(SimDuration::from_micros(2))
+    }
+    pub fn etcd_write_latency() -> DurationSpec {
+        DurationSpec(SimDuration::from_millis(1))
+    }
+    pub fn etcd_writes_per_second() -> f64 {
+        30_000.0
+    }
+    pub fn max_endpoints_per_slice() -> u64 {
+        100
+    }
+    pub fn watch_cost_per_item() -> DurationSpec {
+        DurationSpec(SimDuration::from_nanos(200))
+    }
+    pub fn scheduler_client() -> super::ClientSpec {
+        super::ClientSpec { qps: 50.0, burst: 100 }
+    }
+    pub fn controller_manager_client() -> super::ClientSpec {
+        super::ClientSpec { qps: 20.0, burst: 30 }
+    }
+    pub fn kubelet_client() -> super::ClientSpec {
+        super::ClientSpec { qps: 50.0, burst: 100 }
     }
     pub fn deployment_kind() -> String {
         "Deployment".to_string()

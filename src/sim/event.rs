@@ -49,6 +49,8 @@ pub enum Event {
     DrainStep { node: NodeId },
     /// maintenance: the node is uncordoned.
     Uncordon { node: NodeId },
+    /// control plane: an API request someone waits for completed.
+    ApiDone(crate::controlplane::Then),
     /// cluster autoscaler: one loop (every `scan-interval`).
     CaScan,
     /// cluster autoscaler: a requested node of node group `group` registers, Ready.

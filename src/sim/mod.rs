@@ -14,6 +14,7 @@ use crate::cluster::{
     ChurnId, ClusterState, Deployment, DeploymentId, LabelSetId, NodeId, NodePool, Owner, Placement, PodId,
     PodPhase, PodRequests, PodTemplate, PoolId, ResourceName, Resources,
 };
+use crate::controlplane::{Call, Client, ControlPlane, Then};
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId, rng};
 use crate::faults::Faults;
 use crate::hpa::controller::HpaController;
@@ -98,6 +99,15 @@ pub struct Simulation {
     next_node_index: Vec<u32>,
     /// Most live nodes at any time.
     nodes_peak: u32,
+    /// The control-plane model (`controlPlane:`); `None` keeps API calls instantaneous.
+    pub control_plane: Option<ControlPlane>,
+    /// Pod start-up SLI samples (created → Running observed, image pull excluded), µs.
+    startup_sli_us: Option<hdrhistogram::Histogram<u64>>,
+    /// Which Deployments have a service (their pods are endpoints).
+    has_service: Vec<bool>,
+    /// First pod creation and last binding stored (scheduling throughput, with the control plane).
+    first_pod_at: Option<SimTime>,
+    last_bind_at: SimTime,
     pub metrics: Metrics,
 }
 
@@ -382,6 +392,13 @@ impl Simulation {
             next_node_index: s.node_pools.iter().map(|p| p.count).collect(),
             pool_label_sets,
             nodes_peak: node_count as u32,
+            control_plane: s.control_plane.clone().map(|c| {
+                ControlPlane::new(c, s.node_lifecycle.node_status_update_frequency.0, node_count as u64)
+            }),
+            startup_sli_us: s.control_plane.as_ref().and_then(|_| hdrhistogram::Histogram::new(3).ok()),
+            has_service: s.deployments.iter().map(|d| d.service.is_some()).collect(),
+            first_pod_at: None,
+            last_bind_at: SimTime::ZERO,
             metrics: Metrics::new(),
             cluster,
         };
@@ -408,10 +425,16 @@ impl Simulation {
     /// false once the run is over.
     pub fn step_until(&mut self, until: SimTime) -> bool {
         let until = until.min(self.end);
-        while let Some(t) = self.queue.peek_time() {
-            if t > until {
-                break;
+        loop {
+            let next = self.queue.peek_time().filter(|&t| t <= until);
+            // The control plane's own arrivals and completions up to the next event; one
+            // that someone waits for becomes an event, so look at the queue again.
+            if let Some(cp) = self.control_plane.as_mut()
+                && cp.advance_to(next.unwrap_or(until), &mut self.queue)
+            {
+                continue;
             }
+            let Some(t) = next else { break };
             // Requests up to and at this instant are served before the event.
             self.traffic.advance_to(t);
             let Some((t, ev)) = self.queue.pop() else { break };
@@ -475,6 +498,23 @@ impl Simulation {
                 ("ca_drain_failures".to_string(), Cell::Int(st.drain_failures)),
             ]);
         }
+        if let Some(cp) = self.control_plane.as_mut() {
+            summary.extend(cp.summary());
+            let q = |h: &hdrhistogram::Histogram<u64>, p: f64| {
+                if h.is_empty() { Cell::Missing } else { Cell::Float(h.value_at_quantile(p) as f64 / 1e6) }
+            };
+            if let Some(h) = &self.startup_sli_us {
+                summary.push(("pod_startup_sli_p50_s".to_string(), q(h, 0.5)));
+                summary.push(("pod_startup_sli_p90_s".to_string(), q(h, 0.9)));
+                summary.push(("pod_startup_sli_p99_s".to_string(), q(h, 0.99)));
+                let ok = !h.is_empty() && h.value_at_quantile(0.99) <= 5_000_000;
+                summary.push(("slo_pod_startup_ok".to_string(), Cell::Int(u64::from(ok))));
+            }
+            let span =
+                self.last_bind_at.saturating_since(self.first_pod_at.unwrap_or(SimTime::ZERO)).as_secs_f64();
+            let throughput = if span > 0.0 { self.scheduler.stats.scheduled as f64 / span } else { 0.0 };
+            summary.push(("scheduling_throughput_avg_pods_per_s".to_string(), Cell::Float(throughput)));
+        }
         summary.extend(traffic_summary);
         let mut timeseries_columns = self.traffic.timeseries_columns();
         timeseries_columns.extend(self.autoscaling_columns());
@@ -495,9 +535,73 @@ impl Simulation {
     }
 
     fn pods_created(&mut self, pods: Vec<PodId>) {
+        if let Some(cp) = self.control_plane.as_mut() {
+            if !pods.is_empty() && self.first_pod_at.is_none() {
+                self.first_pod_at = Some(self.now);
+            }
+            // The scheduler sees a pod once its creation is stored.
+            for p in pods {
+                cp.submit(self.now, Client::ControllerManager, Call::CreatePod, Then::Enqueue(p));
+            }
+            return;
+        }
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         for p in pods {
             self.scheduler.enqueue(&self.cluster, p, &mut ctx);
+        }
+    }
+
+    /// A pod deleted by a controller (scale-down, eviction, drain): its DELETE call.
+    fn api_delete(&mut self, pods: &[PodId]) {
+        if let Some(cp) = self.control_plane.as_mut() {
+            for _ in pods {
+                cp.submit(self.now, Client::ControllerManager, Call::DeletePod, Then::Nothing);
+            }
+        }
+    }
+
+    /// A Deployment's endpoints changed: its Endpoints/EndpointSlice update and watch fan-out.
+    fn api_endpoints(&mut self, d: DeploymentId) {
+        if let Some(cp) = self.control_plane.as_mut()
+            && self.has_service[d.index()]
+        {
+            cp.endpoints_changed(self.now, u64::from(self.cluster.deployments[d.index()].replicas));
+        }
+    }
+
+    /// The binding is stored: the kubelet sees the pod.
+    fn bound(&mut self, pod: PodId) {
+        let created = self.cluster.pod(pod).created_at;
+        self.metrics.on_bound(created, self.now);
+        let mut ctx = Ctx::new(self.now, &mut self.queue);
+        self.kubelet.on_bound(&mut self.cluster, pod, &mut ctx);
+    }
+
+    /// `Event::ApiDone`.
+    fn api_done(&mut self, then: Then) {
+        match then {
+            Then::Nothing => {}
+            Then::Enqueue(p) => {
+                if self.cluster.pod(p).phase == PodPhase::Pending {
+                    let mut ctx = Ctx::new(self.now, &mut self.queue);
+                    self.scheduler.enqueue(&self.cluster, p, &mut ctx);
+                }
+            }
+            Then::Bind { pod, node } => {
+                let p = self.cluster.pod(pod);
+                if p.phase == PodPhase::Bound && p.node == Some(node) {
+                    self.last_bind_at = self.now;
+                    self.bound(pod);
+                }
+            }
+            Then::Observed(pod) => {
+                let p = self.cluster.pod(pod);
+                let pull = self.kubelet.image_pull_ns.get(pod.index()).copied().unwrap_or(0);
+                let sli = self.now.saturating_since(p.created_at).as_nanos().saturating_sub(pull);
+                if let Some(h) = self.startup_sli_us.as_mut() {
+                    let _ = h.record(sli / 1_000);
+                }
+            }
         }
     }
 
@@ -545,6 +649,10 @@ impl Simulation {
         for &p in &change.deleted {
             self.traffic.pod_stopped(p, self.now);
         }
+        self.api_delete(&change.deleted);
+        if !change.deleted.is_empty() {
+            self.api_endpoints(deployment);
+        }
         self.pods_created(change.created);
     }
 
@@ -588,6 +696,7 @@ impl Simulation {
             if allowed {
                 self.cluster.delete_pod(p, self.now);
                 self.traffic.pod_stopped(p, self.now);
+                self.api_delete(&[p]);
                 self.drain_evictions += 1;
                 evicted.push(p);
             } else {
@@ -624,11 +733,11 @@ impl Simulation {
     /// Names of the autoscaling cells of `timeseries.csv`: live nodes per node group, then
     /// replicas per HPA-managed Deployment.
     fn autoscaling_columns(&self) -> Vec<String> {
-        let mut cols: Vec<String> = self
-            .autoscaler
-            .iter()
-            .flat_map(|ca| ca.groups.iter().map(|g| format!("nodes_{}", g.name)))
-            .collect();
+        let mut cols: Vec<String> =
+            if self.control_plane.is_some() { ControlPlane::timeseries_columns() } else { Vec::new() };
+        cols.extend(
+            self.autoscaler.iter().flat_map(|ca| ca.groups.iter().map(|g| format!("nodes_{}", g.name))),
+        );
         for d in self.hpa.deployments() {
             cols.push(format!("deploy_{}_replicas", self.cluster.deployments[d.index()].name));
         }
@@ -636,12 +745,15 @@ impl Simulation {
     }
 
     /// The cells named by [`Self::autoscaling_columns`], now.
-    fn autoscaling_cells(&self) -> Vec<Cell> {
-        let mut cells: Vec<Cell> = self
-            .autoscaler
-            .iter()
-            .flat_map(|ca| ca.groups.iter().map(|g| Cell::Int(u64::from(g.registered))))
-            .collect();
+    fn autoscaling_cells(&mut self) -> Vec<Cell> {
+        let interval = self.sample_interval;
+        let mut cells: Vec<Cell> =
+            self.control_plane.as_mut().map(|cp| cp.sample(interval)).unwrap_or_default();
+        cells.extend(
+            self.autoscaler
+                .iter()
+                .flat_map(|ca| ca.groups.iter().map(|g| Cell::Int(u64::from(g.registered)))),
+        );
         for d in self.hpa.deployments() {
             cells.push(Cell::Int(u64::from(self.cluster.deployments[d.index()].replicas)));
         }
@@ -664,6 +776,9 @@ impl Simulation {
         let (zone, labels) = sets[index as usize % sets.len()];
         let unschedulable = self.pool_unschedulable[pool.index()];
         let node = self.cluster.add_node(pool, index, zone, labels, unschedulable, self.now);
+        if let Some(cp) = self.control_plane.as_mut() {
+            cp.on_node_added(node);
+        }
         self.node_failed_at.push(SimTime::ZERO);
         self.draining.push(false);
         self.nodes_peak = self.nodes_peak.max(self.live_nodes());
@@ -685,6 +800,9 @@ impl Simulation {
             return;
         }
         self.draining[node.index()] = false;
+        if let Some(cp) = self.control_plane.as_mut() {
+            cp.on_node_removed();
+        }
         if let Some(ca) = self.autoscaler.as_mut() {
             ca.on_removed(&self.cluster, node, self.now);
         }
@@ -794,7 +912,17 @@ impl Simulation {
             Event::DeploymentScale { deployment, replicas } => self.scale_deployment(deployment, replicas),
             Event::HpaSync => {
                 ctx.after(crate::hpa::sync_period(), Event::HpaSync);
+                if let Some(cp) = self.control_plane.as_mut() {
+                    // Each HPA lists its target's pods (and reads their metrics).
+                    for d in self.hpa.deployments() {
+                        let pods = u64::from(self.cluster.deployments[d.index()].live_pods);
+                        cp.list(self.now, Client::ControllerManager, pods);
+                    }
+                }
                 for (d, replicas) in self.hpa.sync(&self.cluster, &self.traffic, self.now) {
+                    if let Some(cp) = self.control_plane.as_mut() {
+                        cp.submit(self.now, Client::ControllerManager, Call::UpdateScale, Then::Nothing);
+                    }
                     self.scale_deployment(d, replicas);
                 }
             }
@@ -806,11 +934,14 @@ impl Simulation {
             Event::ScheduleNext => self.scheduler.on_schedule_next(&mut self.cluster, &mut ctx),
             Event::BackoffExpired => self.scheduler.on_backoff_expired(&mut ctx),
             Event::FlushUnschedulable => self.scheduler.on_flush(&self.cluster, &mut ctx),
-            Event::Bind { pod, node: _ } => {
-                let created = self.cluster.pod(pod).created_at;
-                self.metrics.on_bound(created, self.now);
-                self.kubelet.on_bound(&mut self.cluster, pod, &mut ctx);
-            }
+            Event::Bind { pod, node } => match self.control_plane.as_mut() {
+                Some(cp) => {
+                    cp.submit(self.now, Client::Scheduler, Call::CreateBinding, Then::Bind { pod, node });
+                    cp.submit(self.now, Client::Scheduler, Call::CreateEvent, Then::Nothing);
+                }
+                None => self.bound(pod),
+            },
+            Event::ApiDone(then) => self.api_done(then),
             Event::ContainersStarted(pod) => {
                 if self.kubelet.on_containers_started(&mut self.cluster, pod, &mut ctx) {
                     let p = self.cluster.pod(pod);
@@ -818,8 +949,20 @@ impl Simulation {
                     if let Some(Some(failed_at)) = self.replaces_failure_at.get(pod.index()) {
                         self.metrics.on_replacement_running(*failed_at, self.now);
                     }
-                    if let Owner::Deployment(d) = p.owner {
+                    let owner = p.owner;
+                    if let Owner::Deployment(d) = owner {
                         self.traffic.pod_ready(d, pod, self.now);
+                    }
+                    if let Some(cp) = self.control_plane.as_mut()
+                        && let Some(node) = self.cluster.pod(pod).node
+                    {
+                        // The kubelet reports Running (the SLI ends when that is stored) and
+                        // records a Started event; the endpoints controller adds the pod.
+                        cp.submit(self.now, Client::Kubelet(node), Call::PatchPodStatus, Then::Observed(pod));
+                        cp.submit(self.now, Client::Kubelet(node), Call::CreateEvent, Then::Nothing);
+                        if let Owner::Deployment(d) = owner {
+                            self.api_endpoints(d);
+                        }
                     }
                 }
             }
@@ -905,6 +1048,7 @@ impl Simulation {
                 if self.lifecycle.should_evict(&self.cluster, pod, node, epoch) {
                     self.cluster.delete_pod(pod, self.now);
                     self.traffic.pod_stopped(pod, self.now);
+                    self.api_delete(&[pod]);
                     let failed_at = self.node_failed_at[node.index()];
                     self.replace(&[pod], failed_at);
                 }
