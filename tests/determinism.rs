@@ -21,6 +21,7 @@ const SHRINK: &[(&str, &[&str])] = &[
     ("hpa-spike.yaml", &[]),
     ("autoscale-diurnal.yaml", &["--duration", "5h"]),
     ("sweep-capacity.yaml", &["--duration", "2h"]),
+    ("cl2-density.yaml", &[]),
 ];
 
 /// Scenarios that read `../shared/data/`, which may be absent (the trace-replay code path

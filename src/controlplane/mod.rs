@@ -43,6 +43,9 @@ pub enum Client {
     Scheduler,
     ControllerManager,
     Kubelet(NodeId),
+    /// The event broadcaster of a component: Event objects load the server but are not
+    /// throttled by the component's client (the broadcaster has its own spam filter).
+    Events,
 }
 
 /// The API calls modelled, named `<verb>_<resource>` as in the SLI columns.
@@ -238,8 +241,9 @@ impl ControlPlane {
         objects: u64,
     ) {
         let bucket = match client {
-            Client::Scheduler => &mut self.scheduler,
-            Client::ControllerManager => &mut self.controller_manager,
+            Client::Events => None,
+            Client::Scheduler => Some(&mut self.scheduler),
+            Client::ControllerManager => Some(&mut self.controller_manager),
             Client::Kubelet(n) => {
                 if self.kubelets.len() <= n.index() {
                     self.kubelets.resize(
@@ -247,10 +251,13 @@ impl ControlPlane {
                         TokenBucket::new(self.cfg.clients.kubelet.qps, self.cfg.clients.kubelet.burst),
                     );
                 }
-                &mut self.kubelets[n.index()]
+                Some(&mut self.kubelets[n.index()])
             }
         };
-        let at = bucket.reserve(now);
+        let at = match bucket {
+            Some(b) => b.reserve(now),
+            None => now,
+        };
         let req = Request { call, then, arrived: at, extra, objects };
         let id = match self.free_ids.pop() {
             Some(id) => {

@@ -130,6 +130,9 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     if let Some(ca) = &s.cluster_autoscaler {
         validate_cluster_autoscaler(&mut e, ca, s);
     }
+    if let Some(cp) = &s.control_plane {
+        validate_control_plane(&mut e, cp);
+    }
     if total_nodes > MAX_TOTAL_NODES {
         e.push("nodePools", format!("{total_nodes} nodes in all; expected at most {MAX_TOTAL_NODES}"));
     }
@@ -491,6 +494,44 @@ fn validate_hpa(e: &mut Errors, hp: &str, h: &HpaSpec, d: &DeploymentSpec) {
             }
         }
     }
+}
+
+fn validate_control_plane(e: &mut Errors, cp: &ControlPlaneSpec) {
+    for (name, c) in [
+        ("scheduler", cp.clients.scheduler),
+        ("controllerManager", cp.clients.controller_manager),
+        ("kubelet", cp.clients.kubelet),
+    ] {
+        let at = format!("controlPlane.clients.{name}");
+        if c.qps == 0.0 && c.burst == 0 {
+            e.push(
+                at.clone(),
+                "qps 0 with burst 0 would never let a request through; expected qps > 0 and burst >= 1",
+            );
+            continue;
+        }
+        e.check(
+            c.qps.is_finite() && c.qps > 0.0,
+            format!("{at}.qps"),
+            format!("got {}; expected a finite rate greater than 0 requests per second", c.qps),
+        );
+        e.check(
+            c.burst >= 1,
+            format!("{at}.burst"),
+            "expected at least 1 (a token bucket holds at least one request)",
+        );
+    }
+    let w = cp.etcd.max_writes_per_second;
+    e.check(
+        w.is_finite() && w > 0.0,
+        "controlPlane.etcd.maxWritesPerSecond",
+        format!("got {w}; expected a finite capacity greater than 0 writes per second"),
+    );
+    e.check(
+        cp.watch.max_endpoints_per_slice >= 1,
+        "controlPlane.watch.maxEndpointsPerSlice",
+        "expected at least 1 (upstream default 100)",
+    );
 }
 
 /// The expander names clustersim implements (upstream `expander/factory/expander_factory.go`

@@ -937,7 +937,7 @@ impl Simulation {
             Event::Bind { pod, node } => match self.control_plane.as_mut() {
                 Some(cp) => {
                     cp.submit(self.now, Client::Scheduler, Call::CreateBinding, Then::Bind { pod, node });
-                    cp.submit(self.now, Client::Scheduler, Call::CreateEvent, Then::Nothing);
+                    cp.submit(self.now, Client::Events, Call::CreateEvent, Then::Nothing);
                 }
                 None => self.bound(pod),
             },
@@ -959,7 +959,7 @@ impl Simulation {
                         // The kubelet reports Running (the SLI ends when that is stored) and
                         // records a Started event; the endpoints controller adds the pod.
                         cp.submit(self.now, Client::Kubelet(node), Call::PatchPodStatus, Then::Observed(pod));
-                        cp.submit(self.now, Client::Kubelet(node), Call::CreateEvent, Then::Nothing);
+                        cp.submit(self.now, Client::Events, Call::CreateEvent, Then::Nothing);
                         if let Owner::Deployment(d) = owner {
                             self.api_endpoints(d);
                         }

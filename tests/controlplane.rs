@@ -1,0 +1,99 @@
+//! The control plane as a capacity: off by default (earlier results unchanged), SLIs on a
+//! run small enough to check by hand, overload visible in API latency, and bad input.
+
+mod common;
+use common::*;
+
+/// One node, one pod, no image pull, 1 s container start; every mutating call takes 10 ms
+/// of processing + a 1 ms etcd slot + 5 ms commit = 16 ms; scheduling costs 0.5 ms + 1.5 µs.
+const ONE_POD: &str = "
+duration: 60s
+nodePools:
+  - name: p
+    count: 1
+    allocatable: {cpu: 4, memory: 8Gi}
+    kubelet: {imagePull: {constant: 0s}, containerStart: {constant: 1s}}
+deployments:
+  - name: web
+    replicas: 1
+    template: {requests: {cpu: 500m, memory: 1Gi}}
+controlPlane:
+  nodeLeases: false
+  serviceTime: {write: 10ms}
+  etcd: {writeLatency: 5ms, maxWritesPerSecond: 1000}
+";
+
+#[test]
+fn slis_on_a_run_checked_by_hand() {
+    let (_dir, out) = run_yaml(ONE_POD, &[]);
+    let s = summary(&out);
+    // create stored at 16 ms → scheduled, bound after 0.5015 ms → binding stored 16 ms later
+    // (32.5015 ms) → containers start 1 s later → status stored 16 ms later: 1.0485015 s.
+    let sli = num(&s, "pod_startup_sli_p50_s");
+    assert!((sli - 1.0485015).abs() < 1.0485015 * 1e-3, "{sli}");
+    // The pod is Running (as the kubelet sees it) at 1.0325015 s.
+    let running = num(&s, "pod_startup_p50_s");
+    assert!((running - 1.0325015).abs() < 1.0325015 * 1e-3, "{running}");
+    // POST pods, POST binding + its Event, PATCH status + the kubelet's Event.
+    assert_eq!(num(&s, "api_requests"), 5.0);
+    assert!((num(&s, "api_post_pods_p99_ms") - 16.0).abs() < 0.05);
+    assert_eq!(num(&s, "slo_pod_startup_ok"), 1.0);
+    assert_eq!(num(&s, "slo_api_mutating_ok"), 1.0);
+}
+
+#[test]
+fn with_the_control_plane_off_results_are_unchanged() {
+    // Golden files from the build before the control plane existed.
+    let (_dir, out) = run_yaml(
+        &std::fs::read_to_string(repo().join("scenarios/quickstart.yaml")).expect("scenario"),
+        &["--no-charts"],
+    );
+    for f in ["summary.csv", "timeseries.csv"] {
+        let got = std::fs::read(out.join(f)).expect("output");
+        let want = std::fs::read(repo().join(format!("tests/golden/quickstart-{f}"))).expect("golden");
+        assert!(got == want, "{f} differs from tests/golden/quickstart-{f}");
+    }
+}
+
+#[test]
+fn a_slow_etcd_breaks_the_api_and_startup_slos() {
+    // 2,000 pods at once through an etcd of 100 writes/s: the writes queue for tens of
+    // seconds, so the mutating p99 and the start-up SLI go far past 1 s and 5 s.
+    let yaml = ONE_POD
+        .replace("count: 1", "count: 50")
+        .replace("replicas: 1", "replicas: 2000")
+        .replace("cpu: 500m, memory: 1Gi", "cpu: 10m, memory: 10Mi")
+        .replace("maxWritesPerSecond: 1000", "maxWritesPerSecond: 100")
+        .replace("duration: 60s", "duration: 10m");
+    let (_dir, out) =
+        run_yaml(&yaml, &["--set", "controlPlane.clients.controllerManager={qps: 1000, burst: 1000}"]);
+    let s = summary(&out);
+    assert!(num(&s, "api_mutating_p99_ms") > 1000.0, "{}", num(&s, "api_mutating_p99_ms"));
+    assert_eq!(num(&s, "slo_api_mutating_ok"), 0.0);
+    assert_eq!(num(&s, "slo_pod_startup_ok"), 0.0);
+    assert_eq!(num(&s, "pods_running_end"), 2000.0);
+}
+
+#[test]
+fn control_plane_input_errors_name_the_field() {
+    let cases = [
+        (
+            "{clients: {scheduler: {qps: 0, burst: 0}}}",
+            "controlPlane.clients.scheduler",
+            "qps 0 with burst 0",
+        ),
+        ("{clients: {kubelet: {qps: -1, burst: 10}}}", "controlPlane.clients.kubelet.qps", "greater than 0"),
+        ("{etcd: {maxWritesPerSecond: -5}}", "controlPlane.etcd.maxWritesPerSecond", "greater than 0"),
+        ("{maxRequestsInflight: -1}", "controlPlane.maxRequestsInflight", "expected u32"),
+        ("{etcd: {writeLatency: -1ms}}", "controlPlane.etcd.writeLatency", "must not be negative"),
+        ("{serviceTime: {write: -2ms}}", "controlPlane.serviceTime.write", "must not be negative"),
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.yaml"), VALID).expect("write");
+    for (value, path, reason) in cases {
+        let set = format!("controlPlane={value}");
+        let o = run_in(dir.path(), &["validate", "s.yaml", "--set", &set]);
+        assert_eq!(o.code, 2, "{value}: {}", o.stderr);
+        assert!(o.stderr.contains(path) && o.stderr.contains(reason), "{value}: {}", o.stderr);
+    }
+}
