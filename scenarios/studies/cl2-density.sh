@@ -15,6 +15,8 @@ for nodes in 100 500 1000 2000 5000; do
   "$bin" sweep scenarios/cl2-density.yaml -q --force --out "$out/$nodes-nodes" \
     --set nodePools.0.count=$nodes --set deployments.0.replicas=$pods \
     --duration $((pods / 20 + 180))s -L deployments.0.createRate "$rates"
+  "$bin" plot "$out/$nodes-nodes" --metric pod_startup_sli_p99_s --metric api_mutating_p99_ms \
+    --metric scheduling_throughput_avg_pods_per_s > /dev/null
 done
 # One table: nodes, creation rate, then the columns that answer the question.
 cols="parameter_deployments.0.createRate pod_startup_sli_p50_s_mean pod_startup_sli_p90_s_mean pod_startup_sli_p99_s_mean slo_pod_startup_ok_mean api_mutating_p99_ms_mean api_mutating_worst_5m_p99_ms_mean scheduling_throughput_avg_pods_per_s_mean api_requests_mean"
