@@ -108,6 +108,8 @@ pub struct PodTemplate {
     pub requests: PodRequests,
     pub placement: Placement,
     pub priority: i32,
+    /// PriorityClass `preemptionPolicy: Never`: the pod never preempts others.
+    pub preempt_never: bool,
 }
 
 /// A node pool: identical nodes with a price.

@@ -46,6 +46,9 @@ pub struct Scenario {
     /// Planned maintenance: drains (cordon, then evict respecting disruption budgets).
     #[serde(default)]
     pub maintenance: Vec<MaintenanceSpec>,
+    /// PriorityClasses pods refer to by `priorityClassName`.
+    #[serde(default)]
+    pub priority_classes: Vec<PriorityClassSpec>,
     /// HorizontalPodAutoscalers as separate objects naming their Deployment by
     /// `scaleTargetRef` (the same fields as `deployments[].horizontalPodAutoscaler`).
     #[serde(default)]
@@ -92,6 +95,11 @@ pub struct SchedulerSpec {
     /// Score plugin weights (upstream MultiPoint defaults).
     #[serde(default)]
     pub plugin_weights: PluginWeightsSpec,
+    /// DefaultPreemption (PostFilter). Absent: on when the scenario declares
+    /// `priorityClasses` (upstream always runs it; scenarios with bare `priority` values
+    /// keep their earlier behaviour).
+    #[serde(default)]
+    pub preemption: Option<bool>,
     /// Time the scheduler spends per pod, so that its throughput is finite.
     #[serde(default)]
     pub cost: SchedulingCostSpec,
@@ -109,6 +117,7 @@ impl Default for SchedulerSpec {
             pod_max_in_unschedulable_pods_duration: defaults::max_in_unschedulable(),
             plugin_weights: PluginWeightsSpec::default(),
             cost: SchedulingCostSpec::default(),
+            preemption: None,
         }
     }
 }
@@ -210,6 +219,24 @@ pub struct NodePoolSpec {
     /// Makes the pool a cluster-autoscaler node group (absent: a fixed pool).
     #[serde(default)]
     pub autoscaling: Option<NodeGroupSpec>,
+}
+
+/// `scheduling.k8s.io/v1` PriorityClass.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PriorityClassSpec {
+    pub name: String,
+    pub value: i32,
+    /// `PreemptLowerPriority` (upstream default) or `Never`.
+    #[serde(default)]
+    pub preemption_policy: PreemptionPolicySpec,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PreemptionPolicySpec {
+    #[default]
+    PreemptLowerPriority,
+    Never,
 }
 
 /// The control-plane model. Defaults: upstream flags where upstream has one (cited), else a
@@ -602,6 +629,10 @@ pub struct PodTemplateSpec {
     /// Pod priority (the value a PriorityClass would resolve to); upstream default 0.
     #[serde(default)]
     pub priority: i32,
+    /// A `priorityClasses[].name`: the pod takes its value (instead of `priority`) and its
+    /// preemption policy.
+    #[serde(default)]
+    pub priority_class_name: Option<String>,
     /// Container crashes (absent: containers never crash).
     #[serde(default)]
     pub crashes: Option<CrashSpec>,

@@ -133,6 +133,18 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     if let Some(cp) = &s.control_plane {
         validate_control_plane(&mut e, cp);
     }
+    unique_names(&mut e, "priorityClasses", s.priority_classes.iter().map(|c| c.name.as_str()));
+    for (i, c) in s.priority_classes.iter().enumerate() {
+        // Upstream: user-defined classes have values up to 1,000,000,000 (HighestUserDefinablePriority).
+        e.check(
+            c.value <= 1_000_000_000,
+            format!("priorityClasses[{i}].value"),
+            format!(
+                "got {}; expected at most 1000000000 (values above are reserved for system classes)",
+                c.value
+            ),
+        );
+    }
     if total_nodes > MAX_TOTAL_NODES {
         e.push("nodePools", format!("{total_nodes} nodes in all; expected at most {MAX_TOTAL_NODES}"));
     }
@@ -769,6 +781,18 @@ fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {
 }
 
 fn validate_template(e: &mut Errors, at: &str, t: &PodTemplateSpec, s: &Scenario) {
+    if let Some(name) = &t.priority_class_name
+        && !s.priority_classes.iter().any(|c| &c.name == name)
+    {
+        let known: Vec<&str> = s.priority_classes.iter().map(|c| c.name.as_str()).collect();
+        e.push(
+            format!("{at}.priorityClassName"),
+            format!(
+                "no PriorityClass named {name:?}; expected one of priorityClasses [{}]",
+                known.join(", ")
+            ),
+        );
+    }
     let cpu = t.requests.cpu.map_or(0, |q| q.0);
     let mem = t.requests.memory.map_or(0, |q| q.0);
     let gpu = t.requests.gpu.map_or(0, |q| q.0);

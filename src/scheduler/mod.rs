@@ -38,6 +38,8 @@ pub struct SchedulerConfig {
     pub weight_balanced: i64,
     pub cost_per_pod: SimDuration,
     pub cost_per_node: SimDuration,
+    /// DefaultPreemption runs for pods no node fits (PostFilter).
+    pub preemption: bool,
 }
 
 /// Counters the metrics read at the end of a run.
@@ -47,6 +49,8 @@ pub struct SchedulerStats {
     pub unschedulable_attempts: u64,
     pub scheduled: u64,
     pub nodes_examined: u64,
+    /// Scheduling attempts that ended in a preemption.
+    pub preemptions: u64,
 }
 
 /// A feasible node with its plugin scores before normalisation.
@@ -94,6 +98,11 @@ pub struct Scheduler {
     /// Pods whose last attempt failed (PodScheduled=False, reason Unschedulable), pruned
     /// lazily; what the cluster autoscaler lists.
     unschedulable_pods: std::collections::BTreeSet<PodId>,
+    /// Each Deployment's PodDisruptionBudget `minAvailable` (preemption respects it).
+    pub min_available: Vec<Option<u32>>,
+    /// Preemptors and the node each was nominated to (`status.nominatedNodeName`), with
+    /// their priority and requests.
+    nominated: std::collections::BTreeMap<NodeId, Vec<(PodId, i32, crate::cluster::Resources)>>,
 }
 
 impl Scheduler {
@@ -112,6 +121,8 @@ impl Scheduler {
             candidates: Vec::new(),
             score_cache: Vec::new(),
             unschedulable_pods: std::collections::BTreeSet::new(),
+            min_available: Vec::new(),
+            nominated: std::collections::BTreeMap::new(),
         }
     }
 
@@ -150,15 +161,17 @@ impl Scheduler {
         self.wake(ctx);
     }
 
-    /// `Event::ScheduleNext`: the scheduler is free; try the next pod.
-    pub fn on_schedule_next(&mut self, cluster: &mut ClusterState, ctx: &mut Ctx) {
+    /// `Event::ScheduleNext`: the scheduler is free; try the next pod. Returns the pods a
+    /// preemption chose to evict (the caller deletes them).
+    pub fn on_schedule_next(&mut self, cluster: &mut ClusterState, ctx: &mut Ctx) -> Vec<PodId> {
+        let mut victims = Vec::new();
         self.busy = false;
         self.queue.flush_backoff_completed(ctx.now);
         let pod = loop {
             match self.queue.pop_active() {
                 None => {
                     self.arm_backoff_wakeup(ctx);
-                    return;
+                    return victims;
                 }
                 Some(p) => {
                     let pod = cluster.pod(p);
@@ -173,6 +186,13 @@ impl Scheduler {
         match decision.node {
             Some(node) => {
                 self.unschedulable_pods.remove(&pod);
+                if !self.nominated.is_empty() {
+                    // Bound: its nomination is over; drop stale ones too.
+                    for noms in self.nominated.values_mut() {
+                        noms.retain(|(q, ..)| *q != pod && cluster.pod(*q).phase == PodPhase::Pending);
+                    }
+                    self.nominated.retain(|_, v| !v.is_empty());
+                }
                 cluster.assume_pod(pod, node, ctx.now);
                 ctx.after(cost, Event::Bind { pod, node });
             }
@@ -186,10 +206,115 @@ impl Scheduler {
                 let prio = cluster.pod_template(pod).priority;
                 self.queue.add_unschedulable(pod, prio, ctx.now);
                 self.arm_flush(ctx);
+                if self.cfg.preemption {
+                    victims = self.preempt(cluster, pod);
+                    self.stats.preemptions += u64::from(!victims.is_empty());
+                }
             }
         }
         self.busy = true;
         ctx.after(cost, Event::ScheduleNext);
+        victims
+    }
+
+    /// DefaultPreemption's PostFilter (`framework/preemption/preemption.go` `Preempt`): the
+    /// nodes that pass every filter but resource fit are dry-run from a random offset
+    /// ([`preemption::dry_run_preemption`], at least 10 % / 100 of them), the best
+    /// candidate is picked ([`preemption::pick_one_node`]) and its victims returned. The
+    /// preemptor stays unschedulable until the victims' deletion moves it back (no node
+    /// nomination; victims go at once, without graceful termination).
+    fn preempt(&mut self, cluster: &ClusterState, pod: PodId) -> Vec<PodId> {
+        use preemption::{NodeState, VictimPod};
+        let tmpl = cluster.pod_template(pod);
+        if tmpl.preempt_never {
+            return Vec::new();
+        }
+        let (prio, req) = (tmpl.priority, tmpl.requests.actual);
+        let placement = &tmpl.placement;
+        let nodes: Vec<NodeId> = (0..cluster.nodes.len() as u32)
+            .map(NodeId)
+            .filter(|&id| {
+                let n = cluster.node(id);
+                n.ready
+                    && n.removed_at.is_none()
+                    && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
+                    && plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations)
+                    && (placement.has_no_node_constraints()
+                        || plugins::node_affinity::filter(cluster.node_labels(id), placement))
+            })
+            .collect();
+        if nodes.is_empty() {
+            return Vec::new();
+        }
+        // PodDisruptionBudgets: allowed disruptions per Deployment = Running pods − minAvailable.
+        let mut allowed: Vec<i64> = vec![i64::MAX; self.min_available.len()];
+        if self.min_available.iter().any(Option::is_some) {
+            let mut running = vec![0i64; self.min_available.len()];
+            for p in &cluster.pods {
+                if let crate::cluster::Owner::Deployment(d) = p.owner
+                    && p.phase == PodPhase::Running
+                    && d.index() < running.len()
+                {
+                    running[d.index()] += 1;
+                }
+            }
+            for (d, m) in self.min_available.iter().enumerate() {
+                if let Some(m) = m {
+                    allowed[d] = running[d] - i64::from(*m);
+                }
+            }
+        }
+        let victim = |q: PodId| {
+            let p = cluster.pod(q);
+            let t = cluster.pod_template(q);
+            let pdb = match p.owner {
+                crate::cluster::Owner::Deployment(d)
+                    if self.min_available.get(d.index()).is_some_and(Option::is_some) =>
+                {
+                    Some(d.index())
+                }
+                _ => None,
+            };
+            let start = p.running_at.or(p.bound_at).or(p.scheduled_at).unwrap_or(p.created_at);
+            VictimPod {
+                id: q.0,
+                priority: t.priority,
+                requests: t.requests.actual,
+                start_time_ns: start.0,
+                pdb,
+            }
+        };
+        let k = preemption::num_candidates(
+            nodes.len(),
+            preemption::MIN_CANDIDATE_NODES_PERCENTAGE,
+            preemption::MIN_CANDIDATE_NODES_ABSOLUTE,
+        );
+        let offset = uniform_below(&mut self.tie_rng, nodes.len() as u64) as usize;
+        let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
+            let n = cluster.node(nodes[i]);
+            let pods: Vec<VictimPod> = cluster.pods_on_node(nodes[i]).into_iter().map(victim).collect();
+            let state = NodeState { allocatable: n.allocatable, requested: n.requested, pods: &pods };
+            preemption::select_victims_on_node(prio, &req, &state, &allowed)
+        });
+        let info = |id: u32| {
+            let v = victim(PodId(id));
+            (v.priority, v.start_time_ns)
+        };
+        let Some(chosen) = preemption::pick_one_node(&candidates, info) else { return Vec::new() };
+        let victims: Vec<PodId> = candidates
+            .into_iter()
+            .find(|(i, _)| *i == chosen)
+            .map(|(_, v)| v.pods.into_iter().map(PodId).collect())
+            .unwrap_or_default();
+        if !victims.is_empty() {
+            // The preemptor is nominated to the node: lower-priority pods cannot take the
+            // space its victims free.
+            for noms in self.nominated.values_mut() {
+                noms.retain(|(q, ..)| *q != pod);
+            }
+            self.nominated.entry(nodes[chosen]).or_default().push((pod, prio, req));
+        }
+        victims
     }
 
     /// Pending pods whose last scheduling attempt failed, in pod order (upstream: pods with
@@ -271,6 +396,22 @@ impl Scheduler {
             examined += 1;
             if !node.ready || !plugins::fit::fits(&req.actual, &node.allocatable, &node.requested) {
                 continue;
+            }
+            // Pods nominated to this node by a preemption, of at least this pod's priority,
+            // hold their place (upstream `addGetNominatedPods` in the filter).
+            if !self.nominated.is_empty()
+                && let Some(noms) = self.nominated.get(&NodeId(idx as u32))
+                && !noms.is_empty()
+            {
+                let mut held = node.requested;
+                for &(q, prio, r) in noms {
+                    if q != pod && prio >= tmpl.priority && cluster.pod(q).phase == PodPhase::Pending {
+                        held += r;
+                    }
+                }
+                if !plugins::fit::fits(&req.actual, &node.allocatable, &held) {
+                    continue;
+                }
             }
             let id = NodeId(idx as u32);
             if !plugins::node_unschedulable::filter(node.unschedulable, &placement.tolerations) {

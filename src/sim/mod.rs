@@ -21,7 +21,9 @@ use crate::hpa::controller::HpaController;
 use crate::kubelet::{Kubelet, PoolStartup};
 use crate::metrics::{Cell, Metrics};
 use crate::nodelifecycle::NodeLifecycle;
-use crate::scenario::schema::{PodTemplateSpec, ResourceKind, Scenario, ScoringStrategySpec};
+use crate::scenario::schema::{
+    PodTemplateSpec, PreemptionPolicySpec, PriorityClassSpec, ResourceKind, Scenario, ScoringStrategySpec,
+};
 use crate::scheduler::plugins::fit::{ResourceWeight, ScoringStrategy};
 use crate::scheduler::{Scheduler, SchedulerConfig};
 use crate::traffic::Traffic;
@@ -107,6 +109,8 @@ pub struct Simulation {
     has_service: Vec<bool>,
     /// First pod creation and last binding stored (scheduling throughput, with the control plane).
     first_pod_at: Option<SimTime>,
+    /// Pods deleted by preemption.
+    pods_preempted: u64,
     last_bind_at: SimTime,
     pub metrics: Metrics,
 }
@@ -119,7 +123,9 @@ fn resource_name(k: ResourceKind) -> ResourceName {
     }
 }
 
-fn template_from_spec(name: String, t: &PodTemplateSpec) -> PodTemplate {
+fn template_from_spec(name: String, t: &PodTemplateSpec, classes: &[PriorityClassSpec]) -> PodTemplate {
+    // Validation guarantees a named class exists.
+    let class = t.priority_class_name.as_ref().and_then(|n| classes.iter().find(|c| &c.name == n));
     let gpu_milli = t.requests.gpu.map_or(0, |g| g.0.saturating_mul(1000));
     PodTemplate {
         name,
@@ -133,7 +139,8 @@ fn template_from_spec(name: String, t: &PodTemplateSpec) -> PodTemplate {
             node_affinity: t.affinity.node_affinity.clone().unwrap_or_default(),
             tolerations: t.tolerations.clone(),
         },
-        priority: t.priority,
+        priority: class.map_or(t.priority, |c| c.value),
+        preempt_never: class.is_some_and(|c| c.preemption_policy == PreemptionPolicySpec::Never),
     }
 }
 
@@ -237,8 +244,11 @@ impl Simulation {
 
         // Deployments.
         for (di, d) in s.deployments.iter().enumerate() {
-            let template =
-                cluster.add_template(template_from_spec(format!("deployment/{}", d.name), &d.template));
+            let template = cluster.add_template(template_from_spec(
+                format!("deployment/{}", d.name),
+                &d.template,
+                &s.priority_classes,
+            ));
             cluster.deployments.push(Deployment {
                 name: d.name.clone(),
                 template,
@@ -264,8 +274,11 @@ impl Simulation {
             let mut cum = 0.0;
             for (ti, w) in c.templates.iter().enumerate() {
                 cum += w.weight;
-                let id =
-                    cluster.add_template(template_from_spec(format!("churn/{}/{ti}", c.name), &w.template));
+                let id = cluster.add_template(template_from_spec(
+                    format!("churn/{}/{ti}", c.name),
+                    &w.template,
+                    &s.priority_classes,
+                ));
                 mix.push((cum, id));
             }
             let inter_arrival = match (&c.arrival_rate, &c.inter_arrival) {
@@ -314,6 +327,7 @@ impl Simulation {
             weight_balanced: sc.plugin_weights.node_resources_balanced_allocation,
             cost_per_pod: sc.cost.per_pod.0,
             cost_per_node: sc.cost.per_node_examined.0,
+            preemption: sc.preemption.unwrap_or(!s.priority_classes.is_empty()),
         };
 
         // Time-to-crash per template, in template order (Deployments, then churn mixes).
@@ -368,7 +382,11 @@ impl Simulation {
             events: 0,
             queue,
             sample_interval: s.sample_interval.0,
-            scheduler: Scheduler::new(cfg, rng::stream(seed, streams::SCHEDULER_TIES)),
+            scheduler: {
+                let mut sch = Scheduler::new(cfg, rng::stream(seed, streams::SCHEDULER_TIES));
+                sch.min_available = s.deployments.iter().map(|d| d.min_available).collect();
+                sch
+            },
             kubelet: Kubelet::new(
                 startup,
                 rng::stream(seed, streams::KUBELET),
@@ -398,6 +416,7 @@ impl Simulation {
             startup_sli_us: s.control_plane.as_ref().and_then(|_| hdrhistogram::Histogram::new(3).ok()),
             has_service: s.deployments.iter().map(|d| d.service.is_some()).collect(),
             first_pod_at: None,
+            pods_preempted: 0,
             last_bind_at: SimTime::ZERO,
             metrics: Metrics::new(),
             cluster,
@@ -477,6 +496,10 @@ impl Simulation {
         summary.push(("time_to_recover_s".to_string(), self.traffic.time_to_recover(last_failure)));
         summary.push(("container_restarts".to_string(), Cell::Int(self.kubelet.restarts)));
         summary.push(("pods_drained".to_string(), Cell::Int(self.drain_evictions)));
+        if self.scheduler.cfg.preemption {
+            summary.push(("pods_preempted".to_string(), Cell::Int(self.pods_preempted)));
+            summary.push(("preemptions".to_string(), Cell::Int(self.scheduler.stats.preemptions)));
+        }
         let traffic_summary = self.traffic.summary(self.end);
         // Cost per million successful requests, where traffic is present.
         let succeeded =
@@ -567,6 +590,19 @@ impl Simulation {
         {
             cp.endpoints_changed(self.now, u64::from(self.cluster.deployments[d.index()].replicas));
         }
+    }
+
+    /// Deletes the victims of a preemption; their owners replace them.
+    fn preempted(&mut self, victims: &[PodId]) {
+        for &p in victims {
+            self.cluster.delete_pod(p, self.now);
+            self.traffic.pod_stopped(p, self.now);
+        }
+        self.pods_preempted += victims.len() as u64;
+        self.api_delete(victims);
+        let mut ctx = Ctx::new(self.now, &mut self.queue);
+        self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+        self.reconcile_owners(victims);
     }
 
     /// The binding is stored: the kubelet sees the pod.
@@ -931,7 +967,12 @@ impl Simulation {
                     self.pods_created(vec![p]);
                 }
             }
-            Event::ScheduleNext => self.scheduler.on_schedule_next(&mut self.cluster, &mut ctx),
+            Event::ScheduleNext => {
+                let victims = self.scheduler.on_schedule_next(&mut self.cluster, &mut ctx);
+                if !victims.is_empty() {
+                    self.preempted(&victims);
+                }
+            }
             Event::BackoffExpired => self.scheduler.on_backoff_expired(&mut ctx),
             Event::FlushUnschedulable => self.scheduler.on_flush(&self.cluster, &mut ctx),
             Event::Bind { pod, node } => match self.control_plane.as_mut() {
