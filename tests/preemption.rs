@@ -61,7 +61,10 @@ fn never_policy_and_budgets_stop_preemption() {
 
     // Without PriorityClasses (bare priorities), preemption stays off unless asked for.
     let bare = TWO_CLASSES
-        .replace("priorityClasses:\n  - {name: training, value: 100}\n  - {name: inference, value: 1000}\n", "")
+        .replace(
+            "priorityClasses:\n  - {name: training, value: 100}\n  - {name: inference, value: 1000}\n",
+            "",
+        )
         .replace("priorityClassName: training", "priority: 100")
         .replace("priorityClassName: inference", "priority: 1000");
     let (_dir, out) = run_yaml(&bare, &["--pods", "--no-charts"]);
