@@ -22,6 +22,34 @@ const SHRINK: &[(&str, &[&str])] = &[
     ("autoscale-diurnal.yaml", &["--duration", "5h"]),
     ("sweep-capacity.yaml", &["--duration", "2h"]),
     ("cl2-density.yaml", &[]),
+    (
+        "gke-65k.yaml",
+        &[
+            "--set",
+            "nodePools.0.count=650",
+            "--set",
+            "deployments.0.replicas=650",
+            "--set",
+            "sampleInterval=1s",
+            "--set",
+            "deployments.0.scale=[{at: 15m, replicas: 0}, {at: 15m, replicas: 500}, {at: 60m, replicas: 0}]",
+            "--set",
+            "deployments.1.scale=[{at: 15m, replicas: 150}, {at: 30m, replicas: 650}, {at: 45m, replicas: 150}]",
+        ],
+    ),
+    (
+        "density-100k.yaml",
+        &[
+            "--set",
+            "nodePools.0.count=100",
+            "--set",
+            "deployments.0.replicas=3000",
+            "--set",
+            "sampleInterval=10s",
+            "--duration",
+            "330s",
+        ],
+    ),
 ];
 
 /// Scenarios that read `../shared/data/`, which may be absent (the trace-replay code path

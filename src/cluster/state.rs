@@ -205,10 +205,47 @@ pub struct ClusterState {
     /// Pods holding resources on each node (Bound or Running), unordered; see
     /// [`ClusterState::pods_on_node`].
     node_pods: Vec<Vec<PodId>>,
+    /// Free cpu, memory and pod slots of the Ready nodes, as multisets: lets the scheduler
+    /// see at once that no node can fit a pod (see [`ClusterState::no_ready_node_has_room`]).
+    free: [std::collections::BTreeMap<i64, u32>; 3],
     pub totals: Totals,
 }
 
 impl ClusterState {
+    fn free_of(n: &Node) -> [i64; 3] {
+        let f = n.allocatable - n.requested;
+        [f.cpu_milli, f.mem_bytes, f.pods]
+    }
+
+    fn free_add(&mut self, node: NodeId) {
+        let f = Self::free_of(&self.nodes[node.index()]);
+        for (set, v) in self.free.iter_mut().zip(f) {
+            *set.entry(v).or_insert(0) += 1;
+        }
+    }
+
+    fn free_remove(&mut self, node: NodeId) {
+        let f = Self::free_of(&self.nodes[node.index()]);
+        for (set, v) in self.free.iter_mut().zip(f) {
+            if let Some(c) = set.get_mut(&v) {
+                *c -= 1;
+                if *c == 0 {
+                    set.remove(&v);
+                }
+            }
+        }
+    }
+
+    /// True when no Ready node has enough free cpu, or memory, or a pod slot, for a pod
+    /// requesting `req` (each dimension checked on its own: a necessary condition for the
+    /// NodeResourcesFit filter to fail on every Ready node).
+    pub fn no_ready_node_has_room(&self, req: &Resources) -> bool {
+        let max = |i: usize| self.free[i].last_key_value().map_or(i64::MIN, |(k, _)| *k);
+        max(2) < 1
+            || (req.cpu_milli > 0 && max(0) < req.cpu_milli)
+            || (req.mem_bytes > 0 && max(1) < req.mem_bytes)
+    }
+
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
     }
@@ -273,6 +310,7 @@ impl ClusterState {
             generation: 0,
         });
         self.node_pods.push(Vec::new());
+        self.free_add(NodeId((self.nodes.len() - 1) as u32));
         self.totals.allocatable_ready += allocatable;
         self.totals.nodes_ready += 1;
         NodeId((self.nodes.len() - 1) as u32)
@@ -343,12 +381,19 @@ impl ClusterState {
     /// that the next scheduling cycle sees them. The pod moves to `Bound`.
     pub fn assume_pod(&mut self, pod: PodId, node: NodeId, now: SimTime) {
         let req = self.templates[self.pods[pod.index()].template.index()].requests;
+        let ready = self.nodes[node.index()].ready;
+        if ready {
+            self.free_remove(node);
+        }
         let n = &mut self.nodes[node.index()];
         n.requested += req.actual;
         n.non_zero_requested += req.non_zero;
         n.generation = n.generation.wrapping_add(1);
         if n.ready {
             self.totals.requested += req.actual;
+        }
+        if ready {
+            self.free_add(node);
         }
         self.node_pods[node.index()].push(pod);
         let p = &mut self.pods[pod.index()];
@@ -377,12 +422,19 @@ impl ClusterState {
         }
         let Some(node) = p.node else { return };
         let req = self.templates[p.template.index()].requests;
+        let ready = self.nodes[node.index()].ready;
+        if ready {
+            self.free_remove(node);
+        }
         let n = &mut self.nodes[node.index()];
         n.requested -= req.actual;
         n.non_zero_requested -= req.non_zero;
         n.generation = n.generation.wrapping_add(1);
         if n.ready {
             self.totals.requested -= req.actual;
+        }
+        if ready {
+            self.free_add(node);
         }
         let on_node = &mut self.node_pods[node.index()];
         if let Some(i) = on_node.iter().position(|&q| q == pod) {
@@ -466,6 +518,11 @@ impl ClusterState {
         n.generation = n.generation.wrapping_add(1);
         let (alloc, req) = (n.allocatable, n.requested);
         if ready {
+            self.free_add(node);
+        } else {
+            self.free_remove(node);
+        }
+        if ready {
             self.totals.allocatable_ready += alloc;
             self.totals.requested += req;
             self.totals.nodes_ready += 1;
@@ -481,6 +538,12 @@ impl ClusterState {
         let mut pods = self.node_pods[node.index()].clone();
         pods.sort_unstable();
         pods
+    }
+
+    /// Pods holding resources on `node`, in an order fixed by the run's history (no
+    /// allocation; [`Self::pods_on_node`] gives pod order).
+    pub fn pods_on_node_unordered(&self, node: NodeId) -> &[PodId] {
+        &self.node_pods[node.index()]
     }
 
     /// Number of pods holding resources on `node`.
@@ -550,6 +613,15 @@ impl ClusterState {
                 alloc += n.allocatable;
                 ready += 1;
             }
+        }
+        let mut free: [std::collections::BTreeMap<i64, u32>; 3] = Default::default();
+        for n in self.nodes.iter().filter(|n| n.ready) {
+            for (set, v) in free.iter_mut().zip(Self::free_of(n)) {
+                *set.entry(v).or_insert(0) += 1;
+            }
+        }
+        if free != self.free {
+            return Err("free-capacity index differs from the Ready nodes".into());
         }
         if total != self.totals.requested
             || alloc != self.totals.allocatable_ready

@@ -102,7 +102,9 @@ pub struct Scheduler {
     pub min_available: Vec<Option<u32>>,
     /// Preemptors and the node each was nominated to (`status.nominatedNodeName`), with
     /// their priority and requests.
-    nominated: std::collections::BTreeMap<NodeId, Vec<(PodId, i32, crate::cluster::Resources)>>,
+    nominated_on: Vec<Vec<(PodId, i32, crate::cluster::Resources)>>,
+    /// Each nominated pod's node.
+    nominated_of: std::collections::BTreeMap<PodId, NodeId>,
 }
 
 impl Scheduler {
@@ -122,7 +124,8 @@ impl Scheduler {
             score_cache: Vec::new(),
             unschedulable_pods: std::collections::BTreeSet::new(),
             min_available: Vec::new(),
-            nominated: std::collections::BTreeMap::new(),
+            nominated_on: Vec::new(),
+            nominated_of: std::collections::BTreeMap::new(),
         }
     }
 
@@ -186,12 +189,9 @@ impl Scheduler {
         match decision.node {
             Some(node) => {
                 self.unschedulable_pods.remove(&pod);
-                if !self.nominated.is_empty() {
-                    // Bound: its nomination is over; drop stale ones too.
-                    for noms in self.nominated.values_mut() {
-                        noms.retain(|(q, ..)| *q != pod && cluster.pod(*q).phase == PodPhase::Pending);
-                    }
-                    self.nominated.retain(|_, v| !v.is_empty());
+                if !self.nominated_of.is_empty() {
+                    // Bound: its nomination is over.
+                    self.clear_nomination(cluster, pod);
                 }
                 cluster.assume_pod(pod, node, ctx.now);
                 ctx.after(cost, Event::Bind { pod, node });
@@ -215,6 +215,24 @@ impl Scheduler {
         self.busy = true;
         ctx.after(cost, Event::ScheduleNext);
         victims
+    }
+
+    /// Ends `pod`'s nomination, and those of pods on the same node that are no longer
+    /// Pending (bound elsewhere or deleted).
+    fn clear_nomination(&mut self, cluster: &ClusterState, pod: PodId) {
+        let Some(node) = self.nominated_of.remove(&pod) else { return };
+        let noms = &mut self.nominated_on[node.index()];
+        let mut stale = Vec::new();
+        noms.retain(|(q, ..)| {
+            let keep = *q != pod && cluster.pod(*q).phase == PodPhase::Pending;
+            if !keep && *q != pod {
+                stale.push(*q);
+            }
+            keep
+        });
+        for q in stale {
+            self.nominated_of.remove(&q);
+        }
     }
 
     /// DefaultPreemption's PostFilter (`framework/preemption/preemption.go` `Preempt`): the
@@ -290,9 +308,16 @@ impl Scheduler {
             preemption::MIN_CANDIDATE_NODES_ABSOLUTE,
         );
         let offset = uniform_below(&mut self.tie_rng, nodes.len() as u64) as usize;
+        let mut pods: Vec<VictimPod> = Vec::new();
         let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
             let n = cluster.node(nodes[i]);
-            let pods: Vec<VictimPod> = cluster.pods_on_node(nodes[i]).into_iter().map(victim).collect();
+            let on_node = cluster.pods_on_node_unordered(nodes[i]);
+            // Fast path: no pod of lower priority, nothing to preempt.
+            if on_node.iter().all(|&q| cluster.pod_template(q).priority >= prio) {
+                return None;
+            }
+            pods.clear();
+            pods.extend(on_node.iter().map(|&q| victim(q)));
             let state = NodeState { allocatable: n.allocatable, requested: n.requested, pods: &pods };
             preemption::select_victims_on_node(prio, &req, &state, &allowed)
         });
@@ -309,10 +334,13 @@ impl Scheduler {
         if !victims.is_empty() {
             // The preemptor is nominated to the node: lower-priority pods cannot take the
             // space its victims free.
-            for noms in self.nominated.values_mut() {
-                noms.retain(|(q, ..)| *q != pod);
+            self.clear_nomination(cluster, pod);
+            let node = nodes[chosen];
+            if self.nominated_on.len() <= node.index() {
+                self.nominated_on.resize(node.index() + 1, Vec::new());
             }
-            self.nominated.entry(nodes[chosen]).or_default().push((pod, prio, req));
+            self.nominated_on[node.index()].push((pod, prio, req));
+            self.nominated_of.insert(pod, node);
         }
         victims
     }
@@ -372,6 +400,28 @@ impl Scheduler {
         let tmpl = cluster.pod_template(pod);
         let req = tmpl.requests;
         let placement = &tmpl.placement;
+        // PreferNominatedNode (GA in 1.24, `schedule_one.go` `evaluateNominatedNode`): a pod
+        // nominated by an earlier preemption tries that node first and takes it if it passes
+        // the filters (with the other nominated pods of at least its priority held there).
+        if let Some(&node) = self.nominated_of.get(&pod) {
+            let n = cluster.node(node);
+            let mut held = n.requested;
+            for &(q, prio, r) in &self.nominated_on[node.index()] {
+                if q != pod && prio >= tmpl.priority && cluster.pod(q).phase == PodPhase::Pending {
+                    held += r;
+                }
+            }
+            if n.ready
+                && n.removed_at.is_none()
+                && plugins::fit::fits(&req.actual, &n.allocatable, &held)
+                && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
+                && plugins::taint_toleration::filter(cluster.node_taints(node), &placement.tolerations)
+                && (placement.has_no_node_constraints()
+                    || plugins::node_affinity::filter(cluster.node_labels(node), placement))
+            {
+                return Decision { node: Some(node), examined: 1 };
+            }
+        }
         let no_label_constraints = placement.has_no_node_constraints();
         // Removed nodes (cluster-autoscaler scale-down) keep their ids but are not in the
         // scheduler's snapshot: they are skipped and not counted.
@@ -381,6 +431,11 @@ impl Scheduler {
         // Filter (schedule_one.go findNodesThatPassFilters): stop at `want` feasible nodes.
         self.candidates.clear();
         let start = self.next_start_node_index % n;
+        // No Ready node has the room: the loop below would examine every live node and find
+        // none (same count, same next start index), so skip it.
+        if cluster.no_ready_node_has_room(&req.actual) {
+            return Decision { node: None, examined: live };
+        }
         let mut examined = 0;
         let mut processed = 0;
         for k in 0..n {
@@ -399,8 +454,8 @@ impl Scheduler {
             }
             // Pods nominated to this node by a preemption, of at least this pod's priority,
             // hold their place (upstream `addGetNominatedPods` in the filter).
-            if !self.nominated.is_empty()
-                && let Some(noms) = self.nominated.get(&NodeId(idx as u32))
+            if !self.nominated_of.is_empty()
+                && let Some(noms) = self.nominated_on.get(idx)
                 && !noms.is_empty()
             {
                 let mut held = node.requested;
