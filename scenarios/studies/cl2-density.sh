@@ -15,6 +15,7 @@ for nodes in 100 500 1000 2000 5000; do
   "$bin" sweep scenarios/cl2-density.yaml -q --force --out "$out/$nodes-nodes" \
     --set nodePools.0.count=$nodes --set deployments.0.replicas=$pods \
     --duration $((pods / 20 + 180))s -L deployments.0.createRate "$rates"
+  "$bin" plot "$out/$nodes-nodes" > /dev/null
   "$bin" plot "$out/$nodes-nodes" --metric pod_startup_sli_p99_s --metric api_mutating_p99_ms \
     --metric scheduling_throughput_avg_pods_per_s > /dev/null
 done

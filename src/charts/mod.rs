@@ -83,6 +83,15 @@ pub fn scenario_name(dir: &Path) -> String {
         if let Some(n) = found {
             return n;
         }
+        // A sweep names its scenario file: use the file's stem.
+        if let Some(stem) = v
+            .pointer("/definition/scenario_file")
+            .and_then(|f| f.as_str())
+            .and_then(|f| Path::new(f).file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+        {
+            return stem;
+        }
     }
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "results".to_string())
