@@ -4,6 +4,7 @@
 //! cluster-wide resource sums equal to the sums over bound pods.
 
 pub mod resources;
+pub mod room;
 pub mod selectors;
 pub mod state;
 

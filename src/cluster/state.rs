@@ -205,45 +205,89 @@ pub struct ClusterState {
     /// Pods holding resources on each node (Bound or Running), unordered; see
     /// [`ClusterState::pods_on_node`].
     node_pods: Vec<Vec<PodId>>,
-    /// Free cpu, memory and pod slots of the Ready nodes, as multisets: lets the scheduler
-    /// see at once that no node can fit a pod (see [`ClusterState::no_ready_node_has_room`]).
-    free: [std::collections::BTreeMap<i64, u32>; 3],
+    /// Free capacity of the Ready nodes by node id: lets the scheduler see at once that no
+    /// node can fit a pod, and jump to the next node that may (see [`room::RoomIndex`]).
+    room: super::room::RoomIndex,
+    /// Bumped whenever a node is added or removed, or changes Ready or cordon state: what
+    /// decides which nodes pass the filters other than resource fit (taints and labels are
+    /// fixed per pool).
+    pub filter_epoch: u64,
+    /// Ids of removed nodes, ascending.
+    removed: Vec<u32>,
+    /// Node-holding (Bound or Running) pods by priority: how many of each.
+    held_priorities: std::collections::BTreeMap<i32, u32>,
+    /// Per node: the lowest priority of its node-holding pods (`i32::MAX` when empty).
+    min_priority: Vec<i32>,
+    /// Per node: bumped on every change of its pods (placed, started, bound, gone), so a
+    /// per-node result that depends on the pods can be memoised.
+    pods_epoch: Vec<u32>,
     pub totals: Totals,
 }
 
 impl ClusterState {
-    fn free_of(n: &Node) -> [i64; 3] {
-        let f = n.allocatable - n.requested;
-        [f.cpu_milli, f.mem_bytes, f.pods]
+    /// Recomputes node `node`'s entry of the free-capacity index.
+    fn refresh_room(&mut self, node: NodeId) {
+        let n = &self.nodes[node.index()];
+        let room = if n.ready { super::room::room_of(&n.allocatable, &n.requested) } else { super::room::NO_ROOM };
+        self.room.set(node.index(), room);
     }
 
-    fn free_add(&mut self, node: NodeId) {
-        let f = Self::free_of(&self.nodes[node.index()]);
-        for (set, v) in self.free.iter_mut().zip(f) {
-            *set.entry(v).or_insert(0) += 1;
-        }
+    /// Recomputes node `node`'s lowest pod priority and bumps its pod epoch.
+    fn refresh_pods(&mut self, node: NodeId) {
+        let i = node.index();
+        let templates = &self.templates;
+        let pods = &self.pods;
+        self.min_priority[i] = self.node_pods[i]
+            .iter()
+            .map(|q| templates[pods[q.index()].template.index()].priority)
+            .min()
+            .unwrap_or(i32::MAX);
+        self.pods_epoch[i] = self.pods_epoch[i].wrapping_add(1);
     }
 
-    fn free_remove(&mut self, node: NodeId) {
-        let f = Self::free_of(&self.nodes[node.index()]);
-        for (set, v) in self.free.iter_mut().zip(f) {
-            if let Some(c) = set.get_mut(&v) {
-                *c -= 1;
-                if *c == 0 {
-                    set.remove(&v);
-                }
-            }
-        }
-    }
-
-    /// True when no Ready node has enough free cpu, or memory, or a pod slot, for a pod
-    /// requesting `req` (each dimension checked on its own: a necessary condition for the
-    /// NodeResourcesFit filter to fail on every Ready node).
+    /// True when no Ready node has the free capacity for a pod requesting `req` (each
+    /// dimension checked on its own: a necessary condition for the NodeResourcesFit filter
+    /// to fail on every Ready node).
     pub fn no_ready_node_has_room(&self, req: &Resources) -> bool {
-        let max = |i: usize| self.free[i].last_key_value().map_or(i64::MIN, |(k, _)| *k);
-        max(2) < 1
-            || (req.cpu_milli > 0 && max(0) < req.cpu_milli)
-            || (req.mem_bytes > 0 && max(1) < req.mem_bytes)
+        !self.room.any_may_fit(&super::room::need_of(req))
+    }
+
+    /// The first node id in `lo..hi` whose free capacity may fit `need` (exactly the
+    /// NodeResourcesFit filter on a Ready node; nodes that are not Ready never match).
+    pub fn first_node_with_room(&self, lo: usize, hi: usize, need: &super::room::Room) -> Option<usize> {
+        self.room.first_fit(lo, hi, need)
+    }
+
+    /// Removed node ids in `lo..hi`.
+    pub fn removed_in(&self, lo: usize, hi: usize) -> usize {
+        if self.removed.is_empty() || lo >= hi {
+            return 0;
+        }
+        let a = self.removed.partition_point(|&r| (r as usize) < lo);
+        let b = self.removed.partition_point(|&r| (r as usize) < hi);
+        b - a
+    }
+
+    /// True when some node-holding pod has a priority below `priority` (else preemption by
+    /// a pod of `priority` has no victims anywhere).
+    pub fn any_pod_below_priority(&self, priority: i32) -> bool {
+        self.held_priorities.first_key_value().is_some_and(|(p, _)| *p < priority)
+    }
+
+    /// The lowest priority of the node-holding pods on `node` (`i32::MAX` when none).
+    pub fn min_priority_on_node(&self, node: usize) -> i32 {
+        self.min_priority[node]
+    }
+
+    /// Per-node lowest pod priority, by node id.
+    pub fn min_priorities(&self) -> &[i32] {
+        &self.min_priority
+    }
+
+    /// Node `node`'s pod epoch: changes whenever one of its pods is placed, bound, started
+    /// or gone.
+    pub fn pods_epoch(&self, node: usize) -> u32 {
+        self.pods_epoch[node]
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
@@ -310,7 +354,11 @@ impl ClusterState {
             generation: 0,
         });
         self.node_pods.push(Vec::new());
-        self.free_add(NodeId((self.nodes.len() - 1) as u32));
+        self.min_priority.push(i32::MAX);
+        self.pods_epoch.push(0);
+        let n = &self.nodes[self.nodes.len() - 1];
+        self.room.push(super::room::room_of(&n.allocatable, &n.requested));
+        self.filter_epoch += 1;
         self.totals.allocatable_ready += allocatable;
         self.totals.nodes_ready += 1;
         NodeId((self.nodes.len() - 1) as u32)
@@ -329,6 +377,9 @@ impl ClusterState {
         n.removed_at = Some(now);
         n.generation = n.generation.wrapping_add(1);
         self.totals.nodes_removed += 1;
+        self.filter_epoch += 1;
+        let at = self.removed.partition_point(|&r| r < node.0);
+        self.removed.insert(at, node.0);
         if !n.up {
             n.up = true;
             self.totals.nodes_down -= 1;
@@ -381,10 +432,6 @@ impl ClusterState {
     /// that the next scheduling cycle sees them. The pod moves to `Bound`.
     pub fn assume_pod(&mut self, pod: PodId, node: NodeId, now: SimTime) {
         let req = self.templates[self.pods[pod.index()].template.index()].requests;
-        let ready = self.nodes[node.index()].ready;
-        if ready {
-            self.free_remove(node);
-        }
         let n = &mut self.nodes[node.index()];
         n.requested += req.actual;
         n.non_zero_requested += req.non_zero;
@@ -392,10 +439,11 @@ impl ClusterState {
         if n.ready {
             self.totals.requested += req.actual;
         }
-        if ready {
-            self.free_add(node);
-        }
+        self.refresh_room(node);
         self.node_pods[node.index()].push(pod);
+        let prio = self.templates[self.pods[pod.index()].template.index()].priority;
+        *self.held_priorities.entry(prio).or_insert(0) += 1;
+        self.refresh_pods(node);
         let p = &mut self.pods[pod.index()];
         debug_assert!(p.phase == PodPhase::Pending && p.node.is_none());
         p.node = Some(node);
@@ -406,12 +454,18 @@ impl ClusterState {
     /// The binding API call completed: the kubelet on the node now sees the pod.
     pub fn mark_bound(&mut self, pod: PodId, now: SimTime) {
         self.pods[pod.index()].bound_at = Some(now);
+        if let Some(node) = self.pods[pod.index()].node {
+            self.pods_epoch[node.index()] = self.pods_epoch[node.index()].wrapping_add(1);
+        }
     }
 
     /// The kubelet started the pod's containers.
     pub fn mark_running(&mut self, pod: PodId, now: SimTime) {
         self.pods[pod.index()].running_at = Some(now);
         self.set_phase(pod, PodPhase::Running);
+        if let Some(node) = self.pods[pod.index()].node {
+            self.pods_epoch[node.index()] = self.pods_epoch[node.index()].wrapping_add(1);
+        }
     }
 
     /// Releases the pod's requests from its node, if it holds any.
@@ -421,11 +475,8 @@ impl ClusterState {
             return;
         }
         let Some(node) = p.node else { return };
-        let req = self.templates[p.template.index()].requests;
-        let ready = self.nodes[node.index()].ready;
-        if ready {
-            self.free_remove(node);
-        }
+        let tmpl = &self.templates[p.template.index()];
+        let (req, prio) = (tmpl.requests, tmpl.priority);
         let n = &mut self.nodes[node.index()];
         n.requested -= req.actual;
         n.non_zero_requested -= req.non_zero;
@@ -433,13 +484,18 @@ impl ClusterState {
         if n.ready {
             self.totals.requested -= req.actual;
         }
-        if ready {
-            self.free_add(node);
-        }
+        self.refresh_room(node);
         let on_node = &mut self.node_pods[node.index()];
         if let Some(i) = on_node.iter().position(|&q| q == pod) {
             on_node.swap_remove(i);
         }
+        if let Some(c) = self.held_priorities.get_mut(&prio) {
+            *c -= 1;
+            if *c == 0 {
+                self.held_priorities.remove(&prio);
+            }
+        }
+        self.refresh_pods(node);
     }
 
     fn owner_lost_pod(&mut self, pod: PodId) {
@@ -506,6 +562,7 @@ impl ClusterState {
         let n = &mut self.nodes[node.index()];
         n.unschedulable = unschedulable;
         n.generation = n.generation.wrapping_add(1);
+        self.filter_epoch += 1;
     }
 
     /// Changes the node's Ready condition and the cluster totals that count Ready nodes.
@@ -517,11 +574,8 @@ impl ClusterState {
         n.ready = ready;
         n.generation = n.generation.wrapping_add(1);
         let (alloc, req) = (n.allocatable, n.requested);
-        if ready {
-            self.free_add(node);
-        } else {
-            self.free_remove(node);
-        }
+        self.refresh_room(node);
+        self.filter_epoch += 1;
         if ready {
             self.totals.allocatable_ready += alloc;
             self.totals.requested += req;
@@ -614,14 +668,19 @@ impl ClusterState {
                 ready += 1;
             }
         }
-        let mut free: [std::collections::BTreeMap<i64, u32>; 3] = Default::default();
-        for n in self.nodes.iter().filter(|n| n.ready) {
-            for (set, v) in free.iter_mut().zip(Self::free_of(n)) {
-                *set.entry(v).or_insert(0) += 1;
+        for (i, n) in self.nodes.iter().enumerate() {
+            let room = if n.ready { super::room::room_of(&n.allocatable, &n.requested) } else { super::room::NO_ROOM };
+            if self.room.leaf(i) != room {
+                return Err(format!("node {i}: free-capacity index differs from the node"));
+            }
+            let min = self.node_pods[i].iter().map(|q| self.pod_template(*q).priority).min().unwrap_or(i32::MAX);
+            if min != self.min_priority[i] {
+                return Err(format!("node {i}: lowest pod priority {} != {min}", self.min_priority[i]));
             }
         }
-        if free != self.free {
-            return Err("free-capacity index differs from the Ready nodes".into());
+        let held: u32 = self.held_priorities.values().sum();
+        if u64::from(held) != self.node_pods.iter().map(|v| v.len() as u64).sum::<u64>() {
+            return Err("priority counts differ from the node-holding pods".into());
         }
         if total != self.totals.requested
             || alloc != self.totals.allocatable_ready

@@ -105,6 +105,24 @@ pub struct Scheduler {
     nominated_on: Vec<Vec<(PodId, i32, crate::cluster::Resources)>>,
     /// Each nominated pod's node.
     nominated_of: std::collections::BTreeMap<PodId, NodeId>,
+    /// The nodes preemption may consider for a template, and the (template, filter epoch)
+    /// they were computed for.
+    preempt_nodes: Vec<NodeId>,
+    preempt_nodes_key: Option<(u32, u64)>,
+    /// Per node: its last dry-run result, valid while its pods do not change.
+    victim_cache: Vec<VictimCache>,
+}
+
+/// One node's memoised dry-run result for a preemptor's priority and requests.
+#[derive(Clone, Debug, Default)]
+struct VictimCache {
+    valid: bool,
+    epoch: u32,
+    priority: i32,
+    requests: crate::cluster::Resources,
+    /// The candidate's pick key; `None` when the node yields no candidate.
+    key: Option<preemption::PickKey>,
+    victims: Vec<u32>,
 }
 
 impl Scheduler {
@@ -126,6 +144,9 @@ impl Scheduler {
             min_available: Vec::new(),
             nominated_on: Vec::new(),
             nominated_of: std::collections::BTreeMap::new(),
+            preempt_nodes: Vec::new(),
+            preempt_nodes_key: None,
+            victim_cache: Vec::new(),
         }
     }
 
@@ -242,31 +263,52 @@ impl Scheduler {
     /// preemptor stays unschedulable until the victims' deletion moves it back (no node
     /// nomination; victims go at once, without graceful termination).
     fn preempt(&mut self, cluster: &ClusterState, pod: PodId) -> Vec<PodId> {
-        use preemption::{NodeState, VictimPod};
         let tmpl = cluster.pod_template(pod);
         if tmpl.preempt_never {
             return Vec::new();
         }
         let (prio, req) = (tmpl.priority, tmpl.requests.actual);
         let placement = &tmpl.placement;
-        let nodes: Vec<NodeId> = (0..cluster.nodes.len() as u32)
-            .map(NodeId)
-            .filter(|&id| {
-                let n = cluster.node(id);
-                n.ready
-                    && n.removed_at.is_none()
-                    && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
-                    && plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations)
-                    && (placement.has_no_node_constraints()
-                        || plugins::node_affinity::filter(cluster.node_labels(id), placement))
-            })
-            .collect();
+        // The nodes that pass every filter but resource fit depend only on the template and
+        // on which nodes are Ready, cordoned or removed: kept until either changes.
+        let template_id = cluster.pod(pod).template.0;
+        if self.preempt_nodes_key != Some((template_id, cluster.filter_epoch)) {
+            self.preempt_nodes = (0..cluster.nodes.len() as u32)
+                .map(NodeId)
+                .filter(|&id| {
+                    let n = cluster.node(id);
+                    n.ready
+                        && n.removed_at.is_none()
+                        && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
+                        && plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations)
+                        && (placement.has_no_node_constraints()
+                            || plugins::node_affinity::filter(cluster.node_labels(id), placement))
+                })
+                .collect();
+            self.preempt_nodes_key = Some((template_id, cluster.filter_epoch));
+        }
+        let nodes = std::mem::take(&mut self.preempt_nodes);
+        let victims = self.preempt_on(cluster, pod, prio, req, &nodes);
+        self.preempt_nodes = nodes;
+        victims
+    }
+
+    fn preempt_on(
+        &mut self,
+        cluster: &ClusterState,
+        pod: PodId,
+        prio: i32,
+        req: crate::cluster::Resources,
+        nodes: &[NodeId],
+    ) -> Vec<PodId> {
+        use preemption::{NodeState, VictimPod};
         if nodes.is_empty() {
             return Vec::new();
         }
+        let has_pdbs = self.min_available.iter().any(Option::is_some);
         // PodDisruptionBudgets: allowed disruptions per Deployment = Running pods − minAvailable.
         let mut allowed: Vec<i64> = vec![i64::MAX; self.min_available.len()];
-        if self.min_available.iter().any(Option::is_some) {
+        if has_pdbs {
             let mut running = vec![0i64; self.min_available.len()];
             for p in &cluster.pods {
                 if let crate::cluster::Owner::Deployment(d) = p.owner
@@ -282,13 +324,12 @@ impl Scheduler {
                 }
             }
         }
+        let min_available = &self.min_available;
         let victim = |q: PodId| {
             let p = cluster.pod(q);
             let t = cluster.pod_template(q);
             let pdb = match p.owner {
-                crate::cluster::Owner::Deployment(d)
-                    if self.min_available.get(d.index()).is_some_and(Option::is_some) =>
-                {
+                crate::cluster::Owner::Deployment(d) if min_available.get(d.index()).is_some_and(Option::is_some) => {
                     Some(d.index())
                 }
                 _ => None,
@@ -302,40 +343,93 @@ impl Scheduler {
                 pdb,
             }
         };
+        let info = |id: u32| {
+            let v = victim(PodId(id));
+            (v.priority, v.start_time_ns)
+        };
         let k = preemption::num_candidates(
             nodes.len(),
             preemption::MIN_CANDIDATE_NODES_PERCENTAGE,
             preemption::MIN_CANDIDATE_NODES_ABSOLUTE,
         );
         let offset = uniform_below(&mut self.tie_rng, nodes.len() as u64) as usize;
+        // No pod anywhere has a lower priority: every node's dry run finds nothing.
+        if !cluster.any_pod_below_priority(prio) {
+            return Vec::new();
+        }
         let mut pods: Vec<VictimPod> = Vec::new();
-        let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
-            let n = cluster.node(nodes[i]);
-            let on_node = cluster.pods_on_node_unordered(nodes[i]);
-            // Fast path: no pod of lower priority, nothing to preempt.
-            if on_node.iter().all(|&q| cluster.pod_template(q).priority >= prio) {
-                return None;
+        let chosen: Option<(NodeId, Vec<u32>)> = if has_pdbs {
+            // Budgets change as pods start and stop: the plain dry run.
+            let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
+                let n = cluster.node(nodes[i]);
+                let on_node = cluster.pods_on_node_unordered(nodes[i]);
+                if cluster.min_priority_on_node(nodes[i].index()) >= prio {
+                    return None;
+                }
+                pods.clear();
+                pods.extend(on_node.iter().map(|&q| victim(q)));
+                let state = NodeState { allocatable: n.allocatable, requested: n.requested, pods: &pods };
+                preemption::select_victims_on_node(prio, &req, &state, &allowed)
+            });
+            preemption::pick_one_node(&candidates, info).and_then(|chosen| {
+                candidates.into_iter().find(|(i, _)| *i == chosen).map(|(i, v)| (nodes[i], v.pods))
+            })
+        } else {
+            // The same dry run and pick, streamed: each node's victims are a pure function of
+            // its pods and the preemptor's priority and requests, memoised per node until its
+            // pods change; the best candidate is kept as the walk goes (first of equal keys,
+            // non-violating before violating, each list capped at `k`, as
+            // `dry_run_preemption` + `pick_one_node` do).
+            let min_prio = cluster.min_priorities();
+            if self.victim_cache.len() < cluster.nodes.len() {
+                self.victim_cache.resize_with(cluster.nodes.len(), VictimCache::default);
             }
-            pods.clear();
-            pods.extend(on_node.iter().map(|&q| victim(q)));
-            let state = NodeState { allocatable: n.allocatable, requested: n.requested, pods: &pods };
-            preemption::select_victims_on_node(prio, &req, &state, &allowed)
-        });
-        let info = |id: u32| {
-            let v = victim(PodId(id));
-            (v.priority, v.start_time_ns)
+            let (mut non_violating, mut violating) = (0usize, 0usize);
+            let mut best: [Option<(preemption::PickKey, NodeId)>; 2] = [None, None];
+            let len = nodes.len();
+            for i in 0..len {
+                let id = nodes[if offset + i < len { offset + i } else { offset + i - len }];
+                if min_prio[id.index()] >= prio {
+                    continue;
+                }
+                let epoch = cluster.pods_epoch(id.index());
+                let entry = &mut self.victim_cache[id.index()];
+                if !(entry.valid && entry.epoch == epoch && entry.priority == prio && entry.requests == req) {
+                    let n = cluster.node(id);
+                    pods.clear();
+                    pods.extend(cluster.pods_on_node_unordered(id).iter().map(|&q| victim(q)));
+                    let state = NodeState { allocatable: n.allocatable, requested: n.requested, pods: &pods };
+                    let v = preemption::select_victims_on_node(prio, &req, &state, &allowed)
+                        .filter(|v| !v.pods.is_empty());
+                    *entry = VictimCache {
+                        valid: true,
+                        epoch,
+                        priority: prio,
+                        requests: req,
+                        key: v.as_ref().map(|v| preemption::pick_key(v, info)),
+                        victims: v.map(|v| v.pods).unwrap_or_default(),
+                    };
+                }
+                let Some(key) = entry.key else { continue };
+                let (list, count) = if key.0 == 0 { (0, &mut non_violating) } else { (1, &mut violating) };
+                if *count < k {
+                    *count += 1;
+                    if best[list].as_ref().is_none_or(|(b, _)| key < *b) {
+                        best[list] = Some((key, id));
+                    }
+                }
+                if non_violating > 0 && non_violating + violating >= k {
+                    break;
+                }
+            }
+            best[0].or(best[1]).map(|(_, id)| (id, self.victim_cache[id.index()].victims.clone()))
         };
-        let Some(chosen) = preemption::pick_one_node(&candidates, info) else { return Vec::new() };
-        let victims: Vec<PodId> = candidates
-            .into_iter()
-            .find(|(i, _)| *i == chosen)
-            .map(|(_, v)| v.pods.into_iter().map(PodId).collect())
-            .unwrap_or_default();
+        let Some((node, victims)) = chosen else { return Vec::new() };
+        let victims: Vec<PodId> = victims.into_iter().map(PodId).collect();
         if !victims.is_empty() {
             // The preemptor is nominated to the node: lower-priority pods cannot take the
             // space its victims free.
             self.clear_nomination(cluster, pod);
-            let node = nodes[chosen];
             if self.nominated_on.len() <= node.index() {
                 self.nominated_on.resize(node.index() + 1, Vec::new());
             }
@@ -436,22 +530,26 @@ impl Scheduler {
         if cluster.no_ready_node_has_room(&req.actual) {
             return Decision { node: None, examined: live };
         }
-        let mut examined = 0;
-        let mut processed = 0;
-        for k in 0..n {
-            if self.candidates.len() >= want {
+        // Walk the nodes in rotating order from `start`, jumping straight to the next node
+        // whose free capacity fits (the free-capacity index answers exactly the
+        // NodeResourcesFit filter on Ready nodes): the nodes jumped over fail the filter, and
+        // they are counted as examined like upstream, except removed ones.
+        let need = crate::cluster::room::need_of(&req.actual);
+        let mut k = 0;
+        while k < n && self.candidates.len() < want {
+            let next = if start + k < n {
+                cluster.first_node_with_room(start + k, n, &need).or_else(|| {
+                    if start > 0 { cluster.first_node_with_room(0, start, &need) } else { None }
+                })
+            } else {
+                cluster.first_node_with_room(start + k - n, start, &need)
+            };
+            let Some(idx) = next else {
+                k = n;
                 break;
-            }
-            let idx = if start + k < n { start + k } else { start + k - n };
-            processed += 1;
+            };
+            k = if idx >= start { idx - start } else { idx + n - start } + 1;
             let node = &cluster.nodes[idx];
-            if node.removed_at.is_some() {
-                continue;
-            }
-            examined += 1;
-            if !node.ready || !plugins::fit::fits(&req.actual, &node.allocatable, &node.requested) {
-                continue;
-            }
             // Pods nominated to this node by a preemption, of at least this pod's priority,
             // hold their place (upstream `addGetNominatedPods` in the filter).
             if !self.nominated_of.is_empty()
@@ -481,6 +579,13 @@ impl Scheduler {
             }
             self.candidates.push(Candidate { node: id, base: 0, taint_raw: 0, affinity_raw: 0 });
         }
+        let processed = k;
+        let examined = processed
+            - if start + processed <= n {
+                cluster.removed_in(start, start + processed)
+            } else {
+                cluster.removed_in(start, n) + cluster.removed_in(0, start + processed - n)
+            };
         self.next_start_node_index = (start + processed) % n;
 
         match self.candidates.len() {

@@ -212,6 +212,30 @@ pub fn dry_run_preemption(
     non_violating
 }
 
+/// `pickOneNodeForPreemption`'s criteria for one candidate as a lexicographic key, smaller
+/// is better: fewest PDB violations, lowest highest-priority victim, smallest sum of
+/// priorities, fewest victims, latest start among the highest-priority victims.
+pub type PickKey = (usize, i32, i64, usize, std::cmp::Reverse<u64>);
+
+/// The [`PickKey`] of a candidate; `pod(id)` gives a victim's priority and start time.
+pub fn pick_key(v: &Victims, pod: impl Fn(u32) -> (i32, u64)) -> PickKey {
+    let mut highest = i32::MIN;
+    let mut sum: i64 = 0;
+    for &id in &v.pods {
+        let (prio, _) = pod(id);
+        highest = highest.max(prio);
+        sum += i64::from(prio) + i64::from(i32::MAX) + 1;
+    }
+    let mut earliest_of_highest = u64::MAX;
+    for &id in &v.pods {
+        let (prio, start) = pod(id);
+        if prio == highest {
+            earliest_of_highest = earliest_of_highest.min(start);
+        }
+    }
+    (v.pdb_violations, highest, sum, v.pods.len(), std::cmp::Reverse(earliest_of_highest))
+}
+
 /// Upstream `pickOneNodeForPreemption` with the default score functions: the node (first
 /// element of the chosen candidate) with
 /// 1. the fewest PDB violations, then
@@ -233,23 +257,7 @@ pub fn pick_one_node(candidates: &[(usize, Victims)], pod: impl Fn(u32) -> (i32,
     }
     // Lexicographic key, smaller is better; `min_by_key` keeps the first of equal keys,
     // which is what applying the criteria one after the other does.
-    let key = |v: &Victims| {
-        let mut highest = i32::MIN;
-        let mut sum: i64 = 0;
-        for &id in &v.pods {
-            let (prio, _) = pod(id);
-            highest = highest.max(prio);
-            sum += i64::from(prio) + i64::from(i32::MAX) + 1;
-        }
-        let mut earliest_of_highest = u64::MAX;
-        for &id in &v.pods {
-            let (prio, start) = pod(id);
-            if prio == highest {
-                earliest_of_highest = earliest_of_highest.min(start);
-            }
-        }
-        (v.pdb_violations, highest, sum, v.pods.len(), std::cmp::Reverse(earliest_of_highest))
-    };
+    let key = |v: &Victims| pick_key(v, &pod);
     candidates.iter().min_by_key(|(_, v)| key(v)).map(|(node, _)| *node)
 }
 

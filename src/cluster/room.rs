@@ -1,0 +1,168 @@
+//! An index of the nodes' free capacity by node position, so the scheduler can jump over
+//! nodes that cannot fit a pod instead of looking at each of them.
+//!
+//! A segment tree over node ids: every entry holds the component-wise maximum of free cpu,
+//! memory, GPU and pod slots over the Ready nodes below it (a node that is not Ready has no
+//! room at all). A pod's need is the vector of its non-zero requests plus one pod slot, so
+//! "entry ≥ need in every component" is necessary for some node below to fit it, and at a
+//! leaf it is exactly the NodeResourcesFit filter (`plugins::fit::fits`). Updates and
+//! searches cost O(log n).
+
+use super::Resources;
+
+/// Free capacity (or need) as `[cpu_milli, mem_bytes, gpu_milli, pods]`.
+pub type Room = [i64; 4];
+
+/// No room at all (a node that is not Ready, or an empty subtree).
+pub const NO_ROOM: Room = [i64::MIN; 4];
+
+/// What a pod requesting `req` needs from a node's free capacity: each requested resource
+/// (zero requests need nothing) and one pod slot, as `plugins::fit::fits` checks.
+#[inline]
+pub fn need_of(req: &Resources) -> Room {
+    let need = |v: i64| if v > 0 { v } else { i64::MIN };
+    [need(req.cpu_milli), need(req.mem_bytes), need(req.gpu_milli), 1]
+}
+
+/// A node's free capacity: allocatable minus requested.
+#[inline]
+pub fn room_of(allocatable: &Resources, requested: &Resources) -> Room {
+    [
+        allocatable.cpu_milli - requested.cpu_milli,
+        allocatable.mem_bytes - requested.mem_bytes,
+        allocatable.gpu_milli - requested.gpu_milli,
+        allocatable.pods - requested.pods,
+    ]
+}
+
+#[inline]
+fn covers(room: &Room, need: &Room) -> bool {
+    room[0] >= need[0] && room[1] >= need[1] && room[2] >= need[2] && room[3] >= need[3]
+}
+
+#[inline]
+fn max_of(a: &Room, b: &Room) -> Room {
+    [a[0].max(b[0]), a[1].max(b[1]), a[2].max(b[2]), a[3].max(b[3])]
+}
+
+/// The segment tree. Leaves `size..size + len` are the nodes in id order.
+#[derive(Clone, Debug, Default)]
+pub struct RoomIndex {
+    len: usize,
+    size: usize,
+    tree: Vec<Room>,
+}
+
+impl RoomIndex {
+    /// Appends a node with free capacity `room`.
+    pub fn push(&mut self, room: Room) {
+        if self.len == self.size {
+            // Double the leaf count and rebuild (amortised O(1) per push).
+            let leaves: Vec<Room> = (0..self.len).map(|i| self.tree[self.size + i]).collect();
+            self.size = (self.size * 2).max(16);
+            self.tree = vec![NO_ROOM; 2 * self.size];
+            self.tree[self.size..self.size + leaves.len()].copy_from_slice(&leaves);
+            for i in (1..self.size).rev() {
+                self.tree[i] = max_of(&self.tree[2 * i], &self.tree[2 * i + 1]);
+            }
+        }
+        self.len += 1;
+        self.set(self.len - 1, room);
+    }
+
+    /// Sets node `i`'s free capacity.
+    pub fn set(&mut self, i: usize, room: Room) {
+        let mut k = self.size + i;
+        if self.tree[k] == room {
+            return;
+        }
+        self.tree[k] = room;
+        while k > 1 {
+            k /= 2;
+            let m = max_of(&self.tree[2 * k], &self.tree[2 * k + 1]);
+            if self.tree[k] == m {
+                break;
+            }
+            self.tree[k] = m;
+        }
+    }
+
+    /// Node `i`'s entry.
+    pub fn leaf(&self, i: usize) -> Room {
+        self.tree[self.size + i]
+    }
+
+    /// True when some node may have room for `need` (component-wise maxima: necessary).
+    pub fn any_may_fit(&self, need: &Room) -> bool {
+        self.len > 0 && covers(&self.tree[1], need)
+    }
+
+    /// The first node `i` in `lo..hi` whose free capacity covers `need`.
+    pub fn first_fit(&self, lo: usize, hi: usize, need: &Room) -> Option<usize> {
+        let hi = hi.min(self.len);
+        if lo >= hi {
+            return None;
+        }
+        // Dense stretches are cheaper to walk than to descend into.
+        let near = (lo + 8).min(hi);
+        for i in lo..near {
+            if covers(&self.tree[self.size + i], need) {
+                return Some(i);
+            }
+        }
+        if near == hi {
+            return None;
+        }
+        self.descend(1, 0, self.size, near, hi, need)
+    }
+
+    fn descend(&self, k: usize, l: usize, r: usize, lo: usize, hi: usize, need: &Room) -> Option<usize> {
+        if r <= lo || hi <= l || !covers(&self.tree[k], need) {
+            return None;
+        }
+        if r - l == 1 {
+            return Some(l);
+        }
+        let m = (l + r) / 2;
+        self.descend(2 * k, l, m, lo, hi, need).or_else(|| self.descend(2 * k + 1, m, r, lo, hi, need))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_fit_agrees_with_a_linear_scan() {
+        let mut idx = RoomIndex::default();
+        let mut rooms = Vec::new();
+        let mut x: u64 = 7;
+        for i in 0..300 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = if i % 7 == 3 { NO_ROOM } else { [(x >> 40) as i64 % 4000, (x >> 20) as i64 % 1000, 0, (x % 3) as i64] };
+            idx.push(r);
+            rooms.push(r);
+        }
+        for step in 0..200usize {
+            let i = (step * 37) % 300;
+            let r = [(step as i64 * 91) % 4000, (step as i64 * 53) % 1000, 0, (step % 2) as i64];
+            idx.set(i, r);
+            rooms[i] = r;
+            let need = [1500, if step % 3 == 0 { i64::MIN } else { 400 }, i64::MIN, 1];
+            for lo in [0, 5, 100, 299] {
+                let want = (lo..300).find(|&j| covers(&rooms[j], &need));
+                assert_eq!(idx.first_fit(lo, 300, &need), want);
+            }
+            assert_eq!(idx.any_may_fit(&need), rooms.iter().any(|r| covers(r, &need)));
+        }
+    }
+
+    #[test]
+    fn need_matches_the_fit_filter_rule() {
+        let req = Resources::new(100, 0, 0, 1);
+        let need = need_of(&req);
+        assert!(covers(&[100, -5, -1, 1], &need), "zero requests need nothing");
+        assert!(!covers(&[99, 0, 0, 1], &need));
+        assert!(!covers(&[100, 0, 0, 0], &need), "one pod slot is always needed");
+    }
+}
