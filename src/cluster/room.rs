@@ -113,18 +113,44 @@ impl RoomIndex {
         if near == hi {
             return None;
         }
-        self.descend(1, 0, self.size, near, hi, need)
-    }
-
-    fn descend(&self, k: usize, l: usize, r: usize, lo: usize, hi: usize, need: &Room) -> Option<usize> {
-        if r <= lo || hi <= l || !covers(&self.tree[k], need) {
-            return None;
+        // Bottom-up from leaf `near`: climb to the next subtree to the right, descend into
+        // it when its maxima cover the need; a subtree whose maxima cover the need may still
+        // hold no single node that does (the maxima come from different nodes), and then
+        // the search climbs on from that dead end.
+        let leftmost = |k: usize| {
+            let depth = self.size.trailing_zeros() - k.ilog2();
+            (k << depth) - self.size
+        };
+        let mut k = self.size + near;
+        loop {
+            if covers(&self.tree[k], need) {
+                let mut d = k;
+                loop {
+                    if d >= self.size {
+                        let i = d - self.size;
+                        return (i < hi).then_some(i);
+                    }
+                    if covers(&self.tree[2 * d], need) {
+                        d *= 2;
+                    } else if covers(&self.tree[2 * d + 1], need) {
+                        d = 2 * d + 1;
+                    } else {
+                        break;
+                    }
+                }
+                k = d;
+            }
+            while k & 1 == 1 {
+                if k == 1 {
+                    return None;
+                }
+                k >>= 1;
+            }
+            k += 1;
+            if leftmost(k) >= hi {
+                return None;
+            }
         }
-        if r - l == 1 {
-            return Some(l);
-        }
-        let m = (l + r) / 2;
-        self.descend(2 * k, l, m, lo, hi, need).or_else(|| self.descend(2 * k + 1, m, r, lo, hi, need))
     }
 }
 
@@ -139,7 +165,11 @@ mod tests {
         let mut x: u64 = 7;
         for i in 0..300 {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let r = if i % 7 == 3 { NO_ROOM } else { [(x >> 40) as i64 % 4000, (x >> 20) as i64 % 1000, 0, (x % 3) as i64] };
+            let r = if i % 7 == 3 {
+                NO_ROOM
+            } else {
+                [(x >> 40) as i64 % 4000, (x >> 20) as i64 % 1000, 0, (x % 3) as i64]
+            };
             idx.push(r);
             rooms.push(r);
         }
@@ -149,9 +179,11 @@ mod tests {
             idx.set(i, r);
             rooms[i] = r;
             let need = [1500, if step % 3 == 0 { i64::MIN } else { 400 }, i64::MIN, 1];
-            for lo in [0, 5, 100, 299] {
-                let want = (lo..300).find(|&j| covers(&rooms[j], &need));
-                assert_eq!(idx.first_fit(lo, 300, &need), want);
+            for lo in [0, 5, 9, 100, 150, 299] {
+                for hi in [lo + 3, 151, 300] {
+                    let want = (lo..hi.min(300)).find(|&j| covers(&rooms[j], &need));
+                    assert_eq!(idx.first_fit(lo, hi, &need), want, "lo {lo} hi {hi}");
+                }
             }
             assert_eq!(idx.any_may_fit(&need), rooms.iter().any(|r| covers(r, &need)));
         }

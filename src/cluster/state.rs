@@ -192,6 +192,11 @@ pub struct Totals {
     pub pods_in_phase: [u64; 6],
 }
 
+/// [`ClusterState::node_flags`]: `spec.unschedulable` is set.
+pub const NODE_CORDONED: u8 = 1;
+/// [`ClusterState::node_flags`]: the node's pool has taints.
+pub const NODE_TAINTED: u8 = 2;
+
 /// The whole cluster.
 #[derive(Clone, Debug, Default)]
 pub struct ClusterState {
@@ -218,6 +223,10 @@ pub struct ClusterState {
     held_priorities: std::collections::BTreeMap<i32, u32>,
     /// Per node: the lowest priority of its node-holding pods (`i32::MAX` when empty).
     min_priority: Vec<i32>,
+    /// Per node, packed for the scheduler's filter loop: its `generation`, and flags
+    /// ([`NODE_CORDONED`], [`NODE_TAINTED`]).
+    node_generation: Vec<u32>,
+    node_flags: Vec<u8>,
     /// Per node: bumped on every change of its pods (placed, started, bound, gone), so a
     /// per-node result that depends on the pods can be memoised.
     pods_epoch: Vec<u32>,
@@ -225,9 +234,25 @@ pub struct ClusterState {
 }
 
 impl ClusterState {
-    /// Recomputes node `node`'s entry of the free-capacity index.
+    /// Node `node`'s generation (as `Node::generation`, from a packed array).
+    #[inline]
+    pub fn node_generation(&self, node: usize) -> u32 {
+        self.node_generation[node]
+    }
+
+    /// Node `node`'s [`NODE_CORDONED`] and [`NODE_TAINTED`] flags.
+    #[inline]
+    pub fn node_flags(&self, node: usize) -> u8 {
+        self.node_flags[node]
+    }
+
+    /// Recomputes node `node`'s entry of the free-capacity index, and its packed
+    /// generation and flags.
     fn refresh_room(&mut self, node: NodeId) {
         let n = &self.nodes[node.index()];
+        self.node_generation[node.index()] = n.generation;
+        self.node_flags[node.index()] = if n.unschedulable { NODE_CORDONED } else { 0 }
+            | if self.pools[n.pool.index()].taints.is_empty() { 0 } else { NODE_TAINTED };
         let room = if n.ready { super::room::room_of(&n.allocatable, &n.requested) } else { super::room::NO_ROOM };
         self.room.set(node.index(), room);
     }
@@ -356,8 +381,11 @@ impl ClusterState {
         self.node_pods.push(Vec::new());
         self.min_priority.push(i32::MAX);
         self.pods_epoch.push(0);
+        self.node_generation.push(0);
+        self.node_flags.push(0);
         let n = &self.nodes[self.nodes.len() - 1];
         self.room.push(super::room::room_of(&n.allocatable, &n.requested));
+        self.refresh_room(NodeId((self.nodes.len() - 1) as u32));
         self.filter_epoch += 1;
         self.totals.allocatable_ready += allocatable;
         self.totals.nodes_ready += 1;
@@ -378,12 +406,13 @@ impl ClusterState {
         n.generation = n.generation.wrapping_add(1);
         self.totals.nodes_removed += 1;
         self.filter_epoch += 1;
-        let at = self.removed.partition_point(|&r| r < node.0);
-        self.removed.insert(at, node.0);
         if !n.up {
             n.up = true;
             self.totals.nodes_down -= 1;
         }
+        self.refresh_room(node);
+        let at = self.removed.partition_point(|&r| r < node.0);
+        self.removed.insert(at, node.0);
         true
     }
 
@@ -563,6 +592,7 @@ impl ClusterState {
         n.unschedulable = unschedulable;
         n.generation = n.generation.wrapping_add(1);
         self.filter_epoch += 1;
+        self.refresh_room(node);
     }
 
     /// Changes the node's Ready condition and the cluster totals that count Ready nodes.
@@ -670,6 +700,11 @@ impl ClusterState {
         }
         for (i, n) in self.nodes.iter().enumerate() {
             let room = if n.ready { super::room::room_of(&n.allocatable, &n.requested) } else { super::room::NO_ROOM };
+            if self.node_generation[i] != n.generation
+                || (self.node_flags[i] & NODE_CORDONED != 0) != n.unschedulable
+            {
+                return Err(format!("node {i}: packed generation or flags differ from the node"));
+            }
             if self.room.leaf(i) != room {
                 return Err(format!("node {i}: free-capacity index differs from the node"));
             }

@@ -120,6 +120,8 @@ struct VictimCache {
     epoch: u32,
     priority: i32,
     requests: crate::cluster::Resources,
+    /// Requests of the pods nominated to the node that the dry run held there.
+    nominated: crate::cluster::Resources,
     /// The candidate's pick key; `None` when the node yields no candidate.
     key: Option<preemption::PickKey>,
     victims: Vec<u32>,
@@ -236,6 +238,21 @@ impl Scheduler {
         self.busy = true;
         ctx.after(cost, Event::ScheduleNext);
         victims
+    }
+
+    /// Requests of the pods nominated to `node` (other than `pod`) with at least `priority`
+    /// that are still Pending: upstream adds them to the node when it runs the filters
+    /// (`RunFilterPluginsWithNominatedPods`), in scheduling and in the preemption dry run.
+    fn nominated_load(&self, cluster: &ClusterState, node: usize, pod: PodId, priority: i32) -> crate::cluster::Resources {
+        let mut held = crate::cluster::Resources::ZERO;
+        if let Some(noms) = self.nominated_on.get(node) {
+            for &(q, p, r) in noms {
+                if q != pod && p >= priority && cluster.pod(q).phase == PodPhase::Pending {
+                    held += r;
+                }
+            }
+        }
+        held
     }
 
     /// Ends `pod`'s nomination, and those of pods on the same node that are no longer
@@ -368,7 +385,8 @@ impl Scheduler {
                 }
                 pods.clear();
                 pods.extend(on_node.iter().map(|&q| victim(q)));
-                let state = NodeState { allocatable: n.allocatable, requested: n.requested, pods: &pods };
+                let requested = n.requested + self.nominated_load(cluster, nodes[i].index(), pod, prio);
+                let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
                 preemption::select_victims_on_node(prio, &req, &state, &allowed)
             });
             preemption::pick_one_node(&candidates, info).and_then(|chosen| {
@@ -393,12 +411,23 @@ impl Scheduler {
                     continue;
                 }
                 let epoch = cluster.pods_epoch(id.index());
+                let nominated = if self.nominated_of.is_empty() {
+                    crate::cluster::Resources::ZERO
+                } else {
+                    self.nominated_load(cluster, id.index(), pod, prio)
+                };
                 let entry = &mut self.victim_cache[id.index()];
-                if !(entry.valid && entry.epoch == epoch && entry.priority == prio && entry.requests == req) {
+                if !(entry.valid
+                    && entry.epoch == epoch
+                    && entry.priority == prio
+                    && entry.requests == req
+                    && entry.nominated == nominated)
+                {
                     let n = cluster.node(id);
                     pods.clear();
                     pods.extend(cluster.pods_on_node_unordered(id).iter().map(|&q| victim(q)));
-                    let state = NodeState { allocatable: n.allocatable, requested: n.requested, pods: &pods };
+                    let requested = n.requested + nominated;
+                    let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
                     let v = preemption::select_victims_on_node(prio, &req, &state, &allowed)
                         .filter(|v| !v.pods.is_empty());
                     *entry = VictimCache {
@@ -406,6 +435,7 @@ impl Scheduler {
                         epoch,
                         priority: prio,
                         requests: req,
+                        nominated,
                         key: v.as_ref().map(|v| preemption::pick_key(v, info)),
                         victims: v.map(|v| v.pods).unwrap_or_default(),
                     };
@@ -549,29 +579,28 @@ impl Scheduler {
                 break;
             };
             k = if idx >= start { idx - start } else { idx + n - start } + 1;
-            let node = &cluster.nodes[idx];
             // Pods nominated to this node by a preemption, of at least this pod's priority,
             // hold their place (upstream `addGetNominatedPods` in the filter).
             if !self.nominated_of.is_empty()
                 && let Some(noms) = self.nominated_on.get(idx)
                 && !noms.is_empty()
             {
-                let mut held = node.requested;
-                for &(q, prio, r) in noms {
-                    if q != pod && prio >= tmpl.priority && cluster.pod(q).phase == PodPhase::Pending {
-                        held += r;
-                    }
-                }
+                let node = &cluster.nodes[idx];
+                let held = node.requested + self.nominated_load(cluster, idx, pod, tmpl.priority);
                 if !plugins::fit::fits(&req.actual, &node.allocatable, &held) {
                     continue;
                 }
             }
             let id = NodeId(idx as u32);
-            if !plugins::node_unschedulable::filter(node.unschedulable, &placement.tolerations) {
+            let flags = cluster.node_flags(idx);
+            if flags & crate::cluster::NODE_CORDONED != 0
+                && !plugins::node_unschedulable::filter(true, &placement.tolerations)
+            {
                 continue;
             }
-            let taints = cluster.node_taints(id);
-            if !taints.is_empty() && !plugins::taint_toleration::filter(taints, &placement.tolerations) {
+            if flags & crate::cluster::NODE_TAINTED != 0
+                && !plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations)
+            {
                 continue;
             }
             if !no_label_constraints && !plugins::node_affinity::filter(cluster.node_labels(id), placement) {
@@ -606,11 +635,13 @@ impl Scheduler {
             self.score_cache.resize(n, CachedScore { template: NO_TEMPLATE, generation: 0, base: 0 });
         }
         for c in self.candidates.iter_mut() {
-            let node = &cluster.nodes[c.node.index()];
-            let cached = &mut self.score_cache[c.node.index()];
-            if cached.template == template_id && cached.generation == node.generation {
+            let i = c.node.index();
+            let generation = cluster.node_generation(i);
+            let cached = &mut self.score_cache[i];
+            if cached.template == template_id && cached.generation == generation {
                 c.base = cached.base;
             } else {
+                let node = &cluster.nodes[i];
                 let fit = plugins::fit::score(
                     self.cfg.strategy,
                     &req.non_zero,
@@ -629,10 +660,10 @@ impl Scheduler {
                     )
                 };
                 c.base = self.cfg.weight_fit * fit + self.cfg.weight_balanced * balanced;
-                *cached = CachedScore { template: template_id, generation: node.generation, base: c.base };
+                *cached = CachedScore { template: template_id, generation, base: c.base };
             }
-            let taints = cluster.node_taints(c.node);
-            if !taints.is_empty() {
+            if cluster.node_flags(i) & crate::cluster::NODE_TAINTED != 0 {
+                let taints = cluster.node_taints(c.node);
                 c.taint_raw = plugins::taint_toleration::score(taints, &placement.tolerations);
                 max_taint = max_taint.max(c.taint_raw);
             }
