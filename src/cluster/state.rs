@@ -227,6 +227,15 @@ pub struct ClusterState {
     /// ([`NODE_CORDONED`], [`NODE_TAINTED`]).
     node_generation: Vec<u32>,
     node_flags: Vec<u8>,
+    /// Per node: requests of the Pending pods a preemption nominated to it (set by the
+    /// scheduler), and a second free-capacity index with that load held: see
+    /// [`ClusterState::first_node_with_room_held`].
+    nominated_load: Vec<Resources>,
+    room_held: super::room::RoomIndex,
+    /// Bumped whenever a Pending pod is deleted (a nominated one may be among them).
+    pub pending_deleted_epoch: u64,
+    /// Per pod: whether it is Pending (a packed copy of `Pod::phase` for hot loops).
+    pod_pending: Vec<bool>,
     /// Per node: bumped on every change of its pods (placed, started, bound, gone), so a
     /// per-node result that depends on the pods can be memoised.
     pods_epoch: Vec<u32>,
@@ -234,6 +243,13 @@ pub struct ClusterState {
 }
 
 impl ClusterState {
+    /// True when pod `pod` is Pending (same as `pod(pod).phase == Pending`, from a packed
+    /// array).
+    #[inline]
+    pub fn is_pending(&self, pod: PodId) -> bool {
+        self.pod_pending[pod.index()]
+    }
+
     /// Node `node`'s generation (as `Node::generation`, from a packed array).
     #[inline]
     pub fn node_generation(&self, node: usize) -> u32 {
@@ -250,10 +266,17 @@ impl ClusterState {
     /// generation and flags.
     fn refresh_room(&mut self, node: NodeId) {
         let n = &self.nodes[node.index()];
+        let held = if n.ready {
+            super::room::room_of(&n.allocatable, &(n.requested + self.nominated_load[node.index()]))
+        } else {
+            super::room::NO_ROOM
+        };
+        self.room_held.set(node.index(), held);
         self.node_generation[node.index()] = n.generation;
         self.node_flags[node.index()] = if n.unschedulable { NODE_CORDONED } else { 0 }
             | if self.pools[n.pool.index()].taints.is_empty() { 0 } else { NODE_TAINTED };
-        let room = if n.ready { super::room::room_of(&n.allocatable, &n.requested) } else { super::room::NO_ROOM };
+        let room =
+            if n.ready { super::room::room_of(&n.allocatable, &n.requested) } else { super::room::NO_ROOM };
         self.room.set(node.index(), room);
     }
 
@@ -281,6 +304,27 @@ impl ClusterState {
     /// NodeResourcesFit filter on a Ready node; nodes that are not Ready never match).
     pub fn first_node_with_room(&self, lo: usize, hi: usize, need: &super::room::Room) -> Option<usize> {
         self.room.first_fit(lo, hi, need)
+    }
+
+    /// Sets the requests of the Pending pods nominated to `node` (the scheduler's
+    /// `status.nominatedNodeName` bookkeeping).
+    pub fn set_nominated_load(&mut self, node: NodeId, load: Resources) {
+        if self.nominated_load[node.index()] != load {
+            self.nominated_load[node.index()] = load;
+            self.refresh_room(node);
+        }
+    }
+
+    /// As [`Self::first_node_with_room`], with each node's nominated load held: exactly the
+    /// NodeResourcesFit filter with nominated pods added, for a pod that is not itself
+    /// nominated and whose priority is at most that of every nominated pod.
+    pub fn first_node_with_room_held(&self, lo: usize, hi: usize, need: &super::room::Room) -> Option<usize> {
+        self.room_held.first_fit(lo, hi, need)
+    }
+
+    /// As [`Self::no_ready_node_has_room`], with each node's nominated load held.
+    pub fn no_ready_node_has_room_held(&self, req: &Resources) -> bool {
+        !self.room_held.any_may_fit(&super::room::need_of(req))
     }
 
     /// Removed node ids in `lo..hi`.
@@ -383,8 +427,10 @@ impl ClusterState {
         self.pods_epoch.push(0);
         self.node_generation.push(0);
         self.node_flags.push(0);
+        self.nominated_load.push(Resources::ZERO);
         let n = &self.nodes[self.nodes.len() - 1];
         self.room.push(super::room::room_of(&n.allocatable, &n.requested));
+        self.room_held.push(super::room::room_of(&n.allocatable, &n.requested));
         self.refresh_room(NodeId((self.nodes.len() - 1) as u32));
         self.filter_epoch += 1;
         self.totals.allocatable_ready += allocatable;
@@ -442,6 +488,7 @@ impl ClusterState {
             run_for,
             attempts: 0,
         });
+        self.pod_pending.push(true);
         self.totals.pods_created += 1;
         self.totals.pods_in_phase[PodPhase::Pending as usize] += 1;
         if let Owner::Deployment(d) = owner {
@@ -455,6 +502,7 @@ impl ClusterState {
         self.totals.pods_in_phase[p.phase as usize] -= 1;
         self.totals.pods_in_phase[phase as usize] += 1;
         p.phase = phase;
+        self.pod_pending[pod.index()] = phase == PodPhase::Pending;
     }
 
     /// The scheduler's "assume": reserves the pod's requests on `node` at decision time so
@@ -555,6 +603,9 @@ impl ClusterState {
             return false;
         }
         let held = p.phase.holds_node();
+        if p.phase == PodPhase::Pending {
+            self.pending_deleted_epoch += 1;
+        }
         self.release(pod);
         self.owner_lost_pod(pod);
         self.pods[pod.index()].finished_at = Some(now);
@@ -699,16 +750,29 @@ impl ClusterState {
             }
         }
         for (i, n) in self.nodes.iter().enumerate() {
-            let room = if n.ready { super::room::room_of(&n.allocatable, &n.requested) } else { super::room::NO_ROOM };
+            let room = if n.ready {
+                super::room::room_of(&n.allocatable, &n.requested)
+            } else {
+                super::room::NO_ROOM
+            };
             if self.node_generation[i] != n.generation
                 || (self.node_flags[i] & NODE_CORDONED != 0) != n.unschedulable
             {
                 return Err(format!("node {i}: packed generation or flags differ from the node"));
             }
+            let held = if n.ready {
+                super::room::room_of(&n.allocatable, &(n.requested + self.nominated_load[i]))
+            } else {
+                super::room::NO_ROOM
+            };
+            if self.room_held.leaf(i) != held {
+                return Err(format!("node {i}: held free-capacity index differs from the node"));
+            }
             if self.room.leaf(i) != room {
                 return Err(format!("node {i}: free-capacity index differs from the node"));
             }
-            let min = self.node_pods[i].iter().map(|q| self.pod_template(*q).priority).min().unwrap_or(i32::MAX);
+            let min =
+                self.node_pods[i].iter().map(|q| self.pod_template(*q).priority).min().unwrap_or(i32::MAX);
             if min != self.min_priority[i] {
                 return Err(format!("node {i}: lowest pod priority {} != {min}", self.min_priority[i]));
             }

@@ -109,6 +109,12 @@ pub struct Scheduler {
     /// they were computed for.
     preempt_nodes: Vec<NodeId>,
     preempt_nodes_key: Option<(u32, u64)>,
+    /// Priorities of the entries of `nominated_on`, with their counts.
+    nominated_priorities: std::collections::BTreeMap<i32, u32>,
+    /// Nodes whose nominated list changed since their load was last given to the cluster.
+    nominated_dirty: Vec<NodeId>,
+    /// `ClusterState::pending_deleted_epoch` when the lists were last pruned.
+    pending_deleted_seen: u64,
     /// Per node: its last dry-run result, valid while its pods do not change.
     victim_cache: Vec<VictimCache>,
 }
@@ -149,6 +155,9 @@ impl Scheduler {
             preempt_nodes: Vec::new(),
             preempt_nodes_key: None,
             victim_cache: Vec::new(),
+            nominated_priorities: std::collections::BTreeMap::new(),
+            nominated_dirty: Vec::new(),
+            pending_deleted_seen: 0,
         }
     }
 
@@ -243,11 +252,17 @@ impl Scheduler {
     /// Requests of the pods nominated to `node` (other than `pod`) with at least `priority`
     /// that are still Pending: upstream adds them to the node when it runs the filters
     /// (`RunFilterPluginsWithNominatedPods`), in scheduling and in the preemption dry run.
-    fn nominated_load(&self, cluster: &ClusterState, node: usize, pod: PodId, priority: i32) -> crate::cluster::Resources {
+    fn nominated_load(
+        &self,
+        cluster: &ClusterState,
+        node: usize,
+        pod: PodId,
+        priority: i32,
+    ) -> crate::cluster::Resources {
         let mut held = crate::cluster::Resources::ZERO;
         if let Some(noms) = self.nominated_on.get(node) {
             for &(q, p, r) in noms {
-                if q != pod && p >= priority && cluster.pod(q).phase == PodPhase::Pending {
+                if q != pod && p >= priority && cluster.is_pending(q) {
                     held += r;
                 }
             }
@@ -260,16 +275,51 @@ impl Scheduler {
     fn clear_nomination(&mut self, cluster: &ClusterState, pod: PodId) {
         let Some(node) = self.nominated_of.remove(&pod) else { return };
         let noms = &mut self.nominated_on[node.index()];
-        let mut stale = Vec::new();
-        noms.retain(|(q, ..)| {
-            let keep = *q != pod && cluster.pod(*q).phase == PodPhase::Pending;
-            if !keep && *q != pod {
-                stale.push(*q);
+        let mut gone = Vec::new();
+        noms.retain(|&(q, prio, _)| {
+            let keep = q != pod && cluster.is_pending(q);
+            if !keep {
+                gone.push((q, prio));
             }
             keep
         });
-        for q in stale {
-            self.nominated_of.remove(&q);
+        for (q, prio) in gone {
+            if q != pod {
+                self.nominated_of.remove(&q);
+            }
+            self.forget_nominated_priority(prio);
+        }
+        self.nominated_dirty.push(node);
+    }
+
+    fn forget_nominated_priority(&mut self, prio: i32) {
+        if let Some(c) = self.nominated_priorities.get_mut(&prio) {
+            *c -= 1;
+            if *c == 0 {
+                self.nominated_priorities.remove(&prio);
+            }
+        }
+    }
+
+    /// Gives the cluster each changed node's nominated load (requests of its Pending
+    /// nominated pods), after dropping the entries of pods deleted while Pending.
+    fn sync_nominated_loads(&mut self, cluster: &mut ClusterState) {
+        if cluster.pending_deleted_epoch != self.pending_deleted_seen {
+            self.pending_deleted_seen = cluster.pending_deleted_epoch;
+            let stale: Vec<PodId> =
+                self.nominated_of.keys().copied().filter(|&q| !cluster.is_pending(q)).collect();
+            for q in stale {
+                self.clear_nomination(cluster, q);
+            }
+        }
+        while let Some(node) = self.nominated_dirty.pop() {
+            let mut load = crate::cluster::Resources::ZERO;
+            for &(q, _, r) in &self.nominated_on[node.index()] {
+                if cluster.is_pending(q) {
+                    load += r;
+                }
+            }
+            cluster.set_nominated_load(node, load);
         }
     }
 
@@ -346,7 +396,9 @@ impl Scheduler {
             let p = cluster.pod(q);
             let t = cluster.pod_template(q);
             let pdb = match p.owner {
-                crate::cluster::Owner::Deployment(d) if min_available.get(d.index()).is_some_and(Option::is_some) => {
+                crate::cluster::Owner::Deployment(d)
+                    if min_available.get(d.index()).is_some_and(Option::is_some) =>
+                {
                     Some(d.index())
                 }
                 _ => None,
@@ -465,6 +517,8 @@ impl Scheduler {
             }
             self.nominated_on[node.index()].push((pod, prio, req));
             self.nominated_of.insert(pod, node);
+            *self.nominated_priorities.entry(prio).or_insert(0) += 1;
+            self.nominated_dirty.push(node);
         }
         victims
     }
@@ -505,6 +559,7 @@ impl Scheduler {
     pub fn schedule_one(&mut self, cluster: &mut ClusterState, pod: PodId, _now: SimTime) -> Decision {
         self.stats.attempts += 1;
         cluster.pods[pod.index()].attempts += 1;
+        self.sync_nominated_loads(cluster);
         let decision = self.find_node(cluster, pod);
         self.stats.nodes_examined += decision.examined as u64;
         if decision.node.is_some() {
@@ -557,7 +612,16 @@ impl Scheduler {
         let start = self.next_start_node_index % n;
         // No Ready node has the room: the loop below would examine every live node and find
         // none (same count, same next start index), so skip it.
-        if cluster.no_ready_node_has_room(&req.actual) {
+        // Held mode: the pod is not nominated and no nominated pod has a lower priority, so
+        // every nominated pod holds its place on its node for it, and the index with the
+        // nominated loads held answers the whole fit filter.
+        let held_mode = !self.nominated_of.contains_key(&pod)
+            && self.nominated_priorities.first_key_value().is_none_or(|(p, _)| tmpl.priority <= *p);
+        if if held_mode {
+            cluster.no_ready_node_has_room_held(&req.actual)
+        } else {
+            cluster.no_ready_node_has_room(&req.actual)
+        } {
             return Decision { node: None, examined: live };
         }
         // Walk the nodes in rotating order from `start`, jumping straight to the next node
@@ -567,12 +631,17 @@ impl Scheduler {
         let need = crate::cluster::room::need_of(&req.actual);
         let mut k = 0;
         while k < n && self.candidates.len() < want {
+            let first = |lo: usize, hi: usize| {
+                if held_mode {
+                    cluster.first_node_with_room_held(lo, hi, &need)
+                } else {
+                    cluster.first_node_with_room(lo, hi, &need)
+                }
+            };
             let next = if start + k < n {
-                cluster.first_node_with_room(start + k, n, &need).or_else(|| {
-                    if start > 0 { cluster.first_node_with_room(0, start, &need) } else { None }
-                })
+                first(start + k, n).or_else(|| if start > 0 { first(0, start) } else { None })
             } else {
-                cluster.first_node_with_room(start + k - n, start, &need)
+                first(start + k - n, start)
             };
             let Some(idx) = next else {
                 k = n;
@@ -581,7 +650,8 @@ impl Scheduler {
             k = if idx >= start { idx - start } else { idx + n - start } + 1;
             // Pods nominated to this node by a preemption, of at least this pod's priority,
             // hold their place (upstream `addGetNominatedPods` in the filter).
-            if !self.nominated_of.is_empty()
+            if !held_mode
+                && !self.nominated_of.is_empty()
                 && let Some(noms) = self.nominated_on.get(idx)
                 && !noms.is_empty()
             {
