@@ -51,14 +51,22 @@ fn scheduling_basic_ratio_is_within_the_stated_tolerance_of_upstream() {
     let a10 = num(&short, "measured_throughput_avg_pods_per_s");
     let a50 = num(&long, "measured_throughput_avg_pods_per_s");
     assert!((a50 / UPSTREAM_BASIC_50K - 1.0).abs() < 0.01, "50k average {a50}");
-    // The ratio: same direction as upstream, within the stated tolerance of its size.
+    // The ratio, of this run's collector averages and of their means over the tail's
+    // phase: same direction as upstream, within the stated tolerance of its size.
     let upstream = UPSTREAM_BASIC_50K / UPSTREAM_BASIC_10K;
-    let simulated = a50 / a10;
-    assert!(simulated > 1.0, "the longer workload averages higher: {a50} vs {a10}");
-    assert!(
-        (simulated / upstream - 1.0).abs() <= RATIO_TOLERANCE,
-        "ratio {simulated:.3} vs upstream {upstream:.3} (tolerance {RATIO_TOLERANCE})"
-    );
+    let key = "measured_throughput_avg_phase_mean_pods_per_s";
+    let phase_mean = num(&long, key) / num(&short, key);
+    for simulated in [a50 / a10, phase_mean] {
+        assert!(simulated > 1.0, "the longer workload averages higher: {simulated}");
+        assert!(
+            (simulated / upstream - 1.0).abs() <= RATIO_TOLERANCE,
+            "ratio {simulated:.3} vs upstream {upstream:.3} (tolerance {RATIO_TOLERANCE})"
+        );
+    }
+    // Phase mean: 12 samples of which the last covers half a second on average against 61,
+    // i.e. about (1 - 0.5/61) / (1 - 0.5/12) = 1.035.
+    let expected = (1.0 - 0.5 / 61.0) / (1.0 - 0.5 / 12.0);
+    assert!((phase_mean - expected).abs() < 0.005, "phase-mean ratio {phase_mean:.4} vs {expected:.4}");
     // The 12 and 61 samples: the first second of each run is skipped, the last is partial.
     assert_eq!(num(&short, "measured_throughput_samples"), 12.0);
     assert_eq!(num(&long, "measured_throughput_samples"), 61.0);
@@ -76,12 +84,13 @@ fn unschedulable_pods_cost_a_full_scan_each() {
         / num(&basic, "measured_throughput_overall_pods_per_s");
     assert!((overall - expected).abs() < 0.005, "overall ratio {overall:.4} vs {expected:.4}");
     assert!(num(&uns, "unschedulable_attempts") > 0.0);
-    // Upstream's 590 / 680 = 0.868 is not reached: preemption's dry run for each
-    // unschedulable pod is not charged (README). The collector average is reported, not
-    // asserted against upstream.
-    let collector =
-        num(&uns, "measured_throughput_avg_pods_per_s") / num(&basic, "measured_throughput_avg_pods_per_s");
-    assert!(collector <= 1.0 + 1e-9 && collector > UPSTREAM_UNSCHEDULABLE_10K / UPSTREAM_BASIC_10K);
+    // The collector's mean over the tail's phase shows the same 4 %. Upstream's 590 / 680 =
+    // 0.868 is not reached: preemption's dry run for each unschedulable pod is not charged
+    // (README); the ratio is reported, not asserted against upstream's.
+    let key = "measured_throughput_avg_phase_mean_pods_per_s";
+    let collector = num(&uns, key) / num(&basic, key);
+    assert!((collector - expected).abs() < 0.01, "phase-mean ratio {collector:.4} vs {expected:.4}");
+    assert!(collector > UPSTREAM_UNSCHEDULABLE_10K / UPSTREAM_BASIC_10K);
 }
 
 #[test]

@@ -140,7 +140,8 @@ fn collector_summary(
     let mut bound: Vec<u64> = pods.iter().filter_map(|p| p.bound_at.map(SimTime::as_nanos)).collect();
     bound.sort_unstable();
     let f = |v: Option<f64>| v.map_or(Cell::Missing, Cell::Float);
-    let (t, overall, window) = match start {
+    const PHASES: u64 = 10;
+    let (t, overall, window, phase_mean) = match start {
         Some(start) => {
             let want_usize = usize::try_from(want).unwrap_or(usize::MAX);
             let t = throughput::collect(
@@ -154,9 +155,27 @@ fn collector_summary(
             let span = last.saturating_sub(start.as_nanos()) as f64 / 1e9;
             let overall = (span > 0.0).then(|| bound.len() as f64 / span);
             let window = t.stop.saturating_sub(start.as_nanos()) as f64 / 1e9;
-            (Some(t), overall, Some(window))
+            // The same collector with its ticks shifted by 0, 1/10, …, 9/10 of an interval:
+            // upstream the run length, hence the fraction of a second the last sample
+            // covers, varies from run to run; this is the average over that phase.
+            let averages: Vec<f64> = (0..PHASES)
+                .filter_map(|i| {
+                    let shift = interval.as_nanos() / PHASES * i;
+                    throughput::collect(
+                        start.as_nanos().saturating_add(shift),
+                        end.as_nanos(),
+                        interval.as_nanos(),
+                        want_usize,
+                        &bound,
+                    )
+                    .average
+                })
+                .collect();
+            let phase_mean =
+                (!averages.is_empty()).then(|| averages.iter().sum::<f64>() / averages.len() as f64);
+            (Some(t), overall, Some(window), phase_mean)
         }
-        None => (None, None, None),
+        None => (None, None, None, None),
     };
     let pct = |p: usize| t.as_ref().and_then(|t| t.percentile(p));
     vec![
@@ -170,6 +189,7 @@ fn collector_summary(
             "measured_throughput_samples".to_string(),
             Cell::Int(t.as_ref().map_or(0, |t| t.samples.len() as u64)),
         ),
+        ("measured_throughput_avg_phase_mean_pods_per_s".to_string(), f(phase_mean)),
         ("measured_throughput_overall_pods_per_s".to_string(), f(overall)),
         ("measured_window_s".to_string(), f(window)),
     ]
