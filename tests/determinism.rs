@@ -38,6 +38,45 @@ const SHRINK: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "scheduler-perf-basic-10k.yaml",
+        &[
+            "--set",
+            "nodePools.0.count=200",
+            "--set",
+            "deployments.0.replicas=100",
+            "--set",
+            "deployments.1.replicas=3000",
+            "--duration",
+            "15s",
+        ],
+    ),
+    (
+        "scheduler-perf-basic-50k.yaml",
+        &[
+            "--set",
+            "nodePools.0.count=200",
+            "--set",
+            "deployments.0.replicas=500",
+            "--set",
+            "deployments.1.replicas=3000",
+            "--duration",
+            "15s",
+        ],
+    ),
+    (
+        "scheduler-perf-unschedulable-10k.yaml",
+        &[
+            "--set",
+            "nodePools.0.count=200",
+            "--set",
+            "deployments.0.replicas=10",
+            "--set",
+            "deployments.1.replicas=3000",
+            "--duration",
+            "15s",
+        ],
+    ),
+    (
         "density-100k.yaml",
         &[
             "--set",

@@ -4,6 +4,8 @@
 //! No floats are accumulated: every float in the output is computed once, at the end, from
 //! integers.
 
+pub mod throughput;
+
 use crate::cluster::{ClusterState, PodPhase, Resources};
 use crate::engine::{SimDuration, SimTime};
 use crate::scheduler::SchedulerStats;

@@ -60,9 +60,25 @@ pub struct Scenario {
     /// The cluster autoscaler over the node pools that have `autoscaling` (absent: off).
     #[serde(default)]
     pub cluster_autoscaler: Option<ClusterAutoscalerSpec>,
+    /// The kube-scheduler `scheduler_perf` throughput collector over the pods of some
+    /// Deployments (absent: off, no extra columns).
+    #[serde(default)]
+    pub throughput_collector: Option<ThroughputCollectorSpec>,
     /// Files the scenario refers to, read by `scenario::load` (not part of the document).
     #[serde(skip)]
     pub inputs: super::inputs::Inputs,
+}
+
+/// What `test/integration/scheduler_perf` measures: the scheduling throughput of one
+/// `createPods` op's pods, sampled every `sampleInterval` (upstream `throughputCollector`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ThroughputCollectorSpec {
+    /// The measured pods: those of these Deployments (upstream, the op's namespace).
+    pub deployments: Vec<String>,
+    /// Sampling period; upstream `throughputSampleInterval` is 1 s.
+    #[serde(default = "defaults::throughput_sample_interval")]
+    pub sample_interval: DurationSpec,
 }
 
 /// kube-scheduler configuration. Defaults from
@@ -1135,6 +1151,9 @@ pub mod defaults {
     }
     pub fn container_start() -> Distribution {
         Distribution::Constant(DurationSpec(SimDuration::from_secs(1)))
+    }
+    pub fn throughput_sample_interval() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(1))
     }
     pub fn zero_duration() -> DurationSpec {
         DurationSpec(SimDuration::ZERO)

@@ -133,6 +133,9 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     if let Some(cp) = &s.control_plane {
         validate_control_plane(&mut e, cp);
     }
+    if let Some(tc) = &s.throughput_collector {
+        validate_throughput_collector(&mut e, tc, s);
+    }
     unique_names(&mut e, "priorityClasses", s.priority_classes.iter().map(|c| c.name.as_str()));
     for (i, c) in s.priority_classes.iter().enumerate() {
         // Upstream: user-defined classes have values up to 1,000,000,000 (HighestUserDefinablePriority).
@@ -720,6 +723,26 @@ fn validate_service(e: &mut Errors, at: &str, svc: &ServiceSpec) {
             );
         }
     }
+}
+
+fn validate_throughput_collector(e: &mut Errors, tc: &ThroughputCollectorSpec, s: &Scenario) {
+    e.check(
+        !tc.deployments.is_empty(),
+        "throughputCollector.deployments",
+        "expected at least one Deployment name: the pods whose scheduling is measured",
+    );
+    for (i, name) in tc.deployments.iter().enumerate() {
+        e.check(
+            s.deployments.iter().any(|d| &d.name == name),
+            format!("throughputCollector.deployments[{i}]"),
+            format!("no Deployment named {name:?}"),
+        );
+    }
+    e.check(
+        tc.sample_interval.0.as_nanos() > 0,
+        "throughputCollector.sampleInterval",
+        "expected an interval greater than 0, e.g. 1s",
+    );
 }
 
 fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {

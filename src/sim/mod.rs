@@ -19,7 +19,7 @@ use crate::engine::{EventQueue, SimDuration, SimTime, StreamId, rng};
 use crate::faults::Faults;
 use crate::hpa::controller::HpaController;
 use crate::kubelet::{Kubelet, PoolStartup};
-use crate::metrics::{Cell, Metrics};
+use crate::metrics::{Cell, Metrics, throughput};
 use crate::nodelifecycle::NodeLifecycle;
 use crate::scenario::schema::{
     PodTemplateSpec, PreemptionPolicySpec, PriorityClassSpec, ResourceKind, Scenario, ScoringStrategySpec,
@@ -112,7 +112,87 @@ pub struct Simulation {
     /// Pods deleted by preemption.
     pods_preempted: u64,
     last_bind_at: SimTime,
+    /// `throughputCollector`: which Deployments' pods are measured (by Deployment index),
+    /// and the sampling interval.
+    collector: Option<(Vec<bool>, SimDuration)>,
     pub metrics: Metrics,
+}
+
+/// The `throughputCollector` columns: the scheduler_perf measurement over the pods of the
+/// `measured` Deployments ([`crate::metrics::throughput`]).
+fn collector_summary(
+    cluster: &ClusterState,
+    measured: &[bool],
+    interval: SimDuration,
+    end: SimTime,
+) -> Vec<(String, Cell)> {
+    let is_measured =
+        |o: &Owner| matches!(o, Owner::Deployment(d) if measured.get(d.index()).copied().unwrap_or(false));
+    let want: u64 = cluster
+        .deployments
+        .iter()
+        .zip(measured)
+        .filter(|(_, m)| **m)
+        .map(|(d, _)| u64::from(d.replicas))
+        .sum();
+    let pods: Vec<&crate::cluster::Pod> = cluster.pods.iter().filter(|p| is_measured(&p.owner)).collect();
+    let start = pods.iter().map(|p| p.created_at).min();
+    let mut bound: Vec<u64> = pods.iter().filter_map(|p| p.bound_at.map(SimTime::as_nanos)).collect();
+    bound.sort_unstable();
+    let f = |v: Option<f64>| v.map_or(Cell::Missing, Cell::Float);
+    const PHASES: u64 = 10;
+    let (t, overall, window, phase_mean) = match start {
+        Some(start) => {
+            let want_usize = usize::try_from(want).unwrap_or(usize::MAX);
+            let t = throughput::collect(
+                start.as_nanos(),
+                end.as_nanos(),
+                interval.as_nanos(),
+                want_usize,
+                &bound,
+            );
+            let last = bound.last().copied().unwrap_or(start.as_nanos());
+            let span = last.saturating_sub(start.as_nanos()) as f64 / 1e9;
+            let overall = (span > 0.0).then(|| bound.len() as f64 / span);
+            let window = t.stop.saturating_sub(start.as_nanos()) as f64 / 1e9;
+            // The same collector with its ticks shifted by 0, 1/10, …, 9/10 of an interval:
+            // upstream the run length, hence the fraction of a second the last sample
+            // covers, varies from run to run; this is the average over that phase.
+            let averages: Vec<f64> = (0..PHASES)
+                .filter_map(|i| {
+                    let shift = interval.as_nanos() / PHASES * i;
+                    throughput::collect(
+                        start.as_nanos().saturating_add(shift),
+                        end.as_nanos(),
+                        interval.as_nanos(),
+                        want_usize,
+                        &bound,
+                    )
+                    .average
+                })
+                .collect();
+            let phase_mean =
+                (!averages.is_empty()).then(|| averages.iter().sum::<f64>() / averages.len() as f64);
+            (Some(t), overall, Some(window), phase_mean)
+        }
+        None => (None, None, None, None),
+    };
+    let pct = |p: usize| t.as_ref().and_then(|t| t.percentile(p));
+    vec![
+        ("measured_pods".to_string(), Cell::Int(want)),
+        ("measured_pods_scheduled".to_string(), Cell::Int(bound.len() as u64)),
+        ("measured_throughput_avg_pods_per_s".to_string(), f(t.as_ref().and_then(|t| t.average))),
+        ("measured_throughput_p50_pods_per_s".to_string(), f(pct(50))),
+        ("measured_throughput_p90_pods_per_s".to_string(), f(pct(90))),
+        ("measured_throughput_p99_pods_per_s".to_string(), f(pct(99))),
+        (
+            "measured_throughput_samples".to_string(),
+            Cell::Int(t.as_ref().map_or(0, |t| t.samples.len() as u64)),
+        ),
+        ("measured_throughput_avg_phase_mean_pods_per_s".to_string(), f(phase_mean)),
+        ("measured_throughput_overall_pods_per_s".to_string(), f(overall)),
+        ("measured_window_s".to_string(), f(window)),
+    ]
 }
 
 fn resource_name(k: ResourceKind) -> ResourceName {
@@ -418,6 +498,10 @@ impl Simulation {
             first_pod_at: None,
             pods_preempted: 0,
             last_bind_at: SimTime::ZERO,
+            collector: s.throughput_collector.as_ref().map(|tc| {
+                let measured = s.deployments.iter().map(|d| tc.deployments.contains(&d.name)).collect();
+                (measured, tc.sample_interval.0)
+            }),
             metrics: Metrics::new(),
             cluster,
         };
@@ -537,6 +621,9 @@ impl Simulation {
                 self.last_bind_at.saturating_since(self.first_pod_at.unwrap_or(SimTime::ZERO)).as_secs_f64();
             let throughput = if span > 0.0 { self.scheduler.stats.scheduled as f64 / span } else { 0.0 };
             summary.push(("scheduling_throughput_avg_pods_per_s".to_string(), Cell::Float(throughput)));
+        }
+        if let Some((measured, interval)) = &self.collector {
+            summary.extend(collector_summary(&self.cluster, measured, *interval, self.end));
         }
         summary.extend(traffic_summary);
         let mut timeseries_columns = self.traffic.timeseries_columns();
