@@ -201,6 +201,12 @@ fn graceful_termination_with_the_control_plane() {
     assert!((end - start - 10.0).abs() < 1e-9, "Terminating for 10 s: {start} → {end}");
     let bound = secs(by_owner(&rows, "batch")[0], "bound_s");
     assert!(bound >= end, "batch bound at {bound}, before the CPU was free at {end}");
+
+    // The same run with pods that exit at once makes exactly one API request less: the
+    // kubelet's final DELETE after the termination.
+    let graceful = num(&summary(&out), "api_requests");
+    let (_dir, out) = run_yaml(&yaml.replace("      terminationTime: 10s\n", ""), &["--no-charts"]);
+    assert_eq!(graceful, num(&summary(&out), "api_requests") + 1.0);
 }
 
 #[test]
@@ -240,4 +246,37 @@ churn:
     ] {
         assert!(o.stderr.contains(path), "{path}: {}", o.stderr);
     }
+}
+
+/// Two 4-CPU nodes, one 3-CPU web pod on each (15 s to exit); `p-0` is drained at 60 s.
+const DRAIN: &str = "
+duration: 2m
+nodePools:
+  - name: p
+    count: 2
+    allocatable: {cpu: 4, memory: 16Gi}
+deployments:
+  - name: web
+    replicas: 2
+    template:
+      requests: {cpu: 3, memory: 1Gi}
+      terminationTime: 15s
+maintenance:
+  - {at: 60s, drain: p-0, duration: 10m}
+";
+
+#[test]
+fn a_drain_evicts_gracefully_and_the_owner_replaces_at_once() {
+    let (_dir, out) = run_yaml(DRAIN, &["--pods", "--no-charts"]);
+    let rows = pods(&out);
+    let evicted: Vec<_> = rows.iter().filter(|r| r["disruption_target"] == "EvictionByEvictionAPI").collect();
+    assert_eq!(evicted.len(), 1, "{rows:?}");
+    assert_eq!(evicted[0]["node"], "p-0");
+    assert_eq!(evicted[0]["phase"], "Deleted");
+    assert_eq!((secs(evicted[0], "terminating_s"), secs(evicted[0], "finished_s")), (60.0, 75.0));
+    // The replacement is created at once; p-0 is cordoned and p-1 full, so it waits.
+    let replacement: Vec<_> = rows.iter().filter(|r| r["created_s"] != "0.000000").collect();
+    assert_eq!(replacement.len(), 1);
+    assert_eq!((secs(replacement[0], "created_s"), replacement[0]["phase"].as_str()), (60.0, "Pending"));
+    assert_eq!(num(&summary(&out), "pods_drained"), 1.0);
 }
