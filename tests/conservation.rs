@@ -96,7 +96,13 @@ fn template() -> impl Strategy<Value = Template> {
         })
 }
 
-fn write_template(y: &mut String, indent: &str, t: &Template) {
+/// `graceful`: every template takes 0 to 20 s to exit after SIGTERM, with a 15 s grace
+/// period (graceful termination).
+fn write_template(y: &mut String, indent: &str, t: &Template, graceful: bool) {
+    if graceful {
+        let _ = writeln!(y, "{indent}terminationTime: {{uniform: {{min: 0s, max: 20s}}}}");
+        let _ = writeln!(y, "{indent}terminationGracePeriodSeconds: 15");
+    }
     let _ = writeln!(y, "{indent}priority: {}", t.priority);
     let _ = writeln!(y, "{indent}requests:");
     if let Some(c) = t.cpu_milli {
@@ -119,7 +125,14 @@ fn write_template(y: &mut String, indent: &str, t: &Template) {
     }
 }
 
-fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn], extras: (bool, bool, bool)) -> String {
+fn yaml(
+    seed: u64,
+    pools: &[Pool],
+    deps: &[Dep],
+    churn: &[Churn],
+    extras: (bool, bool, bool),
+    graceful: bool,
+) -> String {
     // Short lifecycle timings so that failures are detected and pods evicted within the run.
     let mut y = format!(
         "seed: {seed}\nduration: 300s\nsampleInterval: 10s\nnodeLifecycle: {{nodeMonitorGracePeriod: 20s, defaultTolerationSeconds: 30}}\nnodePools:\n"
@@ -171,7 +184,7 @@ fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn], extras: (bool,
             d.rate,
             steps.join(", ")
         );
-        write_template(&mut y, "      ", &d.t);
+        write_template(&mut y, "      ", &d.t, graceful);
         if d.traffic > 0 {
             let _ = writeln!(
                 y,
@@ -211,10 +224,115 @@ fn yaml(seed: u64, pools: &[Pool], deps: &[Dep], churn: &[Churn], extras: (bool,
         );
         for (j, t) in c.templates.iter().enumerate() {
             let _ = writeln!(y, "      - weight: {}\n        template:", j + 1);
-            write_template(&mut y, "          ", t);
+            write_template(&mut y, "          ", t, graceful);
         }
     }
     y
+}
+
+fn check(
+    seed: u64,
+    pools: Vec<Pool>,
+    deps: Vec<Dep>,
+    extras: (bool, bool, bool),
+    churn: Vec<Churn>,
+    graceful: bool,
+) -> Result<(), TestCaseError> {
+    let text = yaml(seed, &pools, &deps, &churn, extras, graceful);
+    let parsed = scenario::parse_str(&text, Path::new("prop.yaml"));
+    prop_assert!(parsed.is_ok(), "generated YAML must parse: {:?}\n{}", parsed.err(), text);
+    let Ok(s) = parsed else { unreachable!() };
+    // Scenarios whose pods fit no pool, or that have pods but no nodes, are rejected
+    // by validation (tested in bad_input.rs); skip them here.
+    prop_assume!(scenario::validate::validate(&s).is_ok());
+
+    let mut sim = Simulation::new(&s, s.seed).map_err(TestCaseError::fail)?;
+    let mut t = SimTime::ZERO;
+    loop {
+        t += SimDuration::from_secs(5);
+        let more = sim.step_until(t);
+        if let Err(e) = sim.cluster.check_invariants() {
+            return Err(TestCaseError::fail(format!("at {t}: {e}\n{text}")));
+        }
+        // A Terminating pod on a working node is gone within its 15 s grace period.
+        for (i, p) in sim.cluster.pods.iter().enumerate() {
+            if p.phase == PodPhase::Terminating
+                && p.node.is_some_and(|n| sim.cluster.node(n).up)
+                && p.terminating_at.is_some_and(|at| at + SimDuration::from_secs(15) < t)
+            {
+                return Err(TestCaseError::fail(format!("at {t}: pod {i} Terminating too long\n{text}")));
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    let c = &sim.cluster;
+    let scheduled = c.pods.iter().filter(|p| p.scheduled_at.is_some()).count() as u64;
+    prop_assert_eq!(scheduled, sim.scheduler.stats.scheduled, "each pod is scheduled at most once");
+    for p in &c.pods {
+        // Timestamps only move forward along the lifecycle.
+        if let (Some(a), Some(b)) = (p.scheduled_at, p.bound_at) {
+            prop_assert!(a <= b);
+        }
+        if let (Some(b), Some(r)) = (p.bound_at, p.running_at) {
+            prop_assert!(b <= r);
+        }
+        if let (Some(r), Some(f)) = (p.running_at, p.finished_at) {
+            prop_assert!(r <= f);
+        }
+        if let (Some(d), Some(f)) = (p.terminating_at, p.finished_at) {
+            prop_assert!(d <= f);
+        }
+        prop_assert!(p.created_at <= p.scheduled_at.unwrap_or(SimTime::MAX));
+        if p.phase == PodPhase::Running {
+            prop_assert!(p.running_at.is_some() && p.node.is_some());
+        }
+        if !graceful {
+            prop_assert!(p.terminating_at.is_none());
+        }
+    }
+    // Deployments keep their replica count whenever they had the capacity: a live
+    // pod exists for every replica (pending or not).
+    for d in &c.deployments {
+        prop_assert!(d.live_pods <= d.replicas);
+    }
+    let out = sim.finish();
+    let created = out.summary.iter().find(|(k, _)| *k == "pods_created").map(|(_, v)| v.render());
+    prop_assert_eq!(created, Some(out.cluster.pods.len().to_string()));
+    Ok(())
+}
+
+fn deps() -> impl Strategy<Value = Vec<Dep>> {
+    prop::collection::vec(
+        (
+            0u32..25,
+            prop::sample::select(vec![0.0, 0.5, 5.0]),
+            template(),
+            prop::collection::vec((0u32..300, 0u32..30), 0..3),
+            0u8..3,
+            prop::sample::select(vec!["Random", "RoundRobin", "LeastOutstanding", "PowerOfTwoChoices"]),
+            prop::option::of(0u32..4),
+        )
+            .prop_map(|(replicas, rate, t, scale, traffic, lb, min_available)| Dep {
+                replicas,
+                rate,
+                t,
+                scale,
+                traffic,
+                lb,
+                min_available,
+            }),
+        0..3,
+    )
+}
+
+fn churns() -> impl Strategy<Value = Vec<Churn>> {
+    prop::collection::vec(
+        (prop::sample::select(vec![0.1, 0.5, 2.0]), 5u32..120, prop::collection::vec(template(), 1..3))
+            .prop_map(|(rate, mean_life_s, templates)| Churn { rate, mean_life_s, templates }),
+        0..3,
+    )
 }
 
 proptest! {
@@ -224,54 +342,27 @@ proptest! {
     fn pods_are_conserved_and_nodes_never_overcommitted(
         seed in 0u64..1000,
         pools in prop::collection::vec(pool(), 1..4),
-        deps in prop::collection::vec((0u32..25, prop::sample::select(vec![0.0, 0.5, 5.0]), template(),
-            prop::collection::vec((0u32..300, 0u32..30), 0..3), 0u8..3,
-            prop::sample::select(vec!["Random", "RoundRobin", "LeastOutstanding", "PowerOfTwoChoices"]),
-            prop::option::of(0u32..4))
-            .prop_map(|(replicas, rate, t, scale, traffic, lb, min_available)| Dep { replicas, rate, t, scale, traffic, lb, min_available }), 0..3),
+        deps in deps(),
         extras in (prop::bool::weighted(0.3), prop::bool::weighted(0.3), prop::bool::weighted(0.4)),
-        churn in prop::collection::vec((prop::sample::select(vec![0.1, 0.5, 2.0]), 5u32..120,
-            prop::collection::vec(template(), 1..3))
-            .prop_map(|(rate, mean_life_s, templates)| Churn { rate, mean_life_s, templates }), 0..3),
+        churn in churns(),
     ) {
-        let text = yaml(seed, &pools, &deps, &churn, extras);
-        let parsed = scenario::parse_str(&text, Path::new("prop.yaml"));
-        prop_assert!(parsed.is_ok(), "generated YAML must parse: {:?}\n{}", parsed.err(), text);
-        let Ok(s) = parsed else { unreachable!() };
-        // Scenarios whose pods fit no pool, or that have pods but no nodes, are rejected
-        // by validation (tested in bad_input.rs); skip them here.
-        prop_assume!(scenario::validate::validate(&s).is_ok());
+        check(seed, pools, deps, extras, churn, false)?;
+    }
+}
 
-        let mut sim = Simulation::new(&s, s.seed).map_err(TestCaseError::fail)?;
-        let mut t = SimTime::ZERO;
-        loop {
-            t += SimDuration::from_secs(5);
-            let more = sim.step_until(t);
-            if let Err(e) = sim.cluster.check_invariants() {
-                return Err(TestCaseError::fail(format!("at {t}: {e}\n{text}")));
-            }
-            if !more {
-                break;
-            }
-        }
-        let c = &sim.cluster;
-        let scheduled = c.pods.iter().filter(|p| p.scheduled_at.is_some()).count() as u64;
-        prop_assert_eq!(scheduled, sim.scheduler.stats.scheduled, "each pod is scheduled at most once");
-        for p in &c.pods {
-            // Timestamps only move forward along the lifecycle.
-            if let (Some(a), Some(b)) = (p.scheduled_at, p.bound_at) { prop_assert!(a <= b); }
-            if let (Some(b), Some(r)) = (p.bound_at, p.running_at) { prop_assert!(b <= r); }
-            if let (Some(r), Some(f)) = (p.running_at, p.finished_at) { prop_assert!(r <= f); }
-            prop_assert!(p.created_at <= p.scheduled_at.unwrap_or(SimTime::MAX));
-            if p.phase == PodPhase::Running { prop_assert!(p.running_at.is_some() && p.node.is_some()); }
-        }
-        // Deployments keep their replica count whenever they had the capacity: a live
-        // pod exists for every replica (pending or not).
-        for d in &c.deployments {
-            prop_assert!(d.live_pods <= d.replicas);
-        }
-        let out = sim.finish();
-        let created = out.summary.iter().find(|(k, _)| *k == "pods_created").map(|(_, v)| v.render());
-        prop_assert_eq!(created, Some(out.cluster.pods.len().to_string()));
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    /// The same with graceful termination everywhere: Terminating pods hold their node
+    /// and leave within their grace period; owners never count them.
+    #[test]
+    fn terminating_pods_are_conserved(
+        seed in 0u64..1000,
+        pools in prop::collection::vec(pool(), 1..4),
+        deps in deps(),
+        extras in (prop::bool::weighted(0.3), prop::bool::weighted(0.3), prop::bool::weighted(0.4)),
+        churn in churns(),
+    ) {
+        check(seed, pools, deps, extras, churn, true)?;
     }
 }

@@ -54,7 +54,12 @@ pub fn charts(table: &Table, path: &Path, scenario: &str) -> Result<Vec<Chart>, 
     };
 
     let mut out = Vec::new();
-    let pods = [("pods_running", "running"), ("pods_pending", "pending"), ("pods_starting", "starting")];
+    let pods = [
+        ("pods_running", "running"),
+        ("pods_pending", "pending"),
+        ("pods_starting", "starting"),
+        ("pods_terminating", "terminating"),
+    ];
     out.push(chart("pods", "pods", "pods", pods.iter().filter_map(|(c, l)| col(c, l)).collect()));
 
     let mut nodes: Vec<Series> =

@@ -58,7 +58,9 @@ pub enum Owner {
 /// the pod and the kubelet is pulling images and starting containers. `Deleted` records a
 /// pod whose object was deleted (e.g. by a scale-down) before its containers ended; it is
 /// not an upstream phase, but clustersim keeps every pod it ever created, so each ends in
-/// exactly one of these states.
+/// exactly one of these states. `Terminating` is upstream's pod with a deletion timestamp
+/// whose containers have not exited yet: it still holds its node's resources, but its owner
+/// no longer counts it (the pod ends `Deleted`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PodPhase {
     Pending,
@@ -67,16 +69,18 @@ pub enum PodPhase {
     Succeeded,
     Failed,
     Deleted,
+    Terminating,
 }
 
 impl PodPhase {
-    pub const ALL: [PodPhase; 6] = [
+    pub const ALL: [PodPhase; 7] = [
         PodPhase::Pending,
         PodPhase::Bound,
         PodPhase::Running,
         PodPhase::Succeeded,
         PodPhase::Failed,
         PodPhase::Deleted,
+        PodPhase::Terminating,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,16 +91,23 @@ impl PodPhase {
             PodPhase::Succeeded => "Succeeded",
             PodPhase::Failed => "Failed",
             PodPhase::Deleted => "Deleted",
+            PodPhase::Terminating => "Terminating",
         }
     }
 
     /// True for phases in which the pod holds resources on a node.
     pub fn holds_node(self) -> bool {
-        matches!(self, PodPhase::Bound | PodPhase::Running)
+        matches!(self, PodPhase::Bound | PodPhase::Running | PodPhase::Terminating)
     }
 
     pub fn is_terminal(self) -> bool {
         matches!(self, PodPhase::Succeeded | PodPhase::Failed | PodPhase::Deleted)
+    }
+
+    /// Neither ended nor being deleted: what an owner counts (upstream controllers skip
+    /// pods with a deletion timestamp, `controller.FilterActivePods`).
+    pub fn is_active(self) -> bool {
+        !self.is_terminal() && self != PodPhase::Terminating
     }
 }
 
@@ -110,6 +121,30 @@ pub struct PodTemplate {
     pub priority: i32,
     /// PriorityClass `preemptionPolicy: Never`: the pod never preempts others.
     pub preempt_never: bool,
+    /// `terminationGracePeriodSeconds`.
+    pub termination_grace_period: SimDuration,
+    /// A deleted pod of this template may stay Terminating (its termination time is not
+    /// always 0 and its grace period is not 0).
+    pub graceful_termination: bool,
+}
+
+/// Why a pod is being disrupted: upstream's `DisruptionTarget` pod condition reasons
+/// (`k8s.io/api/core/v1/types.go`), set on the pods that go through graceful termination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisruptionReason {
+    /// The scheduler preempted the pod (`PreemptionByScheduler`).
+    PreemptionByScheduler,
+    /// A drain evicted the pod through the eviction API (`EvictionByEvictionAPI`).
+    EvictionByEvictionAPI,
+}
+
+impl DisruptionReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            DisruptionReason::PreemptionByScheduler => "PreemptionByScheduler",
+            DisruptionReason::EvictionByEvictionAPI => "EvictionByEvictionAPI",
+        }
+    }
 }
 
 /// A node pool: identical nodes with a price.
@@ -168,6 +203,11 @@ pub struct Pod {
     pub run_for: Option<SimDuration>,
     /// Scheduling attempts, successful or not.
     pub attempts: u32,
+    /// When graceful termination began (upstream `metadata.deletionTimestamp`, minus the
+    /// grace period); `None` for a pod that never was Terminating.
+    pub terminating_at: Option<SimTime>,
+    /// The `DisruptionTarget` condition of a Terminating pod, if it has one.
+    pub disruption: Option<DisruptionReason>,
 }
 
 #[derive(Clone, Debug)]
@@ -175,7 +215,7 @@ pub struct Deployment {
     pub name: String,
     pub template: TemplateId,
     pub replicas: u32,
-    /// Pods of this Deployment that are not terminal (Deleted is terminal).
+    /// Pods of this Deployment that are active (neither terminal nor Terminating).
     pub live_pods: u32,
 }
 
@@ -189,7 +229,7 @@ pub struct Totals {
     /// Nodes deleted from the cluster (their ids stay).
     pub nodes_removed: u32,
     pub pods_created: u64,
-    pub pods_in_phase: [u64; 6],
+    pub pods_in_phase: [u64; 7],
 }
 
 /// [`ClusterState::node_flags`]: `spec.unschedulable` is set.
@@ -487,6 +527,8 @@ impl ClusterState {
             finished_at: None,
             run_for,
             attempts: 0,
+            terminating_at: None,
+            disruption: None,
         });
         self.pod_pending.push(true);
         self.totals.pods_created += 1;
@@ -581,22 +623,41 @@ impl ClusterState {
         }
     }
 
-    /// The pod's containers exited: `Succeeded` or `Failed`. Its resources are freed.
+    /// The pod's containers exited: `Succeeded` or `Failed` (a Terminating pod, whose
+    /// object is being deleted, ends `Deleted`). Its resources are freed.
     pub fn finish_pod(&mut self, pod: PodId, phase: PodPhase, now: SimTime) {
         debug_assert!(phase.is_terminal());
-        if self.pods[pod.index()].phase.is_terminal() {
+        let was = self.pods[pod.index()].phase;
+        if was.is_terminal() {
             return;
         }
         self.release(pod);
-        self.owner_lost_pod(pod);
+        if was != PodPhase::Terminating {
+            self.owner_lost_pod(pod);
+        }
         self.pods[pod.index()].finished_at = Some(now);
-        self.set_phase(pod, phase);
+        self.set_phase(pod, if was == PodPhase::Terminating { PodPhase::Deleted } else { phase });
+    }
+
+    /// Graceful deletion of a Running pod: it becomes Terminating, keeps its node's
+    /// resources until [`Self::delete_pod`] ends it, and its owner stops counting it.
+    /// Returns false (and does nothing) for a pod that is not Running.
+    pub fn begin_termination(&mut self, pod: PodId, now: SimTime, reason: Option<DisruptionReason>) -> bool {
+        if self.pods[pod.index()].phase != PodPhase::Running {
+            return false;
+        }
+        self.owner_lost_pod(pod);
+        let p = &mut self.pods[pod.index()];
+        p.terminating_at = Some(now);
+        p.disruption = reason;
+        self.set_phase(pod, PodPhase::Terminating);
+        true
     }
 
     /// Deletes a pod that has not ended: a Pending pod is dropped by the scheduler when it
-    /// surfaces, a bound or running one frees its node. Returns true when the pod held
-    /// resources on a node (a cluster change for the scheduler). Deleting an ended pod
-    /// does nothing.
+    /// surfaces, a bound, running or terminating one frees its node. Returns true when the
+    /// pod held resources on a node (a cluster change for the scheduler). Deleting an ended
+    /// pod does nothing.
     pub fn delete_pod(&mut self, pod: PodId, now: SimTime) -> bool {
         let p = &self.pods[pod.index()];
         if p.phase.is_terminal() {
@@ -606,8 +667,11 @@ impl ClusterState {
         if p.phase == PodPhase::Pending {
             self.pending_deleted_epoch += 1;
         }
+        let terminating = p.phase == PodPhase::Terminating;
         self.release(pod);
-        self.owner_lost_pod(pod);
+        if !terminating {
+            self.owner_lost_pod(pod);
+        }
         self.pods[pod.index()].finished_at = Some(now);
         self.set_phase(pod, PodPhase::Deleted);
         held
@@ -691,7 +755,7 @@ impl ClusterState {
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut requested = vec![Resources::ZERO; self.nodes.len()];
         let mut non_zero = vec![Resources::ZERO; self.nodes.len()];
-        let mut phases = [0u64; 6];
+        let mut phases = [0u64; 7];
         let mut live = vec![0u32; self.deployments.len()];
         let mut on_node: Vec<Vec<PodId>> = vec![Vec::new(); self.nodes.len()];
         for (i, p) in self.pods.iter().enumerate() {
@@ -708,7 +772,7 @@ impl ClusterState {
                 return Err(format!("pod {i} is Pending but has a node"));
             }
             if let Owner::Deployment(d) = p.owner
-                && !p.phase.is_terminal()
+                && p.phase.is_active()
             {
                 live[d.index()] += 1;
             }

@@ -158,7 +158,7 @@ impl HpaController {
                 .pods
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| p.owner == Owner::Deployment(h.deployment) && !p.phase.is_terminal())
+                .filter(|(_, p)| p.owner == Owner::Deployment(h.deployment) && p.phase.is_active())
                 .collect();
             let samples = |value: &dyn Fn(&crate::traffic::PodUsage) -> i64| -> Vec<PodSample> {
                 pods.iter()

@@ -26,6 +26,10 @@ pub struct Kubelet {
     pub restarts: u64,
     /// Each pod's image-pull time, ns (the pod start-up SLI excludes it).
     pub image_pull_ns: Vec<u64>,
+    /// Per pod template: how long its containers take to exit after SIGTERM and its grace
+    /// period (`None`: they exit at once). Set with [`Kubelet::with_termination`].
+    termination: Vec<Option<(Sampler, SimDuration)>>,
+    termination_rng: Option<RngStream>,
 }
 
 impl Kubelet {
@@ -43,7 +47,42 @@ impl Kubelet {
             crash: Vec::new(),
             restarts: 0,
             image_pull_ns: Vec::new(),
+            termination: Vec::new(),
+            termination_rng: None,
         }
+    }
+
+    /// Graceful termination: per template, the time its containers take to exit after
+    /// SIGTERM and its `terminationGracePeriodSeconds` (`None`: exits at once), drawn from
+    /// their own stream so that other draws do not move.
+    pub fn with_termination(
+        mut self,
+        termination: Vec<Option<(Sampler, SimDuration)>>,
+        rng: RngStream,
+    ) -> Self {
+        self.termination = termination;
+        self.termination_rng = Some(rng);
+        self
+    }
+
+    /// How long a Running pod deleted now stays Terminating: its containers' exit time
+    /// after SIGTERM, capped by its grace period (after which the kubelet kills them,
+    /// upstream `pkg/kubelet/kuberuntime/kuberuntime_container.go` `killContainer`) and by
+    /// `max_grace` if given (the cluster autoscaler's cap). `None` when it exits at once.
+    pub fn termination_time(
+        &mut self,
+        cluster: &ClusterState,
+        pod: PodId,
+        max_grace: Option<SimDuration>,
+    ) -> Option<SimDuration> {
+        let t = cluster.pod(pod).template.index();
+        let (sampler, grace) = self.termination.get(t)?.as_ref()?;
+        let rng = self.termination_rng.as_mut()?;
+        let mut d = sampler.sample(rng).min(*grace);
+        if let Some(m) = max_grace {
+            d = d.min(m);
+        }
+        (d > SimDuration::ZERO).then_some(d)
     }
 
     /// `Event::Bind` completed: the kubelet sees the pod and starts it.

@@ -47,6 +47,9 @@ pub struct Sample {
     pub pods_running: u64,
     pub pods_pending: u64,
     pub pods_starting: u64,
+    /// Terminating pods; `Some` only in runs with graceful termination (the column
+    /// `pods_terminating` follows `pods_starting` only then).
+    pub pods_terminating: Option<u64>,
     pub nodes_down: u32,
     /// Cost of the nodes so far.
     pub cost: f64,
@@ -79,11 +82,16 @@ impl Sample {
             self.pods_running.to_string(),
             self.pods_pending.to_string(),
             self.pods_starting.to_string(),
+        ];
+        if let Some(t) = self.pods_terminating {
+            row.push(t.to_string());
+        }
+        row.extend([
             format!("{:.6}", self.cpu_allocation),
             format!("{:.6}", self.memory_allocation),
             format!("{:.3}", self.scheduling_throughput),
             format!("{:.6}", self.cost),
-        ];
+        ]);
         row.extend(self.extra.iter().map(Cell::render));
         row
     }
@@ -126,6 +134,9 @@ pub struct Metrics {
     nodes_down: u32,
     last_sample: SimTime,
     pub samples: Vec<Sample>,
+    /// Some pod template has graceful termination: `timeseries.csv` gets a
+    /// `pods_terminating` column and `summary.csv` a `pods_terminating_end` column.
+    pub track_terminating: bool,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -154,6 +165,7 @@ impl Metrics {
             nodes_down: 0,
             last_sample: SimTime::ZERO,
             samples: Vec::new(),
+            track_terminating: false,
         }
     }
 
@@ -241,6 +253,7 @@ impl Metrics {
             pods_running: cluster.pods_in(PodPhase::Running),
             pods_pending: cluster.pods_in(PodPhase::Pending),
             pods_starting: cluster.pods_in(PodPhase::Bound),
+            pods_terminating: self.track_terminating.then(|| cluster.pods_in(PodPhase::Terminating)),
             cpu_allocation: ratio(t.requested.cpu_milli, t.allocatable_ready.cpu_milli),
             memory_allocation: ratio(t.requested.mem_bytes, t.allocatable_ready.mem_bytes),
             scheduling_throughput: throughput,
@@ -311,7 +324,7 @@ impl Metrics {
                 (format!("cost_pool_{}", pool.name), Cell::Float(pool.price_per_hour * (*ns as f64 / 3.6e12)))
             })
             .collect();
-        let columns: Vec<(&str, Cell)> = vec![
+        let mut columns: Vec<(&str, Cell)> = vec![
             ("seed", Cell::Int(seed)),
             ("simulated_s", Cell::Float(end.as_secs_f64())),
             ("events_processed", Cell::Int(events)),
@@ -340,6 +353,10 @@ impl Metrics {
             ("node_hours", Cell::Float(node_ns as f64 / 3.6e12)),
             ("cost", Cell::Float(cost_ns)),
         ];
+        if self.track_terminating {
+            let at = columns.iter().position(|(k, _)| *k == "pods_deleted").map_or(columns.len(), |i| i + 1);
+            columns.insert(at, ("pods_terminating_end", c(PodPhase::Terminating)));
+        }
         columns.into_iter().map(|(k, v)| (k.to_string(), v)).chain(per_pool).collect()
     }
 

@@ -43,6 +43,10 @@ pub fn summary_csv(summary: &[(String, Cell)]) -> std::io::Result<Vec<u8>> {
 /// cells at the end of each row.
 pub fn timeseries_csv(metrics: &Metrics, extra_columns: &[String]) -> std::io::Result<Vec<u8>> {
     let mut header: Vec<&str> = TIMESERIES_COLUMNS.to_vec();
+    if metrics.track_terminating {
+        let at = header.iter().position(|&h| h == "pods_starting").map_or(header.len(), |i| i + 1);
+        header.insert(at, "pods_terminating");
+    }
     header.extend(extra_columns.iter().map(String::as_str));
     csv_bytes(&header, metrics.samples.iter().map(|s| s.render()))
 }
@@ -83,17 +87,22 @@ pub const POD_COLUMNS: [&str; 11] = [
     "scheduling_attempts",
 ];
 
+/// Columns `pods.csv` adds when some pod template has graceful termination: when the pod
+/// became Terminating and its `DisruptionTarget` reason.
+pub const POD_TERMINATION_COLUMNS: [&str; 2] = ["terminating_s", "disruption_target"];
+
 /// `pods.csv`: one row per pod, in creation order.
 pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
+    let graceful = cluster.templates.iter().any(|t| t.graceful_termination);
     let t =
         |x: Option<crate::engine::SimTime>| x.map_or(String::new(), |t| format!("{:.6}", t.as_secs_f64()));
-    let rows = cluster.pods.iter().enumerate().map(|(i, p)| {
+    let rows = cluster.pods.iter().enumerate().map(move |(i, p)| {
         let tmpl = &cluster.templates[p.template.index()];
         let owner = match p.owner {
             Owner::Deployment(d) => format!("Deployment/{}", cluster.deployments[d.index()].name),
             Owner::Churn(_) => "Churn".to_string(),
         };
-        vec![
+        let mut row = vec![
             i.to_string(),
             owner,
             tmpl.name.clone(),
@@ -105,7 +114,16 @@ pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
             t(p.running_at),
             t(p.finished_at),
             p.attempts.to_string(),
-        ]
+        ];
+        if graceful {
+            row.push(t(p.terminating_at));
+            row.push(p.disruption.map_or(String::new(), |r| r.name().to_string()));
+        }
+        row
     });
-    csv_bytes(&POD_COLUMNS, rows)
+    let mut header = POD_COLUMNS.to_vec();
+    if graceful {
+        header.extend(POD_TERMINATION_COLUMNS);
+    }
+    csv_bytes(&header, rows)
 }

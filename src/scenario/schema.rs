@@ -631,7 +631,7 @@ pub struct PodResourcesSpec {
 }
 
 /// A pod template.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PodTemplateSpec {
     #[serde(default)]
@@ -652,6 +652,122 @@ pub struct PodTemplateSpec {
     /// Container crashes (absent: containers never crash).
     #[serde(default)]
     pub crashes: Option<CrashSpec>,
+    /// `spec.terminationGracePeriodSeconds` (upstream default 30): the longest a deleted
+    /// pod stays Terminating before the kubelet kills its containers. Signed so that a
+    /// negative value reaches validation, which names the field.
+    #[serde(default = "defaults::termination_grace_period_seconds")]
+    pub termination_grace_period_seconds: i64,
+    /// How long the containers take to exit after SIGTERM (a duration or a distribution);
+    /// the pod is Terminating for min(this, the grace period). Default 0: deleted pods
+    /// free their node at once.
+    #[serde(default)]
+    pub termination_time: TerminationTimeSpec,
+}
+
+impl Default for PodTemplateSpec {
+    fn default() -> Self {
+        PodTemplateSpec {
+            requests: PodResourcesSpec::default(),
+            node_selector: Labels::default(),
+            affinity: Affinity::default(),
+            tolerations: Vec::new(),
+            priority: 0,
+            priority_class_name: None,
+            crashes: None,
+            termination_grace_period_seconds: defaults::termination_grace_period_seconds(),
+            termination_time: TerminationTimeSpec::default(),
+        }
+    }
+}
+
+/// `terminationTime`: a duration (`10s`, `2.5`) or a distribution (`{uniform: {min: 5s,
+/// max: 20s}}`). A negative duration is kept as written so that validation reports it with
+/// its field path.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TerminationTimeSpec {
+    Duration(DurationSpec),
+    Distribution(Distribution),
+    /// A negative duration as written (always rejected by validation).
+    Negative(String),
+}
+
+impl Default for TerminationTimeSpec {
+    fn default() -> Self {
+        TerminationTimeSpec::Duration(DurationSpec(SimDuration::ZERO))
+    }
+}
+
+impl TerminationTimeSpec {
+    /// The distribution to draw from (`None` for a negative value).
+    pub fn distribution(&self) -> Option<Distribution> {
+        match self {
+            TerminationTimeSpec::Duration(d) => Some(Distribution::Constant(*d)),
+            TerminationTimeSpec::Distribution(d) => Some(d.clone()),
+            TerminationTimeSpec::Negative(_) => None,
+        }
+    }
+
+    /// True when every draw is zero (the pod exits at once).
+    pub fn is_zero(&self) -> bool {
+        matches!(
+            self,
+            TerminationTimeSpec::Duration(d) | TerminationTimeSpec::Distribution(Distribution::Constant(d))
+                if d.0 == SimDuration::ZERO
+        )
+    }
+}
+
+impl Serialize for TerminationTimeSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TerminationTimeSpec::Duration(d) => d.serialize(serializer),
+            TerminationTimeSpec::Distribution(d) => d.serialize(serializer),
+            TerminationTimeSpec::Negative(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TerminationTimeSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IntoDeserializer};
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = TerminationTimeSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a duration such as 10s, or a distribution such as {uniform: {min: 5s, max: 20s}}",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if let Some(rest) = v.trim().strip_prefix('-') {
+                    // Negative: keep it for validation if the rest is a duration.
+                    super::duration::parse_duration(rest).map_err(E::custom)?;
+                    return Ok(TerminationTimeSpec::Negative(v.trim().to_string()));
+                }
+                DurationSpec::deserialize(v.into_deserializer()).map(TerminationTimeSpec::Duration)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                DurationSpec::deserialize(v.into_deserializer()).map(TerminationTimeSpec::Duration)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                if v < 0 {
+                    return Ok(TerminationTimeSpec::Negative(v.to_string()));
+                }
+                DurationSpec::deserialize(v.into_deserializer()).map(TerminationTimeSpec::Duration)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                if v.is_finite() && v < 0.0 {
+                    return Ok(TerminationTimeSpec::Negative(v.to_string()));
+                }
+                DurationSpec::deserialize(v.into_deserializer()).map(TerminationTimeSpec::Duration)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Distribution::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(TerminationTimeSpec::Distribution)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 /// A container that crashes: after each (re)start it runs for a `timeToCrash` draw, then
@@ -1154,6 +1270,10 @@ pub mod defaults {
     }
     pub fn throughput_sample_interval() -> DurationSpec {
         DurationSpec(SimDuration::from_secs(1))
+    }
+    /// Upstream `DefaultTerminationGracePeriodSeconds` (`k8s.io/api/core/v1/types.go`).
+    pub fn termination_grace_period_seconds() -> i64 {
+        30
     }
     pub fn zero_duration() -> DurationSpec {
         DurationSpec(SimDuration::ZERO)

@@ -846,7 +846,25 @@ fn validate_template(e: &mut Errors, at: &str, t: &PodTemplateSpec, s: &Scenario
         }
     }
     validate_tolerations(e, &format!("{at}.tolerations"), &t.tolerations);
+    let grace = t.termination_grace_period_seconds;
+    e.check(
+        (0..=MAX_GRACE_PERIOD_SECONDS).contains(&grace),
+        format!("{at}.terminationGracePeriodSeconds"),
+        format!("expected a whole number of seconds from 0 to {MAX_GRACE_PERIOD_SECONDS} (got {grace})"),
+    );
+    let path = format!("{at}.terminationTime");
+    match &t.termination_time {
+        TerminationTimeSpec::Negative(v) => {
+            e.push(path, format!("expected a duration of 0 or more, e.g. 10s (got {v})"))
+        }
+        TerminationTimeSpec::Distribution(d) => e.result(path, d.validate()),
+        TerminationTimeSpec::Duration(_) => {}
+    }
 }
+
+/// Longest `terminationGracePeriodSeconds` accepted (about 31 years; keeps nanosecond
+/// arithmetic far from overflow).
+const MAX_GRACE_PERIOD_SECONDS: i64 = 1_000_000_000;
 
 fn validate_affinity(e: &mut Errors, at: &str, a: &Affinity) {
     let Some(na) = &a.node_affinity else { return };

@@ -238,7 +238,7 @@ impl Scheduler {
                 let prio = cluster.pod_template(pod).priority;
                 self.queue.add_unschedulable(pod, prio, ctx.now);
                 self.arm_flush(ctx);
-                if self.cfg.preemption {
+                if self.cfg.preemption && self.eligible_to_preempt(cluster, pod) {
                     victims = self.preempt(cluster, pod);
                     self.stats.preemptions += u64::from(!victims.is_empty());
                 }
@@ -323,12 +323,47 @@ impl Scheduler {
         }
     }
 
+    /// Upstream `PodEligibleToPreemptOthers`
+    /// (`pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go`, called
+    /// by `Evaluator.Preempt` in `pkg/scheduler/framework/preemption/preemption.go`): a pod
+    /// still nominated to a node where a lower-priority pod is Terminating because the
+    /// scheduler preempted it (`podTerminatingByPreemption`: deletion timestamp and
+    /// `DisruptionTarget` reason `PreemptionByScheduler`) waits for it instead of preempting
+    /// again, unless the filters now reject that node for good (NotReady, cordoned, taints,
+    /// node affinity: `UnschedulableAndUnresolvable`). Its nomination stays either way.
+    fn eligible_to_preempt(&self, cluster: &ClusterState, pod: PodId) -> bool {
+        let tmpl = cluster.pod_template(pod);
+        let nominated =
+            self.nominated_of.get(&pod).copied().filter(|&n| cluster.node(n).removed_at.is_none());
+        let Some(node) = nominated else {
+            return preemption::eligible_to_preempt_others(tmpl.preempt_never, tmpl.priority, None);
+        };
+        let n = cluster.node(node);
+        let placement = &tmpl.placement;
+        let unresolvable = !n.ready
+            || !plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
+            || !plugins::taint_toleration::filter(cluster.node_taints(node), &placement.tolerations)
+            || !(placement.has_no_node_constraints()
+                || plugins::node_affinity::filter(cluster.node_labels(node), placement));
+        let pods: Vec<(i32, bool)> = cluster
+            .pods_on_node_unordered(node)
+            .iter()
+            .map(|&q| {
+                let p = cluster.pod(q);
+                let by_preemption = p.phase == PodPhase::Terminating
+                    && p.disruption == Some(crate::cluster::DisruptionReason::PreemptionByScheduler);
+                (cluster.pod_template(q).priority, by_preemption)
+            })
+            .collect();
+        preemption::eligible_to_preempt_others(tmpl.preempt_never, tmpl.priority, Some((unresolvable, &pods)))
+    }
+
     /// DefaultPreemption's PostFilter (`framework/preemption/preemption.go` `Preempt`): the
     /// nodes that pass every filter but resource fit are dry-run from a random offset
     /// ([`preemption::dry_run_preemption`], at least 10 % / 100 of them), the best
     /// candidate is picked ([`preemption::pick_one_node`]) and its victims returned. The
-    /// preemptor stays unschedulable until the victims' deletion moves it back (no node
-    /// nomination; victims go at once, without graceful termination).
+    /// preemptor is nominated to the node and stays unschedulable until the victims'
+    /// deletion (after their graceful termination, if any) moves it back.
     fn preempt(&mut self, cluster: &ClusterState, pod: PodId) -> Vec<PodId> {
         let tmpl = cluster.pod_template(pod);
         if tmpl.preempt_never {

@@ -25,6 +25,9 @@ pub enum Event {
     ContainersStarted(PodId),
     /// kubelet: the pod's containers exited successfully.
     PodCompleted(PodId),
+    /// kubelet: a Terminating pod's containers exited (or its grace period ran out and they
+    /// were killed): the pod object is deleted and its node's resources are freed.
+    PodTerminated(PodId),
     /// kubelet: the container of a running pod crashes (`run` counts its starts).
     ContainerCrash { pod: PodId, run: u32 },
     /// kubelet: CrashLoopBackOff is over; the container starts again.

@@ -11,8 +11,8 @@ pub use event::Event;
 use crate::autoscaler::controller::{Action, Budgets, ClusterAutoscaler, NodeGroup};
 use crate::autoscaler::estimator::TemplateNode;
 use crate::cluster::{
-    ChurnId, ClusterState, Deployment, DeploymentId, LabelSetId, NodeId, NodePool, Owner, Placement, PodId,
-    PodPhase, PodRequests, PodTemplate, PoolId, ResourceName, Resources,
+    ChurnId, ClusterState, Deployment, DeploymentId, DisruptionReason, LabelSetId, NodeId, NodePool, Owner,
+    Placement, PodId, PodPhase, PodRequests, PodTemplate, PoolId, ResourceName, Resources,
 };
 use crate::controlplane::{Call, Client, ControlPlane, Then};
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId, rng};
@@ -38,6 +38,8 @@ pub mod streams {
     pub const SCHEDULER_TIES: StreamId = StreamId(1);
     pub const KUBELET: StreamId = StreamId(2);
     pub const CONTAINER_CRASHES: StreamId = StreamId(4);
+    /// Containers' exit times after SIGTERM (graceful termination).
+    pub const TERMINATION: StreamId = StreamId(7);
     /// The cluster autoscaler's random expander.
     pub const CA_EXPANDER: StreamId = StreamId(6);
     /// Node group g's provisioning delays use `CA_PROVISIONING_BASE + g`.
@@ -45,6 +47,11 @@ pub mod streams {
     /// Churn generator i uses `CHURN_BASE + 4 i + {0 arrivals, 1 lifetimes, 2 mix}`.
     pub const CHURN_BASE: u64 = 1_000;
 }
+
+/// The cluster autoscaler's cap on a drained pod's grace period, upstream flag
+/// `--max-graceful-termination-sec` (default 600, `cluster-autoscaler/main.go`; applied in
+/// `cluster-autoscaler/core/scaledown/actuation/drain.go` `evictPod`).
+pub const CA_MAX_GRACEFUL_TERMINATION: SimDuration = SimDuration::from_secs(600);
 
 /// Label set on every node besides the pool's own labels.
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
@@ -221,6 +228,9 @@ fn template_from_spec(name: String, t: &PodTemplateSpec, classes: &[PriorityClas
         },
         priority: class.map_or(t.priority, |c| c.value),
         preempt_never: class.is_some_and(|c| c.preemption_policy == PreemptionPolicySpec::Never),
+        // Validation guarantees 0 ≤ grace ≤ 10⁹ s.
+        termination_grace_period: SimDuration::from_secs(t.termination_grace_period_seconds.max(0) as u64),
+        graceful_termination: t.termination_grace_period_seconds > 0 && !t.termination_time.is_zero(),
     }
 }
 
@@ -417,12 +427,21 @@ impl Simulation {
             .iter()
             .map(|d| &d.template)
             .chain(s.churn.iter().flat_map(|c| c.templates.iter().map(|w| &w.template)));
-        for t in specs {
+        let mut termination = Vec::with_capacity(cluster.templates.len());
+        for (ti, t) in specs.enumerate() {
             crash_samplers.push(match &t.crashes {
                 Some(c) => Some(c.time_to_crash.sampler().map_err(|e| format!("crashes: {e}"))?),
                 None => None,
             });
+            termination.push(if cluster.templates[ti].graceful_termination {
+                let d = t.termination_time.distribution().ok_or("terminationTime: negative")?;
+                let sampler = d.sampler().map_err(|e| format!("terminationTime: {e}"))?;
+                Some((sampler, cluster.templates[ti].termination_grace_period))
+            } else {
+                None
+            });
         }
+        let graceful_termination = termination.iter().any(Option::is_some);
         let traffic = Traffic::new(s, seed)?;
         if !traffic.is_empty() && s.metrics_server.resolution.0 > SimDuration::ZERO {
             queue.push(SimTime::ZERO + s.metrics_server.resolution.0, Event::MetricsScrape);
@@ -472,7 +491,8 @@ impl Simulation {
                 rng::stream(seed, streams::KUBELET),
                 crash_samplers,
                 rng::stream(seed, streams::CONTAINER_CRASHES),
-            ),
+            )
+            .with_termination(termination, rng::stream(seed, streams::TERMINATION)),
             deployments: DeploymentController::new(&rates),
             churn,
             traffic,
@@ -502,7 +522,11 @@ impl Simulation {
                 let measured = s.deployments.iter().map(|d| tc.deployments.contains(&d.name)).collect();
                 (measured, tc.sample_interval.0)
             }),
-            metrics: Metrics::new(),
+            metrics: {
+                let mut m = Metrics::new();
+                m.track_terminating = graceful_termination;
+                m
+            },
             cluster,
         };
         let mut extra = sim.traffic.sample(SimTime::ZERO);
@@ -679,17 +703,101 @@ impl Simulation {
         }
     }
 
-    /// Deletes the victims of a preemption; their owners replace them.
+    /// Deletes the victims of a preemption with their own grace periods (upstream
+    /// `framework/preemption/preemption.go` `prepareCandidate`: the scheduler sets the
+    /// `DisruptionTarget` condition, reason `PreemptionByScheduler`, then deletes the pod);
+    /// their owners replace them at once. A victim already Terminating is left as it is.
     fn preempted(&mut self, victims: &[PodId]) {
-        for &p in victims {
-            self.cluster.delete_pod(p, self.now);
-            self.traffic.pod_stopped(p, self.now);
-        }
+        let victims: Vec<PodId> =
+            victims.iter().copied().filter(|&p| self.cluster.pod(p).phase != PodPhase::Terminating).collect();
+        let (freed, terminating) =
+            self.delete_gracefully(&victims, Some(DisruptionReason::PreemptionByScheduler), None);
         self.pods_preempted += victims.len() as u64;
-        self.api_delete(victims);
+        if let Some(cp) = self.control_plane.as_mut() {
+            for _ in &terminating {
+                cp.submit(self.now, Client::Scheduler, Call::PatchPodStatus, Then::Nothing);
+            }
+        }
+        self.api_delete(&victims);
+        if freed {
+            let mut ctx = Ctx::new(self.now, &mut self.queue);
+            self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+        }
+        self.reconcile_owners(&victims);
+    }
+
+    /// Deletes pods the way the API server and the kubelet do. A Running pod on a working
+    /// node whose template has a termination time becomes Terminating for
+    /// min(termination time, grace period, `max_grace`): it keeps its node's resources
+    /// (the scheduler cannot use them), leaves its service's endpoints at once (requests it
+    /// already holds may still finish) and its owner stops counting it; `Event::
+    /// PodTerminated` ends it. Any other pod is removed at once (a pod that exits at once,
+    /// or one whose containers never started or whose kubelet is down). Returns whether
+    /// some pod freed node resources now, and the pods that became Terminating.
+    fn delete_gracefully(
+        &mut self,
+        pods: &[PodId],
+        reason: Option<DisruptionReason>,
+        max_grace: Option<SimDuration>,
+    ) -> (bool, Vec<PodId>) {
+        let mut freed = false;
+        let mut terminating = Vec::new();
+        for &p in pods {
+            let pod = self.cluster.pod(p);
+            let kubelet_up = pod.node.is_some_and(|n| self.cluster.node(n).up);
+            let time = if pod.phase == PodPhase::Running && kubelet_up {
+                self.kubelet.termination_time(&self.cluster, p, max_grace)
+            } else {
+                None
+            };
+            match time {
+                Some(d) => {
+                    self.cluster.begin_termination(p, self.now, reason);
+                    self.traffic.pod_not_ready(p);
+                    self.queue.push(self.now + d, Event::PodTerminated(p));
+                    terminating.push(p);
+                }
+                None => {
+                    freed |= self.cluster.delete_pod(p, self.now);
+                    self.traffic.pod_stopped(p, self.now);
+                }
+            }
+        }
+        (freed, terminating)
+    }
+
+    /// `Event::PodTerminated` (or a Terminating pod's containers completed on their own):
+    /// the kubelet deletes the pod object (upstream `pkg/kubelet/status/status_manager.go`
+    /// `syncPod`: a DELETE with grace period 0 once the containers are gone) and its node's
+    /// resources are free. Nothing happens while the node is down (its kubelet cannot
+    /// finish; the repair or the node's deletion ends the pod).
+    fn pod_terminated(&mut self, pod: PodId) {
+        let p = self.cluster.pod(pod);
+        let Some(node) = p.node else { return };
+        if p.phase != PodPhase::Terminating || !self.cluster.node(node).up {
+            return;
+        }
+        self.cluster.delete_pod(pod, self.now);
+        self.traffic.pod_stopped(pod, self.now);
+        if let Some(cp) = self.control_plane.as_mut() {
+            cp.submit(self.now, Client::Kubelet(node), Call::DeletePod, Then::Nothing);
+        }
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
-        self.reconcile_owners(victims);
+    }
+
+    /// Deletes the surplus pods a reconciliation of Deployment `d` chose.
+    fn delete_surplus(&mut self, d: DeploymentId, deleted: &[PodId]) {
+        if deleted.is_empty() {
+            return;
+        }
+        let (freed, _) = self.delete_gracefully(deleted, None, None);
+        if freed {
+            let mut ctx = Ctx::new(self.now, &mut self.queue);
+            self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+        }
+        self.api_delete(deleted);
+        self.api_endpoints(d);
     }
 
     /// The binding is stored: the kubelet sees the pod.
@@ -744,6 +852,7 @@ impl Simulation {
         for d in owners {
             let mut ctx = Ctx::new(self.now, &mut self.queue);
             let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
+            self.delete_surplus(d, &change.deleted);
             created.extend_from_slice(&change.created);
             self.pods_created(change.created);
         }
@@ -766,16 +875,7 @@ impl Simulation {
     fn scale_deployment(&mut self, deployment: DeploymentId, replicas: u32) {
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         let change = self.deployments.on_scale(&mut self.cluster, deployment, replicas, &mut ctx);
-        if change.freed_node_resources {
-            self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
-        }
-        for &p in &change.deleted {
-            self.traffic.pod_stopped(p, self.now);
-        }
-        self.api_delete(&change.deleted);
-        if !change.deleted.is_empty() {
-            self.api_endpoints(deployment);
-        }
+        self.delete_surplus(deployment, &change.deleted);
         self.pods_created(change.created);
     }
 
@@ -792,14 +892,20 @@ impl Simulation {
     /// (`pkg/registry/core/pod/storage/eviction.go`: a healthy pod while the budget has
     /// `currentHealthy − minAvailable ≥ 1`, an unhealthy one while
     /// `currentHealthy ≥ minAvailable`, the default `IfHealthyBudget` policy); the owners
-    /// replace them. Returns true when some pod had to stay.
-    fn evict_allowed(&mut self, node: NodeId) -> bool {
+    /// replace them. Evicted pods terminate gracefully (their grace period capped by
+    /// `max_grace`); pods already Terminating are left to finish. Returns true when some
+    /// pod had to stay.
+    fn evict_allowed(&mut self, node: NodeId, max_grace: Option<SimDuration>) -> bool {
         let mut blocked = false;
+        let mut freed = false;
         let mut evicted = Vec::new();
         // Healthy pods per budgeted Deployment, counted once per pass and kept current as
         // this pass evicts.
         let mut healthy: BTreeMap<DeploymentId, i64> = BTreeMap::new();
         for p in self.cluster.pods_on_node(node) {
+            if self.cluster.pod(p).phase == PodPhase::Terminating {
+                continue;
+            }
             let p_healthy = self.pod_healthy(p);
             let budget = match self.cluster.pod(p).owner {
                 Owner::Deployment(d) => self.min_available[d.index()].map(|min| (d, min as i64)),
@@ -817,8 +923,9 @@ impl Simulation {
                 }
             };
             if allowed {
-                self.cluster.delete_pod(p, self.now);
-                self.traffic.pod_stopped(p, self.now);
+                let (f, _) =
+                    self.delete_gracefully(&[p], Some(DisruptionReason::EvictionByEvictionAPI), max_grace);
+                freed |= f;
                 self.api_delete(&[p]);
                 self.drain_evictions += 1;
                 evicted.push(p);
@@ -826,7 +933,7 @@ impl Simulation {
                 blocked = true;
             }
         }
-        if !evicted.is_empty() {
+        if freed {
             let mut ctx = Ctx::new(self.now, &mut self.queue);
             self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
         }
@@ -845,7 +952,7 @@ impl Simulation {
     /// One pass of `kubectl drain` over a cordoned node: evict what the budgets allow and
     /// retry the rest in 5 s, as kubectl does.
     fn drain_step(&mut self, node: NodeId) {
-        if self.evict_allowed(node) {
+        if self.evict_allowed(node, None) {
             let mut ctx = Ctx::new(self.now, &mut self.queue);
             ctx.after(SimDuration::from_secs(5), Event::DrainStep { node });
         } else {
@@ -991,8 +1098,13 @@ impl Simulation {
         if draining != node {
             return;
         }
-        let blocked = self.evict_allowed(node);
-        if !blocked {
+        let blocked = self.evict_allowed(node, Some(CA_MAX_GRACEFUL_TERMINATION));
+        let n = self.cluster.node(node);
+        if !blocked && n.up && self.cluster.pod_count_on_node(node) > 0 {
+            // Every pod is evicted but some are still Terminating: the autoscaler waits for
+            // them to go before it deletes the node (upstream `drain.go` polls every 5 s).
+            self.queue.push(self.now + SimDuration::from_secs(5), Event::CaDrainStep { node });
+        } else if !blocked {
             if let Some(ca) = self.autoscaler.as_mut() {
                 ca.on_drained();
             }
@@ -1094,12 +1206,18 @@ impl Simulation {
                     }
                 }
             }
+            Event::PodTerminated(pod) => self.pod_terminated(pod),
+            Event::PodCompleted(pod) if self.cluster.pod(pod).phase == PodPhase::Terminating => {
+                // The containers exited on their own before the grace period ran out.
+                self.pod_terminated(pod)
+            }
             Event::PodCompleted(pod) => {
                 if self.kubelet.on_completed(&mut self.cluster, pod, &mut ctx) {
                     // Freed resources may help unschedulable pods; the owner may replace it.
                     self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
                     if let Owner::Deployment(d) = self.cluster.pod(pod).owner {
                         let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
+                        self.delete_surplus(d, &change.deleted);
                         self.pods_created(change.created);
                     }
                 }

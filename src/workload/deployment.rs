@@ -14,9 +14,10 @@ use crate::sim::{Ctx, Event};
 #[derive(Debug, Default)]
 pub struct Change {
     pub created: Vec<PodId>,
+    /// The surplus pods to delete, in deletion order. The controller only chooses them;
+    /// the caller deletes them (gracefully, see `Simulation::delete_gracefully`), which is
+    /// when the owner stops counting them.
     pub deleted: Vec<PodId>,
-    /// Some deleted pod held resources on a node.
-    pub freed_node_resources: bool,
 }
 
 pub struct DeploymentController {
@@ -68,11 +69,7 @@ impl DeploymentController {
         let (replicas, live) = (dep.replicas, dep.live_pods);
         if live > replicas {
             let victims = pods_to_delete(cluster, d, (live - replicas) as usize, ctx.now);
-            let mut freed = false;
-            for &p in &victims {
-                freed |= cluster.delete_pod(p, ctx.now);
-            }
-            return Change { created: Vec::new(), deleted: victims, freed_node_resources: freed };
+            return Change { created: Vec::new(), deleted: victims };
         }
         let missing = replicas - live;
         if missing == 0 {
@@ -88,7 +85,7 @@ impl DeploymentController {
             Some(_) if self.pacing[d.index()] => Vec::new(),
             Some(_) => self.on_paced_create(cluster, d, ctx),
         };
-        Change { created, deleted: Vec::new(), freed_node_resources: false }
+        Change { created, deleted: Vec::new() }
     }
 
     /// `Event::DeploymentCreatePod`: one paced creation, then the next one if still short.
@@ -175,7 +172,7 @@ pub fn pods_to_delete(cluster: &ClusterState, d: DeploymentId, count: usize, now
         .map(|i| PodId(i as u32))
         .filter(|&p| {
             let pod = cluster.pod(p);
-            pod.owner == Owner::Deployment(d) && !pod.phase.is_terminal()
+            pod.owner == Owner::Deployment(d) && pod.phase.is_active()
         })
         .collect();
     // getPodsRankedByRelatedPodsOnSameNode: active pods of the same owner per node.
