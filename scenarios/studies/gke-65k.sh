@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GKE 65,000-node benchmark phases (scenarios/gke-65k.yaml): runs it with --pods and
 # writes results/gke-65k/ (summary.csv, timeseries.csv, charts, index.html, phases.csv:
-# how long each phase took, from pods.csv; pods.csv itself is left out, 230,000 rows).
+# how long each phase took, from pods.csv; phases-api.csv: the worst 10-s API p99 in each
+# phase, from timeseries.csv; pods.csv itself is left out, 230,000 rows).
 # Usage: scenarios/studies/gke-65k.sh [path/to/clustersim]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,5 +33,22 @@ awk -F, '
     printf "4,training rescheduled after inference back to 15000,%.1f\n", p4
     printf "5,training deleted,%.1f\n", p5
   }' "$out/pods.csv" > "$out/phases.csv"
+# API call latency per phase: the worst sample-window (10 s) p99 of mutating and read-only
+# calls within each phase's 15 minutes, from timeseries.csv.
+awk -F, '
+  NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+  {
+    t = $col["time_s"] + 0; ph = int(t / 900) + 1; if (t > 0 && t % 900 == 0) ph--
+    if (ph < 1 || ph > 5) next
+    # An empty cell: no call of that class finished in the window.
+    m = $col["api_mutating_p99_ms"]; r = $col["api_readonly_p99_ms"]
+    if (m != "" && (!(ph in mut) || m + 0 > mut[ph])) mut[ph] = m + 0
+    if (r != "" && (!(ph in ro) || r + 0 > ro[ph])) ro[ph] = r + 0
+  }
+  END {
+    print "phase,api_mutating_worst_10s_p99_ms,api_readonly_worst_10s_p99_ms"
+    for (ph = 1; ph <= 5; ph++)
+      printf "%d,%s,%s\n", ph, (ph in mut) ? sprintf("%.3f", mut[ph]) : "", (ph in ro) ? sprintf("%.3f", ro[ph]) : ""
+  }' "$out/timeseries.csv" > "$out/phases-api.csv"
 rm -f "$out/pods.csv"
-cat "$out/phases.csv"
+cat "$out/phases.csv" "$out/phases-api.csv"
