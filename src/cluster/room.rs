@@ -98,7 +98,17 @@ impl RoomIndex {
     }
 
     /// The first node `i` in `lo..hi` whose free capacity covers `need`.
+    #[inline]
     pub fn first_fit(&self, lo: usize, hi: usize, need: &Room) -> Option<usize> {
+        // The common case when most nodes have room: the first one does.
+        if lo < hi.min(self.len) && covers(&self.tree[self.size + lo], need) {
+            return Some(lo);
+        }
+        self.first_fit_after(lo + 1, hi, need)
+    }
+
+    #[inline(never)]
+    fn first_fit_after(&self, lo: usize, hi: usize, need: &Room) -> Option<usize> {
         let hi = hi.min(self.len);
         if lo >= hi {
             return None;

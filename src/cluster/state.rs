@@ -271,7 +271,8 @@ pub struct ClusterState {
     /// scheduler), and a second free-capacity index with that load held: see
     /// [`ClusterState::first_node_with_room_held`].
     nominated_load: Vec<Resources>,
-    room_held: super::room::RoomIndex,
+    /// Built at the first non-zero nominated load (runs without preemption never pay for it).
+    room_held: Option<super::room::RoomIndex>,
     /// Bumped whenever a Pending pod is deleted (a nominated one may be among them).
     pub pending_deleted_epoch: u64,
     /// Per pod: whether it is Pending (a packed copy of `Pod::phase` for hot loops).
@@ -306,18 +307,41 @@ impl ClusterState {
     /// generation and flags.
     fn refresh_room(&mut self, node: NodeId) {
         let n = &self.nodes[node.index()];
-        let held = if n.ready {
-            super::room::room_of(&n.allocatable, &(n.requested + self.nominated_load[node.index()]))
-        } else {
-            super::room::NO_ROOM
-        };
-        self.room_held.set(node.index(), held);
+        if let Some(h) = &mut self.room_held {
+            h.set(node.index(), Self::held_room(n, &self.nominated_load[node.index()]));
+        }
         self.node_generation[node.index()] = n.generation;
         self.node_flags[node.index()] = if n.unschedulable { NODE_CORDONED } else { 0 }
             | if self.pools[n.pool.index()].taints.is_empty() { 0 } else { NODE_TAINTED };
         let room =
             if n.ready { super::room::room_of(&n.allocatable, &n.requested) } else { super::room::NO_ROOM };
         self.room.set(node.index(), room);
+    }
+
+    /// A node's entry in the held index: free capacity with its nominated load held.
+    fn held_room(n: &Node, nominated: &Resources) -> super::room::Room {
+        if n.ready {
+            super::room::room_of(&n.allocatable, &(n.requested + *nominated))
+        } else {
+            super::room::NO_ROOM
+        }
+    }
+
+    /// A pod of priority `prio` was placed on `node`: lowest priority and pod epoch.
+    fn pods_added(&mut self, node: NodeId, prio: i32) {
+        let i = node.index();
+        self.min_priority[i] = self.min_priority[i].min(prio);
+        self.pods_epoch[i] = self.pods_epoch[i].wrapping_add(1);
+    }
+
+    /// A pod of priority `prio` left `node`: the lowest priority is recomputed only when it
+    /// may have been that pod's.
+    fn pods_removed(&mut self, node: NodeId, prio: i32) {
+        if prio <= self.min_priority[node.index()] {
+            self.refresh_pods(node);
+        } else {
+            self.pods_epoch[node.index()] = self.pods_epoch[node.index()].wrapping_add(1);
+        }
     }
 
     /// Recomputes node `node`'s lowest pod priority and bumps its pod epoch.
@@ -342,6 +366,7 @@ impl ClusterState {
 
     /// The first node id in `lo..hi` whose free capacity may fit `need` (exactly the
     /// NodeResourcesFit filter on a Ready node; nodes that are not Ready never match).
+    #[inline]
     pub fn first_node_with_room(&self, lo: usize, hi: usize, need: &super::room::Room) -> Option<usize> {
         self.room.first_fit(lo, hi, need)
     }
@@ -351,6 +376,13 @@ impl ClusterState {
     pub fn set_nominated_load(&mut self, node: NodeId, load: Resources) {
         if self.nominated_load[node.index()] != load {
             self.nominated_load[node.index()] = load;
+            if self.room_held.is_none() {
+                let mut h = super::room::RoomIndex::default();
+                for (n, nominated) in self.nodes.iter().zip(&self.nominated_load) {
+                    h.push(Self::held_room(n, nominated));
+                }
+                self.room_held = Some(h);
+            }
             self.refresh_room(node);
         }
     }
@@ -358,13 +390,14 @@ impl ClusterState {
     /// As [`Self::first_node_with_room`], with each node's nominated load held: exactly the
     /// NodeResourcesFit filter with nominated pods added, for a pod that is not itself
     /// nominated and whose priority is at most that of every nominated pod.
+    #[inline]
     pub fn first_node_with_room_held(&self, lo: usize, hi: usize, need: &super::room::Room) -> Option<usize> {
-        self.room_held.first_fit(lo, hi, need)
+        self.room_held.as_ref().unwrap_or(&self.room).first_fit(lo, hi, need)
     }
 
     /// As [`Self::no_ready_node_has_room`], with each node's nominated load held.
     pub fn no_ready_node_has_room_held(&self, req: &Resources) -> bool {
-        !self.room_held.any_may_fit(&super::room::need_of(req))
+        !self.room_held.as_ref().unwrap_or(&self.room).any_may_fit(&super::room::need_of(req))
     }
 
     /// Removed node ids in `lo..hi`.
@@ -470,7 +503,9 @@ impl ClusterState {
         self.nominated_load.push(Resources::ZERO);
         let n = &self.nodes[self.nodes.len() - 1];
         self.room.push(super::room::room_of(&n.allocatable, &n.requested));
-        self.room_held.push(super::room::room_of(&n.allocatable, &n.requested));
+        if let Some(h) = &mut self.room_held {
+            h.push(super::room::room_of(&n.allocatable, &n.requested));
+        }
         self.refresh_room(NodeId((self.nodes.len() - 1) as u32));
         self.filter_epoch += 1;
         self.totals.allocatable_ready += allocatable;
@@ -562,7 +597,7 @@ impl ClusterState {
         self.node_pods[node.index()].push(pod);
         let prio = self.templates[self.pods[pod.index()].template.index()].priority;
         *self.held_priorities.entry(prio).or_insert(0) += 1;
-        self.refresh_pods(node);
+        self.pods_added(node, prio);
         let p = &mut self.pods[pod.index()];
         debug_assert!(p.phase == PodPhase::Pending && p.node.is_none());
         p.node = Some(node);
@@ -614,7 +649,7 @@ impl ClusterState {
                 self.held_priorities.remove(&prio);
             }
         }
-        self.refresh_pods(node);
+        self.pods_removed(node, prio);
     }
 
     fn owner_lost_pod(&mut self, pod: PodId) {
@@ -824,12 +859,9 @@ impl ClusterState {
             {
                 return Err(format!("node {i}: packed generation or flags differ from the node"));
             }
-            let held = if n.ready {
-                super::room::room_of(&n.allocatable, &(n.requested + self.nominated_load[i]))
-            } else {
-                super::room::NO_ROOM
-            };
-            if self.room_held.leaf(i) != held {
+            let held = Self::held_room(n, &self.nominated_load[i]);
+            let held_index = self.room_held.as_ref().unwrap_or(&self.room);
+            if held_index.leaf(i) != held {
                 return Err(format!("node {i}: held free-capacity index differs from the node"));
             }
             if self.room.leaf(i) != room {
