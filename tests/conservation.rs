@@ -132,6 +132,7 @@ fn yaml(
     churn: &[Churn],
     extras: (bool, bool, bool),
     graceful: bool,
+    preempt: bool,
 ) -> String {
     // Short lifecycle timings so that failures are detected and pods evicted within the run.
     let mut y = format!(
@@ -202,6 +203,9 @@ fn yaml(
         }
     }
     let (chaos, drain, autoscale) = extras;
+    if preempt {
+        y.push_str("scheduler: {preemption: true}\n");
+    }
     if autoscale {
         y.push_str(
             "clusterAutoscaler: {scan-interval: 5s, scale-down-unneeded-time: 20s, scale-down-delay-after-add: 20s, scale-down-unready-time: 40s, max-node-provision-time: 25s}\n",
@@ -237,8 +241,9 @@ fn check(
     extras: (bool, bool, bool),
     churn: Vec<Churn>,
     graceful: bool,
+    preempt: bool,
 ) -> Result<(), TestCaseError> {
-    let text = yaml(seed, &pools, &deps, &churn, extras, graceful);
+    let text = yaml(seed, &pools, &deps, &churn, extras, graceful, preempt);
     let parsed = scenario::parse_str(&text, Path::new("prop.yaml"));
     prop_assert!(parsed.is_ok(), "generated YAML must parse: {:?}\n{}", parsed.err(), text);
     let Ok(s) = parsed else { unreachable!() };
@@ -266,6 +271,9 @@ fn check(
         if !more {
             break;
         }
+    }
+    if preempt {
+        PREEMPTIONS.fetch_add(sim.scheduler.stats.preemptions, std::sync::atomic::Ordering::Relaxed);
     }
     let c = &sim.cluster;
     let scheduled = c.pods.iter().filter(|p| p.scheduled_at.is_some()).count() as u64;
@@ -346,7 +354,7 @@ proptest! {
         extras in (prop::bool::weighted(0.3), prop::bool::weighted(0.3), prop::bool::weighted(0.4)),
         churn in churns(),
     ) {
-        check(seed, pools, deps, extras, churn, false)?;
+        check(seed, pools, deps, extras, churn, false, false)?;
     }
 }
 
@@ -363,6 +371,37 @@ proptest! {
         extras in (prop::bool::weighted(0.3), prop::bool::weighted(0.3), prop::bool::weighted(0.4)),
         churn in churns(),
     ) {
-        check(seed, pools, deps, extras, churn, true)?;
+        check(seed, pools, deps, extras, churn, true, false)?;
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    /// The same with DefaultPreemption on (priorities -5..5), with and without graceful
+    /// termination: nominations, the free-capacity indexes with nominated loads held and the
+    /// memoised dry runs stay consistent with the pods (`check_invariants`).
+    #[test]
+    fn preemption_keeps_the_indexes_consistent(
+        seed in 0u64..1000,
+        pools in prop::collection::vec(pool(), 1..4),
+        deps in deps(),
+        extras in (prop::bool::weighted(0.3), prop::bool::weighted(0.3), prop::bool::weighted(0.4)),
+        churn in churns(),
+        graceful in any::<bool>(),
+    ) {
+        check(seed, pools, deps, extras, churn, graceful, true)?;
+    }
+}
+
+/// Preemptions over all cases of `preemption_keeps_the_indexes_consistent`.
+static PREEMPTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The preemption property is only worth something if the generated runs preempt.
+#[test]
+fn the_preemption_property_preempts() {
+    preemption_keeps_the_indexes_consistent();
+    let n = PREEMPTIONS.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(n > 0, "no generated run preempted");
+    eprintln!("preemptions over the generated runs: {n}");
 }
