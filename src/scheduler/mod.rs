@@ -40,6 +40,10 @@ pub struct SchedulerConfig {
     pub cost_per_node: SimDuration,
     /// DefaultPreemption runs for pods no node fits (PostFilter).
     pub preemption: bool,
+    /// Reference paths instead of the indexes: a linear filter scan, the plain dry run
+    /// for every preemption. Same decisions, slower; for differential tests only (not a
+    /// scenario field).
+    pub plain: bool,
 }
 
 /// Counters the metrics read at the end of a run.
@@ -458,16 +462,20 @@ impl Scheduler {
         );
         let offset = uniform_below(&mut self.tie_rng, nodes.len() as u64) as usize;
         // No pod anywhere has a lower priority: every node's dry run finds nothing.
-        if !cluster.any_pod_below_priority(prio) {
+        if !self.cfg.plain && !cluster.any_pod_below_priority(prio) {
             return Vec::new();
         }
         let mut pods: Vec<VictimPod> = Vec::new();
-        let chosen: Option<(NodeId, Vec<u32>)> = if has_pdbs {
+        let chosen: Option<(NodeId, Vec<u32>)> = if has_pdbs || self.cfg.plain {
             // Budgets change as pods start and stop: the plain dry run.
             let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
                 let n = cluster.node(nodes[i]);
                 let on_node = cluster.pods_on_node_unordered(nodes[i]);
-                if cluster.min_priority_on_node(nodes[i].index()) >= prio {
+                if if self.cfg.plain {
+                    on_node.iter().all(|&q| cluster.pod_template(q).priority >= prio)
+                } else {
+                    cluster.min_priority_on_node(nodes[i].index()) >= prio
+                } {
                     return None;
                 }
                 pods.clear();
@@ -650,13 +658,17 @@ impl Scheduler {
         // Held mode: the pod is not nominated and no nominated pod has a lower priority, so
         // every nominated pod holds its place on its node for it, and the index with the
         // nominated loads held answers the whole fit filter.
-        let held_mode = !self.nominated_of.contains_key(&pod)
+        let plain = self.cfg.plain;
+        let held_mode = !plain
+            && !self.nominated_of.contains_key(&pod)
             && self.nominated_priorities.first_key_value().is_none_or(|(p, _)| tmpl.priority <= *p);
-        if if held_mode {
-            cluster.no_ready_node_has_room_held(&req.actual)
-        } else {
-            cluster.no_ready_node_has_room(&req.actual)
-        } {
+        if !plain
+            && if held_mode {
+                cluster.no_ready_node_has_room_held(&req.actual)
+            } else {
+                cluster.no_ready_node_has_room(&req.actual)
+            }
+        {
             return Decision { node: None, examined: live };
         }
         // Walk the nodes in rotating order from `start`, jumping straight to the next node
@@ -667,7 +679,12 @@ impl Scheduler {
         let mut k = 0;
         while k < n && self.candidates.len() < want {
             let first = |lo: usize, hi: usize| {
-                if held_mode {
+                if plain {
+                    (lo..hi).find(|&i| {
+                        let nd = &cluster.nodes[i];
+                        nd.ready && plugins::fit::fits(&req.actual, &nd.allocatable, &nd.requested)
+                    })
+                } else if held_mode {
                     cluster.first_node_with_room_held(lo, hi, &need)
                 } else {
                     cluster.first_node_with_room(lo, hi, &need)

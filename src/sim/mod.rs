@@ -418,6 +418,7 @@ impl Simulation {
             cost_per_pod: sc.cost.per_pod.0,
             cost_per_node: sc.cost.per_node_examined.0,
             preemption: sc.preemption.unwrap_or(!s.priority_classes.is_empty()),
+            plain: false,
         };
 
         // Time-to-crash per template, in template order (Deployments, then churn mixes).
