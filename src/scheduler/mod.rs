@@ -678,22 +678,17 @@ impl Scheduler {
         let need = crate::cluster::room::need_of(&req.actual);
         let mut k = 0;
         while k < n && self.candidates.len() < want {
-            let first = |lo: usize, hi: usize| {
-                if plain {
+            let next = if plain {
+                rotating_next(start, k, n, |lo, hi| {
                     (lo..hi).find(|&i| {
                         let nd = &cluster.nodes[i];
                         nd.ready && plugins::fit::fits(&req.actual, &nd.allocatable, &nd.requested)
                     })
-                } else if held_mode {
-                    cluster.first_node_with_room_held(lo, hi, &need)
-                } else {
-                    cluster.first_node_with_room(lo, hi, &need)
-                }
-            };
-            let next = if start + k < n {
-                first(start + k, n).or_else(|| if start > 0 { first(0, start) } else { None })
+                })
+            } else if held_mode {
+                rotating_next(start, k, n, |lo, hi| cluster.first_node_with_room_held(lo, hi, &need))
             } else {
-                first(start + k - n, start)
+                rotating_next(start, k, n, |lo, hi| cluster.first_node_with_room(lo, hi, &need))
             };
             let Some(idx) = next else {
                 k = n;
@@ -816,6 +811,22 @@ impl Scheduler {
             }
         }
         Decision { node: Some(best), examined }
+    }
+}
+
+/// The first node at rotating offset `k` or later from `start` (of `n`) that `first(lo, hi)`
+/// finds in a linear range; one copy per search, so each inlines its own.
+#[inline(always)]
+fn rotating_next(
+    start: usize,
+    k: usize,
+    n: usize,
+    first: impl Fn(usize, usize) -> Option<usize>,
+) -> Option<usize> {
+    if start + k < n {
+        first(start + k, n).or_else(|| if start > 0 { first(0, start) } else { None })
+    } else {
+        first(start + k - n, start)
     }
 }
 
