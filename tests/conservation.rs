@@ -380,8 +380,8 @@ proptest! {
 
     /// The same with DefaultPreemption on (priorities -5..5), with and without graceful
     /// termination: nominations, the free-capacity indexes with nominated loads held and the
-    /// memoised dry runs stay consistent with the pods (`check_invariants`).
-    #[test]
+    /// memoised dry runs stay consistent with the pods (`check_invariants`). Run once, by
+    /// `the_preemption_property_preempts`, which also checks that the cases preempt.
     fn preemption_keeps_the_indexes_consistent(
         seed in 0u64..1000,
         pools in prop::collection::vec(pool(), 1..4),

@@ -416,12 +416,7 @@ impl ClusterState {
         self.held_priorities.first_key_value().is_some_and(|(p, _)| *p < priority)
     }
 
-    /// The lowest priority of the node-holding pods on `node` (`i32::MAX` when none).
-    pub fn min_priority_on_node(&self, node: usize) -> i32 {
-        self.min_priority[node]
-    }
-
-    /// Per-node lowest pod priority, by node id.
+    /// Per node id, the lowest priority of its node-holding pods (`i32::MAX` when none).
     pub fn min_priorities(&self) -> &[i32] {
         &self.min_priority
     }
@@ -501,10 +496,9 @@ impl ClusterState {
         self.node_generation.push(0);
         self.node_flags.push(0);
         self.nominated_load.push(Resources::ZERO);
-        let n = &self.nodes[self.nodes.len() - 1];
-        self.room.push(super::room::room_of(&n.allocatable, &n.requested));
+        self.room.push(super::room::NO_ROOM);
         if let Some(h) = &mut self.room_held {
-            h.push(super::room::room_of(&n.allocatable, &n.requested));
+            h.push(super::room::NO_ROOM);
         }
         self.refresh_room(NodeId((self.nodes.len() - 1) as u32));
         self.filter_epoch += 1;

@@ -253,20 +253,20 @@ impl Scheduler {
         victims
     }
 
-    /// Requests of the pods nominated to `node` (other than `pod`) with at least `priority`
+    /// Requests of the pods nominated to `node` (other than `except`) with at least `priority`
     /// that are still Pending: upstream adds them to the node when it runs the filters
     /// (`RunFilterPluginsWithNominatedPods`), in scheduling and in the preemption dry run.
     fn nominated_load(
         &self,
         cluster: &ClusterState,
         node: usize,
-        pod: PodId,
+        except: Option<PodId>,
         priority: i32,
     ) -> crate::cluster::Resources {
         let mut held = crate::cluster::Resources::ZERO;
         if let Some(noms) = self.nominated_on.get(node) {
             for &(q, p, r) in noms {
-                if q != pod && p >= priority && cluster.is_pending(q) {
+                if Some(q) != except && p >= priority && cluster.is_pending(q) {
                     held += r;
                 }
             }
@@ -317,12 +317,7 @@ impl Scheduler {
             }
         }
         while let Some(node) = self.nominated_dirty.pop() {
-            let mut load = crate::cluster::Resources::ZERO;
-            for &(q, _, r) in &self.nominated_on[node.index()] {
-                if cluster.is_pending(q) {
-                    load += r;
-                }
-            }
+            let load = self.nominated_load(cluster, node.index(), None, i32::MIN);
             cluster.set_nominated_load(node, load);
         }
     }
@@ -471,16 +466,18 @@ impl Scheduler {
             let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
                 let n = cluster.node(nodes[i]);
                 let on_node = cluster.pods_on_node_unordered(nodes[i]);
-                if if self.cfg.plain {
-                    on_node.iter().all(|&q| cluster.pod_template(q).priority >= prio)
+                // Nothing of lower priority on the node: nothing to preempt.
+                let lowest = if self.cfg.plain {
+                    on_node.iter().map(|&q| cluster.pod_template(q).priority).min().unwrap_or(i32::MAX)
                 } else {
-                    cluster.min_priority_on_node(nodes[i].index()) >= prio
-                } {
+                    cluster.min_priorities()[nodes[i].index()]
+                };
+                if lowest >= prio {
                     return None;
                 }
                 pods.clear();
                 pods.extend(on_node.iter().map(|&q| victim(q)));
-                let requested = n.requested + self.nominated_load(cluster, nodes[i].index(), pod, prio);
+                let requested = n.requested + self.nominated_load(cluster, nodes[i].index(), Some(pod), prio);
                 let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
                 preemption::select_victims_on_node(prio, &req, &state, &allowed)
             });
@@ -509,7 +506,7 @@ impl Scheduler {
                 let nominated = if self.nominated_of.is_empty() {
                     crate::cluster::Resources::ZERO
                 } else {
-                    self.nominated_load(cluster, id.index(), pod, prio)
+                    self.nominated_load(cluster, id.index(), Some(pod), prio)
                 };
                 let entry = &mut self.victim_cache[id.index()];
                 if !(entry.valid
@@ -627,12 +624,7 @@ impl Scheduler {
         // the filters (with the other nominated pods of at least its priority held there).
         if let Some(&node) = self.nominated_of.get(&pod) {
             let n = cluster.node(node);
-            let mut held = n.requested;
-            for &(q, prio, r) in &self.nominated_on[node.index()] {
-                if q != pod && prio >= tmpl.priority && cluster.pod(q).phase == PodPhase::Pending {
-                    held += r;
-                }
-            }
+            let held = n.requested + self.nominated_load(cluster, node.index(), Some(pod), tmpl.priority);
             if n.ready
                 && n.removed_at.is_none()
                 && plugins::fit::fits(&req.actual, &n.allocatable, &held)
@@ -703,7 +695,7 @@ impl Scheduler {
                 && !noms.is_empty()
             {
                 let node = &cluster.nodes[idx];
-                let held = node.requested + self.nominated_load(cluster, idx, pod, tmpl.priority);
+                let held = node.requested + self.nominated_load(cluster, idx, Some(pod), tmpl.priority);
                 if !plugins::fit::fits(&req.actual, &node.allocatable, &held) {
                     continue;
                 }
