@@ -660,6 +660,11 @@ impl ClusterAutoscaler {
         let mut used: Vec<DeploymentId> = Vec::new();
         let mut moves = Vec::with_capacity(pods.len());
         let ok = 'all: {
+            // A Terminating pod is moved like any other: upstream skips only pods terminating
+            // for longer than their grace period plus `PodLongTerminatingExtraThreshold`
+            // (`cluster-autoscaler/utils/drain/drain.go` `IsPodLongTerminating`, the
+            // `longterminating` drainability rule), and here a pod is killed at the end of
+            // its grace period, so none gets that old.
             for &p in pods {
                 let d = match cluster.pod(p).owner {
                     Owner::Deployment(d) => d,

@@ -199,12 +199,29 @@ pub struct SchedulingCostSpec {
     pub per_pod: DurationSpec,
     #[serde(default = "defaults::cost_per_node")]
     pub per_node_examined: DurationSpec,
+    /// Machine noise on the cost (`scheduler::noise`); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<CostNoiseSpec>,
 }
 
 impl Default for SchedulingCostSpec {
     fn default() -> Self {
-        SchedulingCostSpec { per_pod: defaults::cost_per_pod(), per_node_examined: defaults::cost_per_node() }
+        SchedulingCostSpec {
+            per_pod: defaults::cost_per_pod(),
+            per_node_examined: defaults::cost_per_node(),
+            noise: None,
+        }
     }
+}
+
+/// `scheduler.cost.noise`: every cycle in a period of `period` costs `exp(sigma × Z)` times
+/// the model, Z standard normal per period (see `scheduler::noise`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CostNoiseSpec {
+    pub sigma: f64,
+    #[serde(default = "defaults::noise_period")]
+    pub period: DurationSpec,
 }
 
 /// A group of identical nodes.
@@ -1162,6 +1179,9 @@ pub mod defaults {
     }
     pub fn cost_per_node() -> DurationSpec {
         DurationSpec(SimDuration::from_nanos(1_500))
+    }
+    pub fn noise_period() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(1))
     }
     pub fn zones() -> Vec<String> {
         vec!["zone-a".to_string()]

@@ -745,6 +745,10 @@ fn validate_throughput_collector(e: &mut Errors, tc: &ThroughputCollectorSpec, s
     );
 }
 
+/// Largest `scheduler.cost.noise.sigma`: a factor of e³ ≈ 20 either way at one standard
+/// deviation is already more than any machine's noise.
+const MAX_NOISE_SIGMA: f64 = 3.0;
+
 fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {
     e.check(
         (0..=100).contains(&s.percentage_of_nodes_to_score),
@@ -786,6 +790,18 @@ fn validate_scheduler(e: &mut Errors, s: &SchedulerSpec) {
             seen.insert(format!("{r:?}")),
             format!("scheduler.balancedAllocationResources[{i}]"),
             "duplicate resource",
+        );
+    }
+    if let Some(n) = &s.cost.noise {
+        e.check(
+            n.sigma.is_finite() && (0.0..=MAX_NOISE_SIGMA).contains(&n.sigma),
+            "scheduler.cost.noise.sigma",
+            format!("expected a number from 0 (no noise) to {MAX_NOISE_SIGMA} (got {})", n.sigma),
+        );
+        e.check(
+            n.period.0.0 > 0,
+            "scheduler.cost.noise.period",
+            "expected a duration greater than 0, e.g. 1s",
         );
     }
     let w = &s.plugin_weights;

@@ -10,6 +10,7 @@
 //! scheduler is busy for `perPod + perNodeExamined × examined` per attempt, which makes its
 //! throughput finite.
 
+pub mod noise;
 pub mod plugins;
 pub mod preemption;
 pub mod queue;
@@ -38,6 +39,8 @@ pub struct SchedulerConfig {
     pub weight_balanced: i64,
     pub cost_per_pod: SimDuration,
     pub cost_per_node: SimDuration,
+    /// Machine noise on the cost: (sigma, period); `None` for none.
+    pub cost_noise: Option<(f64, SimDuration)>,
     /// DefaultPreemption runs for pods no node fits (PostFilter).
     pub preemption: bool,
     /// Reference paths instead of the indexes: a linear filter scan, the plain dry run
@@ -121,6 +124,8 @@ pub struct Scheduler {
     pending_deleted_seen: u64,
     /// Per node: its last dry-run result, valid while its pods do not change.
     victim_cache: Vec<VictimCache>,
+    /// Machine noise on the cycle cost, if configured.
+    noise: Option<noise::CostNoise>,
 }
 
 /// One node's memoised dry-run result for a preemptor's priority and requests.
@@ -162,7 +167,16 @@ impl Scheduler {
             nominated_priorities: std::collections::BTreeMap::new(),
             nominated_dirty: Vec::new(),
             pending_deleted_seen: 0,
+            noise: None,
         }
+    }
+
+    /// Turns on `cfg.cost_noise` for a run with seed `seed` (its factors come from the
+    /// `stream` key).
+    pub fn with_noise(mut self, seed: u64, stream: crate::engine::StreamId) -> Self {
+        self.noise =
+            self.cfg.cost_noise.map(|(sigma, period)| noise::CostNoise::new(sigma, period, seed, stream));
+        self
     }
 
     /// A new pod was created: it enters activeQ.
@@ -221,7 +235,11 @@ impl Scheduler {
             }
         };
         let decision = self.schedule_one(cluster, pod, ctx.now);
-        let cost = self.cfg.cost_per_pod + self.cfg.cost_per_node.saturating_mul(decision.examined as u64);
+        let mut cost =
+            self.cfg.cost_per_pod + self.cfg.cost_per_node.saturating_mul(decision.examined as u64);
+        if let Some(n) = &mut self.noise {
+            cost = n.scale(cost, ctx.now);
+        }
         match decision.node {
             Some(node) => {
                 self.unschedulable_pods.remove(&pod);

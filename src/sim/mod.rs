@@ -40,6 +40,8 @@ pub mod streams {
     pub const CONTAINER_CRASHES: StreamId = StreamId(4);
     /// Containers' exit times after SIGTERM (graceful termination).
     pub const TERMINATION: StreamId = StreamId(7);
+    /// Machine noise on the scheduler's cost (`scheduler.cost.noise`).
+    pub const SCHEDULER_NOISE: StreamId = StreamId(8);
     /// The cluster autoscaler's random expander.
     pub const CA_EXPANDER: StreamId = StreamId(6);
     /// Node group g's provisioning delays use `CA_PROVISIONING_BASE + g`.
@@ -417,6 +419,7 @@ impl Simulation {
             weight_balanced: sc.plugin_weights.node_resources_balanced_allocation,
             cost_per_pod: sc.cost.per_pod.0,
             cost_per_node: sc.cost.per_node_examined.0,
+            cost_noise: sc.cost.noise.map(|n| (n.sigma, n.period.0)),
             preemption: sc.preemption.unwrap_or(!s.priority_classes.is_empty()),
             plain: false,
         };
@@ -483,7 +486,8 @@ impl Simulation {
             queue,
             sample_interval: s.sample_interval.0,
             scheduler: {
-                let mut sch = Scheduler::new(cfg, rng::stream(seed, streams::SCHEDULER_TIES));
+                let mut sch = Scheduler::new(cfg, rng::stream(seed, streams::SCHEDULER_TIES))
+                    .with_noise(seed, streams::SCHEDULER_NOISE);
                 sch.min_available = s.deployments.iter().map(|d| d.min_available).collect();
                 sch
             },
