@@ -137,6 +137,22 @@ fn sweep_points_give_curves_with_bands_one_line_per_second_parameter() {
 }
 
 #[test]
+fn a_sweep_of_replications_only_gives_each_metrics_distribution() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let points = "replications,cost_mean,cost_sd,cost_ci95_lo,cost_ci95_hi\n5,3,1.58,1.04,4.96\n";
+    let runs = "replication,seed,cost\n0,1,3\n1,2,5\n2,3,1\n3,4,4\n4,5,2\n";
+    std::fs::write(dir.path().join("points.csv"), points).expect("write");
+    std::fs::write(dir.path().join("runs.csv"), runs).expect("write");
+    std::fs::write(dir.path().join("sweep.json"), r#"{"scenario": {"name": "reps"}}"#).expect("write");
+    let o = run_in(dir.path(), &["plot", "."]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    check_chart(dir.path(), "sweep-dist-cost", "reps: distribution over 5 runs");
+    assert!(!dir.path().join("charts/sweep-cost.png").exists(), "no curve without a parameter");
+    let html = std::fs::read_to_string(dir.path().join("index.html")).expect("index.html");
+    assert!(html.contains("sweep-dist-cost") && html.contains("runs.csv"), "{html}");
+}
+
+#[test]
 fn a_startup_cdf_file_alone_gives_its_chart() {
     let dir = tempfile::tempdir().expect("temp dir");
     let rows: String =

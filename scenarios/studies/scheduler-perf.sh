@@ -9,7 +9,8 @@
 # and, to show how much one such minimum moves, the plain minimum of each block of 250 seeds.
 # Writes results/scheduler-perf/<workload>/ (one run, seed 1: summary.csv, timeseries.csv,
 # charts, index.html), results/scheduler-perf/<workload>-runs/ (the sweep: runs.csv with one
-# row per seed, points.csv, sweep.json) and results/scheduler-perf/table.csv: one row per
+# row per seed, points.csv, sweep.json, and the distribution of the collector average over
+# the seeds in charts/ and index.html) and results/scheduler-perf/table.csv: one row per
 # workload with upstream's threshold, the simulated threshold statistic, its range over the
 # blocks, the run mean, and each as a ratio to SchedulingBasic 5000Nodes_10000Pods.
 # Usage: scenarios/studies/scheduler-perf.sh [path/to/clustersim]  (about 5 minutes on 2 cores)
@@ -28,7 +29,8 @@ while read -r _ file _; do
   "$bin" run "scenarios/scheduler-perf-$file.yaml" --out "$out/$file" -q
   rm -rf "$out/$file-runs"
   "$bin" sweep "scenarios/scheduler-perf-$file.yaml" -r $((runs * blocks)) --out "$out/$file-runs" -q
-  rm -rf "$out/$file-runs/runs" "$out/$file-runs/index.html"
+  rm -rf "$out/$file-runs/runs" "$out/$file-runs/charts"
+  "$bin" plot "$out/$file-runs" --metric measured_throughput_avg_pods_per_s >/dev/null
 done <<< "$workloads"
 # The column of every run, in seed order.
 averages() {

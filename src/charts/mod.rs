@@ -131,6 +131,11 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
         let path = dir.join("points.csv");
         sweep_metrics = sweep::chosen_metrics(t, &path, &opts.metrics)?;
         charts.extend(sweep::charts(t, &path, &scenario, &opts.metrics)?);
+        if sweep::parameters(t).is_empty()
+            && let Some(runs) = read("runs.csv")?
+        {
+            charts.extend(sweep::distributions(&runs, &dir.join("runs.csv"), &scenario, &sweep_metrics)?);
+        }
     }
 
     let mut written = Vec::new();
@@ -158,6 +163,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
         "autoscaler-events.csv",
         "pods.csv",
         "points.csv",
+        "runs.csv",
         "run.json",
         "sweep.json",
     ]

@@ -1,5 +1,6 @@
 //! Sweep curves from `points.csv`: a metric's mean against the first parameter with its
-//! 95 % confidence band, one line per value of the other parameters.
+//! 95 % confidence band, one line per value of the other parameters; for a sweep of
+//! replications only, each metric's distribution over the runs of `runs.csv`.
 
 use super::ChartError;
 use super::csvdata::Table;
@@ -154,6 +155,44 @@ pub fn charts(
     Ok(out)
 }
 
+/// For a sweep of replications only (no parameter, so no curve): the distribution of each
+/// metric over the runs of `runs.csv`, as an empirical CDF (the fraction of runs at or
+/// below each value). Runs without a value are left out.
+pub fn distributions(
+    runs: &Table,
+    path: &Path,
+    scenario: &str,
+    metrics: &[String],
+) -> Result<Vec<Chart>, ChartError> {
+    let mut out = Vec::new();
+    for m in metrics {
+        let Some(values) = runs.numbers(m) else {
+            return Err(ChartError::BadInput {
+                path: path.to_path_buf(),
+                msg: format!("no column {m}; points.csv has {m}_mean, so runs.csv should have it"),
+            });
+        };
+        let mut v: Vec<f64> = values.into_iter().flatten().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let points = v.iter().enumerate().map(|(i, &x)| (x, Some((i + 1) as f64 / n as f64))).collect();
+        let chart = Chart {
+            name: format!("sweep-dist-{}", file_stem(m)),
+            title: format!("{scenario}: distribution over {n} runs"),
+            x_label: metric_label(m),
+            y_label: "fraction of runs at or below".to_string(),
+            series: vec![Series::new("runs", points)],
+            x_categories: None,
+            y_from_zero: true,
+            y_integer: false,
+        };
+        if chart.has_data() {
+            out.push(chart);
+        }
+    }
+    Ok(out)
+}
+
 /// A file-name-safe version of a column name.
 fn file_stem(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' }).collect()
@@ -191,6 +230,23 @@ parameter_nodePools.0.count,parameter_scheduler.scoringStrategy,replications,cos
         assert_eq!(c.series[0].points, vec![(10.0, Some(5.0)), (20.0, Some(10.0))]);
         assert_eq!(c.series[0].band, vec![(10.0, 4.0, 6.0), (20.0, 9.0, 11.0)]);
         assert_eq!(c.series[1].band, vec![(10.0, 3.0, 5.0)], "no CI for one point");
+    }
+
+    #[test]
+    fn replications_only_give_a_distribution_per_metric() {
+        let runs = table("replication,seed,cost\n0,1,3\n1,2,\n2,3,1\n3,4,2\n");
+        let m = vec!["cost".to_string()];
+        let charts = distributions(&runs, Path::new("runs.csv"), "s", &m).expect("charts");
+        assert_eq!(charts.len(), 1);
+        assert_eq!(charts[0].name, "sweep-dist-cost");
+        let third = 1.0 / 3.0;
+        assert_eq!(
+            charts[0].series[0].points,
+            vec![(1.0, Some(third)), (2.0, Some(2.0 * third)), (3.0, Some(1.0))]
+        );
+        let e =
+            distributions(&runs, Path::new("runs.csv"), "s", &["nope".to_string()]).expect_err("no column");
+        assert!(e.to_string().contains("nope"), "{e}");
     }
 
     #[test]
