@@ -127,3 +127,53 @@ deployments:
 fn nominations_hold_only_against_lower_or_equal_priorities() {
     assert_same(NOMINATED_WINDOW, "nominated window");
 }
+
+/// Three nodes each full with one low-priority pod; two high-priority preemptors, at 1 s
+/// and at 100 s. Every candidate ties on PDB violations, priorities and victim count, so
+/// the last criterion of `pickOneNodeForPreemption` decides: the node whose victim started
+/// latest. At 1 s the victims are bound but not Running (their start is the binding); by
+/// 100 s the two left are Running, and their order by start time has flipped. A memoised
+/// dry run that kept the 1-s start times would pick the other node (leaving out the pod-epoch
+/// bump in `ClusterState::mark_running` makes this test fail).
+const START_TIME_TIE_BREAK: &str = "
+seed: 3
+duration: 3m
+sampleInterval: 10s
+priorityClasses:
+  - {name: low, value: 0}
+  - {name: high, value: 1000}
+nodePools:
+  - name: p
+    count: 3
+    allocatable: {cpu: 2, memory: 8Gi, pods: 10}
+    kubelet:
+      imagePull: {constant: 0s}
+      containerStart: {uniform: {min: 5s, max: 60s}}
+deployments:
+  - name: old
+    replicas: 3
+    template: {priorityClassName: low, requests: {cpu: 2, memory: 1Gi}}
+  - name: urgent
+    replicas: 0
+    scale: [{at: 1s, replicas: 1}, {at: 100s, replicas: 2}]
+    template: {priorityClassName: high, requests: {cpu: 2, memory: 1Gi}}
+";
+
+#[test]
+fn the_start_time_tie_break_sees_pods_that_started_running() {
+    assert_same(START_TIME_TIE_BREAK, "start-time tie-break");
+    let out = run(START_TIME_TIE_BREAK, false);
+    let pods = &out.cluster.pods;
+    // Pods 0..3 are the first "old" replicas; the second preemptor is created at 100 s
+    // exactly (the replacements of victims are created a cycle's cost later).
+    let second = pods.iter().find(|p| p.created_at.0 == 100_000_000_000).expect("second preemptor");
+    let node = second.node.expect("scheduled");
+    // The two old pods left at 100 s: the second preemptor took the node of the one that
+    // started Running later, although it was bound earlier.
+    let left: Vec<_> = pods[..3].iter().filter(|p| p.running_at.is_some()).collect();
+    assert_eq!(left.len(), 2, "one old pod was preempted at 1 s, two ran");
+    let (victim, other) = if left[0].node == Some(node) { (left[0], left[1]) } else { (left[1], left[0]) };
+    assert_eq!(victim.node, Some(node));
+    assert!(victim.running_at > other.running_at, "the later start wins");
+    assert!(victim.bound_at < other.bound_at, "bound earlier: the binding order would pick the other node");
+}
