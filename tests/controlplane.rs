@@ -41,6 +41,29 @@ fn slis_on_a_run_checked_by_hand() {
     assert_eq!(num(&s, "slo_api_mutating_ok"), 1.0);
 }
 
+/// ONE_POD plus `stuck` pods that fit an empty node but not beside `web`, for 7 minutes.
+fn stuck(replicas: u32) -> String {
+    ONE_POD.replace("duration: 60s", "duration: 7m").replace(
+        "controlPlane:",
+        &format!("  - {{name: stuck, replicas: {replicas}, template: {{requests: {{cpu: 4, memory: 1Gi}}}}}}\ncontrolPlane:"),
+    )
+}
+
+#[test]
+fn a_failed_attempt_writes_the_pods_status_and_an_event_once() {
+    // Each stuck pod is created (POST pods), fails (PATCH status with PodScheduled=False,
+    // POST events) and stays Pending. After 5 minutes in unschedulablePods it is tried again
+    // and fails again, which writes nothing more: the condition does not change and the
+    // event joins its series.
+    let (_d0, base) = run_yaml(&stuck(0), &[]);
+    let (_d2, out) = run_yaml(&stuck(2), &[]);
+    let (b, s) = (summary(&base), summary(&out));
+    assert_eq!(num(&s, "pods_pending_end"), 2.0);
+    assert!(num(&s, "unschedulable_attempts") >= 4.0, "tried again: {s:?}");
+    assert_eq!(num(&s, "api_requests"), num(&b, "api_requests") + 2.0 * 3.0);
+    assert!(num(&s, "api_patch_pods_status_p99_ms") > 0.0);
+}
+
 #[test]
 fn with_the_control_plane_off_results_are_unchanged() {
     // Golden files from the build before the control plane existed.

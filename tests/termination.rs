@@ -202,11 +202,15 @@ fn graceful_termination_with_the_control_plane() {
     let bound = secs(by_owner(&rows, "batch")[0], "bound_s");
     assert!(bound >= end, "batch bound at {bound}, before the CPU was free at {end}");
 
-    // The same run with pods that exit at once makes exactly one API request less: the
-    // kubelet's final DELETE after the termination.
-    let graceful = num(&summary(&out), "api_requests");
+    // The same run with pods that exit at once makes three API requests less: the
+    // kubelet's final DELETE after the termination, and the status patch and event of the
+    // batch pod's failed attempt while the CPU was still held.
+    let graceful = summary(&out);
     let (_dir, out) = run_yaml(&yaml.replace("      terminationTime: 10s\n", ""), &["--no-charts"]);
-    assert_eq!(graceful, num(&summary(&out), "api_requests") + 1.0);
+    let at_once = summary(&out);
+    assert_eq!(num(&graceful, "unschedulable_attempts"), 1.0);
+    assert_eq!(num(&at_once, "unschedulable_attempts"), 0.0);
+    assert_eq!(num(&graceful, "api_requests"), num(&at_once, "api_requests") + 3.0);
 }
 
 #[test]

@@ -126,6 +126,22 @@ pub struct Scheduler {
     victim_cache: Vec<VictimCache>,
     /// Machine noise on the cycle cost, if configured.
     noise: Option<noise::CostNoise>,
+    /// Status updates of failed attempts not yet taken by the simulation.
+    failure_updates: Vec<FailureUpdate>,
+}
+
+/// What a failed attempt writes through the API (upstream `handleSchedulingFailure`,
+/// `pkg/scheduler/schedule_one.go`): a `FailedScheduling` event and, through `updatePod`, a
+/// pod status patch when the `PodScheduled` condition changes or a preemption sets a new
+/// `nominatedNodeName`. Counted here as the lower bound: the condition changes on the
+/// pod's first failure only (upstream also patches when the condition's message changes,
+/// e.g. its node counts), and the event is created once per pod (the events library folds
+/// later isomorphic events into the first one's series).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureUpdate {
+    pub pod: PodId,
+    /// The pod's first failure: the condition changes and the event is created.
+    pub first: bool,
 }
 
 /// One node's memoised dry-run result for a preemptor's priority and requests.
@@ -168,7 +184,13 @@ impl Scheduler {
             nominated_dirty: Vec::new(),
             pending_deleted_seen: 0,
             noise: None,
+            failure_updates: Vec::new(),
         }
+    }
+
+    /// The API writes of the failed attempts since the last call (see [`FailureUpdate`]).
+    pub fn take_failure_updates(&mut self) -> Vec<FailureUpdate> {
+        std::mem::take(&mut self.failure_updates)
     }
 
     /// Turns on `cfg.cost_noise` for a run with seed `seed` (its factors come from the
@@ -256,13 +278,17 @@ impl Scheduler {
                     self.last_failure.resize(idx + 1, SimTime::ZERO);
                 }
                 self.last_failure[idx] = ctx.now;
-                self.unschedulable_pods.insert(pod);
+                // PodScheduled turns False on the first failure (until the pod is bound).
+                let first = self.unschedulable_pods.insert(pod);
                 let prio = cluster.pod_template(pod).priority;
                 self.queue.add_unschedulable(pod, prio, ctx.now);
                 self.arm_flush(ctx);
                 if self.cfg.preemption && self.eligible_to_preempt(cluster, pod) {
                     victims = self.preempt(cluster, pod);
                     self.stats.preemptions += u64::from(!victims.is_empty());
+                }
+                if first || !victims.is_empty() {
+                    self.failure_updates.push(FailureUpdate { pod, first });
                 }
             }
         }
