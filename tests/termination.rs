@@ -9,16 +9,7 @@ use std::collections::BTreeMap;
 
 /// `pods.csv` rows as column → value.
 fn pods(out: &std::path::Path) -> Vec<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(out.join("pods.csv")).expect("pods.csv");
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
-    lines
-        .map(|l| {
-            let row: Vec<String> = l.split(',').map(String::from).collect();
-            assert_eq!(header.len(), row.len(), "{l}");
-            header.iter().cloned().zip(row).collect()
-        })
-        .collect()
+    csv_rows(&out.join("pods.csv"))
 }
 
 fn secs(row: &BTreeMap<String, String>, k: &str) -> f64 {

@@ -126,8 +126,6 @@ pub struct Scheduler {
     victim_cache: Vec<VictimCache>,
     /// Machine noise on the cycle cost, if configured.
     noise: Option<noise::CostNoise>,
-    /// Status updates of failed attempts not yet taken by the simulation.
-    failure_updates: Vec<FailureUpdate>,
 }
 
 /// What a failed attempt writes through the API (upstream `handleSchedulingFailure`,
@@ -142,6 +140,15 @@ pub struct FailureUpdate {
     pub pod: PodId,
     /// The pod's first failure: the condition changes and the event is created.
     pub first: bool,
+}
+
+/// What one `Event::ScheduleNext` leaves for the simulation to carry out.
+#[derive(Debug, Default)]
+pub struct CycleOutcome {
+    /// The pods a preemption chose to evict (the caller deletes them).
+    pub victims: Vec<PodId>,
+    /// What a failed attempt writes through the API, if anything.
+    pub failure: Option<FailureUpdate>,
 }
 
 /// One node's memoised dry-run result for a preemptor's priority and requests.
@@ -184,13 +191,7 @@ impl Scheduler {
             nominated_dirty: Vec::new(),
             pending_deleted_seen: 0,
             noise: None,
-            failure_updates: Vec::new(),
         }
-    }
-
-    /// The API writes of the failed attempts since the last call (see [`FailureUpdate`]).
-    pub fn take_failure_updates(&mut self) -> Vec<FailureUpdate> {
-        std::mem::take(&mut self.failure_updates)
     }
 
     /// Turns on `cfg.cost_noise` for a run with seed `seed` (its factors come from the
@@ -236,17 +237,16 @@ impl Scheduler {
         self.wake(ctx);
     }
 
-    /// `Event::ScheduleNext`: the scheduler is free; try the next pod. Returns the pods a
-    /// preemption chose to evict (the caller deletes them).
-    pub fn on_schedule_next(&mut self, cluster: &mut ClusterState, ctx: &mut Ctx) -> Vec<PodId> {
-        let mut victims = Vec::new();
+    /// `Event::ScheduleNext`: the scheduler is free; try the next pod.
+    pub fn on_schedule_next(&mut self, cluster: &mut ClusterState, ctx: &mut Ctx) -> CycleOutcome {
+        let mut out = CycleOutcome::default();
         self.busy = false;
         self.queue.flush_backoff_completed(ctx.now);
         let pod = loop {
             match self.queue.pop_active() {
                 None => {
                     self.arm_backoff_wakeup(ctx);
-                    return victims;
+                    return out;
                 }
                 Some(p) => {
                     let pod = cluster.pod(p);
@@ -284,17 +284,17 @@ impl Scheduler {
                 self.queue.add_unschedulable(pod, prio, ctx.now);
                 self.arm_flush(ctx);
                 if self.cfg.preemption && self.eligible_to_preempt(cluster, pod) {
-                    victims = self.preempt(cluster, pod);
-                    self.stats.preemptions += u64::from(!victims.is_empty());
+                    out.victims = self.preempt(cluster, pod);
+                    self.stats.preemptions += u64::from(!out.victims.is_empty());
                 }
-                if first || !victims.is_empty() {
-                    self.failure_updates.push(FailureUpdate { pod, first });
+                if first || !out.victims.is_empty() {
+                    out.failure = Some(FailureUpdate { pod, first });
                 }
             }
         }
         self.busy = true;
         ctx.after(cost, Event::ScheduleNext);
-        victims
+        out
     }
 
     /// Requests of the pods nominated to `node` (other than `except`) with at least `priority`

@@ -6,9 +6,10 @@
 //! The model: time is cut into periods of `period`; in period `k` every scheduling cycle
 //! costs `factor(k)` times its modelled cost, with `factor(k) = exp(sigma × Z(k))`, `Z(k)`
 //! standard normal and independent between periods (a lognormal factor with median 1).
-//! `Z(k)` is a pure function of (run seed, k): SplitMix64 of the seed's noise key and `k`
-//! gives two uniforms, Box–Muller makes them normal. So a period's factor does not depend
-//! on how many cycles ran before it, and a run's noise changes only with its seed.
+//! `Z(k)` is a pure function of (run seed, k): period `k` draws it from its own random
+//! stream (`engine::rng::stream` of the run's noise key and `k`) with `rand_distr`'s
+//! `StandardNormal`. So a period's factor does not depend on how many cycles ran before it,
+//! and a run's noise changes only with its seed.
 //!
 //! Kubernetes has no such parameter. It is there to compare with benchmark figures that are
 //! statistics over many noisy runs: the scheduler_perf thresholds are the minimum average
@@ -16,8 +17,9 @@
 //! computed from the minimum average value for a given test from the last 250 runs"); see
 //! the README, "kube-scheduler throughput".
 
-use crate::engine::rng::{splitmix64, stream_seed};
+use crate::engine::rng::{stream, stream_seed};
 use crate::engine::{SimDuration, SimTime, StreamId};
+use rand_distr::{Distribution, StandardNormal};
 
 /// The noise of one run.
 #[derive(Clone, Debug)]
@@ -61,14 +63,9 @@ impl CostNoise {
     }
 }
 
-/// `Z(k)` for a key: two uniforms in (0, 1] from SplitMix64, then Box–Muller.
+/// `Z(k)` for a key: one standard normal draw from period `k`'s own stream.
 fn standard_normal(key: u64, k: u64) -> f64 {
-    let a = splitmix64(key ^ splitmix64(k.wrapping_mul(2)));
-    let b = splitmix64(key ^ splitmix64(k.wrapping_mul(2).wrapping_add(1)));
-    // 53 random bits, shifted into (0, 1].
-    let u1 = ((a >> 11) + 1) as f64 / (1u64 << 53) as f64;
-    let u2 = (b >> 11) as f64 / (1u64 << 53) as f64;
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    StandardNormal.sample(&mut stream(key, StreamId(k)))
 }
 
 #[cfg(test)]

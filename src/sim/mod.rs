@@ -1172,20 +1172,17 @@ impl Simulation {
                 }
             }
             Event::ScheduleNext => {
-                let victims = self.scheduler.on_schedule_next(&mut self.cluster, &mut ctx);
+                let out = self.scheduler.on_schedule_next(&mut self.cluster, &mut ctx);
                 // PostFilter deletes the victims before the failure handler writes the
                 // preemptor's status and event.
-                if !victims.is_empty() {
-                    self.preempted(&victims);
+                if !out.victims.is_empty() {
+                    self.preempted(&out.victims);
                 }
-                let updates = self.scheduler.take_failure_updates();
-                if let Some(cp) = self.control_plane.as_mut() {
-                    for u in updates {
-                        // Not waited for: the scheduler goes on (SchedulerAsyncAPICalls).
-                        cp.submit(self.now, Client::Scheduler, Call::PatchPodStatus, Then::Nothing);
-                        if u.first {
-                            cp.submit(self.now, Client::Events, Call::CreateEvent, Then::Nothing);
-                        }
+                if let (Some(u), Some(cp)) = (out.failure, self.control_plane.as_mut()) {
+                    // Not waited for: the scheduler goes on (SchedulerAsyncAPICalls).
+                    cp.submit(self.now, Client::Scheduler, Call::PatchPodStatus, Then::Nothing);
+                    if u.first {
+                        cp.submit(self.now, Client::Events, Call::CreateEvent, Then::Nothing);
                     }
                 }
             }

@@ -47,13 +47,23 @@ deployments:
 
 /// `summary.csv` of an output folder as column → value.
 pub fn summary(dir: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let mut rows = csv_rows(&dir.join("summary.csv"));
+    assert_eq!(rows.len(), 1, "summary.csv has exactly one row");
+    rows.remove(0)
+}
+
+/// The rows of a CSV file written by clustersim (no quoted cells), each as column → value.
+pub fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
-    let row: Vec<String> = lines.next().expect("row").split(',').map(String::from).collect();
-    assert_eq!(header.len(), row.len());
-    assert!(lines.next().is_none(), "summary.csv has exactly one row");
-    header.into_iter().zip(row).collect()
+    lines
+        .map(|l| {
+            let row: Vec<String> = l.split(',').map(String::from).collect();
+            assert_eq!(header.len(), row.len(), "{l}");
+            header.iter().cloned().zip(row).collect()
+        })
+        .collect()
 }
 
 /// A numeric summary column.
