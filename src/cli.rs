@@ -1,14 +1,19 @@
 //! The command line: clap types stay in this file. Subcommands resolve their flags into
 //! a scenario and an output folder, run, and map errors to exit codes:
-//! 0 success, 2 bad input (file, flag, value), 1 internal failure (or a failed run of a
-//! sweep), 3 a `--check` failed or a metric regressed against `--baseline`.
+//! 0 success, 2 bad input (file, flag, value, or a scenario beyond this machine's limits),
+//! 1 internal failure (or a failed run of a sweep), 3 a `--check` failed or a metric
+//! regressed against `--baseline`, 4 the results could not be written (disk full,
+//! permissions). Nothing here prints with `println!`: a closed stdout (`| head -1`) only
+//! stops the printing (`output::console`).
 
-use crate::output;
+use crate::output::console;
+use crate::output::folder::{FolderError, Staging};
+use crate::output::progress::Progress;
+use crate::output::{self};
 use crate::runner;
 use crate::scenario::{self, ScenarioError};
 use crate::sweep::{self, CheckOptions, ParamSpec, SweepError};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -32,9 +37,15 @@ pub enum Command {
     Run {
         #[command(flatten)]
         input: ScenarioArgs,
-        /// Output folder [default: results/<scenario name>/].
+        /// Output folder [default: results/<scenario name>/]. The folder is built beside it and
+        /// swapped in when the run ends: it then holds this run's files only, and an
+        /// interrupted run leaves the previous results as they were.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an output folder that holds a sweep's results (a previous run's results are
+        /// always replaced; files clustersim did not write never are).
+        #[arg(long)]
+        force: bool,
         /// Also write pods.csv, one row per pod (can be large).
         #[arg(long)]
         pods: bool,
@@ -49,7 +60,7 @@ pub enum Command {
         #[arg(long = "check", value_name = "EXPR")]
         checks: Vec<String>,
     },
-    /// Check a scenario file (and overrides) without running it.
+    /// Check a scenario file (and overrides) without running it, and estimate its memory and work.
     Validate {
         #[command(flatten)]
         input: ScenarioArgs,
@@ -169,6 +180,10 @@ pub struct ScenarioArgs {
     /// Run length (overrides the scenario's `duration`), e.g. 10m, 3600s, 1h30m.
     #[arg(long)]
     pub duration: Option<String>,
+    /// Run even when the scenario's estimated memory or work exceeds this machine's limits
+    /// (see README "Limits").
+    #[arg(long)]
+    pub no_limits: bool,
 }
 
 impl ScenarioArgs {
@@ -188,6 +203,8 @@ impl ScenarioArgs {
 enum Failure {
     Input(String),
     Internal(String),
+    /// The results could not be written (exit 4).
+    Io(String),
     /// Runs of a sweep failed (exit 1).
     RunsFailed(String),
     /// A check failed (exit 3).
@@ -197,10 +214,20 @@ enum Failure {
 impl From<SweepError> for Failure {
     fn from(e: SweepError) -> Self {
         match e {
-            SweepError::Input(m) => Failure::Input(m),
+            SweepError::Input(m) | SweepError::RunsRefused(m) => Failure::Input(m),
             SweepError::Internal(m) => Failure::Internal(m),
+            SweepError::Io(m) => Failure::Io(m),
             SweepError::RunsFailed(m) => Failure::RunsFailed(m),
             SweepError::ChecksFailed(m) => Failure::Checks(m),
+        }
+    }
+}
+
+impl From<FolderError> for Failure {
+    fn from(e: FolderError) -> Self {
+        match e {
+            FolderError::Input(m) => Failure::Input(m),
+            FolderError::Io(m) => Failure::Io(m),
         }
     }
 }
@@ -219,17 +246,22 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
+            // Returns an error on a closed stream instead of panicking.
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
     let result = match cli.command {
-        Command::Run { input, out, pods, quiet, no_charts, checks } => {
-            run(&input, out, pods, quiet, no_charts, &checks)
+        Command::Run { input, out, force, pods, quiet, no_charts, checks } => {
+            run(&input, out, force, pods, quiet, no_charts, &checks)
         }
         Command::Validate { input } => validate(&input),
         Command::Plot { dir, metrics } => plot(&dir, metrics).map(|written| {
-            println!("{} files written; report in {}", written.len(), dir.join("index.html").display());
+            console::out_line(&format!(
+                "{} files written; report in {}",
+                written.len(),
+                dir.join("index.html").display()
+            ));
         }),
         Command::Sweep {
             input,
@@ -263,6 +295,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
                 checks: checks.options(),
                 quiet,
                 charts: !no_charts,
+                no_limits: input.no_limits,
             };
             sweep::sweep(&opts).map_err(Failure::from)
         }
@@ -270,25 +303,18 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             sweep::merge(&dirs, &out, force, &checks.options(), quiet, !no_charts).map_err(Failure::from)
         }
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(msg)) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
-        }
+    let (code, text) = match result {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => (2, format!("error: {msg}")),
         Err(Failure::Internal(msg)) => {
-            eprintln!("internal error (a bug in clustersim, please report it): {msg}");
-            ExitCode::from(1)
+            (1, format!("internal error (a bug in clustersim, please report it): {msg}"))
         }
-        Err(Failure::RunsFailed(msg)) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(1)
-        }
-        Err(Failure::Checks(msg)) => {
-            eprintln!("check failed: {msg}");
-            ExitCode::from(3)
-        }
-    }
+        Err(Failure::Io(msg)) => (4, format!("error: cannot write the results: {msg}")),
+        Err(Failure::RunsFailed(msg)) => (1, format!("error: {msg}")),
+        Err(Failure::Checks(msg)) => (3, format!("check failed: {msg}")),
+    };
+    console::err_line(&text);
+    ExitCode::from(code)
 }
 
 /// `-P` and `-L` in the order they appear on the command line (clap keeps each flag's
@@ -326,8 +352,10 @@ fn parameters_in_order(sub: Option<&clap::ArgMatches>) -> Vec<ParamSpec> {
 fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
     let (s, _) = input.load()?;
     let file = &input.scenario;
+    let estimate =
+        runner::check_limits(&s, file, input.no_limits, scenario::budget::Outputs::RUN_DEFAULT, 1)?;
     let nodes: u64 = s.node_pools.iter().map(|p| p.count as u64).sum();
-    println!(
+    console::out_line(&format!(
         "{}: ok ({} node pools, {} nodes, {} deployments, {} churn generators, duration {})",
         file.display(),
         s.node_pools.len(),
@@ -335,65 +363,63 @@ fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
         s.deployments.len(),
         s.churn.len(),
         scenario::duration::format_duration(s.duration.0)
-    );
+    ));
+    console::out_line(&format!("estimate: {estimate}"));
     Ok(())
 }
 
 /// Charts and index.html for an output folder (`plot`, and `run` unless --no-charts).
 fn plot(dir: &Path, metrics: Vec<String>) -> Result<Vec<PathBuf>, Failure> {
-    crate::charts::plot_dir(dir, &crate::charts::PlotOptions { metrics }).map_err(|e| {
-        if e.is_input() { Failure::Input(e.to_string()) } else { Failure::Internal(e.to_string()) }
+    crate::charts::plot_dir(dir, &crate::charts::PlotOptions { metrics }).map_err(|e| match e {
+        crate::charts::ChartError::Write { .. } => Failure::Io(e.to_string()),
+        crate::charts::ChartError::Render(_) => Failure::Internal(e.to_string()),
+        other => Failure::Input(other.to_string()),
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     input: &ScenarioArgs,
     out: Option<PathBuf>,
+    force: bool,
     pods: bool,
     quiet: bool,
     no_charts: bool,
     checks: &[String],
 ) -> Result<(), Failure> {
-    sweep::parse_run_checks(checks)?;
+    let run_checks = sweep::parse_run_checks(checks)?;
     let (s, sets) = input.load()?;
     let file = &input.scenario;
+    let outputs = scenario::budget::Outputs { charts: !no_charts, pods_csv: pods };
+    runner::check_limits(&s, file, input.no_limits, outputs, 1)?;
+    // A check naming a column this scenario's summary does not have is refused now, not
+    // after the run.
+    if !run_checks.is_empty() {
+        let columns = runner::summary_columns(&s).map_err(Failure::Internal)?;
+        sweep::validate_run_checks(&run_checks, &columns)?;
+    }
     let name = s.name.clone().unwrap_or_else(|| "scenario".to_string());
-    let out = out.unwrap_or_else(|| Path::new("results").join(&name));
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Failure::Input(format!("--out {}: cannot create the folder: {e}", out.display())))?;
+    let target = out.unwrap_or_else(|| Path::new("results").join(&name));
+    // The files go to a folder beside the target, swapped in once all are written.
+    let staging = Staging::begin(&target, force)?;
+    let out = staging.path();
 
     let started = Instant::now();
-    // A progress bar over simulated time, only on a terminal.
-    let bar = if !quiet && std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(s.duration.0.as_nanos().max(1));
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{prefix} [{elapsed_precise}] {wide_bar} {percent}% of simulated time, ETA {eta}",
-        ) {
-            bar.set_style(style);
-        }
-        bar.set_prefix(name.clone());
-        Some(bar)
-    } else {
-        None
-    };
+    let progress = Progress::simulated(&name, s.duration.0.as_nanos(), quiet);
     let mut report = |now: crate::engine::SimTime, _end: crate::engine::SimTime| {
-        if let Some(b) = &bar {
-            b.set_position(now.as_nanos());
-        }
+        progress.update(now.as_nanos(), "");
     };
-    let progress: Option<&mut dyn FnMut(crate::engine::SimTime, crate::engine::SimTime)> =
-        if bar.is_some() { Some(&mut report) } else { None };
-    let result = runner::simulate(&s, s.seed, progress).map_err(Failure::Internal)?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let slices: Option<&mut dyn FnMut(crate::engine::SimTime, crate::engine::SimTime)> =
+        if progress.shown() { Some(&mut report) } else { None };
+    let result = runner::simulate(&s, s.seed, slices).map_err(Failure::Internal)?;
+    progress.finish();
     let wall = started.elapsed().as_secs_f64();
 
     let write = |name: &str, bytes: std::io::Result<Vec<u8>>| -> Result<(), Failure> {
         let path = out.join(name);
         let bytes = bytes.map_err(|e| Failure::Internal(format!("{}: {e}", path.display())))?;
         output::write_atomic(&path, &bytes)
-            .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
+            .map_err(|e| Failure::Io(format!("{}: {e}", target.join(name).display())))
     };
     write("summary.csv", output::summary_csv(&result.summary))?;
     write("timeseries.csv", output::timeseries_csv(&result.metrics, &result.timeseries_columns))?;
@@ -420,19 +446,28 @@ fn run(
     let json = serde_json::to_vec_pretty(&run_json).map_err(|e| Failure::Internal(e.to_string()))?;
     write("run.json", Ok(json))?;
     if !no_charts {
-        plot(&out, Vec::new())?;
+        // Messages name the target folder, not the staging folder beside it.
+        let staged = out.display().to_string();
+        let named = target.display().to_string();
+        plot(out, Vec::new()).map_err(|f| match f {
+            Failure::Io(m) => Failure::Io(m.replace(&staged, &named)),
+            other => other,
+        })?;
     }
+    staging.commit()?;
 
     if !quiet {
-        eprintln!(
+        console::err_line(&format!(
             "{name}: simulated {:.0} s in {wall:.3} s wall ({} events); results in {}",
             s.duration.0.as_secs_f64(),
             events.unwrap_or(0.0),
-            out.display()
-        );
+            target.display()
+        ));
+        let mut table = String::new();
         for (k, v) in &result.summary {
-            println!("{k:<28} {}", v.render());
+            table.push_str(&format!("{k:<28} {}\n", v.render()));
         }
+        console::out(&table);
     }
     sweep::check_run(checks, &result.summary)?;
     Ok(())

@@ -23,6 +23,52 @@ pub fn load(file: &Path, sets: &[String], seed: Option<u64>) -> Result<Scenario,
     Ok(s)
 }
 
+/// A variant of a loaded scenario: `base` (as [`load`] returned it) with the further
+/// overrides `sets`, validated like a file. The files `base` read are not read again. A
+/// sweep derives each grid point this way, so it parses the scenario file once.
+pub fn derive(base: &Scenario, file: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    if sets.is_empty() {
+        return Ok(base.clone());
+    }
+    let mut s = scenario::overrides::apply(base, sets)?;
+    scenario::validate::validate(&s)
+        .map_err(|errors| ScenarioError::Invalid { file: file.to_path_buf(), errors })?;
+    s.inputs = base.inputs.clone();
+    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    scenario::inputs::resolve(&mut s, dir)?;
+    Ok(s)
+}
+
+/// Refuses a scenario whose estimated memory or work is beyond this machine or clearly a
+/// unit mistake (`scenario::budget`), unless `no_limits` (`--no-limits`). `outputs` are the
+/// files the run writes (charts, `pods.csv`); `jobs` runs share the machine's memory.
+pub fn check_limits(
+    s: &Scenario,
+    file: &Path,
+    no_limits: bool,
+    outputs: scenario::budget::Outputs,
+    jobs: usize,
+) -> Result<scenario::budget::Estimate, ScenarioError> {
+    let limits = if no_limits {
+        scenario::budget::Limits::none()
+    } else {
+        scenario::budget::Limits::for_this_machine().shared_by(jobs.max(1) as u64)
+    };
+    scenario::budget::check_with(s, file, &limits, outputs)
+}
+
+/// The columns of the summary row a run of `s` writes, known before it runs (they depend
+/// on the scenario only: pools, services, autoscalers, the control plane), so `run
+/// --check` can refuse an unknown column before the run. Builds the simulation and closes
+/// it at once, without dispatching an event.
+pub fn summary_columns(s: &Scenario) -> Result<Vec<String>, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<Vec<String>, String> {
+        let sim = Simulation::new(s, s.seed)?;
+        Ok(sim.finish().summary.into_iter().map(|(k, _)| k).collect())
+    }))
+    .map_err(|p| panic_message(&p))?
+}
+
 /// How many slices `simulate` cuts a run into when it reports progress.
 const PROGRESS_STEPS: u64 = 200;
 

@@ -34,9 +34,53 @@ fn check(case: &Case) {
         for e in case.expect {
             assert!(o.stderr.contains(e), "{} ({sub}): expected {e:?} in:\n{}", case.name, o.stderr);
         }
+        for word in LIBRARY_WORDS {
+            assert!(
+                !contains_word(&o.stderr, word),
+                "{} ({sub}): the message speaks the library's language ({word:?}):\n{}",
+                case.name,
+                o.stderr
+            );
+        }
         assert!(!dir.path().join("out/summary.csv").exists(), "{}: bad input wrote results", case.name);
     }
 }
+
+/// Whether `word` occurs in `text` other than inside a longer word.
+fn contains_word(text: &str, word: &str) -> bool {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    text.match_indices(word).any(|(i, w)| {
+        let joined_before = alnum(text[..i].chars().next_back()) && alnum(w.chars().next());
+        let joined_after = alnum(text[i + w.len()..].chars().next()) && alnum(w.chars().next_back());
+        !joined_before && !joined_after
+    })
+}
+
+/// Words of Rust, serde or the YAML library that a user's error message must not contain.
+const LIBRARY_WORDS: &[&str] = &[
+    "DuplicateKeyPolicy",
+    "Options",
+    "from_str",
+    "configured policy",
+    "budget breached",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "i32",
+    "i64",
+    "f64",
+    "usize",
+    "Option<",
+    "struct ",
+    "variant",
+    "enum ",
+    "mapping start",
+    "sequence start",
+    "string scalar",
+    "invalid type",
+    "-->",
+];
 
 const CASES: &[Case] = &[
     Case {
@@ -97,7 +141,186 @@ const CASES: &[Case] = &[
         name: "--set with a value of the wrong type",
         yaml: VALID,
         args: &["--set", "nodePools.0.count=abc"],
-        expect: &["--set nodePools.0.count=abc", "nodePools[0].count"],
+        expect: &[
+            "--set nodePools.0.count=abc",
+            "nodePools[0].count",
+            "found the text \"abc\"",
+            "whole number",
+        ],
+    },
+    Case {
+        name: "--set a negative count",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.count=-3"],
+        expect: &[
+            "--set nodePools.0.count=-3",
+            "nodePools[0].count",
+            "expected a whole number from 0 to 4294967295",
+        ],
+    },
+    Case {
+        name: "--set a fractional count",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.count=1.5"],
+        expect: &[
+            "nodePools[0].count",
+            "found the number 1.5",
+            "expected a whole number from 0 to 4294967295",
+        ],
+    },
+    Case {
+        name: "--set a negative seed",
+        yaml: VALID,
+        args: &["--set", "seed=-1"],
+        expect: &["--set seed=-1", "expected a whole number from 0 to 18446744073709551615"],
+    },
+    Case {
+        name: "--set text for a number",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.pricePerHour=cheap"],
+        expect: &["nodePools[0].pricePerHour", "found the text \"cheap\"; expected a number"],
+    },
+    Case {
+        name: "--set a boolean for a count",
+        yaml: VALID,
+        args: &["--set", "deployments.0.replicas=true"],
+        expect: &["deployments[0].replicas", "found `true`; expected a whole number"],
+    },
+    Case {
+        name: "--set a non-finite number",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.pricePerHour=.inf"],
+        expect: &["--set nodePools.0.pricePerHour=.inf", "`.inf` is not a finite number"],
+    },
+    Case {
+        name: "--set a number for a section",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.allocatable=3"],
+        expect: &["nodePools[0].allocatable", "found the number 3; expected a mapping"],
+    },
+    Case {
+        name: "--set a word for a list",
+        yaml: VALID,
+        args: &["--set", "nodePools.0.zones=zone-a"],
+        expect: &["nodePools[0].zones", "expected a list"],
+    },
+    Case {
+        name: "--set an unknown scoring strategy",
+        yaml: VALID,
+        args: &["--set", "scheduler.scoringStrategy=Fastest"],
+        expect: &["scheduler.scoringStrategy", "unknown value `Fastest`", "LeastAllocated or MostAllocated"],
+    },
+    Case {
+        name: "--set with an unclosed bracket",
+        yaml: VALID,
+        args: &["--set", "nodePools[0.count=1"],
+        expect: &["--set nodePools[0.count=1", "expected names separated by dots", "nodePools[0].count"],
+    },
+    Case {
+        name: "--set with a bracket on a section",
+        yaml: VALID,
+        args: &["--set", "scheduler[0]=1"],
+        expect: &["--set scheduler[0]=1", "scheduler is not a list"],
+    },
+    Case {
+        name: "--set a name with a path",
+        yaml: VALID,
+        args: &["--set", "name=../x"],
+        expect: &["name", "contains '/'", "expected 1 to 100 ASCII letters"],
+    },
+    Case {
+        name: "duplicated key",
+        yaml: "name: tiny\nduration: 60s\nduration: 30s\n",
+        args: &[],
+        expect: &[
+            "scenario.yaml:3:1:",
+            "the key `duration` appears twice in this mapping",
+            "expected each key once",
+        ],
+    },
+    Case {
+        name: "two YAML documents",
+        yaml: "name: a\nduration: 60s\n---\nname: b\nduration: 60s\n",
+        args: &[],
+        expect: &["scenario.yaml:4:", "more than one YAML document", "expected one scenario per file"],
+    },
+    Case {
+        name: "non-finite quantity",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: .nan, memory: 1Gi}\n",
+        args: &[],
+        expect: &["scenario.yaml:5:", "`.nan` is not a finite number"],
+    },
+    Case {
+        name: "non-finite duration",
+        yaml: "duration: .inf\n",
+        args: &[],
+        expect: &["scenario.yaml:1:", "`.inf` is not a finite number"],
+    },
+    Case {
+        name: "a number where a list goes",
+        yaml: "duration: 60s\nnodePools: 3\n",
+        args: &[],
+        expect: &["scenario.yaml:2:", "expected a list"],
+    },
+    Case {
+        name: "a list where a value goes",
+        yaml: "duration: 60s\nname: [a, b]\n",
+        args: &[],
+        expect: &["scenario.yaml:2:", "expected a single value"],
+    },
+    Case {
+        name: "a number where a mapping goes",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: 4\n",
+        args: &[],
+        expect: &["scenario.yaml:5:", "expected a mapping"],
+    },
+    Case {
+        name: "text where a number goes",
+        yaml: "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    pricePerHour: cheap\n    allocatable: {cpu: 1, memory: 1Gi}\n",
+        args: &[],
+        expect: &["scenario.yaml:5:", "expected a number"],
+    },
+    Case {
+        name: "null where text goes",
+        yaml: "duration: 60s\nnodePools:\n  - name: ~\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\n",
+        args: &[],
+        expect: &["scenario.yaml:3:", "expected text"],
+    },
+    Case {
+        name: "an alias without its anchor",
+        yaml: "duration: 60s\nnodePools: *pools\n",
+        args: &[],
+        expect: &["scenario.yaml:2:", "refers to no anchor"],
+    },
+    Case {
+        name: "a name that climbs out of results/",
+        yaml: "name: ../../x\nduration: 60s\n",
+        args: &[],
+        expect: &["scenario.yaml: name:", "contains '/'", "expected 1 to 100 ASCII letters, digits"],
+    },
+    Case {
+        name: "an absolute name",
+        yaml: "name: /tmp/x\nduration: 60s\n",
+        args: &[],
+        expect: &["scenario.yaml: name:", "expected 1 to 100 ASCII letters"],
+    },
+    Case {
+        name: "an empty name",
+        yaml: "name: \"\"\nduration: 60s\n",
+        args: &[],
+        expect: &["scenario.yaml: name:", "the name is empty"],
+    },
+    Case {
+        name: "a name of dots",
+        yaml: "name: ..\nduration: 60s\n",
+        args: &[],
+        expect: &["scenario.yaml: name:", "starts with '.'"],
+    },
+    Case {
+        name: "a name with a space",
+        yaml: "name: my run\nduration: 60s\n",
+        args: &[],
+        expect: &["scenario.yaml: name:", "contains ' '"],
     },
     Case {
         name: "--set without '='",
@@ -197,6 +420,32 @@ fn every_bad_input_case_exits_2_with_a_located_message() {
     assert!(CASES.len() >= 15);
     for case in CASES {
         check(case);
+    }
+}
+
+#[test]
+fn yaml_beyond_the_parsers_limits_is_bad_input_in_plain_words() {
+    // Aliases that multiply one anchor, too many values, and nesting too deep.
+    let mut aliases = String::from(
+        "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {cpu: 1, memory: 1Gi}\n    labels:\n      a: &v x\n",
+    );
+    for i in 0..200 {
+        aliases.push_str(&format!("      k{i}: *v\n"));
+    }
+    let zones: Vec<String> = (0..300_000).map(|i| format!("z{i}")).collect();
+    let many = format!(
+        "duration: 60s\nnodePools:\n  - name: p\n    count: 1\n    allocatable: {{cpu: 1, memory: 1Gi}}\n    zones: [{}]\n",
+        zones.join(",")
+    );
+    let deep = format!("duration: 60s\nnodePools: {}{}\n", "[".repeat(2000), "]".repeat(2000));
+    let cases = [
+        ("aliases", aliases, &["scenario.yaml:", "aliases (`*name`) 200 times", "fewer aliases"][..]),
+        ("values", many, &["scenario.yaml:6:", "too large", "expected a smaller file"][..]),
+        ("nesting", deep, &["scenario.yaml:2:", "nested too deeply"][..]),
+    ];
+    for (name, yaml, expect) in cases {
+        let case = Case { name, yaml: Box::leak(yaml.into_boxed_str()), args: &[], expect };
+        check(&case);
     }
 }
 

@@ -183,3 +183,121 @@ fn plot_without_results_is_bad_input() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("no points.csv"), "{}", o.stderr);
 }
+
+/// Writes `points` as `points.csv` in a new folder, runs `plot .` and returns the folder.
+fn plot_points(points: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("points.csv"), points).expect("write");
+    std::fs::write(dir.path().join("sweep.json"), r#"{"scenario": {"name": "s"}}"#).expect("write");
+    let o = run_in(dir.path(), &["plot", "."]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    dir
+}
+
+/// The texts of an SVG's `<text>` elements.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+        .collect()
+}
+
+/// The point lists of an SVG's `<polyline>` elements.
+fn svg_polylines(svg: &str) -> Vec<Vec<(f64, f64)>> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|p| {
+            let pts = p.split_once("points=\"")?.1.split_once('"')?.0;
+            Some(
+                pts.split_whitespace()
+                    .filter_map(|xy| {
+                        let (x, y) = xy.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn tick_labels_stay_distinct_at_five_nines() {
+    // Availability between 0.99998 and 0.99999: every tick label must differ from its
+    // neighbours (none may round to `1`).
+    let dir = plot_points(
+        "parameter_nodePools.0.count,replications,availability_mean,availability_ci95_lo,availability_ci95_hi\n\
+         10,3,0.999980,0.999979,0.999981\n20,3,0.999985,0.999984,0.999986\n30,3,0.999990,0.999989,0.999991\n",
+    );
+    let svg = std::fs::read_to_string(dir.path().join("charts/sweep-availability.svg")).expect("svg");
+    let numeric: Vec<String> = svg_texts(&svg).into_iter().filter(|t| t.parse::<f64>().is_ok()).collect();
+    let y: Vec<&String> = numeric.iter().filter(|t| t.starts_with("0.9") || t.starts_with('1')).collect();
+    assert!(y.len() >= 3, "y tick labels: {numeric:?}");
+    let distinct: std::collections::BTreeSet<&String> = numeric.iter().collect();
+    assert_eq!(distinct.len(), numeric.len(), "repeated tick labels: {numeric:?}");
+    assert!(y.iter().any(|t| t.starts_with("0.99998")), "readable at 5 nines: {y:?}");
+}
+
+#[test]
+fn a_categorical_first_parameter_is_drawn_as_points_with_error_bars() {
+    let dir = plot_points(
+        "parameter_scheduler.scoringStrategy,replications,cost_mean,cost_ci95_lo,cost_ci95_hi\n\
+         LeastAllocated,3,10,9,11\nMostAllocated,3,8,7,9\nBalanced,3,12,11,13\n",
+    );
+    let svg = std::fs::read_to_string(dir.path().join("charts/sweep-cost.svg")).expect("svg");
+    let lines = svg_polylines(&svg);
+    assert!(lines.iter().all(|l| l.len() <= 2), "no line joins categories: {lines:?}");
+    // Error bars: vertical segments longer than a tick mark and shorter than the y axis.
+    let vertical: Vec<f64> =
+        lines.iter().filter(|l| l.len() == 2 && l[0].0 == l[1].0).map(|l| (l[0].1 - l[1].1).abs()).collect();
+    let axis = vertical.iter().copied().fold(0.0, f64::max);
+    let bars = vertical.iter().filter(|&&h| h >= 8.0 && h < axis).count();
+    assert!(bars >= 3, "one error bar per category: {lines:?}");
+    assert!(svg_texts(&svg).iter().any(|t| t == "Balanced"), "category names on the x axis");
+}
+
+#[test]
+fn sweep_lines_mark_their_grid_points() {
+    let dir = plot_points(POINTS);
+    let svg = std::fs::read_to_string(dir.path().join("charts/sweep-cost.svg")).expect("svg");
+    // Two series of three points each: six markers (circles, polygons or rects).
+    let markers =
+        svg.matches("<circle").count() + svg.matches("<rect").count() + svg.matches("<polygon").count();
+    assert!(markers >= 6 + 2, "markers at the grid points: {markers}");
+}
+
+#[test]
+fn a_series_exactly_under_another_stays_visible() {
+    // Both scoring strategies give the same numbers: the first line must still show.
+    let same = "\
+parameter_nodePools.0.count,parameter_scheduler.scoringStrategy,replications,cost_mean
+10,LeastAllocated,2,10
+20,LeastAllocated,2,20
+30,LeastAllocated,2,15
+10,MostAllocated,2,10
+20,MostAllocated,2,20
+30,MostAllocated,2,15
+";
+    let dir = plot_points(same);
+    let pic = pngcheck::decode(&dir.path().join("charts/sweep-cost.png"));
+    let count = |c: [u8; 4]| pic.pixels.iter().filter(|p| **p == c).count();
+    let first = count([31, 119, 180, 255]);
+    let second = count([255, 127, 14, 255]);
+    assert!(second > 300, "the second line is drawn ({second} pixels)");
+    assert!(first > 300, "the first line shows under the second ({first} pixels of its colour)");
+}
+
+#[test]
+fn categorical_parameters_are_told_from_numeric_ones() {
+    use clustersim::charts::sweep::numeric_values;
+    let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(numeric_values(&v(&["10", "20", "0.5", "1e3"])), Some(vec![10.0, 20.0, 0.5, 1000.0]));
+    for categorical in [
+        &["LeastAllocated", "MostAllocated"][..],
+        &["1h", "2h"],
+        &["500m", "1"],
+        &["true", "false"],
+        &["nan"],
+    ] {
+        assert_eq!(numeric_values(&v(categorical)), None, "{categorical:?}");
+    }
+}

@@ -107,7 +107,11 @@ fn control_plane_input_errors_name_the_field() {
         ),
         ("{clients: {kubelet: {qps: -1, burst: 10}}}", "controlPlane.clients.kubelet.qps", "greater than 0"),
         ("{etcd: {maxWritesPerSecond: -5}}", "controlPlane.etcd.maxWritesPerSecond", "greater than 0"),
-        ("{maxRequestsInflight: -1}", "controlPlane.maxRequestsInflight", "expected u32"),
+        (
+            "{maxRequestsInflight: -1}",
+            "controlPlane.maxRequestsInflight",
+            "expected a whole number from 0 to 4294967295",
+        ),
         ("{etcd: {writeLatency: -1ms}}", "controlPlane.etcd.writeLatency", "must not be negative"),
         ("{serviceTime: {write: -2ms}}", "controlPlane.serviceTime.write", "must not be negative"),
     ];

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-target/release/clustersim}
 out=results/gke-65k
+# The derived tables are not a run's files: remove them so that `run` may replace the folder.
+rm -f "$out/phases.csv" "$out/phases-api.csv"
 "$bin" run scenarios/gke-65k.yaml --out "$out" --pods -q
 awk -F, '
   NR == 1 { next }

@@ -2,7 +2,7 @@
 
 use super::ChartError;
 use super::csvdata::Table;
-use super::render::{Chart, Series};
+use super::render::{Chart, Marks, Series};
 use std::path::Path;
 
 /// The CDF chart, or none if the file has no rows.
@@ -25,6 +25,7 @@ pub fn chart(table: &Table, path: &Path, scenario: &str) -> Result<Option<Chart>
         x_categories: None,
         y_from_zero: true,
         y_integer: false,
+        marks: Marks::Lines,
     };
     Ok(chart.has_data().then_some(chart))
 }

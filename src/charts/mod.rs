@@ -8,7 +8,9 @@
 //!   and replicas;
 //! - `startup-cdf.csv` → the pod start-up latency CDF ([`cdf`]);
 //! - `points.csv` (a sweep) → one chart per metric against the first parameter with the
-//!   95 % confidence band, one line per value of the other parameters ([`sweep`]);
+//!   95 % confidence band, one line per value of the other parameters, a marker at each
+//!   grid point; a parameter whose values are not numbers gets points with error bars at
+//!   evenly spaced categories instead of a line ([`sweep`]);
 //! - `summary.csv` → the table at the top of the report;
 //!
 //! and writes each chart as `charts/<name>.png` and `charts/<name>.svg` (1000 × 600) plus

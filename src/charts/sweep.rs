@@ -1,10 +1,11 @@
 //! Sweep curves from `points.csv`: a metric's mean against the first parameter with its
-//! 95 % confidence band, one line per value of the other parameters; for a sweep of
-//! replications only, each metric's distribution over the runs of `runs.csv`.
+//! 95 % confidence band (error bars when the parameter is categorical), one series per
+//! value of the other parameters; for a sweep of replications only, each metric's
+//! distribution over the runs of `runs.csv`.
 
 use super::ChartError;
 use super::csvdata::Table;
-use super::render::{Chart, Series};
+use super::render::{Chart, Marks, Series};
 use std::path::Path;
 
 /// Metrics plotted when `--metric` is not given (those present in `points.csv`).
@@ -71,7 +72,16 @@ pub fn parameter_name(col: &str) -> &str {
     col.strip_prefix("parameter_").unwrap_or(col)
 }
 
-/// One chart per metric.
+/// A parameter's values as numbers if every one is a finite number (`10`, `0.5`, `1e3`);
+/// `None` makes the parameter categorical (`LeastAllocated`, `1h`, `500m`, `true`): its
+/// values are drawn at evenly spaced positions in order of first appearance, as points
+/// with error bars rather than a line.
+pub fn numeric_values(texts: &[String]) -> Option<Vec<f64>> {
+    texts.iter().map(|t| t.trim().parse::<f64>().ok().filter(|v| v.is_finite())).collect()
+}
+
+/// One chart per metric: against a numeric first parameter, lines through the grid points
+/// (marked) with the confidence band; against a categorical one, points with error bars.
 pub fn charts(
     table: &Table,
     path: &Path,
@@ -86,8 +96,7 @@ pub fn charts(
     };
     let metrics = chosen_metrics(table, path, requested)?;
     let xs_text = table.texts(first).unwrap_or_default();
-    let numeric: Option<Vec<f64>> =
-        xs_text.iter().map(|t| t.parse::<f64>().ok().filter(|v| v.is_finite())).collect();
+    let numeric = numeric_values(&xs_text);
     // Categorical x: values in order of first appearance.
     let mut categories: Vec<String> = Vec::new();
     for t in &xs_text {
@@ -147,6 +156,7 @@ pub fn charts(
             x_categories: if numeric.is_some() { None } else { Some(categories.clone()) },
             y_from_zero: false,
             y_integer: false,
+            marks: if numeric.is_some() { Marks::LinesAndMarkers } else { Marks::Points },
         };
         if chart.has_data() {
             out.push(chart);
@@ -185,6 +195,7 @@ pub fn distributions(
             x_categories: None,
             y_from_zero: true,
             y_integer: false,
+            marks: Marks::LinesAndMarkers,
         };
         if chart.has_data() {
             out.push(chart);
@@ -269,5 +280,8 @@ parameter_nodePools.0.count,parameter_scheduler.scoringStrategy,replications,cos
             Some(&["MostAllocated".to_string(), "LeastAllocated".to_string()][..])
         );
         assert_eq!(c.series[0].label, "mean");
+        assert_eq!(c.marks, Marks::Points, "categories are not joined by lines");
+        let numeric = &charts(&table(POINTS), Path::new("points.csv"), "s", &[]).expect("charts")[0];
+        assert_eq!(numeric.marks, Marks::LinesAndMarkers);
     }
 }

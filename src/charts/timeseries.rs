@@ -4,7 +4,7 @@
 
 use super::ChartError;
 use super::csvdata::Table;
-use super::render::{Chart, Series};
+use super::render::{Chart, Marks, Series};
 use std::path::Path;
 
 /// The time axis unit, picked by the run length.
@@ -51,6 +51,7 @@ pub fn charts(table: &Table, path: &Path, scenario: &str) -> Result<Vec<Chart>, 
         x_categories: None,
         y_from_zero: true,
         y_integer: matches!(y_label, "pods" | "nodes"),
+        marks: Marks::Lines,
     };
 
     let mut out = Vec::new();

@@ -24,9 +24,31 @@ fn path_of(base: &Path, file: &str) -> PathBuf {
     if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
 }
 
-/// Reads every file the scenario refers to. `base` is the scenario file's folder.
+/// The files the scenario refers to, as named in it and as found from `base` (the
+/// scenario file's folder), each once, in the order they are referenced.
+pub fn files(s: &Scenario, base: &Path) -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    for d in &s.deployments {
+        let Some(svc) = &d.service else { continue };
+        let named = [
+            svc.service_time_csv.as_ref().map(|c| c.file.clone()),
+            if let LoadSpec::Trace(t) = &svc.load { Some(t.file.clone()) } else { None },
+        ];
+        for f in named.into_iter().flatten() {
+            if !out.iter().any(|(g, _)| *g == f) {
+                let p = path_of(base, &f);
+                out.push((f, p));
+            }
+        }
+    }
+    out
+}
+
+/// Reads every file the scenario refers to. `base` is the scenario file's folder. What
+/// `s.inputs` already holds (a sweep's grid point derived from its base scenario) is kept
+/// and not read again.
 pub fn resolve(s: &mut Scenario, base: &Path) -> Result<(), ScenarioError> {
-    let mut inputs = Inputs::default();
+    let mut inputs = std::mem::take(&mut s.inputs);
     for (i, d) in s.deployments.iter().enumerate() {
         let Some(svc) = &d.service else { continue };
         if let Some(col) = &svc.service_time_csv {

@@ -1,5 +1,6 @@
-//! `--set PATH=VALUE`: changes one field of a parsed scenario by its dotted path
-//! (`nodePools.0.count=200`, `scheduler.scoringStrategy=MostAllocated`). The scenario is
+//! `--set PATH=VALUE`: changes one field of a parsed scenario by its path, dotted
+//! (`nodePools.0.count=200`, `scheduler.scoringStrategy=MostAllocated`) or with list indexes
+//! in brackets as validation errors print them (`nodePools[0].count=200`). The scenario is
 //! turned into a JSON tree with every default filled in, the value (read as a YAML scalar
 //! or flow collection, so `200`, `500m`, `true` and `[a, b]` all work) replaces the node
 //! at the path, and the tree is deserialized again with the same types as the file, so an
@@ -27,7 +28,8 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
         let value: Value = if raw.trim().is_empty() {
             Value::String(String::new())
         } else {
-            serde_saphyr::from_str(raw).map_err(|e| err(format!("cannot read the value {raw:?}: {e}")))?
+            serde_saphyr::from_str(raw)
+                .map_err(|e| err(format!("cannot read the value {raw:?}: {}", super::bare_message(&e))))?
         };
         let slot = locate(&mut tree, path).map_err(err)?;
         *slot = value;
@@ -39,38 +41,136 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
 
 fn deserialize(tree: &Value) -> Result<Scenario, String> {
     serde_path_to_error::deserialize::<_, Scenario>(tree)
-        .map_err(|e| format!("at {}: {}", e.path(), e.inner()))
+        .map_err(|e| format!("at {}: {}", e.path(), super::plain_words(&e.inner().to_string())))
 }
 
-/// Finds the node at a dotted path; every segment must exist.
+/// One step of an override path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    /// `.name`: a field, or (all digits) an index into a list.
+    Name(String),
+    /// `[i]`: an index into a list.
+    Index(String),
+}
+
+/// The dotted form of a path (`nodePools[0].count` → `nodePools.0.count`), so that two
+/// spellings of one field compare equal; a malformed path is returned trimmed (using it
+/// reports the error).
+pub fn canonical_path(path: &str) -> String {
+    match segments(path.trim()) {
+        Ok(segs) => segs
+            .into_iter()
+            .map(|s| match s {
+                Segment::Name(n) | Segment::Index(n) => n,
+            })
+            .collect::<Vec<_>>()
+            .join("."),
+        Err(_) => path.trim().to_string(),
+    }
+}
+
+/// Splits `nodePools.0.count` or `nodePools[0].count` (or a mix) into segments.
+fn segments(path: &str) -> Result<Vec<Segment>, String> {
+    let bad = |what: &str| {
+        format!(
+            "the path {path:?} {what}; expected names separated by dots, with list indexes as .0 or [0], e.g. nodePools[0].count"
+        )
+    };
+    let mut out = Vec::new();
+    for piece in path.split('.') {
+        let (name, mut rest) = match piece.find('[') {
+            Some(i) => (&piece[..i], &piece[i..]),
+            None => (piece, ""),
+        };
+        if name.contains(']') {
+            return Err(bad("has a `]` without its `[`"));
+        }
+        if name.is_empty() {
+            return Err(bad("has an empty step"));
+        }
+        out.push(Segment::Name(name.to_string()));
+        while !rest.is_empty() {
+            let Some(close) = rest.find(']') else { return Err(bad("has a `[` without its `]`")) };
+            let index = &rest[1..close];
+            if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(&format!("has [{index}], which is not a list index")));
+            }
+            out.push(Segment::Index(index.to_string()));
+            rest = &rest[close + 1..];
+            if !rest.is_empty() && !rest.starts_with('[') {
+                return Err(bad(&format!("has {rest:?} right after a `]`")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Finds the node at a path (dotted, or with bracketed list indexes); every step must exist.
 fn locate<'a>(tree: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
     let mut node = tree;
+    // The path walked so far, as validation errors print it: `nodePools[0].kubelet`.
     let mut walked = String::new();
-    for seg in path.split('.') {
+    for seg in segments(path)? {
         let here = if walked.is_empty() { "the scenario".to_string() } else { walked.clone() };
+        let (seg, bracketed) = match seg {
+            Segment::Name(s) => (s, false),
+            Segment::Index(s) => (s, true),
+        };
         node = match node {
-            Value::Object(map) => {
-                if !map.contains_key(seg) {
+            Value::Object(map) if !bracketed => {
+                if !map.contains_key(&seg) {
                     let keys: Vec<&str> = map.keys().map(String::as_str).collect();
-                    return Err(format!("{here} has no field {seg:?}; expected one of: {}", keys.join(", ")));
+                    return Err(if keys.is_empty() {
+                        format!("{here} has no field {seg:?}; it is empty")
+                    } else {
+                        format!("{here} has no field {seg:?}; expected one of: {}", keys.join(", "))
+                    });
                 }
-                map.get_mut(seg).ok_or_else(|| format!("{here} has no field {seg:?}"))?
+                if !walked.is_empty() {
+                    walked.push('.');
+                }
+                walked.push_str(&seg);
+                map.get_mut(&seg).ok_or_else(|| format!("{here} has no field {seg:?}"))?
             }
+            Value::Object(_) => return Err(format!("{here} is not a list; it has no index [{seg}]")),
             Value::Array(items) => {
                 let len = items.len();
                 let idx: usize = seg
                     .parse()
                     .map_err(|_| format!("{here} is a list; expected an index 0..{len}, found {seg:?}"))?;
+                walked.push_str(&format!("[{idx}]"));
                 items.get_mut(idx).ok_or_else(|| {
                     format!("{here} has {len} entries; index {idx} does not exist (expected 0..{len})")
                 })?
             }
             _ => return Err(format!("{here} is a single value; it has no field {seg:?}")),
         };
-        if !walked.is_empty() {
-            walked.push('.');
-        }
-        walked.push_str(seg);
     }
     Ok(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_paths() {
+        assert_eq!(canonical_path("nodePools[0].count"), "nodePools.0.count");
+        assert_eq!(canonical_path(" nodePools.0.count "), "nodePools.0.count");
+        assert_eq!(canonical_path("a[1][2].b"), "a.1.2.b");
+        assert_eq!(canonical_path("a[x"), "a[x");
+    }
+
+    #[test]
+    fn paths_take_dots_or_brackets() {
+        let name = |s: &str| Segment::Name(s.to_string());
+        let index = |s: &str| Segment::Index(s.to_string());
+        assert_eq!(segments("nodePools.0.count"), Ok(vec![name("nodePools"), name("0"), name("count")]));
+        assert_eq!(segments("nodePools[0].count"), Ok(vec![name("nodePools"), index("0"), name("count")]));
+        assert_eq!(segments("a[1][2].b"), Ok(vec![name("a"), index("1"), index("2"), name("b")]));
+        for bad in ["a..b", "a.", "[0]", "a[", "a[x]", "a[]", "a]", "a[0]b", "a.[0]"] {
+            let e = segments(bad).expect_err(bad);
+            assert!(e.contains("expected names separated by dots"), "{bad}: {e}");
+        }
+    }
 }

@@ -41,9 +41,36 @@ fn unique_names<'a>(errs: &mut Errors, list: &str, names: impl Iterator<Item = &
     }
 }
 
+/// The longest scenario name.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// A scenario name names the default output folder (`results/<name>/`), so it must be one
+/// plain folder name: 1 to [`MAX_NAME_LEN`] ASCII letters, digits, `.`, `_` or `-`, not
+/// starting with `.` (so neither `..` nor a hidden folder, and no `/`).
+pub fn check_name(name: &str) -> Result<(), String> {
+    const ALLOWED: &str = "expected 1 to 100 ASCII letters, digits, '.', '_' or '-', not starting with '.' \
+                           (it names the output folder results/<name>/), e.g. web-service_v2";
+    if name.is_empty() {
+        return Err(format!("the name is empty; {ALLOWED}"));
+    }
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(format!("the name has {} characters; {ALLOWED}", name.chars().count()));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return Err(format!("{name:?} contains {c:?}; {ALLOWED}"));
+    }
+    if name.starts_with('.') {
+        return Err(format!("{name:?} starts with '.'; {ALLOWED}"));
+    }
+    Ok(())
+}
+
 /// Validates a whole scenario.
 pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     let mut e = Errors(Vec::new());
+    if let Some(name) = &s.name {
+        e.result("name", check_name(name));
+    }
     e.check(s.duration.0.as_nanos() > 0, "duration", "expected a run length greater than 0, e.g. 10m");
     e.check(
         s.sample_interval.0.as_nanos() > 0,
@@ -290,6 +317,8 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             "the scenario creates pods but has no nodes, so no pod could ever be scheduled; expected at least one node pool with count > 0",
         );
     }
+    // Totals whose arithmetic would overflow are wrong input, whatever the limits.
+    e.0.extend(super::budget::overflow_errors(s));
     if e.0.is_empty() { Ok(()) } else { Err(e.0) }
 }
 

@@ -231,14 +231,14 @@ pub fn report(checks: &[Check], target: Target, table: &Table, key_columns: &[St
             continue;
         }
         failed += 1;
-        eprintln!(
+        crate::output::console::err_line(&format!(
             "check failed: {} ({} of {} {unit}{} {})",
             check.text,
             v.len(),
             table.rows.len(),
             if table.rows.len() == 1 { "" } else { "s" },
             if v.len() == 1 { "violates it" } else { "violate it" }
-        );
+        ));
         let mut header: Vec<String> = key_columns.to_vec();
         header.extend(["column", "value", "threshold"].map(String::from));
         let mut lines = vec![header];
@@ -255,9 +255,9 @@ pub fn report(checks: &[Check], target: Target, table: &Table, key_columns: &[St
                 lines.push(line);
             }
         }
-        eprint!("{}", render_table(&lines));
+        crate::output::console::err(&render_table(&lines));
         if v.len() > SHOWN {
-            eprintln!("  … and {} more (see the CSV)", v.len() - SHOWN);
+            crate::output::console::err_line(&format!("  … and {} more (see the CSV)", v.len() - SHOWN));
         }
     }
     failed

@@ -29,6 +29,17 @@ impl Grid {
         self.parameters.iter().map(|p| p.values.len()).product()
     }
 
+    /// The number of grid points, or `None` when it does not fit a `usize`.
+    pub fn checked_points(&self) -> Option<usize> {
+        self.parameters.iter().try_fold(1usize, |n, p| n.checked_mul(p.values.len()))
+    }
+
+    /// The grid point whose parameters take the values at indices `idx` (the inverse of
+    /// [`Grid::value_indices`]).
+    pub fn point_of(&self, idx: &[usize]) -> usize {
+        self.parameters.iter().zip(idx).fold(0, |point, (p, &i)| point * p.values.len() + i)
+    }
+
     /// The number of runs: points × replications.
     pub fn runs(&self) -> usize {
         self.points() * self.replications as usize
@@ -140,6 +151,23 @@ pub fn split_list(list: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn point_of_inverts_value_indices() {
+        let g = Grid {
+            parameters: vec![p("a", &["1", "2"]), p("b", &["x", "y", "z"]), p("c", &["u", "v"])],
+            replications: 3,
+        };
+        for point in 0..g.points() {
+            assert_eq!(g.point_of(&g.value_indices(point)), point);
+        }
+        let huge = Grid { parameters: vec![p("a", &["1"; 1]); 1], replications: 1 };
+        assert_eq!(huge.checked_points(), Some(1));
+        let values: Vec<String> = (0..65536).map(|i| i.to_string()).collect();
+        let wide = Parameter { path: "x".into(), values };
+        let g = Grid { parameters: vec![wide; 5], replications: 1 };
+        assert_eq!(g.checked_points(), None, "65536^5 does not fit");
+    }
 
     fn p(path: &str, values: &[&str]) -> Parameter {
         Parameter { path: path.into(), values: values.iter().map(|v| v.to_string()).collect() }

@@ -13,8 +13,13 @@
 //! - [`baseline`]: `--baseline`/`--tolerance` regression comparison of point means.
 //!
 //! Exit codes (mapped by the CLI): 0 success, 1 a run failed (a panic in the simulation,
-//! recorded as `runs/run-<i>.failed`; the other runs go on), 2 bad input, 3 a check failed
-//! or a metric regressed beyond the tolerance.
+//! recorded as `runs/run-<i>.failed`; the other runs go on), 2 bad input (before anything
+//! runs, or grid points refused as runs: invalid or beyond this machine's limits, recorded
+//! like failures), 3 a check failed or a metric regressed beyond the tolerance, 4 the
+//! results could not be written (no run is started after that).
+//!
+//! A sweep or merge holds an exclusive lock on its output folder while it writes it
+//! (`output::folder`), and a merge a shared lock on each folder it reads.
 
 pub mod baseline;
 pub mod check;
@@ -22,16 +27,19 @@ pub mod grid;
 pub mod stats;
 pub mod store;
 
+use crate::output::console;
+use crate::output::folder::{self, FolderError};
+use crate::output::progress::Progress;
 use crate::runner;
 use crate::scenario::{Scenario, ScenarioError};
 use check::{Check, Target};
 use grid::{Grid, Parameter};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use store::{Definition, Record, Shard, SweepJson, Table};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use store::{Definition, Failure, Record, Shard, SweepJson, Table};
 
 /// A parameter as given on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +70,8 @@ pub struct Options {
     pub quiet: bool,
     /// Draw charts/ and index.html from points.csv when the sweep is complete.
     pub charts: bool,
+    /// Run grid points beyond this machine's estimated limits (`--no-limits`).
+    pub no_limits: bool,
 }
 
 /// `--check`, `--baseline`, `--tolerance` (shared by `sweep` and `merge`).
@@ -75,12 +85,17 @@ pub struct CheckOptions {
 /// Why a sweep did not succeed; the CLI maps each to an exit code.
 #[derive(Debug)]
 pub enum SweepError {
-    /// Bad input (exit 2).
+    /// Bad input (exit 2); nothing was run or written.
     Input(String),
-    /// An I/O or internal failure (exit 1).
+    /// An internal failure (exit 1).
     Internal(String),
+    /// The results could not be written (exit 4): a full disk, permissions.
+    Io(String),
     /// Some runs failed (exit 1); the others finished and were written.
     RunsFailed(String),
+    /// Some grid points were refused as bad input or beyond this machine's limits
+    /// (exit 2); the other runs finished and were written.
+    RunsRefused(String),
     /// A check failed or a metric regressed (exit 3); the tables went to stderr.
     ChecksFailed(String),
 }
@@ -89,6 +104,15 @@ type Result<T> = std::result::Result<T, SweepError>;
 
 fn input<T>(r: std::result::Result<T, String>) -> Result<T> {
     r.map_err(SweepError::Input)
+}
+
+impl From<FolderError> for SweepError {
+    fn from(e: FolderError) -> Self {
+        match e {
+            FolderError::Input(m) => SweepError::Input(m),
+            FolderError::Io(m) => SweepError::Io(m),
+        }
+    }
 }
 
 /// The sweep file (`--sweep-file`).
@@ -177,16 +201,50 @@ fn flag_parameter(spec: &ParamSpec) -> Result<Parameter> {
     }
 }
 
-/// The resolved grid and what each run needs.
+/// Grids of up to this many points have every point's scenario validated before anything
+/// runs; a larger grid validates each parameter value once (the other parameters at their
+/// first value) and every other point when it runs, so a million-point grid starts at once.
+const EAGER_POINTS: usize = 1000;
+
+/// The resolved grid and what each run needs. Grid points' scenarios are derived from the
+/// base scenario when their runs start, never held all at once.
 struct Plan {
     definition: Definition,
     grid: Grid,
-    /// The scenario of each grid point (fixed overrides, point values, seed).
-    scenarios: Vec<Scenario>,
+    /// The scenario file (for messages and relative input files).
+    file: PathBuf,
+    /// The scenario with the fixed overrides and `--seed`.
+    base: Scenario,
     name: String,
+    no_limits: bool,
+    /// Runs at once: at most --jobs (default: the cores) and the runs, and no more than the
+    /// machine's memory holds at the largest estimate among the points validated up front.
+    jobs: usize,
 }
 
-fn plan(o: &Options, parameters: Vec<Parameter>, replications: u32) -> Result<Plan> {
+impl Plan {
+    /// The scenario of grid point `point`: the base with the point's values.
+    fn scenario(&self, point: usize) -> std::result::Result<Scenario, String> {
+        let point_sets = self.grid.sets(point);
+        runner::derive(&self.base, &self.file, &point_sets).map_err(|e| match e {
+            ScenarioError::Override { arg, message } if point_sets.contains(&arg) => {
+                let path = arg.split_once('=').map_or(arg.as_str(), |(p, _)| p);
+                format!(
+                    "parameter {path} (-P/-L or --sweep-file), value from {arg:?}: {message}; expected a dotted \
+                     scenario path and values that --set {path}=VALUE accepts"
+                )
+            }
+            other => format!("at grid point {}: {other}", point_sets.join(" ")),
+        })
+    }
+}
+
+fn plan(o: &Options, mut parameters: Vec<Parameter>, replications: u32) -> Result<Plan> {
+    use crate::scenario::overrides::canonical_path;
+    // `nodePools[0].count` and `nodePools.0.count` are one parameter, recorded dotted.
+    for p in &mut parameters {
+        p.path = canonical_path(&p.path);
+    }
     let mut fixed = o.sets.clone();
     if let Some(d) = &o.duration {
         fixed.push(input(runner::duration_override(d))?);
@@ -214,7 +272,9 @@ fn plan(o: &Options, parameters: Vec<Parameter>, replications: u32) -> Result<Pl
                 p.path
             )));
         }
-        if let Some(s) = o.sets.iter().find(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == p.path)) {
+        if let Some(s) =
+            o.sets.iter().find(|s| s.split_once('=').is_some_and(|(k, _)| canonical_path(k) == p.path))
+        {
             return Err(SweepError::Input(format!(
                 "--set {s} fixes the swept parameter {}; drop one of them",
                 p.path
@@ -230,49 +290,70 @@ fn plan(o: &Options, parameters: Vec<Parameter>, replications: u32) -> Result<Pl
         return Err(SweepError::Input("--replications 0: expected at least 1".into()));
     }
     let grid = Grid { parameters, replications };
-    let points = grid.points();
-    if points.checked_mul(replications as usize).is_none_or(|n| n > grid::MAX_RUNS) {
+    let runs = grid.checked_points().and_then(|p| p.checked_mul(replications as usize));
+    let Some(runs) = runs.filter(|&n| n <= grid::MAX_RUNS) else {
+        let sizes: Vec<String> = grid.parameters.iter().map(|p| p.values.len().to_string()).collect();
         return Err(SweepError::Input(format!(
-            "the sweep has {points} grid points × {replications} replications; at most {} runs are allowed",
+            "the sweep has {} values × {replications} replications; at most {} runs are allowed",
+            sizes.join(" × "),
             grid::MAX_RUNS
         )));
-    }
+    };
     // The base scenario (fixed overrides only) names the default output folder and
     // validates the fixed overrides with their own messages.
     let base = runner::load(&o.scenario, &fixed, o.seed).map_err(|e| SweepError::Input(e.to_string()))?;
     let name = base.name.clone().unwrap_or_else(|| "scenario".into());
-    let mut scenarios = Vec::with_capacity(points);
-    for point in 0..points {
-        let point_sets = grid.sets(point);
-        let mut sets = fixed.clone();
-        sets.extend(point_sets.iter().cloned());
-        let s = runner::load(&o.scenario, &sets, o.seed).map_err(|e| {
-            SweepError::Input(match e {
-                ScenarioError::Override { arg, message } if point_sets.contains(&arg) => {
-                    let path = arg.split_once('=').map_or(arg.as_str(), |(p, _)| p);
-                    format!(
-                        "parameter {path} (-P/-L or --sweep-file), value from {arg:?}: {message}; expected a \
-                         dotted scenario path and values that --set {path}=VALUE accepts"
-                    )
-                }
-                other => format!("at grid point {}: {other}", point_sets.join(" ")),
-            })
-        })?;
-        scenarios.push(s);
-    }
     let bytes = std::fs::read(&o.scenario)
         .map_err(|e| SweepError::Input(format!("{}: cannot read the scenario: {e}", o.scenario.display())))?;
+    let dir = o.scenario.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut input_files = Vec::new();
+    for (named, path) in crate::scenario::inputs::files(&base, dir) {
+        let bytes = std::fs::read(&path)
+            .map_err(|e| SweepError::Input(format!("{}: cannot read: {e}", path.display())))?;
+        input_files.push(store::InputFile { file: named, fnv1a: store::fnv1a(&bytes) });
+    }
     let definition = Definition {
         clustersim_version: crate::VERSION.to_string(),
         scenario_file: o.scenario.display().to_string(),
         scenario_fnv1a: store::fnv1a(&bytes),
+        input_files,
         overrides: fixed,
         seed: o.seed,
+        scenario_seed: base.seed,
         parameters: grid.parameters.clone(),
         replications,
-        runs: grid.runs(),
+        runs,
     };
-    Ok(Plan { definition, grid, scenarios, name })
+    let jobs = o.jobs.unwrap_or_else(rayon::current_num_threads).min(runs).max(1);
+    let mut plan =
+        Plan { definition, grid, file: o.scenario.clone(), base, name, no_limits: o.no_limits, jobs };
+    // Bad parameter values are bad input: found before anything runs.
+    let points = plan.grid.points();
+    let upfront: Vec<usize> = if points <= EAGER_POINTS {
+        (0..points).collect()
+    } else {
+        let mut v = Vec::new();
+        for (k, p) in plan.grid.parameters.iter().enumerate() {
+            for j in 0..p.values.len() {
+                let mut idx = vec![0; plan.grid.parameters.len()];
+                idx[k] = j;
+                v.push(plan.grid.point_of(&idx));
+            }
+        }
+        v
+    };
+    let csv_only = crate::scenario::budget::Outputs::CSV_ONLY;
+    let mut largest: u64 = 0;
+    for point in upfront {
+        let s = plan.scenario(point).map_err(SweepError::Input)?;
+        largest = largest.max(crate::scenario::budget::estimate(&s).memory_for(csv_only));
+    }
+    if !plan.no_limits && largest > 0 {
+        let memory = crate::scenario::budget::Limits::for_this_machine().memory_bytes;
+        let fit = usize::try_from(memory / largest).unwrap_or(usize::MAX).max(1);
+        plan.jobs = plan.jobs.min(fit);
+    }
+    Ok(plan)
 }
 
 /// Parsed `--check`, baseline and tolerance.
@@ -301,30 +382,15 @@ fn parse_checks(c: &CheckOptions, extra: &[String]) -> Result<Checks> {
     Ok(Checks { checks, baseline, tolerance })
 }
 
-/// True when `dir` exists and holds anything.
-fn has_content(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
-}
-
-/// Removes what a previous sweep left in `dir` (only the files a sweep writes).
-fn clear(dir: &Path) -> Result<()> {
-    let io = |p: &Path, e: std::io::Error| SweepError::Input(format!("{}: cannot remove: {e}", p.display()));
-    for f in ["runs.csv", "points.csv", "sweep.json"] {
-        let p = dir.join(f);
-        if p.exists() {
-            std::fs::remove_file(&p).map_err(|e| io(&p, e))?;
+/// The texts of `extra` then `c.checks`, each once.
+fn check_texts(extra: &[String], c: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in extra.iter().chain(c) {
+        if !out.contains(t) {
+            out.push(t.clone());
         }
     }
-    let rd = store::runs_dir(dir);
-    if let Ok(entries) = std::fs::read_dir(&rd) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("run-") || name.starts_with(".run-") {
-                std::fs::remove_file(e.path()).map_err(|err| io(&e.path(), err))?;
-            }
-        }
-    }
-    Ok(())
+    out
 }
 
 /// The columns a run row has: key columns then the summary (without its `seed`).
@@ -348,38 +414,42 @@ fn run_row(
     Table { header, rows: vec![row] }
 }
 
-/// Runs run `i`: its row, or the failure message.
-fn compute(plan: &Plan, i: usize) -> std::result::Result<Table, String> {
+/// Runs run `i`: its record (a row, or why it has none).
+fn compute(plan: &Plan, i: usize) -> Record {
     let (point, r) = plan.grid.locate(i);
-    let s = &plan.scenarios[point];
+    let what = || {
+        let sets = plan.grid.sets(point);
+        let at = if sets.is_empty() { String::new() } else { format!(": {}", sets.join(" ")) };
+        format!("run {i} (grid point {point}{at}, replication {r})")
+    };
+    let s = match plan.scenario(point) {
+        Ok(s) => s,
+        Err(m) => return Record::Failed(Failure::Input, format!("{} refused: {m}", what())),
+    };
+    // Whether a point is refused never depends on --jobs (the whole machine's limit); the
+    // number of runs at once is capped by memory instead (`plan`).
+    let outputs = crate::scenario::budget::Outputs::CSV_ONLY;
+    if let Err(e) = runner::check_limits(&s, &plan.file, plan.no_limits, outputs, 1) {
+        return Record::Failed(Failure::Input, format!("{} refused: {e}", what()));
+    }
     let seed = grid::replication_seed(s.seed, r);
-    runner::simulate(s, seed, None)
-        .map(|out| run_row(&plan.grid, point, r, seed, &out.summary))
-        .map_err(|msg| format!("run {i} (grid point {point}, replication {r}, seed {seed}) failed: {msg}"))
+    match runner::simulate(&s, seed, None) {
+        Ok(out) => Record::Done(run_row(&plan.grid, point, r, seed, &out.summary)),
+        Err(msg) => Record::Failed(Failure::Panic, format!("{}, seed {seed}, failed: {msg}", what())),
+    }
 }
 
-/// Records run `i` in `dir`; returns whether it succeeded. `Err` only for a file that
-/// cannot be written.
-fn record(
-    dir: &Path,
-    i: usize,
-    result: &std::result::Result<Table, String>,
-) -> std::result::Result<bool, String> {
-    let write = |path: PathBuf, bytes: &[u8]| {
-        crate::output::write_atomic(&path, bytes)
-            .map_err(|e| format!("{}: cannot write: {e}", path.display()))
-    };
-    match result {
-        Ok(t) => {
-            write(store::run_file(dir, i, false), &t.to_csv().map_err(|e| e.to_string())?)?;
-            let _ = std::fs::remove_file(store::run_file(dir, i, true));
-            Ok(true)
-        }
-        Err(msg) => {
-            write(store::run_file(dir, i, true), format!("{msg}\n").as_bytes())?;
-            Ok(false)
-        }
+/// Records run `i` in `dir`. `Err` only for a file that cannot be written.
+fn record(dir: &Path, id: &str, i: usize, result: &Record) -> std::result::Result<(), String> {
+    let failed = matches!(result, Record::Failed(..));
+    let path = store::run_file(dir, i, failed);
+    let bytes = store::run_file_bytes(id, i, result).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::output::write_atomic(&path, &bytes)
+        .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    if !failed {
+        let _ = std::fs::remove_file(store::run_file(dir, i, true));
     }
+    Ok(())
 }
 
 /// The header of points.csv for a run header.
@@ -423,26 +493,54 @@ pub fn sweep(o: &Options) -> Result<()> {
         parameters.push(flag_parameter(spec)?);
     }
     let checks = parse_checks(&o.checks, &file_checks)?;
-    if shard.is_some()
-        && (checks.baseline.is_some() || checks.checks.iter().any(|c| c.target == Target::Points))
-    {
+    if shard.is_some() && checks.baseline.is_some() {
         return Err(SweepError::Input(
-            "--shard: grid-point checks (points:) and --baseline need every run; give them to `clustersim \
-             merge` instead"
+            "--shard: --baseline compares grid points, which need every run; give it to `clustersim merge` \
+             instead"
                 .into(),
         ));
     }
     let replications = o.replications.or(file_reps).unwrap_or(1);
     let plan = plan(o, parameters, replications)?;
     let dir = o.out.clone().unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", plan.name)));
-    let this = SweepJson { definition: plan.definition.clone(), shard, seeds: store::SEEDS_DOC.into() };
+    let this = SweepJson {
+        id: plan.definition.id(),
+        definition: plan.definition.clone(),
+        shard,
+        checks: check_texts(&file_checks, &o.checks.checks),
+        seeds: store::SEEDS_DOC.into(),
+    };
 
-    // The output folder: never overwritten without --force; --resume needs the same sweep.
-    // Nothing is written before the checks are validated.
+    // The folder is locked before its state is looked at, so two sweeps cannot both find
+    // it empty. A folder made here is removed again if the input turns out bad.
+    let created = folder::inspect(&dir)?.missing;
+    let lock = folder::lock_exclusive(&dir, "--out")?;
+    let result = sweep_locked(o, &plan, &dir, &this, &checks, started);
+    if created && matches!(result, Err(SweepError::Input(_))) {
+        let _ = std::fs::remove_file(dir.join(folder::LOCK_FILE));
+        let _ = std::fs::remove_dir(&dir);
+    }
+    drop(lock);
+    result
+}
+
+/// The sweep once its folder is locked.
+fn sweep_locked(
+    o: &Options,
+    plan: &Plan,
+    dir: &Path,
+    this: &SweepJson,
+    checks: &Checks,
+    started: std::time::Instant,
+) -> Result<()> {
+    let shard = this.shard;
+    // The output folder: never overwritten without --force; --resume needs the same sweep;
+    // files clustersim did not write are never removed.
+    let contents = folder::inspect(dir)?;
     let mut resuming = false;
-    if has_content(&dir) {
+    if contents.any {
         if o.resume {
-            match input(store::read_sweep_json(&dir))? {
+            match input(store::read_sweep_json(dir))? {
                 None => {
                     return Err(SweepError::Input(format!(
                         "--resume: {} has content but no sweep.json; expected the --out folder of a sweep \
@@ -478,29 +576,51 @@ pub fn sweep(o: &Options) -> Result<()> {
                  --force to overwrite it",
                 dir.display()
             )));
+        } else if !contents.foreign.is_empty() {
+            return Err(SweepError::Input(format!(
+                "--out {}: the folder holds files clustersim did not write ({}); --force only replaces \
+                 clustersim's results: choose another --out, or empty the folder",
+                dir.display(),
+                contents.foreign_list()
+            )));
         }
     }
 
-    let mine: Vec<usize> = (0..plan.grid.runs()).filter(|&i| shard.is_none_or(|s| s.owns(i))).collect();
-    let existing = if resuming { input(store::scan(&dir))? } else { BTreeMap::new() };
+    let total = plan.grid.runs();
+    let owns = |i: usize| shard.is_none_or(|s| s.owns(i));
+    let mine_count = (0..total).filter(|&i| owns(i)).count();
+    let existing = if resuming { input(store::scan(dir, &plan.definition))? } else { BTreeMap::new() };
     let mut pending: Vec<usize> =
-        mine.iter().copied().filter(|i| !matches!(existing.get(i), Some(Record::Done(_)))).collect();
-    let resumed = mine.len() - pending.len();
+        (0..total).filter(|&i| owns(i) && !matches!(existing.get(&i), Some(Record::Done(_)))).collect();
+    let resumed = mine_count - pending.len();
+
+    // A shard has only some runs: its grid-point checks are left to `merge`.
+    let (run_checks, deferred): (Vec<Check>, usize) = if shard.is_some() {
+        let n = checks.checks.iter().filter(|c| c.target == Target::Points).count();
+        (checks.checks.iter().filter(|c| c.target == Target::Runs).cloned().collect(), n)
+    } else {
+        (checks.checks.clone(), 0)
+    };
+    let checks =
+        Checks { checks: run_checks, baseline: checks.baseline.clone(), tolerance: checks.tolerance };
 
     // Checks name columns that exist only once a run has produced its summary: validate
     // them on a finished run (running the first one now if none is on disk).
-    let mut first: Option<(usize, std::result::Result<Table, String>)> = None;
+    let mut first: Option<(usize, Record)> = None;
     if !checks.checks.is_empty() {
-        let on_disk = mine.iter().find_map(|i| match existing.get(i) {
-            Some(Record::Done(t)) => Some(t.header.clone()),
-            _ => None,
+        let on_disk = existing.values().find_map(|r| match r {
+            Record::Done(t) => Some(t.header.clone()),
+            Record::Failed(..) => None,
         });
         let header = match on_disk {
             Some(h) => Some(h),
             None if !pending.is_empty() => {
                 let i = pending.remove(0);
-                let result = compute(&plan, i);
-                let header = result.as_ref().ok().map(|t| t.header.clone());
+                let result = compute(plan, i);
+                let header = match &result {
+                    Record::Done(t) => Some(t.header.clone()),
+                    Record::Failed(..) => None,
+                };
                 first = Some((i, result));
                 header
             }
@@ -512,98 +632,138 @@ pub fn sweep(o: &Options) -> Result<()> {
     }
 
     if o.force {
-        clear(&dir)?;
+        folder::clear(dir)?;
     }
-    std::fs::create_dir_all(store::runs_dir(&dir))
-        .map_err(|e| SweepError::Input(format!("--out {}: cannot create the folder: {e}", dir.display())))?;
-    store::write_sweep_json(&dir, &this).map_err(SweepError::Internal)?;
+    std::fs::create_dir_all(store::runs_dir(dir)).map_err(|e| {
+        SweepError::Io(format!("{}: cannot create the folder: {e}", store::runs_dir(dir).display()))
+    })?;
+    store::write_sweep_json(dir, this).map_err(SweepError::Io)?;
+    if deferred > 0 && !o.quiet {
+        console::err_line(&format!(
+            "{}: {deferred} grid-point check{} (points:) left to `clustersim merge`, which applies the checks \
+             recorded in each shard's sweep.json",
+            plan.name,
+            if deferred == 1 { "" } else { "s" }
+        ));
+    }
 
-    let bar = if o.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(mine.len() as u64), ProgressDrawTarget::stderr())
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} runs, {msg}, ETA {eta}",
-        )
-        .map_err(|e| SweepError::Internal(e.to_string()))?,
-    );
-    bar.set_prefix(plan.name.clone());
-    bar.set_position(resumed as u64);
     let failures = AtomicUsize::new(0);
+    let done = AtomicUsize::new(resumed);
+    let progress = Progress::runs(&plan.name, mine_count as u64, o.quiet);
+    progress.update(resumed as u64, "0 failed");
     let report = |ok: bool| {
         if !ok {
             failures.fetch_add(1, Ordering::Relaxed);
         }
-        bar.inc(1);
-        bar.set_message(format!("{} failed", failures.load(Ordering::Relaxed)));
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress.update(n as u64, &format!("{} failed", failures.load(Ordering::Relaxed)));
     };
-    bar.set_message("0 failed");
+    let id = this.id.as_str();
     if let Some((i, result)) = &first {
-        report(record(&dir, *i, result).map_err(SweepError::Internal)?);
+        record(dir, id, *i, result).map_err(|e| io_stop(e, pending.len()))?;
+        report(matches!(result, Record::Done(_)));
     }
 
+    // As many workers as runs to do (at most --jobs or the cores), each run's result
+    // written as it ends; once a file cannot be written, no further run starts.
+    let jobs = plan.jobs.min(pending.len()).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(o.jobs.unwrap_or(0))
+        .num_threads(jobs)
         .build()
         .map_err(|e| SweepError::Internal(format!("cannot start the worker threads: {e}")))?;
-    let io_errors: Vec<String> = pool.install(|| {
-        pending
-            .par_iter()
-            .filter_map(|&i| match record(&dir, i, &compute(&plan, i)) {
-                Ok(ok) => {
-                    report(ok);
-                    None
-                }
+    let stop = AtomicBool::new(false);
+    let io_error: Mutex<Option<String>> = Mutex::new(None);
+    let not_started = AtomicUsize::new(0);
+    pool.install(|| {
+        pending.par_iter().with_max_len(1).for_each(|&i| {
+            if stop.load(Ordering::Relaxed) {
+                not_started.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            let result = compute(plan, i);
+            match record(dir, id, i, &result) {
+                Ok(()) => report(matches!(result, Record::Done(_))),
                 Err(e) => {
-                    report(false);
-                    Some(e)
+                    stop.store(true, Ordering::Relaxed);
+                    if let Ok(mut slot) = io_error.lock() {
+                        slot.get_or_insert(e);
+                    }
                 }
-            })
-            .collect()
+            }
+        });
     });
-    bar.finish_and_clear();
-    if let Some(e) = io_errors.first() {
-        return Err(SweepError::Internal(e.clone()));
+    progress.finish();
+    if let Some(e) = io_error.into_inner().ok().flatten() {
+        return Err(io_stop(e, not_started.load(Ordering::Relaxed)));
     }
 
-    let records = input(store::scan(&dir))?;
-    let records: BTreeMap<usize, Record> = records.into_iter().filter(|(i, _)| mine.contains(i)).collect();
-    let outcome = finish(&dir, &plan.definition, &records, shard.is_none(), &checks, o.charts)?;
+    let records: BTreeMap<usize, Record> =
+        input(store::scan(dir, &plan.definition))?.into_iter().filter(|(i, _)| owns(*i)).collect();
+    let outcome = finish(dir, &plan.definition, &records, shard.is_none(), &checks, o.charts)?;
     if !o.quiet {
         let what = match shard {
-            Some(s) => format!("shard {}/{} of {} runs: {}", s.index, s.count, plan.grid.runs(), mine.len()),
-            None => format!("{}", mine.len()),
+            Some(s) => format!("shard {}/{} of {} runs: {}", s.index, s.count, total, mine_count),
+            None => format!("{mine_count}"),
         };
-        eprintln!(
+        console::err_line(&format!(
             "{}: {what} runs ({} now, {resumed} resumed, {} failed) in {:.3} s wall; results in {}",
             plan.name,
-            mine.len() - resumed,
+            mine_count - resumed,
             outcome.failed.len(),
             started.elapsed().as_secs_f64(),
             dir.display()
-        );
+        ));
     }
     outcome.into_result()
 }
 
+/// The error of a sweep that stopped because a result could not be written.
+fn io_stop(e: String, not_started: usize) -> SweepError {
+    SweepError::Io(format!(
+        "{e}\n{not_started} run{} not started; the runs already written are kept: free the space (or fix the \
+         folder) and finish the sweep with --resume",
+        if not_started == 1 { " was" } else { "s were" }
+    ))
+}
+
 /// What `finish` found.
 struct Outcome {
-    failed: Vec<(usize, String)>,
+    failed: Vec<(usize, Failure, String)>,
     checks_failed: usize,
     regressions: usize,
 }
 
 impl Outcome {
     fn into_result(self) -> Result<()> {
-        if !self.failed.is_empty() {
-            let list: Vec<String> = self.failed.iter().take(10).map(|(_, m)| format!("  {m}")).collect();
+        let list = |kind: Failure| -> (usize, String) {
+            let all: Vec<&(usize, Failure, String)> = self.failed.iter().filter(|f| f.1 == kind).collect();
+            let shown: Vec<String> = all.iter().take(10).map(|(_, _, m)| format!("  {m}")).collect();
+            let more = if all.len() > 10 {
+                format!("\n  … and {} more (runs/*.failed)", all.len() - 10)
+            } else {
+                String::new()
+            };
+            (all.len(), format!("{}{more}", shown.join("\n")))
+        };
+        let (panics, panic_list) = list(Failure::Panic);
+        let (refused, refused_list) = list(Failure::Input);
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        if panics > 0 {
+            let also = if refused > 0 {
+                format!("; {refused} more run{} refused as bad input", s(refused))
+            } else {
+                String::new()
+            };
             return Err(SweepError::RunsFailed(format!(
-                "{} run{} failed (a bug in clustersim, please report it); the others were written:\n{}",
-                self.failed.len(),
-                if self.failed.len() == 1 { "" } else { "s" },
-                list.join("\n")
+                "{panics} run{} failed (a bug in clustersim, please report it){also}; the others were written:\n{panic_list}",
+                s(panics)
+            )));
+        }
+        if refused > 0 {
+            return Err(SweepError::RunsRefused(format!(
+                "{refused} run{} refused (bad input at its grid point, or beyond this machine's limits: see \
+                 --no-limits); the others were written:\n{refused_list}",
+                s(refused)
             )));
         }
         if self.checks_failed > 0 || self.regressions > 0 {
@@ -631,10 +791,10 @@ fn finish(
     charts: bool,
 ) -> Result<Outcome> {
     let grid = def.grid();
-    let failed: Vec<(usize, String)> = records
+    let failed: Vec<(usize, Failure, String)> = records
         .iter()
         .filter_map(|(i, r)| match r {
-            Record::Failed(m) => Some((*i, m.lines().next().unwrap_or("").to_string())),
+            Record::Failed(kind, m) => Some((*i, *kind, m.lines().next().unwrap_or("").to_string())),
             Record::Done(_) => None,
         })
         .collect();
@@ -643,15 +803,18 @@ fn finish(
         let path = dir.join(name);
         let bytes = t.to_csv().map_err(|e| SweepError::Internal(e.to_string()))?;
         crate::output::write_atomic(&path, &bytes)
-            .map_err(|e| SweepError::Internal(format!("{}: cannot write: {e}", path.display())))
+            .map_err(|e| SweepError::Io(format!("{}: cannot write: {e}", path.display())))
     };
-    let points = store::points_table(&grid, &runs, &point_of_row);
+    // A shard's points would be partial (and a million-point grid's table is large).
+    let points = if complete { store::points_table(&grid, &runs, &point_of_row) } else { Table::default() };
     if complete {
         write("runs.csv", &runs)?;
         write("points.csv", &points)?;
         if charts && !points.rows.is_empty() {
-            crate::charts::plot_dir(dir, &crate::charts::PlotOptions::default())
-                .map_err(|e| SweepError::Internal(format!("charts: {e}")))?;
+            crate::charts::plot_dir(dir, &crate::charts::PlotOptions::default()).map_err(|e| match e {
+                crate::charts::ChartError::Write { .. } => SweepError::Io(format!("charts: {e}")),
+                other => SweepError::Internal(format!("charts: {other}")),
+            })?;
         }
     }
     let keys = store::key_columns(&grid);
@@ -670,9 +833,9 @@ fn finish(
         let c = input(baseline::compare(old, &path.display().to_string(), &points, checks.tolerance))?;
         regressions = c.regressions.len();
         if regressions > 0 {
-            eprint!("{}", baseline::render(&c, &keys[..np], checks.tolerance));
+            console::err(&baseline::render(&c, &keys[..np], checks.tolerance));
         } else {
-            eprintln!(
+            console::err_line(&format!(
                 "baseline: {} grid points, {} metrics compared, none regressed beyond {:.2}%{}",
                 c.points_matched,
                 c.metrics_compared,
@@ -682,7 +845,7 @@ fn finish(
                 } else {
                     String::new()
                 }
-            );
+            ));
         }
     }
     Ok(Outcome { failed, checks_failed, regressions })
@@ -697,14 +860,56 @@ pub fn merge(
     quiet: bool,
     charts: bool,
 ) -> Result<()> {
-    let checks = parse_checks(c, &[])?;
+    // Parse the command line's checks now, so a typo is reported before anything is read.
+    parse_checks(c, &[])?;
     if dirs.is_empty() {
         return Err(SweepError::Input("merge: expected at least one sweep folder".into()));
     }
+    for (k, d) in dirs.iter().enumerate() {
+        if let Some(e) = dirs[..k].iter().find(|e| same_dir(e, d)) {
+            return Err(SweepError::Input(format!(
+                "merge: {} and {} are the same folder; give each shard's folder once",
+                e.display(),
+                d.display()
+            )));
+        }
+    }
+    let out_is_input = dirs.iter().any(|d| same_dir(d, out));
+    // The output folder is locked first (exclusively), then each input (shared): a merge
+    // never reads a folder a sweep is still writing, nor writes one another merge writes.
+    let created = folder::inspect(out)?.missing;
+    let out_lock = folder::lock_exclusive(out, "merge --out")?;
+    let result = (|| {
+        let mut read_locks = Vec::new();
+        for d in dirs.iter().filter(|d| !same_dir(d, out)) {
+            read_locks.push(folder::lock_shared(d)?);
+        }
+        merge_locked(dirs, out, out_is_input, force, c, quiet, charts)
+    })();
+    if created && matches!(result, Err(SweepError::Input(_))) {
+        let _ = std::fs::remove_file(out.join(folder::LOCK_FILE));
+        let _ = std::fs::remove_dir(out);
+    }
+    drop(out_lock);
+    result
+}
+
+fn merge_locked(
+    dirs: &[PathBuf],
+    out: &Path,
+    out_is_input: bool,
+    force: bool,
+    c: &CheckOptions,
+    quiet: bool,
+    charts: bool,
+) -> Result<()> {
     let mut first: Option<(PathBuf, SweepJson)> = None;
     let mut records: BTreeMap<usize, Record> = BTreeMap::new();
+    // Which input each run came from.
+    let mut origin: BTreeMap<usize, usize> = BTreeMap::new();
     let mut shards: Vec<Shard> = Vec::new();
-    for d in dirs {
+    let mut stored_checks: Vec<String> = Vec::new();
+    for (k, d) in dirs.iter().enumerate() {
         let Some(j) = input(store::read_sweep_json(d))? else {
             return Err(SweepError::Input(format!(
                 "merge: {} has no sweep.json; expected the --out folder of a `clustersim sweep` (or a shard)",
@@ -721,26 +926,30 @@ pub fn merge(
             )));
         }
         shards.extend(j.shard);
-        for (i, r) in input(store::scan(d))? {
-            if i >= j.definition.runs {
+        stored_checks = check_texts(&stored_checks, &j.checks);
+        let grid = j.definition.grid();
+        for (i, r) in input(store::scan(d, &j.definition).map_err(|m| format!("merge: {m}")))? {
+            if let Some(&prev) = origin.get(&i) {
+                let (point, rep) = grid.locate(i);
+                let sets = grid.sets(point);
                 return Err(SweepError::Input(format!(
-                    "merge: {} has run {i} but the sweep has {} runs",
-                    d.display(),
-                    j.definition.runs
+                    "merge: run {i} (grid point {point}{}, replication {rep}) is in both {} and {}; each run must \
+                     come from one folder: give each shard's folder once, and not a copy of a folder beside it",
+                    if sets.is_empty() { String::new() } else { format!(": {}", sets.join(" ")) },
+                    dirs[prev].display(),
+                    d.display()
                 )));
             }
-            match (records.get(&i), &r) {
-                (Some(Record::Done(_)), _) => {}
-                _ => {
-                    records.insert(i, r);
-                }
-            }
+            origin.insert(i, k);
+            records.insert(i, r);
         }
         if first.is_none() {
             first = Some((d.clone(), j));
         }
     }
-    let Some((_, j)) = first else { unreachable!("dirs is not empty") };
+    let Some((_, j)) = first else {
+        return Err(SweepError::Input("merge: expected at least one sweep folder".into()));
+    };
     let def = j.definition;
     let missing: Vec<usize> = (0..def.runs).filter(|i| !records.contains_key(i)).collect();
     if !missing.is_empty() {
@@ -748,7 +957,6 @@ pub fn merge(
         let mut which = String::new();
         if let Some(n) = shards.first().map(|s| s.count) {
             let mut ks: Vec<u32> = missing.iter().map(|&i| (i % n as usize) as u32 + 1).collect();
-            ks.dedup();
             ks.sort();
             ks.dedup();
             let ks: Vec<String> = ks.iter().map(|k| format!("{k}/{n}")).collect();
@@ -763,42 +971,63 @@ pub fn merge(
             if missing.len() > 20 { ", …" } else { "" }
         )));
     }
-    let out_is_input = dirs.iter().any(|d| same_dir(d, out));
-    if has_content(out) && !out_is_input {
-        if !force {
-            return Err(SweepError::Input(format!(
-                "--out {}: the folder exists and is not empty; add --force to overwrite it",
-                out.display()
-            )));
-        }
-        clear(out)?;
-    }
-    std::fs::create_dir_all(store::runs_dir(out))
-        .map_err(|e| SweepError::Input(format!("--out {}: cannot create the folder: {e}", out.display())))?;
-    // Copy the run files so the merged folder is a complete sweep folder.
+    // The checks recorded by the sweeps (their sweep files and --check), then this command's.
+    let checks = parse_checks(c, &stored_checks)?;
     if !out_is_input {
-        for (i, r) in &records {
-            let (path, bytes) = match r {
-                Record::Done(t) => (store::run_file(out, *i, false), t.to_csv().map_err(|e| e.to_string())),
-                Record::Failed(m) => (store::run_file(out, *i, true), Ok(format!("{m}\n").into_bytes())),
-            };
-            let bytes = bytes.map_err(SweepError::Internal)?;
-            crate::output::write_atomic(&path, &bytes)
-                .map_err(|e| SweepError::Internal(format!("{}: cannot write: {e}", path.display())))?;
+        let contents = folder::inspect(out)?;
+        if contents.any {
+            if !force {
+                return Err(SweepError::Input(format!(
+                    "--out {}: the folder exists and is not empty; add --force to overwrite it",
+                    out.display()
+                )));
+            }
+            if !contents.foreign.is_empty() {
+                return Err(SweepError::Input(format!(
+                    "--out {}: the folder holds files clustersim did not write ({}); --force only replaces \
+                     clustersim's results: choose another --out, or empty the folder",
+                    out.display(),
+                    contents.foreign_list()
+                )));
+            }
+            folder::clear(out)?;
         }
     }
-    let merged = SweepJson { definition: def.clone(), shard: None, seeds: store::SEEDS_DOC.into() };
-    store::write_sweep_json(out, &merged).map_err(SweepError::Internal)?;
+    let rd = store::runs_dir(out);
+    std::fs::create_dir_all(&rd)
+        .map_err(|e| SweepError::Io(format!("{}: cannot create the folder: {e}", rd.display())))?;
+    // Copy the run files that are not there yet, so the merged folder is a complete sweep folder.
+    let id = def.id();
+    for (i, r) in &records {
+        if out_is_input && same_dir(&dirs[origin[i]], out) {
+            continue;
+        }
+        let failed = matches!(r, Record::Failed(..));
+        let path = store::run_file(out, *i, failed);
+        let bytes = store::run_file_bytes(&id, *i, r).map_err(|e| SweepError::Internal(e.to_string()))?;
+        crate::output::write_atomic(&path, &bytes)
+            .map_err(|e| SweepError::Io(format!("{}: cannot write: {e}", path.display())))?;
+    }
+    let merged = SweepJson {
+        id,
+        definition: def.clone(),
+        shard: None,
+        checks: check_texts(&stored_checks, &c.checks),
+        seeds: store::SEEDS_DOC.into(),
+    };
+    store::write_sweep_json(out, &merged).map_err(SweepError::Io)?;
     let outcome = finish(out, &def, &records, true, &checks, charts)?;
     if !quiet {
-        eprintln!(
-            "merge: {} runs from {} folder{} ({} failed); results in {}",
+        console::err_line(&format!(
+            "merge: {} runs from {} folder{} ({} failed, {} check{} applied); results in {}",
             def.runs,
             dirs.len(),
             if dirs.len() == 1 { "" } else { "s" },
             outcome.failed.len(),
+            checks.checks.len(),
+            if checks.checks.len() == 1 { "" } else { "s" },
             out.display()
-        );
+        ));
     }
     outcome.into_result()
 }
@@ -808,6 +1037,15 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,
     }
+}
+
+/// Refuses (bad input) run checks that name a column not in `columns`, the summary columns
+/// of the scenario (`runner::summary_columns`), before the run.
+pub fn validate_run_checks(checks: &[Check], columns: &[String]) -> Result<()> {
+    for c in checks {
+        input(c.validate_columns(columns))?;
+    }
+    Ok(())
 }
 
 /// Evaluates run checks on the single summary row of `clustersim run`: parse errors and

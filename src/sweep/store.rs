@@ -58,20 +58,35 @@ impl Table {
 }
 
 /// What determines a sweep's results; two folders can be resumed or merged together only
-/// when their definitions are equal.
+/// when their definitions are equal (the scenario's path as typed aside: its content
+/// counts, so `s.yaml` and `$PWD/s.yaml` are the same sweep).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Definition {
     pub clustersim_version: String,
+    /// The scenario file as named on the command line, for the reader; not compared.
     pub scenario_file: String,
     /// FNV-1a 64 of the scenario file's bytes, in hex: a changed file is a different sweep.
     pub scenario_fnv1a: String,
+    /// The files the scenario refers to (request traces, CSV columns), as named in it, and
+    /// the FNV-1a 64 of their bytes.
+    pub input_files: Vec<InputFile>,
     /// The fixed `--set` overrides (and `--duration`), in order.
     pub overrides: Vec<String>,
     /// `--seed`, or null when each grid point uses its scenario's seed.
     pub seed: Option<u64>,
+    /// The scenario's seed with the fixed overrides applied (the base seed of every grid
+    /// point unless `--seed` or a `seed` parameter gives one).
+    pub scenario_seed: u64,
     pub parameters: Vec<Parameter>,
     pub replications: u32,
     pub runs: usize,
+}
+
+/// A file a scenario refers to, and its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    pub file: String,
+    pub fnv1a: String,
 }
 
 impl Definition {
@@ -79,11 +94,21 @@ impl Definition {
         Grid { parameters: self.parameters.clone(), replications: self.replications }
     }
 
+    fn compared(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(m) = &mut v {
+            m.remove("scenario_file");
+        }
+        v
+    }
+
     /// The first field that differs from `other`, as "field: this vs other".
     pub fn difference(&self, other: &Definition) -> Option<String> {
-        let a = serde_json::to_value(self).ok()?;
-        let b = serde_json::to_value(other).ok()?;
-        let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (a, b) else { return None };
+        let (serde_json::Value::Object(a), serde_json::Value::Object(b)) =
+            (self.compared(), other.compared())
+        else {
+            return None;
+        };
         for (k, va) in &a {
             let vb = b.get(k).unwrap_or(&serde_json::Value::Null);
             if va != vb {
@@ -91,6 +116,25 @@ impl Definition {
             }
         }
         None
+    }
+
+    /// The sweep's identity: FNV-1a 64 of the compared definition. Every run file carries it.
+    pub fn id(&self) -> String {
+        fnv1a(self.compared().to_string().as_bytes())
+    }
+
+    /// The seed of replication `r` at grid point `point`: `--seed`, else the point's `seed`
+    /// parameter, else the scenario's seed, plus `r`.
+    pub fn seed_of(&self, point: usize, r: u32) -> Option<u64> {
+        let grid = self.grid();
+        let base = match self.seed {
+            Some(s) => s,
+            None => match self.parameters.iter().position(|p| p.path == "seed") {
+                Some(k) => grid.values(point).get(k)?.trim().parse().ok()?,
+                None => self.scenario_seed,
+            },
+        };
+        Some(super::grid::replication_seed(base, r))
     }
 }
 
@@ -128,8 +172,14 @@ impl Shard {
 /// `sweep.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SweepJson {
+    /// [`Definition::id`], also in every run file.
+    pub id: String,
     pub definition: Definition,
     pub shard: Option<Shard>,
+    /// The checks of the sweep file and `--check`: a shard defers its grid-point checks to
+    /// `merge`, which applies these.
+    #[serde(default)]
+    pub checks: Vec<String>,
     /// How run seeds are derived (documentation for a reader of the file).
     pub seeds: String,
 }
@@ -154,15 +204,148 @@ pub fn run_file(dir: &Path, run: usize, failed: bool) -> PathBuf {
     runs_dir(dir).join(format!("run-{run:06}.{}", if failed { "failed" } else { "csv" }))
 }
 
+/// Why a run has no row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The simulation panicked: a bug (exit 1).
+    Panic,
+    /// The grid point's scenario is bad input or beyond this machine's limits (exit 2).
+    Input,
+}
+
+impl Failure {
+    fn name(self) -> &'static str {
+        match self {
+            Failure::Panic => "panic",
+            Failure::Input => "input",
+        }
+    }
+}
+
 /// A finished run as found on disk.
 #[derive(Clone, Debug)]
 pub enum Record {
     Done(Table),
-    Failed(String),
+    Failed(Failure, String),
 }
 
-/// The run files of a folder, by run index. Temporary files (dot files) are ignored.
-pub fn scan(dir: &Path) -> Result<BTreeMap<usize, Record>, String> {
+/// The leading columns of a run file, which identify it; `runs.csv` leaves them out.
+pub const ID_COLUMNS: [&str; 2] = ["sweep", "run"];
+
+/// The bytes of `runs/run-<i>.csv` (identity columns, then the run row) or of
+/// `runs/run-<i>.failed` (an identity line, then the message).
+pub fn run_file_bytes(id: &str, run: usize, record: &Record) -> std::io::Result<Vec<u8>> {
+    match record {
+        Record::Done(t) => {
+            let mut header: Vec<String> = ID_COLUMNS.iter().map(|c| c.to_string()).collect();
+            header.extend(t.header.iter().cloned());
+            let rows = t
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut row = vec![id.to_string(), run.to_string()];
+                    row.extend(r.iter().cloned());
+                    row
+                })
+                .collect();
+            Table { header, rows }.to_csv()
+        }
+        Record::Failed(kind, msg) => {
+            Ok(format!("clustersim sweep {id} run {run} {}\n{msg}\n", kind.name()).into_bytes())
+        }
+    }
+}
+
+/// How to repair a folder with a run file that does not belong.
+const FIX: &str = "delete it and finish the sweep with `clustersim sweep ... --resume` (which recomputes it), or \
+                   start over with --force";
+
+/// Checks a run file against the sweep it is in; `Err` names the file and what is wrong.
+fn verify(
+    path: &Path,
+    def: &Definition,
+    id: &str,
+    run: usize,
+    record: &Record,
+    found: (&str, &str),
+) -> Result<(), String> {
+    let (found_id, found_run) = found;
+    if found_id != id || found_run != run.to_string() {
+        return Err(format!(
+            "{}: the file is run {found_run} of sweep {found_id}, not run {run} of this sweep ({id}): it was \
+             copied from another sweep or renamed; {FIX}",
+            path.display()
+        ));
+    }
+    let Record::Done(t) = record else { return Ok(()) };
+    let grid = def.grid();
+    let (point, r) = grid.locate(run);
+    let row = &t.rows[0];
+    let mut expected: Vec<(String, String)> = grid
+        .parameters
+        .iter()
+        .zip(grid.values(point))
+        .map(|(p, v)| (format!("parameter_{}", p.path), v.to_string()))
+        .collect();
+    expected.push(("replication".into(), r.to_string()));
+    if let Some(seed) = def.seed_of(point, r) {
+        expected.push(("seed".into(), seed.to_string()));
+    }
+    for (col, want) in expected {
+        match t.cell(row, &col) {
+            Some(v) if v == want => {}
+            found => {
+                return Err(format!(
+                    "{}: {col} is {} but run {run} of this sweep has {want}: the file does not belong here; {FIX}",
+                    path.display(),
+                    found.map_or("missing".to_string(), |v| format!("{v:?}"))
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads one run file.
+fn read_run_file(path: &Path, failed: bool) -> Result<(Record, String, String), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let old = || {
+        format!(
+            "{}: the file does not say which sweep and run it belongs to (written by an older clustersim, or \
+             not a run file); {FIX}",
+            path.display()
+        )
+    };
+    if failed {
+        let text = String::from_utf8_lossy(&bytes);
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        let w: Vec<&str> = first.split(' ').collect();
+        let ["clustersim", "sweep", id, "run", run, kind] = w[..] else { return Err(old()) };
+        let kind = match kind {
+            "panic" => Failure::Panic,
+            "input" => Failure::Input,
+            _ => return Err(old()),
+        };
+        return Ok((Record::Failed(kind, rest.trim().to_string()), id.to_string(), run.to_string()));
+    }
+    let t = Table::parse(&bytes).map_err(|e| format!("{}: not a valid CSV file: {e}", path.display()))?;
+    if t.rows.len() != 1 {
+        return Err(format!("{}: expected one run row, found {}; {FIX}", path.display(), t.rows.len()));
+    }
+    if t.header.len() < 2 || t.header[..2] != ID_COLUMNS {
+        return Err(old());
+    }
+    let row = &t.rows[0];
+    let (id, run) = (row[0].clone(), row[1].clone());
+    let table = Table { header: t.header[2..].to_vec(), rows: vec![row[2..].to_vec()] };
+    Ok((Record::Done(table), id, run))
+}
+
+/// The run files of a folder, by run index, each checked against `def` (its sweep, run
+/// index, parameter values, replication and seed). Temporary files (dot files) are ignored.
+/// `Err` names the first file that does not belong and how to fix it.
+pub fn scan(dir: &Path, def: &Definition) -> Result<BTreeMap<usize, Record>, String> {
+    let id = def.id();
     let mut out = BTreeMap::new();
     let rd = runs_dir(dir);
     let entries = match std::fs::read_dir(&rd) {
@@ -185,22 +368,21 @@ pub fn scan(dir: &Path) -> Result<BTreeMap<usize, Record>, String> {
         } else {
             continue;
         };
-        let Ok(i) = num.parse::<usize>() else { continue };
         let path = rd.join(&name);
-        if failed {
-            if out.contains_key(&i) {
-                continue; // a later success wins over an earlier failure
-            }
-            let msg = std::fs::read_to_string(&path)
-                .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-            out.insert(i, Record::Failed(msg.trim().to_string()));
-        } else {
-            let t = Table::read(&path)?;
-            if t.rows.len() != 1 {
-                return Err(format!("{}: expected one run row, found {}", path.display(), t.rows.len()));
-            }
-            out.insert(i, Record::Done(t));
+        let Some(i) =
+            num.parse::<usize>().ok().filter(|_| num.len() >= 6 && num.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            return Err(format!("{}: not a run file name (run-NNNNNN.csv); {FIX}", path.display()));
+        };
+        if i >= def.runs {
+            return Err(format!("{}: run {i}, but the sweep has {} runs; {FIX}", path.display(), def.runs));
         }
+        if failed && out.contains_key(&i) {
+            continue; // a later success wins over an earlier failure
+        }
+        let (record, fid, frun) = read_run_file(&path, failed)?;
+        verify(&path, def, &id, i, &record, (&fid, &frun))?;
+        out.insert(i, record);
     }
     Ok(out)
 }

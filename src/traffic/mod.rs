@@ -87,6 +87,23 @@ impl PodSlot {
     }
 }
 
+/// `n` workers free from `t`, for a new serving pod of `service` (Deployment `deployment`).
+/// The budget check (`scenario::budget`) refuses a concurrency this machine cannot hold, so
+/// the allocation can only fail under `--no-limits`; it then ends the run with a message
+/// naming the field (the caller catches it) instead of aborting the process.
+fn idle_workers(n: u32, t: u64, deployment: DeploymentId, service: &str) -> Vec<Worker> {
+    let mut workers = Vec::new();
+    if workers.try_reserve_exact(n as usize).is_err() {
+        panic!(
+            "deployments[{}].service.concurrency: out of memory for {n} worker slots of a pod of {service:?} ({} bytes); expected a smaller concurrency",
+            deployment.index(),
+            u64::from(n) * std::mem::size_of::<Worker>() as u64
+        );
+    }
+    workers.resize(n as usize, Worker { free_at: t });
+    workers
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Outcome {
     /// Served; the latency is arrival → finish.
@@ -334,7 +351,9 @@ impl Service {
         let (finish_at, outcome) = match self.timeout {
             Some(to) if start - t >= to => (t + to, Outcome::Abandoned { waited: to }),
             _ => {
-                let end = start + service;
+                // Saturates: a service time can be a huge draw (a lognormal with a large
+                // sigma); the request then never finishes within the run.
+                let end = start.saturating_add(service);
                 slot.workers[wi] = Worker { free_at: end };
                 slot.assigned_busy += service as u128;
                 self.total.assigned += 1;
@@ -369,7 +388,7 @@ impl Service {
         self.ready_workers += self.concurrency as u64;
         self.slots.push(PodSlot {
             stopped: false,
-            workers: vec![Worker { free_at: t }; self.concurrency as usize],
+            workers: idle_workers(self.concurrency, t, self.deployment, &self.name),
             outstanding: 0,
             arrival_sum: 0,
             assigned_busy: 0,
@@ -397,6 +416,9 @@ impl Service {
         let n = slot.outstanding as u64;
         let worked = slot.busy_cum(t);
         let sojourns = n as u128 * t as u128 - slot.arrival_sum;
+        // A stopped slot's workers are never looked at again (arrivals routed to it fail,
+        // its finishes are skipped): free them, so memory follows the pods still serving.
+        slot.workers = Vec::new();
         slot.outstanding = 0;
         slot.arrival_sum = 0;
         self.stopped_busy += worked;
