@@ -413,6 +413,67 @@ const CASES: &[Case] = &[
         args: &[],
         expect: &["nodePools", "expected at most"],
     },
+    // PodTopologySpread and InterPodAffinity (issue: topology spread, inter-pod affinity).
+    Case {
+        name: "unknown label selector operator",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, labelSelector: {matchExpressions: [{key: app, operator: Among, values: [w]}]}}]}}\n",
+        args: &[],
+        expect: &["scenario.yaml:7:", "Among", "expected one of In, NotIn, Exists, DoesNotExist"],
+    },
+    Case {
+        name: "empty topology key",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: '', whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: w}}}]\n",
+        args: &[],
+        expect: &["deployments[0].template.topologySpreadConstraints[0]", "topologyKey is empty"],
+    },
+    Case {
+        name: "maxSkew 0",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      topologySpreadConstraints: [{maxSkew: 0, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: w}}}]\n",
+        args: &[],
+        expect: &["topologySpreadConstraints[0]", "maxSkew is 0", "greater than zero"],
+    },
+    Case {
+        name: "minDomains with ScheduleAnyway",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      topologySpreadConstraints: [{maxSkew: 1, minDomains: 3, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: w}}}]\n",
+        args: &[],
+        expect: &["topologySpreadConstraints[0]", "minDomains", "DoNotSchedule"],
+    },
+    Case {
+        name: "a spread selector that selects no pod",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: ww}}}]\n",
+        args: &[],
+        expect: &["topologySpreadConstraints[0].labelSelector", "selects no pod", "app=w"],
+    },
+    Case {
+        name: "an affinity term that selects no pod",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: db}}}]}}\n",
+        args: &[],
+        expect: &["podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector", "selects no pod"],
+    },
+    Case {
+        name: "a topology key no node carries",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: w}}}]\n",
+        args: &[],
+        expect: &["topologySpreadConstraints[0].topologyKey", "no node carries the label", "topology.kubernetes.io/zone"],
+    },
+    Case {
+        name: "a Deployment selector that misses its pods",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    selector: {matchLabels: {app: x}}\n    template: {labels: {app: w}}\n",
+        args: &[],
+        expect: &["deployments[0].selector", "does not select the Deployment's own pods"],
+    },
+    Case {
+        name: "a preferred term weight out of range",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      affinity: {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 0, podAffinityTerm: {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: w}}}}]}}\n",
+        args: &[],
+        expect: &["podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]", "weight"],
+    },
+    Case {
+        name: "hardPodAffinityWeight out of range",
+        yaml: "duration: 60s\nscheduler: {interPodAffinity: {hardPodAffinityWeight: 101}}\n",
+        args: &[],
+        expect: &["scheduler.interPodAffinity.hardPodAffinityWeight", "0 to 100"],
+    },
 ];
 
 #[test]

@@ -177,3 +177,85 @@ fn the_start_time_tie_break_sees_pods_that_started_running() {
     assert!(victim.running_at > other.running_at, "the later start wins");
     assert!(victim.bound_at < other.bound_at, "bound earlier: the binding order would pick the other node");
 }
+
+/// PodTopologySpread and InterPodAffinity: zone spread (DoNotSchedule, with and without a
+/// node selector so both the index's counts and the per-attempt recount are used), hostname
+/// anti-affinity (the walk jumps over occupied nodes and over blocked zones), required zone
+/// affinity, preferred terms, default constraints, a cordon and preemption by a pod with
+/// its own constraints.
+const TOPOLOGY: &str = "
+seed: 11
+duration: 20m
+sampleInterval: 10s
+priorityClasses:
+  - {name: low, value: 0}
+  - {name: high, value: 1000}
+nodePools:
+  - name: p
+    count: 24
+    zones: [a, b, c]
+    allocatable: {cpu: 4, memory: 16Gi, pods: 20}
+  - name: q
+    count: 6
+    zones: [a, b]
+    labels: {disk: ssd}
+    allocatable: {cpu: 8, memory: 32Gi, pods: 20}
+deployments:
+  - name: web
+    replicas: 40
+    createRate: 10
+    scale: [{at: 8m, replicas: 20}, {at: 12m, replicas: 45}]
+    template:
+      priorityClassName: low
+      labels: {app: web}
+      requests: {cpu: 500m, memory: 1Gi}
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}}
+  - name: cache
+    replicas: 12
+    template:
+      priorityClassName: low
+      labels: {app: cache}
+      nodeSelector: {disk: ssd}
+      requests: {cpu: 1, memory: 2Gi}
+      topologySpreadConstraints:
+        - {maxSkew: 2, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: cache}}}
+      affinity:
+        podAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 50
+              podAffinityTerm: {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: web}}}
+  - name: sidecar
+    replicas: 10
+    startAt: 2m
+    template:
+      priorityClassName: low
+      requests: {cpu: 250m, memory: 256Mi}
+      affinity:
+        podAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            - {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: cache}}}
+  - name: plain
+    replicas: 30
+    template: {priorityClassName: low, requests: {cpu: 300m, memory: 512Mi}}
+  - name: urgent
+    replicas: 0
+    scale: [{at: 10m, replicas: 8}]
+    template:
+      priorityClassName: high
+      labels: {app: urgent}
+      requests: {cpu: 3, memory: 4Gi}
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: urgent}}}
+maintenance:
+  - {at: 6m, drain: p-3, duration: 5m}
+";
+
+#[test]
+fn topology_rules_decide_the_same() {
+    assert_same(TOPOLOGY, "topology spread and pod affinity");
+}

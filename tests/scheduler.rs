@@ -173,11 +173,13 @@ deployments:
 
 #[test]
 fn most_allocated_packs_and_least_allocated_spreads() {
-    let yaml = |strategy: &str| {
+    // Without default topology spreading (`defaultingType: List` with no list) the resource
+    // scores decide alone.
+    let yaml = |strategy: &str, defaulting: &str| {
         format!(
             "
 duration: 10s
-scheduler: {{scoringStrategy: {strategy}}}
+scheduler: {{scoringStrategy: {strategy}, podTopologySpread: {{defaultingType: {defaulting}}}}}
 nodePools: [{{name: p, count: 10, allocatable: {{cpu: 4, memory: 16Gi}}}}]
 deployments: [{{name: d, replicas: 10, template: {{requests: {{cpu: 200m, memory: 512Mi}}}}}}]
 "
@@ -185,8 +187,13 @@ deployments: [{{name: d, replicas: 10, template: {{requests: {{cpu: 200m, memory
     };
     let used =
         |out: &RunOutput| out.cluster.pods.iter().filter_map(|p| p.node).collect::<BTreeSet<_>>().len();
-    assert_eq!(used(&run(&yaml("MostAllocated"))), 1);
-    assert_eq!(used(&run(&yaml("LeastAllocated"))), 10);
+    assert_eq!(used(&run(&yaml("MostAllocated", "List"))), 1);
+    assert_eq!(used(&run(&yaml("LeastAllocated", "List"))), 10);
+    // With the system defaults (hostname maxSkew 3, ScheduleAnyway, weight 2) a
+    // Deployment's pods spread even under MostAllocated: a node holding pods of the
+    // Deployment scores lower for the next one.
+    assert!(used(&run(&yaml("MostAllocated", "System"))) > 1);
+    assert_eq!(used(&run(&yaml("LeastAllocated", "System"))), 10);
 }
 
 #[test]

@@ -3,10 +3,14 @@
 //! changes go through the methods of [`ClusterState`], which keep the per-node and
 //! cluster-wide resource sums equal to the sums over bound pods.
 
+pub mod label_selector;
+pub mod pod_affinity;
 pub mod resources;
 pub mod room;
 pub mod selectors;
+pub mod spread;
 pub mod state;
+pub mod topology;
 
 pub use resources::*;
 pub use selectors::*;

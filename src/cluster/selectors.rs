@@ -168,6 +168,10 @@ pub struct NodeAffinity {
 pub struct Affinity {
     #[serde(default)]
     pub node_affinity: Option<NodeAffinity>,
+    #[serde(default)]
+    pub pod_affinity: Option<super::pod_affinity::PodAffinity>,
+    #[serde(default)]
+    pub pod_anti_affinity: Option<super::pod_affinity::PodAntiAffinity>,
 }
 
 /// What a pod asks of a node's labels and taints; shared by all pods of one template so

@@ -280,6 +280,11 @@ pub struct ClusterState {
     /// Per node: bumped on every change of its pods (placed, started, bound, gone), so a
     /// per-node result that depends on the pods can be memoised.
     pods_epoch: Vec<u32>,
+    /// Pods counted by topology domain for PodTopologySpread and InterPodAffinity (empty
+    /// unless some template has rules; see [`super::topology`]).
+    pub topology: super::topology::TopologyIndex,
+    /// Per template: its topology spread and pod affinity rules (empty: none anywhere).
+    pub topology_rules: Vec<super::topology::TemplateRules>,
     pub totals: Totals,
 }
 
@@ -501,6 +506,7 @@ impl ClusterState {
             h.push(super::room::NO_ROOM);
         }
         self.refresh_room(NodeId((self.nodes.len() - 1) as u32));
+        self.topology.add_node(&self.label_sets[labels.index()]);
         self.filter_epoch += 1;
         self.totals.allocatable_ready += allocatable;
         self.totals.nodes_ready += 1;
@@ -526,6 +532,7 @@ impl ClusterState {
             self.totals.nodes_down -= 1;
         }
         self.refresh_room(node);
+        self.topology.remove_node(node.index());
         let at = self.removed.partition_point(|&r| r < node.0);
         self.removed.insert(at, node.0);
         true
@@ -589,9 +596,13 @@ impl ClusterState {
         }
         self.refresh_room(node);
         self.node_pods[node.index()].push(pod);
-        let prio = self.templates[self.pods[pod.index()].template.index()].priority;
+        let template = self.pods[pod.index()].template.index();
+        let prio = self.templates[template].priority;
         *self.held_priorities.entry(prio).or_insert(0) += 1;
         self.pods_added(node, prio);
+        if !self.topology.is_empty() {
+            self.topology.pod_moved(template, node.index(), 1, true);
+        }
         let p = &mut self.pods[pod.index()];
         debug_assert!(p.phase == PodPhase::Pending && p.node.is_none());
         p.node = Some(node);
@@ -623,6 +634,10 @@ impl ClusterState {
             return;
         }
         let Some(node) = p.node else { return };
+        if !self.topology.is_empty() {
+            self.topology.pod_moved(p.template.index(), node.index(), -1, p.phase != PodPhase::Terminating);
+        }
+        let p = &self.pods[pod.index()];
         let tmpl = &self.templates[p.template.index()];
         let (req, prio) = (tmpl.requests, tmpl.priority);
         let n = &mut self.nodes[node.index()];
@@ -676,6 +691,11 @@ impl ClusterState {
             return false;
         }
         self.owner_lost_pod(pod);
+        if !self.topology.is_empty()
+            && let Some(node) = self.pods[pod.index()].node
+        {
+            self.topology.pod_terminating(self.pods[pod.index()].template.index(), node.index());
+        }
         let p = &mut self.pods[pod.index()];
         p.terminating_at = Some(now);
         p.disruption = reason;
@@ -881,6 +901,18 @@ impl ClusterState {
             if d.live_pods != live[i] {
                 return Err(format!("deployment {i}: live pods {} != counted {}", d.live_pods, live[i]));
             }
+        }
+        if !self.topology.is_empty() {
+            let holding: Vec<(usize, usize, bool)> = self
+                .pods
+                .iter()
+                .filter(|p| p.phase.holds_node())
+                .filter_map(|p| {
+                    p.node.map(|n| (p.template.index(), n.index(), p.phase == PodPhase::Terminating))
+                })
+                .collect();
+            let live_nodes: Vec<bool> = self.nodes.iter().map(|n| n.removed_at.is_none()).collect();
+            self.topology.check(&holding, &live_nodes)?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod inputs;
 pub mod overrides;
 pub mod quantity;
 pub mod schema;
+pub mod topology;
 pub mod trace;
 pub mod validate;
 

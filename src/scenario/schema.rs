@@ -64,9 +64,22 @@ pub struct Scenario {
     /// Deployments (absent: off, no extra columns).
     #[serde(default)]
     pub throughput_collector: Option<ThroughputCollectorSpec>,
+    /// Namespaces with labels, for pod (anti-)affinity terms' `namespaceSelector`. Pods may
+    /// be in namespaces not listed here (they have no labels); the default is `default`.
+    #[serde(default)]
+    pub namespaces: Vec<NamespaceSpec>,
     /// Files the scenario refers to, read by `scenario::load` (not part of the document).
     #[serde(skip)]
     pub inputs: super::inputs::Inputs,
+}
+
+/// A namespace (`v1.Namespace`): its name and labels.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceSpec {
+    pub name: String,
+    #[serde(default)]
+    pub labels: Labels,
 }
 
 /// What `test/integration/scheduler_perf` measures: the scheduling throughput of one
@@ -119,6 +132,33 @@ pub struct SchedulerSpec {
     /// Time the scheduler spends per pod, so that its throughput is finite.
     #[serde(default)]
     pub cost: SchedulingCostSpec,
+    /// PodTopologySpread plugin arguments (upstream `PodTopologySpreadArgs`): the default
+    /// constraints of pods that declare none (`defaultingType: System`, the upstream default,
+    /// or `List` with `defaultConstraints`).
+    #[serde(default)]
+    pub pod_topology_spread: crate::scheduler::plugins::topology_spread::PodTopologySpreadArgs,
+    /// InterPodAffinity plugin arguments (upstream `InterPodAffinityArgs`).
+    #[serde(default)]
+    pub inter_pod_affinity: InterPodAffinitySpec,
+}
+
+/// Upstream `InterPodAffinityArgs` (`kubernetes/kubernetes:pkg/scheduler/apis/config/v1/defaults.go`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InterPodAffinitySpec {
+    /// Weight of an existing pod's required affinity term that selects the incoming pod
+    /// (score symmetry); 0..=100, default 1.
+    #[serde(default = "defaults::hard_pod_affinity_weight")]
+    pub hard_pod_affinity_weight: i32,
+    /// Leave the existing pods' preferred terms out of the score (upstream default false).
+    #[serde(default)]
+    pub ignore_preferred_terms_of_existing_pods: bool,
+}
+
+impl Default for InterPodAffinitySpec {
+    fn default() -> Self {
+        InterPodAffinitySpec { hard_pod_affinity_weight: 1, ignore_preferred_terms_of_existing_pods: false }
+    }
 }
 
 impl Default for SchedulerSpec {
@@ -134,6 +174,8 @@ impl Default for SchedulerSpec {
             plugin_weights: PluginWeightsSpec::default(),
             cost: SchedulingCostSpec::default(),
             preemption: None,
+            pod_topology_spread: Default::default(),
+            inter_pod_affinity: InterPodAffinitySpec::default(),
         }
     }
 }
@@ -174,6 +216,10 @@ pub struct PluginWeightsSpec {
     pub node_resources_fit: i64,
     #[serde(default = "defaults::w1")]
     pub node_resources_balanced_allocation: i64,
+    #[serde(default = "defaults::w2")]
+    pub pod_topology_spread: i64,
+    #[serde(default = "defaults::w2")]
+    pub inter_pod_affinity: i64,
 }
 
 impl Default for PluginWeightsSpec {
@@ -183,6 +229,8 @@ impl Default for PluginWeightsSpec {
             node_affinity: 2,
             node_resources_fit: 1,
             node_resources_balanced_allocation: 1,
+            pod_topology_spread: 2,
+            inter_pod_affinity: 2,
         }
     }
 }
@@ -651,6 +699,9 @@ pub struct PodResourcesSpec {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PodTemplateSpec {
+    /// `metadata.labels` of the pods (a Deployment's pods without labels get `app: <name>`).
+    #[serde(default)]
+    pub labels: Labels,
     #[serde(default)]
     pub requests: PodResourcesSpec,
     #[serde(default)]
@@ -659,6 +710,9 @@ pub struct PodTemplateSpec {
     pub affinity: Affinity,
     #[serde(default)]
     pub tolerations: Vec<Toleration>,
+    /// `spec.topologySpreadConstraints`.
+    #[serde(default)]
+    pub topology_spread_constraints: Vec<crate::cluster::spread::TopologySpreadConstraint>,
     /// Pod priority (the value a PriorityClass would resolve to); upstream default 0.
     #[serde(default)]
     pub priority: i32,
@@ -684,10 +738,12 @@ pub struct PodTemplateSpec {
 impl Default for PodTemplateSpec {
     fn default() -> Self {
         PodTemplateSpec {
+            labels: Labels::default(),
             requests: PodResourcesSpec::default(),
             node_selector: Labels::default(),
             affinity: Affinity::default(),
             tolerations: Vec::new(),
+            topology_spread_constraints: Vec::new(),
             priority: 0,
             priority_class_name: None,
             crashes: None,
@@ -800,6 +856,14 @@ pub struct CrashSpec {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DeploymentSpec {
     pub name: String,
+    /// `metadata.namespace` (default `default`).
+    #[serde(default = "defaults::namespace")]
+    pub namespace: String,
+    /// `spec.selector`: which pods are the Deployment's (its ReplicaSet's selector, and the
+    /// selector of the default topology spread constraints). Absent: the template's labels.
+    /// It must select the template's labels.
+    #[serde(default)]
+    pub selector: Option<crate::cluster::label_selector::LabelSelector>,
     pub replicas: u32,
     pub template: PodTemplateSpec,
     /// When the Deployment is created.
@@ -1109,6 +1173,9 @@ pub struct ScaleStepSpec {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ChurnSpec {
     pub name: String,
+    /// The pods' namespace (default `default`).
+    #[serde(default = "defaults::namespace")]
+    pub namespace: String,
     /// Poisson arrivals at this many pods per second. Give this or `interArrival`.
     #[serde(default)]
     pub arrival_rate: Option<f64>,
@@ -1165,6 +1232,14 @@ pub mod defaults {
     pub fn max_in_unschedulable() -> DurationSpec {
         DurationSpec(SimDuration::from_secs(300))
     }
+    pub fn namespace() -> String {
+        "default".to_string()
+    }
+
+    pub fn hard_pod_affinity_weight() -> i32 {
+        1
+    }
+
     pub fn w1() -> i64 {
         1
     }

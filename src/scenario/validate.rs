@@ -317,6 +317,8 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             "the scenario creates pods but has no nodes, so no pod could ever be scheduled; expected at least one node pool with count > 0",
         );
     }
+    // Labels, namespaces, selectors, topology spread constraints, pod (anti-)affinity.
+    e.0.extend(super::topology::validate(s));
     // Totals whose arithmetic would overflow are wrong input, whatever the limits.
     e.0.extend(super::budget::overflow_errors(s));
     if e.0.is_empty() { Ok(()) } else { Err(e.0) }

@@ -15,6 +15,7 @@ pub mod plugins;
 pub mod preemption;
 pub mod queue;
 pub mod sampling;
+pub mod topology;
 
 use crate::cluster::{ClusterState, NodeId, PodId, PodPhase, ResourceName};
 use crate::engine::{RngStream, SimDuration, SimTime};
@@ -37,6 +38,9 @@ pub struct SchedulerConfig {
     pub weight_node_affinity: i64,
     pub weight_fit: i64,
     pub weight_balanced: i64,
+    /// PodTopologySpread and InterPodAffinity score weights (upstream 2 and 2).
+    pub weight_topology_spread: i64,
+    pub weight_inter_pod_affinity: i64,
     pub cost_per_pod: SimDuration,
     pub cost_per_node: SimDuration,
     /// Machine noise on the cost: (sigma, period); `None` for none.
@@ -98,10 +102,15 @@ pub struct Scheduler {
     backoff_wakeup: Option<SimTime>,
     flush_scheduled: bool,
     candidates: Vec<Candidate>,
+    /// Scratch for the topology plugins' scores of the candidates.
+    topology_scores: (Vec<NodeId>, Vec<i64>, Vec<i64>),
     /// Per node: the last NodeResourcesFit + BalancedAllocation weighted score computed.
     /// Both are pure functions of (node requests, allocatable, template), so a hit is
     /// exact; it saves the integer and float divisions that dominate the cycle.
     score_cache: Vec<CachedScore>,
+    /// Per template: the first template with the same requests (the resource scores depend
+    /// on nothing else of it), the key of `score_cache`.
+    score_class: Vec<u32>,
     /// Pods whose last attempt failed (PodScheduled=False, reason Unschedulable), pruned
     /// lazily; what the cluster autoscaler lists.
     unschedulable_pods: std::collections::BTreeSet<PodId>,
@@ -179,7 +188,9 @@ impl Scheduler {
             backoff_wakeup: None,
             flush_scheduled: false,
             candidates: Vec::new(),
+            topology_scores: (Vec::new(), Vec::new(), Vec::new()),
             score_cache: Vec::new(),
+            score_class: Vec::new(),
             unschedulable_pods: std::collections::BTreeSet::new(),
             min_available: Vec::new(),
             nominated_on: Vec::new(),
@@ -432,8 +443,22 @@ impl Scheduler {
                 .collect();
             self.preempt_nodes_key = Some((template_id, cluster.filter_epoch));
         }
+        let rules = cluster.topology_rules.get(template_id as usize).filter(|r| r.has_filters());
+        if let Some(rules) = rules {
+            // PodTopologySpread / InterPodAffinity: nodes they reject for good
+            // (UnschedulableAndUnresolvable) are not candidates, and the dry run re-runs
+            // them with the victims off the node.
+            let cycle = topology::Cycle::new(cluster, crate::cluster::TemplateId(template_id), rules);
+            let nodes: Vec<NodeId> = self
+                .preempt_nodes
+                .iter()
+                .copied()
+                .filter(|&n| !matches!(cycle.filter(n), Err(r) if r.is_unresolvable()))
+                .collect();
+            return self.preempt_on(cluster, pod, prio, req, &nodes, Some(&cycle));
+        }
         let nodes = std::mem::take(&mut self.preempt_nodes);
-        let victims = self.preempt_on(cluster, pod, prio, req, &nodes);
+        let victims = self.preempt_on(cluster, pod, prio, req, &nodes, None);
         self.preempt_nodes = nodes;
         victims
     }
@@ -445,6 +470,7 @@ impl Scheduler {
         prio: i32,
         req: crate::cluster::Resources,
         nodes: &[NodeId],
+        cycle: Option<&topology::Cycle>,
     ) -> Vec<PodId> {
         use preemption::{NodeState, VictimPod};
         if nodes.is_empty() {
@@ -505,7 +531,7 @@ impl Scheduler {
             return Vec::new();
         }
         let mut pods: Vec<VictimPod> = Vec::new();
-        let chosen: Option<(NodeId, Vec<u32>)> = if has_pdbs || self.cfg.plain {
+        let chosen: Option<(NodeId, Vec<u32>)> = if has_pdbs || self.cfg.plain || cycle.is_some() {
             // Budgets change as pods start and stop: the plain dry run.
             let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
                 let n = cluster.node(nodes[i]);
@@ -523,7 +549,30 @@ impl Scheduler {
                 pods.extend(on_node.iter().map(|&q| victim(q)));
                 let requested = n.requested + self.nominated_load(cluster, nodes[i].index(), Some(pod), prio);
                 let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
-                preemption::select_victims_on_node(prio, &req, &state, &allowed)
+                match cycle {
+                    None => preemption::select_victims_on_node(prio, &req, &state, &allowed),
+                    Some(c) => {
+                        let node = nodes[i];
+                        let mut others = |removed: &[usize]| {
+                            let off: Vec<(usize, usize, bool)> = removed
+                                .iter()
+                                .map(|&k| {
+                                    let q = on_node[k];
+                                    let p = cluster.pod(q);
+                                    (p.template.index(), node.index(), p.phase == PodPhase::Terminating)
+                                })
+                                .collect();
+                            c.filter_with(node, &off).is_ok()
+                        };
+                        preemption::select_victims_on_node_with(
+                            prio,
+                            &req,
+                            &state,
+                            &allowed,
+                            Some(&mut others),
+                        )
+                    }
+                }
             });
             preemption::pick_one_node(&candidates, info).and_then(|chosen| {
                 candidates.into_iter().find(|(i, _)| *i == chosen).map(|(i, v)| (nodes[i], v.pods))
@@ -663,6 +712,14 @@ impl Scheduler {
         let tmpl = cluster.pod_template(pod);
         let req = tmpl.requests;
         let placement = &tmpl.placement;
+        // PodTopologySpread and InterPodAffinity, when this template has rules.
+        let cycle = cluster
+            .topology_rules
+            .get(template_id as usize)
+            .filter(|r| r.has_filters() || r.has_scores())
+            .map(|r| topology::Cycle::new(cluster, crate::cluster::TemplateId(template_id), r));
+        let topo_filters =
+            cycle.as_ref().is_some_and(|_| cluster.topology_rules[template_id as usize].has_filters());
         // PreferNominatedNode (GA in 1.24, `schedule_one.go` `evaluateNominatedNode`): a pod
         // nominated by an earlier preemption tries that node first and takes it if it passes
         // the filters (with the other nominated pods of at least its priority held there).
@@ -676,6 +733,7 @@ impl Scheduler {
                 && plugins::taint_toleration::filter(cluster.node_taints(node), &placement.tolerations)
                 && (placement.has_no_node_constraints()
                     || plugins::node_affinity::filter(cluster.node_labels(node), placement))
+                && (!topo_filters || cycle.as_ref().is_none_or(|c| c.filter(node).is_ok()))
             {
                 return Decision { node: Some(node), examined: 1 };
             }
@@ -712,6 +770,25 @@ impl Scheduler {
         // NodeResourcesFit filter on Ready nodes): the nodes jumped over fail the filter, and
         // they are counted as examined like upstream, except removed ones.
         let need = crate::cluster::room::need_of(&req.actual);
+        // Nodes a hostname anti-affinity (the pod's own, or an existing pod's against it)
+        // rules out: the walk jumps over them as over nodes without room (they would fail
+        // InterPodAffinity's filter; they still count as examined).
+        // So are the nodes of a domain a DoNotSchedule spread constraint rules out.
+        let excluded: Vec<&[u64]> = match (cluster.topology_rules.get(template_id as usize), &cycle) {
+            (Some(r), Some(c)) if topo_filters && !plain => {
+                let mut v: Vec<&[u64]> = r
+                    .anti_affinity
+                    .iter()
+                    .chain(&r.existing_anti_affinity)
+                    .filter(|t| cluster.topology.keys[t.key.0 as usize].hostname)
+                    .filter_map(|t| cluster.topology.occupied(t.set))
+                    .collect();
+                v.extend(c.blocked_domains());
+                v
+            }
+            _ => Vec::new(),
+        };
+        let jumps_decide = !plain && cycle.as_ref().is_some_and(|c| c.decided_by_jumps());
         let mut k = 0;
         while k < n && self.candidates.len() < want {
             let next = if plain {
@@ -722,9 +799,15 @@ impl Scheduler {
                     })
                 })
             } else if held_mode {
-                rotating_next(start, k, n, |lo, hi| cluster.first_node_with_room_held(lo, hi, &need))
+                rotating_next(start, k, n, |lo, hi| {
+                    first_allowed(lo, hi, &excluded, |lo, hi| {
+                        cluster.first_node_with_room_held(lo, hi, &need)
+                    })
+                })
             } else {
-                rotating_next(start, k, n, |lo, hi| cluster.first_node_with_room(lo, hi, &need))
+                rotating_next(start, k, n, |lo, hi| {
+                    first_allowed(lo, hi, &excluded, |lo, hi| cluster.first_node_with_room(lo, hi, &need))
+                })
             };
             let Some(idx) = next else {
                 k = n;
@@ -759,6 +842,13 @@ impl Scheduler {
             if !no_label_constraints && !plugins::node_affinity::filter(cluster.node_labels(id), placement) {
                 continue;
             }
+            if topo_filters
+                && !jumps_decide
+                && let Some(c) = &cycle
+                && c.filter(id).is_err()
+            {
+                continue;
+            }
             self.candidates.push(Candidate { node: id, base: 0, taint_raw: 0, affinity_raw: 0 });
         }
         let processed = k;
@@ -787,11 +877,20 @@ impl Scheduler {
         if self.score_cache.len() < n {
             self.score_cache.resize(n, CachedScore { template: NO_TEMPLATE, generation: 0, base: 0 });
         }
+        if self.score_class.len() < cluster.templates.len() {
+            self.score_class = (0..cluster.templates.len())
+                .map(|t| {
+                    let req = cluster.templates[t].requests;
+                    cluster.templates[..t].iter().position(|u| u.requests == req).unwrap_or(t) as u32
+                })
+                .collect();
+        }
+        let class = self.score_class[template_id as usize];
         for c in self.candidates.iter_mut() {
             let i = c.node.index();
             let generation = cluster.node_generation(i);
             let cached = &mut self.score_cache[i];
-            if cached.template == template_id && cached.generation == generation {
+            if cached.template == class && cached.generation == generation {
                 c.base = cached.base;
             } else {
                 let node = &cluster.nodes[i];
@@ -813,7 +912,7 @@ impl Scheduler {
                     )
                 };
                 c.base = self.cfg.weight_fit * fit + self.cfg.weight_balanced * balanced;
-                *cached = CachedScore { template: template_id, generation, base: c.base };
+                *cached = CachedScore { template: class, generation, base: c.base };
             }
             if cluster.node_flags(i) & crate::cluster::NODE_TAINTED != 0 {
                 let taints = cluster.node_taints(c.node);
@@ -823,6 +922,22 @@ impl Scheduler {
             if !no_label_constraints {
                 c.affinity_raw = plugins::node_affinity::score(cluster.node_labels(c.node), placement);
                 max_affinity = max_affinity.max(c.affinity_raw);
+            }
+        }
+
+        // PodTopologySpread and InterPodAffinity scores, normalised over the candidates.
+        let (topo_nodes, topo_spread, topo_affinity) = &mut self.topology_scores;
+        topo_spread.clear();
+        topo_affinity.clear();
+        if let Some(c) = &cycle
+            && cluster.topology_rules[template_id as usize].has_scores()
+        {
+            topo_nodes.clear();
+            topo_nodes.extend(self.candidates.iter().map(|c| c.node));
+            c.scores(topo_nodes, topo_spread, topo_affinity);
+            for (k, cand) in self.candidates.iter_mut().enumerate() {
+                cand.base += self.cfg.weight_topology_spread * topo_spread[k]
+                    + self.cfg.weight_inter_pod_affinity * topo_affinity[k];
             }
         }
 
@@ -863,6 +978,28 @@ fn rotating_next(
         first(start + k, n).or_else(|| if start > 0 { first(0, start) } else { None })
     } else {
         first(start + k - n, start)
+    }
+}
+
+/// The first node in `lo..hi` that `room` finds and no bitset of `excluded` marks
+/// ([`crate::cluster::topology::TopologyIndex::next_free_node`]), alternating the two jumps.
+#[inline(always)]
+fn first_allowed(
+    mut lo: usize,
+    hi: usize,
+    excluded: &[&[u64]],
+    room: impl Fn(usize, usize) -> Option<usize>,
+) -> Option<usize> {
+    loop {
+        let i = room(lo, hi)?;
+        if excluded.is_empty() {
+            return Some(i);
+        }
+        let j = crate::cluster::topology::TopologyIndex::next_free_node(excluded, i, hi)?;
+        if j == i {
+            return Some(i);
+        }
+        lo = j;
     }
 }
 

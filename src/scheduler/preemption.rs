@@ -112,6 +112,24 @@ pub fn select_victims_on_node(
     node: &NodeState,
     disruptions_allowed: &[i64],
 ) -> Option<Victims> {
+    select_victims_on_node_with(preemptor_priority, preemptor, node, disruptions_allowed, None)
+}
+
+/// The filters a dry run re-runs besides resource fit: given the indexes (in the node's pod
+/// list) of the pods taken off, whether the preemptor passes them.
+pub type OtherFilters<'a> = dyn FnMut(&[usize]) -> bool + 'a;
+
+/// [`select_victims_on_node`] with the other filters that depend on the node's pods
+/// (PodTopologySpread, InterPodAffinity): `other_filters(removed)` says whether the preemptor
+/// passes them with the pods at those indexes of `node.pods` taken off the node, as upstream
+/// re-runs every filter after each `RemovePod` / `AddPod` of the dry run.
+pub fn select_victims_on_node_with(
+    preemptor_priority: i32,
+    preemptor: &Resources,
+    node: &NodeState,
+    disruptions_allowed: &[i64],
+    mut other_filters: Option<&mut OtherFilters>,
+) -> Option<Victims> {
     let pods = node.pods;
     let mut requested = node.requested;
     let mut potential: Vec<usize> = Vec::new();
@@ -124,6 +142,11 @@ pub fn select_victims_on_node(
         }
     }
     if potential.is_empty() || !fits(preemptor, &node.allocatable, &requested) {
+        return None;
+    }
+    if let Some(f) = other_filters.as_deref_mut()
+        && !f(&potential)
+    {
         return None;
     }
     potential.sort_by(|&a, &b| more_important_first(&pods[a], &pods[b]));
@@ -146,6 +169,8 @@ pub fn select_victims_on_node(
     // Positions in `potential` of the pods that stay evicted.
     let mut victims: Vec<usize> = Vec::new();
     let mut pdb_violations = 0;
+    // With other filters: which potential victims are off the node at each step.
+    let mut off: Vec<bool> = if other_filters.is_some() { vec![true; potential.len()] } else { Vec::new() };
     for pass_violating in [true, false] {
         for (k, &i) in potential.iter().enumerate() {
             if violating[k] != pass_violating {
@@ -153,7 +178,21 @@ pub fn select_victims_on_node(
             }
             let r = one_pod(&pods[i]);
             requested += r;
-            if !fits(preemptor, &node.allocatable, &requested) {
+            if let Some(o) = off.get_mut(k) {
+                *o = false;
+            }
+            let passes_others = match other_filters.as_deref_mut() {
+                None => true,
+                Some(f) => {
+                    let removed: Vec<usize> =
+                        potential.iter().zip(&off).filter(|(_, o)| **o).map(|(i, _)| *i).collect();
+                    f(&removed)
+                }
+            };
+            if !fits(preemptor, &node.allocatable, &requested) || !passes_others {
+                if let Some(o) = off.get_mut(k) {
+                    *o = true;
+                }
                 requested -= r;
                 victims.push(k);
                 if pass_violating {

@@ -397,6 +397,14 @@ impl Simulation {
             churn.push(g);
         }
 
+        // PodTopologySpread and InterPodAffinity: every template's rules, counted on the
+        // cluster's topology index (empty when no template has any).
+        let (sources, topology_cfg) = crate::scheduler::topology::from_scenario(s);
+        let rules = crate::scheduler::topology::build(&mut cluster, &sources, &topology_cfg);
+        if rules.iter().any(|r| r.has_filters() || r.has_scores()) {
+            cluster.topology_rules = rules;
+        }
+
         let sc = &s.scheduler;
         let cfg = SchedulerConfig {
             strategy: match sc.scoring_strategy {
@@ -417,6 +425,8 @@ impl Simulation {
             weight_node_affinity: sc.plugin_weights.node_affinity,
             weight_fit: sc.plugin_weights.node_resources_fit,
             weight_balanced: sc.plugin_weights.node_resources_balanced_allocation,
+            weight_topology_spread: sc.plugin_weights.pod_topology_spread,
+            weight_inter_pod_affinity: sc.plugin_weights.inter_pod_affinity,
             cost_per_pod: sc.cost.per_pod.0,
             cost_per_node: sc.cost.per_node_examined.0,
             cost_noise: sc.cost.noise.map(|n| (n.sigma, n.period.0)),

@@ -16,11 +16,13 @@
 
 pub mod balanced;
 pub mod fit;
+pub mod inter_pod_affinity;
 pub mod node_affinity;
 pub mod node_unschedulable;
 pub mod taint_toleration;
 #[cfg(test)]
 mod test_support;
+pub mod topology_spread;
 
 /// Upstream `framework.MaxNodeScore` (`kubernetes/kubernetes:pkg/scheduler/framework/interface.go`;
 /// newer releases keep it in the `k8s.io/kube-scheduler/framework` staging module).

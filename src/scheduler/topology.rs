@@ -1,0 +1,754 @@
+//! PodTopologySpread and InterPodAffinity in the scheduling cycle, on the counts of
+//! [`crate::cluster::topology::TopologyIndex`] instead of upstream's per-pod PreFilter scan.
+//!
+//! - [`build`] resolves every template's rules once, when the simulation is built: its
+//!   effective spread constraints (its own, or the defaults for a Deployment's pods,
+//!   `plugins::topology_spread::effective_constraints`), its required and preferred pod
+//!   (anti-)affinity terms, and the terms of other templates that select its pods (the
+//!   existing pods' required anti-affinity, "symmetry", and their score terms). Each rule
+//!   names a pod set (which templates' pods it counts) and a topology key, registered in the
+//!   index. Templates never change after that, so no rule is recomputed during a run.
+//! - [`Cycle`] is one scheduling attempt's view: [`Cycle::filter`] is the two plugins'
+//!   Filter for one node (upstream order: PodTopologySpread, then InterPodAffinity), and
+//!   [`Cycle::scores`] their Score + NormalizeScore over the feasible nodes.
+//!
+//! Fast and slow paths: a DoNotSchedule constraint whose counts are over every node (no
+//! `nodeAffinityPolicy: Honor` restriction because the pod has no node selector or required
+//! node affinity, `nodeTaintsPolicy: Ignore`, every node carrying the key) reads the index's
+//! per-domain counts and global minimum directly; otherwise the counts over the eligible
+//! nodes are summed once per attempt (upstream's PreFilter, O(nodes)). The pure reference
+//! implementations are `plugins::topology_spread` and `plugins::inter_pod_affinity`
+//! (snapshot based, with the upstream test tables); `tests/topology.rs` checks that both
+//! give the same filter results and scores.
+
+use crate::cluster::label_selector::LabelSelector;
+use crate::cluster::pod_affinity::{PodAffinity, PodAntiAffinity};
+use crate::cluster::spread::{NodeInclusionPolicy, TopologySpreadConstraint, WhenUnsatisfiable};
+use crate::cluster::topology::{KeyId, NO_DOMAIN, SetId, TopologyIndex};
+pub use crate::cluster::topology::{SpreadRule, TemplateRules, TermRule};
+use crate::cluster::{ClusterState, Labels, NodeId, Placement, TemplateId};
+use crate::scheduler::plugins::{self, MAX_NODE_SCORE};
+use std::collections::BTreeMap;
+
+/// What a template's pods are, for the rules.
+#[derive(Clone, Debug)]
+pub struct TemplateSource {
+    pub namespace: String,
+    pub labels: Labels,
+    pub constraints: Vec<TopologySpreadConstraint>,
+    pub pod_affinity: Option<PodAffinity>,
+    pub pod_anti_affinity: Option<PodAntiAffinity>,
+    /// The selector of the pod's owner (a Deployment's ReplicaSet, and its Service): the
+    /// default constraints' selector. `None` for pods without a controller (churn).
+    pub owner_selector: Option<LabelSelector>,
+}
+
+/// The two plugins' configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub defaulting: plugins::topology_spread::Defaulting,
+    pub hard_pod_affinity_weight: i64,
+    pub ignore_preferred_terms_of_existing_pods: bool,
+    /// Namespace labels (for `namespaceSelector`).
+    pub namespaces: BTreeMap<String, Labels>,
+}
+
+/// Resolves every template's rules (`sources[t]` describes template `t`) and registers their
+/// pod sets and keys in `cluster.topology`. Called once, before any pod is placed.
+pub fn build(cluster: &mut ClusterState, sources: &[TemplateSource], cfg: &Config) -> Vec<TemplateRules> {
+    let n = sources.len();
+    let node_labels: Vec<(Labels, bool)> = cluster
+        .nodes
+        .iter()
+        .map(|nd| (cluster.label_sets[nd.labels.index()].clone(), nd.removed_at.is_none()))
+        .collect();
+    let nodes: Vec<(&Labels, bool)> = node_labels.iter().map(|(l, live)| (l, *live)).collect();
+    let ix = &mut cluster.topology;
+    ix.ensure_nodes(nodes.len());
+    let mut set_ids: BTreeMap<Vec<bool>, SetId> = BTreeMap::new();
+    let mut set_of = |ix: &mut TopologyIndex, members: Vec<bool>| -> SetId {
+        *set_ids.entry(members.clone()).or_insert_with(|| ix.set(members))
+    };
+    // Every namespace a pod is in exists; one not listed in `namespaces` has no labels
+    // (upstream `GetNamespaceLabelsSnapshot` gives empty labels).
+    static NO_LABELS: Labels = Labels::new();
+    let ns_labels = |ns: &str| Some(cfg.namespaces.get(ns).unwrap_or(&NO_LABELS));
+    let mut rules: Vec<TemplateRules> = vec![TemplateRules::default(); n];
+    // The pods of each template, as a set (for symmetry), made on demand.
+    let only = |t: usize| -> Vec<bool> { (0..n).map(|u| u == t).collect() };
+    for (p, src) in sources.iter().enumerate() {
+        let r = &mut rules[p];
+        // PodTopologySpread.
+        let constraints = plugins::topology_spread::effective_constraints(
+            &src.constraints,
+            &cfg.defaulting,
+            src.owner_selector.as_ref(),
+        );
+        r.require_all_topologies =
+            plugins::topology_spread::require_all_topologies(&src.constraints, &cfg.defaulting);
+        for c in &constraints {
+            let selector = c.label_selector.as_ref().map(|s| {
+                if c.match_label_keys.is_empty() {
+                    s.clone()
+                } else {
+                    s.with_label_keys(&c.match_label_keys, &src.labels)
+                }
+            });
+            // Upstream `countPodsMatchSelector`: a nil or empty selector counts no pod; the
+            // Filter's self-match uses `Selector.Matches` (empty matches everything).
+            let counting = selector.as_ref().filter(|s| !s.is_empty());
+            let members: Vec<bool> = sources
+                .iter()
+                .map(|q| q.namespace == src.namespace && counting.is_some_and(|s| s.matches(&q.labels)))
+                .collect();
+            let set = set_of(ix, members);
+            let key = ix.key(&c.topology_key, &nodes);
+            ix.track(set, key);
+            r.spread.push(SpreadRule {
+                set,
+                key,
+                max_skew: i64::from(c.max_skew),
+                min_domains: c.min_domains.map_or(1, |m| m.max(1) as u32),
+                hard: c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule,
+                honor_affinity: c.node_affinity_policy.unwrap_or(NodeInclusionPolicy::Honor)
+                    == NodeInclusionPolicy::Honor,
+                honor_taints: c.node_taints_policy.unwrap_or(NodeInclusionPolicy::Ignore)
+                    == NodeInclusionPolicy::Honor,
+                self_match: selector.as_ref().is_some_and(|s| s.matches(&src.labels)),
+            });
+        }
+        // InterPodAffinity: the pod's own terms.
+        let term_set = |ix: &mut TopologyIndex,
+                        set_of: &mut dyn FnMut(&mut TopologyIndex, Vec<bool>) -> SetId,
+                        t: &crate::cluster::pod_affinity::PodAffinityTerm|
+         -> (SetId, KeyId) {
+            let members = sources
+                .iter()
+                .map(|q| {
+                    t.matches(&src.namespace, &src.labels, &q.namespace, &q.labels, ns_labels(&q.namespace))
+                })
+                .collect();
+            let set = set_of(ix, members);
+            let key = ix.key(&t.topology_key, &nodes);
+            ix.track(set, key);
+            (set, key)
+        };
+        if let Some(a) = &src.pod_affinity {
+            // Upstream counts an existing pod for the required affinity only when it matches
+            // every term (`podMatchesAllAffinityTerms`): one set for all the terms.
+            let required = &a.required_during_scheduling_ignored_during_execution;
+            if !required.is_empty() {
+                let members: Vec<bool> = sources
+                    .iter()
+                    .map(|q| {
+                        required.iter().all(|t| {
+                            t.matches(
+                                &src.namespace,
+                                &src.labels,
+                                &q.namespace,
+                                &q.labels,
+                                ns_labels(&q.namespace),
+                            )
+                        })
+                    })
+                    .collect();
+                let set = set_of(ix, members);
+                for t in required {
+                    let key = ix.key(&t.topology_key, &nodes);
+                    ix.track(set, key);
+                    r.affinity.push(TermRule { set, key, weight: 0 });
+                }
+            }
+            for w in &a.preferred_during_scheduling_ignored_during_execution {
+                let (set, key) = term_set(ix, &mut set_of, &w.pod_affinity_term);
+                r.affinity_score.push(TermRule { set, key, weight: i64::from(w.weight) });
+            }
+            r.matches_own_affinity = a.required_during_scheduling_ignored_during_execution.iter().all(|t| {
+                t.matches(&src.namespace, &src.labels, &src.namespace, &src.labels, ns_labels(&src.namespace))
+            });
+        }
+        if let Some(a) = &src.pod_anti_affinity {
+            for t in &a.required_during_scheduling_ignored_during_execution {
+                let (set, key) = term_set(ix, &mut set_of, t);
+                r.anti_affinity.push(TermRule { set, key, weight: 0 });
+            }
+            for w in &a.preferred_during_scheduling_ignored_during_execution {
+                let (set, key) = term_set(ix, &mut set_of, &w.pod_affinity_term);
+                r.affinity_score.push(TermRule { set, key, weight: -i64::from(w.weight) });
+            }
+        }
+    }
+    // Symmetry: the terms of template `e`'s pods that select template `p`'s pods.
+    let has_preferred = |s: &TemplateSource| {
+        s.pod_affinity
+            .as_ref()
+            .is_some_and(|a| !a.preferred_during_scheduling_ignored_during_execution.is_empty())
+            || s.pod_anti_affinity
+                .as_ref()
+                .is_some_and(|a| !a.preferred_during_scheduling_ignored_during_execution.is_empty())
+    };
+    for (e, es) in sources.iter().enumerate() {
+        // The set of template `e`'s own pods, made at its first use.
+        let mut own_set: Option<SetId> = None;
+        let mut own = |ix: &mut TopologyIndex,
+                       set_of: &mut dyn FnMut(&mut TopologyIndex, Vec<bool>) -> SetId| {
+            *own_set.get_or_insert_with(|| set_of(ix, only(e)))
+        };
+        let selects = |t: &crate::cluster::pod_affinity::PodAffinityTerm, p: &TemplateSource| {
+            t.matches(&es.namespace, &es.labels, &p.namespace, &p.labels, ns_labels(&p.namespace))
+        };
+        for (p, ps) in sources.iter().enumerate() {
+            // Upstream skips the whole score when the incoming pod has no preferred term and
+            // the existing pods' preferred terms are ignored; otherwise the existing pods'
+            // terms all count (`processExistingPod`).
+            let scored = !cfg.ignore_preferred_terms_of_existing_pods || has_preferred(ps);
+            if let Some(a) = &es.pod_anti_affinity {
+                for t in &a.required_during_scheduling_ignored_during_execution {
+                    if selects(t, ps) {
+                        let set = own(ix, &mut set_of);
+                        let key = ix.key(&t.topology_key, &nodes);
+                        ix.track(set, key);
+                        rules[p].existing_anti_affinity.push(TermRule { set, key, weight: 0 });
+                    }
+                }
+                if scored {
+                    for w in &a.preferred_during_scheduling_ignored_during_execution {
+                        if selects(&w.pod_affinity_term, ps) {
+                            let set = own(ix, &mut set_of);
+                            let key = ix.key(&w.pod_affinity_term.topology_key, &nodes);
+                            ix.track(set, key);
+                            rules[p].affinity_score.push(TermRule { set, key, weight: -i64::from(w.weight) });
+                        }
+                    }
+                }
+            }
+            if let Some(a) = &es.pod_affinity
+                && scored
+            {
+                if cfg.hard_pod_affinity_weight > 0 {
+                    for t in &a.required_during_scheduling_ignored_during_execution {
+                        if selects(t, ps) {
+                            let set = own(ix, &mut set_of);
+                            let key = ix.key(&t.topology_key, &nodes);
+                            ix.track(set, key);
+                            rules[p].affinity_score.push(TermRule {
+                                set,
+                                key,
+                                weight: cfg.hard_pod_affinity_weight,
+                            });
+                        }
+                    }
+                }
+                for w in &a.preferred_during_scheduling_ignored_during_execution {
+                    if selects(&w.pod_affinity_term, ps) {
+                        let set = own(ix, &mut set_of);
+                        let key = ix.key(&w.pod_affinity_term.topology_key, &nodes);
+                        ix.track(set, key);
+                        rules[p].affinity_score.push(TermRule { set, key, weight: i64::from(w.weight) });
+                    }
+                }
+            }
+        }
+    }
+    rules
+}
+
+/// Why the two plugins reject a node (upstream's reasons).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rejection {
+    SpreadNodeLabel,
+    SpreadSkew,
+    Affinity,
+    AntiAffinity,
+    ExistingAntiAffinity,
+}
+
+impl Rejection {
+    /// Upstream's message.
+    pub fn reason(self) -> &'static str {
+        use plugins::inter_pod_affinity as ipa;
+        use plugins::topology_spread as pts;
+        match self {
+            Rejection::SpreadNodeLabel => pts::ERR_REASON_NODE_LABEL_NOT_MATCH,
+            Rejection::SpreadSkew => pts::ERR_REASON_CONSTRAINTS_NOT_MATCH,
+            Rejection::Affinity => ipa::ERR_REASON_AFFINITY_RULES_NOT_MATCH,
+            Rejection::AntiAffinity => ipa::ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH,
+            Rejection::ExistingAntiAffinity => ipa::ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH,
+        }
+    }
+
+    /// `UnschedulableAndUnresolvable`: preemption cannot help on such a node.
+    pub fn is_unresolvable(self) -> bool {
+        matches!(self, Rejection::SpreadNodeLabel | Rejection::Affinity)
+    }
+}
+
+/// The counts of one DoNotSchedule constraint over its eligible nodes (slow path).
+#[derive(Clone, Debug, Default)]
+struct Eligible {
+    /// Per domain: live matching pods on eligible nodes.
+    count: Vec<i64>,
+    min: i64,
+    domains: u32,
+}
+
+/// Pods taken out of the counts for a preemption dry run: (template, node, terminating).
+pub type Removed<'a> = &'a [(usize, usize, bool)];
+
+/// One scheduling attempt's view of the two plugins for the pod of `template`.
+pub struct Cycle<'a> {
+    cluster: &'a ClusterState,
+    rules: &'a TemplateRules,
+    placement: &'a Placement,
+    /// Per spread rule: `Some` when its counts are over a subset of the nodes.
+    eligible: Vec<Option<Eligible>>,
+    /// Every required affinity term has no matching pod anywhere.
+    no_affinity_pods: bool,
+}
+
+impl<'a> Cycle<'a> {
+    /// PreFilter for the pod of `template` (with `rules`).
+    pub fn new(cluster: &'a ClusterState, template: TemplateId, rules: &'a TemplateRules) -> Cycle<'a> {
+        let placement = &cluster.template(template).placement;
+        let ix = &cluster.topology;
+        let hard_keys: Vec<KeyId> = rules.spread.iter().filter(|r| r.hard).map(|r| r.key).collect();
+        let has_node_constraints = !placement.has_no_node_constraints();
+        let eligible = rules
+            .spread
+            .iter()
+            .map(|r| {
+                if !r.hard {
+                    return None;
+                }
+                let all_keys = hard_keys.iter().all(|k| ix.keys[k.0 as usize].nodes_missing == 0);
+                let narrowed = (r.honor_affinity && has_node_constraints) || r.honor_taints || !all_keys;
+                narrowed.then(|| eligible_counts(cluster, r, &hard_keys, placement))
+            })
+            .collect();
+        let no_affinity_pods = rules.affinity.iter().all(|t| ix.counts(t.set, t.key).total_all == 0);
+        Cycle { cluster, rules, placement, eligible, no_affinity_pods }
+    }
+
+    /// The node bitsets (`TopologyKey::domain_bits`) of the domains a DoNotSchedule
+    /// constraint rules out for every node in them (the skew test depends only on the
+    /// node's domain), for the scheduler to jump over.
+    pub fn blocked_domains(&self) -> Vec<&'a [u64]> {
+        let ix = &self.cluster.topology;
+        let mut out = Vec::new();
+        for (r, el) in self.rules.spread.iter().zip(&self.eligible) {
+            let key = &ix.keys[r.key.0 as usize];
+            if !r.hard || key.hostname {
+                continue;
+            }
+            let c = ix.counts(r.set, r.key);
+            let (mut min, domains) = match el {
+                None => (i64::from(c.min_live(key)), key.live_domains),
+                Some(e) => (e.min, e.domains),
+            };
+            if domains < r.min_domains {
+                min = 0;
+            }
+            for (d, bits) in key.domain_bits.iter().enumerate() {
+                let matched = match el {
+                    None => i64::from(c.live_in(d as u32)),
+                    Some(e) => e.count.get(d).copied().unwrap_or(0),
+                };
+                if matched + i64::from(r.self_match) - min > r.max_skew {
+                    out.push(bits.as_slice());
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the jumps of [`Self::blocked_domains`] and the hostname occupancy bits of the
+    /// anti-affinity terms decide the whole filter: every DoNotSchedule constraint is on a
+    /// key every node carries, other than the hostname, with its counts over every node; no
+    /// required affinity; every anti-affinity term (own or existing) is per node. Then a
+    /// node the walk lands on passes, and the filter need not run.
+    pub fn decided_by_jumps(&self) -> bool {
+        let ix = &self.cluster.topology;
+        let host = |k: KeyId| ix.keys[k.0 as usize].hostname;
+        self.rules.spread.iter().zip(&self.eligible).all(|(r, el)| {
+            !r.hard || (el.is_none() && !host(r.key) && ix.keys[r.key.0 as usize].nodes_missing == 0)
+        }) && self.rules.affinity.is_empty()
+            && self.rules.anti_affinity.iter().chain(&self.rules.existing_anti_affinity).all(|t| host(t.key))
+    }
+
+    /// Filter: PodTopologySpread then InterPodAffinity, the first failure.
+    pub fn filter(&self, node: NodeId) -> Result<(), Rejection> {
+        self.filter_with(node, &[])
+    }
+
+    /// Filter with some pods taken out of the counts (a preemption dry run's victims, all on
+    /// `node`).
+    pub fn filter_with(&self, node: NodeId, removed: Removed) -> Result<(), Rejection> {
+        let ix = &self.cluster.topology;
+        let i = node.index();
+        // Pods of `set` among the removed ones: (all, live).
+        let minus = |set: SetId| -> (i64, i64) {
+            let mut a = 0;
+            let mut l = 0;
+            for &(t, _, term) in removed {
+                if ix.is_member(set, t) {
+                    a += 1;
+                    l += i64::from(!term);
+                }
+            }
+            (a, l)
+        };
+        for (r, el) in self.rules.spread.iter().zip(&self.eligible) {
+            if !r.hard {
+                continue;
+            }
+            let d = ix.domain(r.key, i);
+            if d == NO_DOMAIN {
+                return Err(Rejection::SpreadNodeLabel);
+            }
+            let (mut matched, mut min, domains) = match el {
+                None => {
+                    let c = ix.counts(r.set, r.key);
+                    let key = &ix.keys[r.key.0 as usize];
+                    (i64::from(c.live_in(d)), i64::from(c.min_live(key)), key.live_domains)
+                }
+                Some(e) => (e.count.get(d as usize).copied().unwrap_or(0), e.min, e.domains),
+            };
+            // Upstream RemovePod updates the counts only for a node they count (it carries
+            // every key and passes the inclusion policies).
+            if !removed.is_empty() && (el.is_none() || self.counts_node(r, i)) {
+                let (_, l) = minus(r.set);
+                matched -= l;
+                // The node's domain only loses pods: the minimum can only fall to it.
+                min = min.min(matched);
+            }
+            if domains < r.min_domains {
+                min = 0;
+            }
+            if matched + i64::from(r.self_match) - min > r.max_skew {
+                return Err(Rejection::SpreadSkew);
+            }
+        }
+        // InterPodAffinity (`filtering.go` Filter: affinity, anti-affinity, existing pods').
+        if !self.rules.affinity.is_empty() {
+            let mut pods_exist = true;
+            for t in &self.rules.affinity {
+                let d = ix.domain(t.key, i);
+                if d == NO_DOMAIN {
+                    return Err(Rejection::Affinity);
+                }
+                if i64::from(ix.counts(t.set, t.key).all_in(d)) - minus(t.set).0 <= 0 {
+                    pods_exist = false;
+                }
+            }
+            let none_anywhere = if removed.is_empty() {
+                self.no_affinity_pods
+            } else {
+                self.rules
+                    .affinity
+                    .iter()
+                    .all(|u| ix.counts(u.set, u.key).total_all as i64 - minus(u.set).0 <= 0)
+            };
+            // The pod may be the first of a group that wants to be together.
+            let first_of_group = none_anywhere && self.rules.matches_own_affinity;
+            if !(pods_exist || first_of_group) {
+                return Err(Rejection::Affinity);
+            }
+        }
+        for t in &self.rules.anti_affinity {
+            let d = ix.domain(t.key, i);
+            if d != NO_DOMAIN {
+                let c = i64::from(ix.counts(t.set, t.key).all_in(d)) - minus(t.set).0;
+                if c > 0 {
+                    return Err(Rejection::AntiAffinity);
+                }
+            }
+        }
+        for t in &self.rules.existing_anti_affinity {
+            let d = ix.domain(t.key, i);
+            if d != NO_DOMAIN {
+                let c = i64::from(ix.counts(t.set, t.key).all_in(d)) - minus(t.set).0;
+                if c > 0 {
+                    return Err(Rejection::ExistingAntiAffinity);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the counts of the DoNotSchedule constraint `r` include node `node`: it carries
+    /// every DoNotSchedule key and passes the inclusion policies.
+    fn counts_node(&self, r: &SpreadRule, node: usize) -> bool {
+        let ix = &self.cluster.topology;
+        self.rules.spread.iter().filter(|q| q.hard).all(|q| ix.domain(q.key, node) != NO_DOMAIN)
+            && includes(self.cluster, r, self.placement, node)
+    }
+
+    /// Score + NormalizeScore of both plugins for the feasible `nodes`, unweighted:
+    /// `(spread[i], affinity[i])` in 0..=100 (all 0 for a plugin that skips).
+    pub fn scores(&self, nodes: &[NodeId], spread: &mut Vec<i64>, affinity: &mut Vec<i64>) {
+        spread.clear();
+        affinity.clear();
+        spread.resize(nodes.len(), 0);
+        affinity.resize(nodes.len(), 0);
+        self.spread_scores(nodes, spread);
+        self.affinity_scores(nodes, affinity);
+    }
+
+    /// PodTopologySpread PreScore/Score/NormalizeScore (`scoring.go`) for the ScheduleAnyway
+    /// constraints.
+    fn spread_scores(&self, nodes: &[NodeId], out: &mut [i64]) {
+        if nodes.is_empty() || self.rules.spread.iter().all(|r| r.hard) {
+            return;
+        }
+        let ix = &self.cluster.topology;
+        let cluster = self.cluster;
+        let soft = || self.rules.spread.iter().filter(|r| !r.hard);
+        // Ignored: a scored node missing a key when every key is required.
+        let require = self.rules.require_all_topologies;
+        let ignored = |n: NodeId| require && soft().any(|r| ix.domain(r.key, n.index()) == NO_DOMAIN);
+        let scored = nodes.iter().filter(|&&n| !ignored(n)).count();
+        let any_missing = soft().any(|r| ix.keys[r.key.0 as usize].nodes_missing > 0);
+        // Per constraint: the weight ln(domains + 2) over the scored nodes' domains (hostname:
+        // the scored nodes), and the counts of those domains over the nodes that match the
+        // inclusion policies (and carry every key when required).
+        let mut per_rule: Vec<(f64, Vec<i64>)> = Vec::new();
+        for r in soft() {
+            let key = &ix.keys[r.key.0 as usize];
+            if key.hostname {
+                per_rule.push((plugins::topology_spread::topology_normalizing_weight(scored), Vec::new()));
+                continue;
+            }
+            // Domains seen among the scored nodes; the last slot is domain "" (no key).
+            let nd = key.domains.len();
+            let mut seen = vec![false; nd + 1];
+            for &n in nodes {
+                if !ignored(n) {
+                    let d = ix.domain(r.key, n.index());
+                    seen[if d == NO_DOMAIN { nd } else { d as usize }] = true;
+                }
+            }
+            let size = seen.iter().filter(|&&x| x).count();
+            let mut counts = vec![0i64; nd];
+            let fast = !((r.honor_affinity && !self.placement.has_no_node_constraints())
+                || r.honor_taints
+                || (require && any_missing));
+            if fast {
+                let c = ix.counts(r.set, r.key);
+                for (d, v) in counts.iter_mut().enumerate() {
+                    if seen[d] {
+                        *v = i64::from(c.live_in(d as u32));
+                    }
+                }
+            } else {
+                for (id, node) in cluster.nodes.iter().enumerate() {
+                    if node.removed_at.is_some() || !includes(cluster, r, self.placement, id) {
+                        continue;
+                    }
+                    if require && soft().any(|k| ix.domain(k.key, id) == NO_DOMAIN) {
+                        continue;
+                    }
+                    let d = ix.domain(r.key, id);
+                    if d != NO_DOMAIN && seen[d as usize] {
+                        counts[d as usize] += i64::from(ix.on_node(r.set, id).1);
+                    }
+                }
+            }
+            per_rule.push((plugins::topology_spread::topology_normalizing_weight(size), counts));
+        }
+        // Score, then NormalizeScore: reversed against the extremes of the non-ignored nodes.
+        // Per constraint, what the per-node loop reads.
+        struct Term<'k> {
+            domain_of_node: &'k [u32],
+            hostname: bool,
+            set: SetId,
+            offset: f64,
+            weight: f64,
+        }
+        let terms: Vec<(Term, &Vec<i64>)> = soft()
+            .zip(&per_rule)
+            .map(|(r, (weight, counts))| {
+                let key = &ix.keys[r.key.0 as usize];
+                let t = Term {
+                    domain_of_node: &key.domain_of_node,
+                    hostname: key.hostname,
+                    set: r.set,
+                    offset: (r.max_skew - 1) as f64,
+                    weight: *weight,
+                };
+                (t, counts)
+            })
+            .collect();
+        let mut min = i64::MAX;
+        let mut max = i64::MIN;
+        for (k, &n) in nodes.iter().enumerate() {
+            if require && ignored(n) {
+                out[k] = -1;
+                continue;
+            }
+            let i = n.index();
+            let mut score = 0.0f64;
+            for (t, counts) in &terms {
+                let d = t.domain_of_node.get(i).copied().unwrap_or(NO_DOMAIN);
+                // Upstream Score skips a constraint whose key the node lacks.
+                if d == NO_DOMAIN {
+                    continue;
+                }
+                let cnt = if t.hostname { ix.on_node(t.set, i).1 as f64 } else { counts[d as usize] as f64 };
+                // `scoreForCount`: cnt × weight + (maxSkew − 1).
+                score += cnt * t.weight + t.offset;
+            }
+            let s = round_non_negative(score);
+            out[k] = s;
+            min = min.min(s);
+            max = max.max(s);
+        }
+        for o in out.iter_mut() {
+            *o = if *o < 0 {
+                0
+            } else if max == 0 {
+                MAX_NODE_SCORE
+            } else {
+                MAX_NODE_SCORE * (max + min - *o) / max
+            };
+        }
+    }
+
+    /// InterPodAffinity Score + NormalizeScore (`scoring.go`).
+    fn affinity_scores(&self, nodes: &[NodeId], out: &mut [i64]) {
+        let terms = &self.rules.affinity_score;
+        if terms.is_empty() || nodes.is_empty() {
+            return;
+        }
+        let ix = &self.cluster.topology;
+        // Upstream Skip when no existing pod matched any term (topologyScore is empty).
+        if terms.iter().all(|t| ix.counts(t.set, t.key).total_all == 0) {
+            return;
+        }
+        let mut min = i64::MAX;
+        let mut max = i64::MIN;
+        for (k, n) in nodes.iter().enumerate() {
+            let mut s = 0i64;
+            for t in terms {
+                let d = ix.domain(t.key, n.index());
+                if d != NO_DOMAIN {
+                    s += t.weight * i64::from(ix.counts(t.set, t.key).all_in(d));
+                }
+            }
+            out[k] = s;
+            min = min.min(s);
+            max = max.max(s);
+        }
+        let diff = max - min;
+        for o in out.iter_mut() {
+            let f = if diff > 0 { MAX_NODE_SCORE as f64 * ((*o - min) as f64 / diff as f64) } else { 0.0 };
+            *o = f as i64;
+        }
+    }
+}
+
+/// Go's `math.Round` (half away from zero) for a score, which is never negative: the
+/// conversion truncates, and the remainder is exact below 2⁵² (scores are far smaller).
+/// Same value as `f64::round`, without its library call on every node.
+#[inline]
+fn round_non_negative(x: f64) -> i64 {
+    let t = x as i64;
+    if x - t as f64 >= 0.5 { t + 1 } else { t }
+}
+
+/// Upstream `matchNodeInclusionPolicies` (`podtopologyspread/common.go`).
+fn includes(cluster: &ClusterState, r: &SpreadRule, placement: &Placement, node: usize) -> bool {
+    let id = NodeId(node as u32);
+    if r.honor_affinity
+        && !placement.has_no_node_constraints()
+        && !plugins::node_affinity::filter(cluster.node_labels(id), placement)
+    {
+        return false;
+    }
+    if r.honor_taints && !plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations) {
+        return false;
+    }
+    true
+}
+
+/// Upstream PreFilter (`calPreFilterState`) for one DoNotSchedule constraint over the
+/// eligible nodes: those that pass the inclusion policies and carry every hard key.
+fn eligible_counts(
+    cluster: &ClusterState,
+    r: &SpreadRule,
+    hard_keys: &[KeyId],
+    placement: &Placement,
+) -> Eligible {
+    let ix = &cluster.topology;
+    let key = &ix.keys[r.key.0 as usize];
+    let mut count = vec![0i64; key.domains.len()];
+    let mut seen = vec![false; key.domains.len()];
+    for (id, nd) in cluster.nodes.iter().enumerate() {
+        if nd.removed_at.is_some() || hard_keys.iter().any(|k| ix.domain(*k, id) == NO_DOMAIN) {
+            continue;
+        }
+        if !includes(cluster, r, placement, id) {
+            continue;
+        }
+        let d = ix.domain(r.key, id) as usize;
+        seen[d] = true;
+        count[d] += i64::from(ix.on_node(r.set, id).1);
+    }
+    let domains = seen.iter().filter(|&&s| s).count() as u32;
+    let min = count.iter().zip(&seen).filter(|(_, s)| **s).map(|(c, _)| *c).min().unwrap_or(0);
+    Eligible { count, min, domains }
+}
+
+/// The label a Deployment's pods get when its template has none (the scenario's
+/// Deployments need not spell labels; upstream requires them, and its default topology
+/// spreading is keyed on them).
+pub const DEFAULT_APP_LABEL: &str = "app";
+
+/// The labels of a Deployment's pods: the template's, or `app: <name>` when it has none.
+pub fn deployment_labels(d: &crate::scenario::schema::DeploymentSpec) -> Labels {
+    if d.template.labels.is_empty() {
+        [(DEFAULT_APP_LABEL.to_string(), d.name.clone())].into_iter().collect()
+    } else {
+        d.template.labels.clone()
+    }
+}
+
+/// The selector of a Deployment (its `selector`, or its pods' labels).
+pub fn deployment_selector(d: &crate::scenario::schema::DeploymentSpec) -> LabelSelector {
+    d.selector.clone().unwrap_or_else(|| LabelSelector::of(&deployment_labels(d)))
+}
+
+/// What [`build`] needs from a scenario: one source per template, in the order the
+/// simulation creates templates (each Deployment's, then each churn generator's templates),
+/// and the plugins' configuration.
+pub fn from_scenario(s: &crate::scenario::Scenario) -> (Vec<TemplateSource>, Config) {
+    let source = |t: &crate::scenario::schema::PodTemplateSpec,
+                  namespace: &str,
+                  labels: Labels,
+                  owner_selector: Option<LabelSelector>| TemplateSource {
+        namespace: namespace.to_string(),
+        labels,
+        constraints: t.topology_spread_constraints.clone(),
+        pod_affinity: t.affinity.pod_affinity.clone(),
+        pod_anti_affinity: t.affinity.pod_anti_affinity.clone(),
+        owner_selector,
+    };
+    let mut sources = Vec::new();
+    for d in &s.deployments {
+        sources.push(source(&d.template, &d.namespace, deployment_labels(d), Some(deployment_selector(d))));
+    }
+    for c in &s.churn {
+        for w in &c.templates {
+            sources.push(source(&w.template, &c.namespace, w.template.labels.clone(), None));
+        }
+    }
+    let sc = &s.scheduler;
+    let cfg = Config {
+        defaulting: sc.pod_topology_spread.defaulting(),
+        hard_pod_affinity_weight: i64::from(sc.inter_pod_affinity.hard_pod_affinity_weight),
+        ignore_preferred_terms_of_existing_pods: sc
+            .inter_pod_affinity
+            .ignore_preferred_terms_of_existing_pods,
+        namespaces: s.namespaces.iter().map(|n| (n.name.clone(), n.labels.clone())).collect(),
+    };
+    (sources, cfg)
+}
