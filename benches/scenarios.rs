@@ -1,5 +1,7 @@
 //! End-to-end runs of the shipped scenarios (build + run, no file output), single-threaded.
-//! Targets: density-5k under 3 s, churn-1day under 1 s (issue #2); autoscale-diurnal (a day,
+//! Targets: density-5k under 3 s, churn-1day under 1 s (issue #2); density-5k-spread (zone
+//! spread + hostname anti-affinity on 50 Deployments) within 2x of density-5k (issue #14);
+//! autoscale-diurnal (a day,
 //! HPA + cluster autoscaler, ~500 nodes at the peak, traffic on) under 10 s (issue #5);
 //! gke-65k (65,000 nodes, 230,000 pods, 50,000 preemptions) under 60 s (issue #7), benched
 //! here at a fifth of its size (`gke-13k`: 13,000 nodes, same phases) so a sample takes
@@ -19,7 +21,9 @@ fn run(file: &str) -> u64 {
 fn scenarios(c: &mut Criterion) {
     let mut g = c.benchmark_group("scenario");
     g.sample_size(10);
-    for name in ["quickstart", "churn-1day", "density-5k", "hpa-spike", "autoscale-diurnal"] {
+    for name in
+        ["quickstart", "churn-1day", "density-5k", "density-5k-spread", "hpa-spike", "autoscale-diurnal"]
+    {
         let file = format!("{}/scenarios/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
         g.bench_function(name, |b| b.iter(|| run(&file)));
     }

@@ -49,6 +49,11 @@ pub enum Command {
         /// Also write pods.csv, one row per pod (can be large).
         #[arg(long)]
         pods: bool,
+        /// Also write scheduling-attempts.csv: every scheduling attempt, why the pod did not
+        /// fit (per filter plugin and upstream's message) or each plugin's score of the chosen
+        /// node and the runner-up. Streamed as the run goes; can be large.
+        #[arg(long)]
+        explain: bool,
         /// Print nothing on success.
         #[arg(long, short)]
         quiet: bool,
@@ -252,8 +257,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         }
     };
     let result = match cli.command {
-        Command::Run { input, out, force, pods, quiet, no_charts, checks } => {
-            run(&input, out, force, pods, quiet, no_charts, &checks)
+        Command::Run { input, out, force, pods, explain, quiet, no_charts, checks } => {
+            run(&input, out, force, pods, explain, quiet, no_charts, &checks)
         }
         Command::Validate { input } => validate(&input),
         Command::Plot { dir, metrics } => plot(&dir, metrics).map(|written| {
@@ -383,6 +388,7 @@ fn run(
     out: Option<PathBuf>,
     force: bool,
     pods: bool,
+    explain: bool,
     quiet: bool,
     no_charts: bool,
     checks: &[String],
@@ -411,8 +417,20 @@ fn run(
     };
     let slices: Option<&mut dyn FnMut(crate::engine::SimTime, crate::engine::SimTime)> =
         if progress.shown() { Some(&mut report) } else { None };
-    let result = runner::simulate(&s, s.seed, slices).map_err(Failure::Internal)?;
+    let sink: Option<Box<dyn crate::scheduler::explain::AttemptSink>> = if explain {
+        let path = out.join("scheduling-attempts.csv");
+        let sink = output::attempts::CsvSink::create(&path)
+            .map_err(|e| Failure::Io(format!("{}: {e}", target.join("scheduling-attempts.csv").display())))?;
+        Some(Box::new(sink))
+    } else {
+        None
+    };
+    let mut result = runner::simulate_explained(&s, s.seed, slices, sink).map_err(Failure::Internal)?;
     progress.finish();
+    if let Some(sink) = result.attempts.take() {
+        let staged = out.display().to_string();
+        sink.finish().map_err(|m| Failure::Io(m.replace(&staged, &target.display().to_string())))?;
+    }
     let wall = started.elapsed().as_secs_f64();
 
     let write = |name: &str, bytes: std::io::Result<Vec<u8>>| -> Result<(), Failure> {

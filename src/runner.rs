@@ -83,8 +83,22 @@ pub fn simulate(
     seed: u64,
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
 ) -> Result<RunOutput, String> {
+    simulate_explained(s, seed, progress, None)
+}
+
+/// [`simulate`], recording every scheduling attempt into `attempts` (`--explain`); the
+/// output's `attempts` hands the sink back to be finished.
+pub fn simulate_explained(
+    s: &Scenario,
+    seed: u64,
+    progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
+    attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
+) -> Result<RunOutput, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<RunOutput, String> {
         let mut sim = Simulation::new(s, seed)?;
+        if let Some(sink) = attempts {
+            sim.explain_to(sink);
+        }
         let Some(report) = progress else { return Ok(sim.run()) };
         let end = sim.end();
         let slice = SimDuration((end.as_nanos() / PROGRESS_STEPS).max(1));

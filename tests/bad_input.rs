@@ -448,13 +448,56 @@ const CASES: &[Case] = &[
         name: "an affinity term that selects no pod",
         yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: db}}}]}}\n",
         args: &[],
-        expect: &["podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector", "selects no pod"],
+        expect: &[
+            "podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector",
+            "selects no pod",
+        ],
     },
     Case {
         name: "a topology key no node carries",
         yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: w}}}]\n",
         args: &[],
-        expect: &["topologySpreadConstraints[0].topologyKey", "no node carries the label", "topology.kubernetes.io/zone"],
+        expect: &[
+            "topologySpreadConstraints[0].topologyKey",
+            "no node carries the label",
+            "topology.kubernetes.io/zone",
+        ],
+    },
+    Case {
+        name: "a default constraint on a key no node carries",
+        yaml: "duration: 60s\nscheduler: {podTopologySpread: {defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: rack, whenUnsatisfiable: DoNotSchedule}]}}\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\n",
+        args: &[],
+        expect: &[
+            "scheduler.podTopologySpread.defaultConstraints[0].topologyKey",
+            "no node carries the label",
+        ],
+    },
+    Case {
+        name: "a default constraint with maxSkew 0",
+        yaml: "duration: 60s\nscheduler: {podTopologySpread: {defaultingType: List, defaultConstraints: [{maxSkew: 0, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule}]}}\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\n",
+        args: &[],
+        expect: &["scheduler.podTopologySpread.defaultConstraints[0]", "maxSkew is 0"],
+    },
+    Case {
+        name: "a node selector on kubernetes.io/hostname",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      nodeSelector: {kubernetes.io/hostname: p-0}\n",
+        args: &[],
+        expect: &["deployments[0].template.nodeSelector", "kubernetes.io/hostname is not a node label"],
+    },
+    Case {
+        name: "node affinity on kubernetes.io/hostname",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, allocatable: {cpu: 1, memory: 1Gi}}]\ndeployments:\n  - name: w\n    replicas: 1\n    template:\n      affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [p-0]}]}]}}}\n",
+        args: &[],
+        expect: &[
+            "nodeSelectorTerms[0].matchExpressions[0].key",
+            "kubernetes.io/hostname is not a node label",
+        ],
+    },
+    Case {
+        name: "a pool label kubernetes.io/hostname",
+        yaml: "duration: 60s\nnodePools: [{name: p, count: 1, labels: {kubernetes.io/hostname: x}, allocatable: {cpu: 1, memory: 1Gi}}]\n",
+        args: &[],
+        expect: &["nodePools[0].labels", "kubernetes.io/hostname is not a node label"],
     },
     Case {
         name: "a Deployment selector that misses its pods",

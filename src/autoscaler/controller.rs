@@ -36,13 +36,16 @@
 //! and `scale-down-candidates-pool-*` are not modelled; the "unremovable node" recheck
 //! timeout is the scan interval.
 
-use super::estimator::{self, PendingPod, TemplateNode};
+use super::estimator::{self, PendingPod, TemplateNode, Topology};
 use super::expander::{self, ExpansionOption};
-use crate::cluster::{ClusterState, DeploymentId, NodeId, Owner, PodId, PoolId, Resources};
+use crate::cluster::{
+    ClusterState, DeploymentId, NodeId, Owner, PodId, PodPhase, PoolId, Resources, TemplateId,
+};
 use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::scenario::distribution::Sampler;
 use crate::scenario::schema::ClusterAutoscalerSpec;
 use crate::scheduler::plugins::{fit, node_affinity, node_unschedulable, taint_toleration};
+use crate::scheduler::topology::{Overlay, OverlayCycle, SimNode};
 use rand_core::Rng;
 use std::collections::BTreeMap;
 
@@ -213,6 +216,28 @@ fn fits_on(cluster: &ClusterState, node: NodeId, pod: PodId, extra: &Resources) 
     }
     t.placement.has_no_node_constraints() || node_affinity::filter(cluster.node_labels(node), &t.placement)
 }
+
+/// Whether some template's PodTopologySpread or InterPodAffinity filters can reject a node:
+/// only then do the simulations keep a topology [`Overlay`] (otherwise every result is what
+/// it was without one).
+fn topology_filters(cluster: &ClusterState) -> bool {
+    cluster.topology_rules.iter().any(|r| r.has_filters())
+}
+
+/// PreFilter of both plugins for a pod of `template` on the cluster plus `overlay`, when its
+/// rules can reject a node.
+fn overlay_cycle<'a>(
+    cluster: &'a ClusterState,
+    template: TemplateId,
+    overlay: &'a Overlay,
+) -> Option<OverlayCycle<'a>> {
+    let rules = cluster.topology_rules.get(template.index()).filter(|r| r.has_filters())?;
+    Some(OverlayCycle::new(cluster, template, rules, overlay))
+}
+
+/// A removable node's moves (destination and requests per pod) and, with topology filters,
+/// the simulated snapshot with the pods moved.
+type PlannedMoves = (Vec<(NodeId, Resources)>, Option<Overlay>);
 
 impl CaDecision {
     /// A row in [`crate::hpa::controller::EVENT_COLUMNS`] order.
@@ -419,23 +444,55 @@ impl ClusterAutoscaler {
     }
 
     fn scale_up(&mut self, cluster: &ClusterState, pending: &[PodId], now: SimTime) -> Option<Action> {
+        // The simulated snapshot of PodTopologySpread and InterPodAffinity, when some
+        // template has their filters. The upcoming nodes are in it from the start, empty
+        // (upstream `static_autoscaler.go` adds them to the cluster snapshot as template
+        // nodes before the pod list processors run).
+        let mut overlay = topology_filters(cluster).then(Overlay::default);
+        let upcoming: Vec<Vec<SimNode>> = self
+            .groups
+            .iter()
+            .map(|g| match &mut overlay {
+                Some(ov) => (0..g.upcoming)
+                    .map(|_| ov.add_node(cluster, &g.template.labels, &g.template.taints))
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect();
         // Pods that fit the free space of existing nodes wait for the scheduler
-        // (`FilterOutSchedulable`): first-fit with the space they take remembered.
+        // (`FilterOutSchedulable`, `core/podlistprocessor/filter_out_schedulable.go`):
+        // first-fit with the space they take remembered, and with both topology filters on
+        // the snapshot that counts the pods placed so far.
         let mut extra: BTreeMap<NodeId, Resources> = BTreeMap::new();
         let mut remaining: Vec<PodId> = Vec::new();
-        'pods: for &p in pending {
+        for &p in pending {
             let req = cluster.pod_template(p).requests.actual;
-            for node in cluster.live_nodes() {
-                let e = extra.get(&node).copied().unwrap_or(Resources::ZERO);
-                if fits_on(cluster, node, p, &e) {
-                    extra.insert(node, e + req);
-                    continue 'pods;
+            let template = cluster.pod(p).template;
+            let mut placed = None;
+            {
+                let cycle = overlay.as_ref().and_then(|ov| overlay_cycle(cluster, template, ov));
+                for node in cluster.live_nodes() {
+                    let e = extra.get(&node).copied().unwrap_or(Resources::ZERO);
+                    if fits_on(cluster, node, p, &e)
+                        && cycle.as_ref().is_none_or(|c| c.filter(SimNode::Real(node)).is_ok())
+                    {
+                        extra.insert(node, e + req);
+                        placed = Some(node);
+                        break;
+                    }
                 }
             }
-            remaining.push(p);
+            match placed {
+                Some(node) => {
+                    if let Some(ov) = &mut overlay {
+                        ov.add_pod(cluster, template, SimNode::Real(node));
+                    }
+                }
+                None => remaining.push(p),
+            }
         }
         // Then onto the nodes already requested.
-        for g in &self.groups {
+        for (gi, g) in self.groups.iter().enumerate() {
             if g.upcoming == 0 || remaining.is_empty() {
                 continue;
             }
@@ -446,7 +503,15 @@ impl ClusterAutoscaler {
                     PendingPod { requests: t.requests, placement: &t.placement }
                 })
                 .collect();
-            let placed = estimator::estimate(&g.template, &pods, g.upcoming).scheduled;
+            let placed = match &mut overlay {
+                None => estimator::estimate(&g.template, &pods, g.upcoming).scheduled,
+                Some(ov) => {
+                    let templates: Vec<TemplateId> =
+                        remaining.iter().map(|&p| cluster.pod(p).template).collect();
+                    let topo = Topology { cluster, templates: &templates };
+                    estimator::place_on_nodes(&g.template, &pods, &upcoming[gi], &topo, ov)
+                }
+            };
             let mut keep = Vec::with_capacity(remaining.len() - placed.len());
             for (i, &p) in remaining.iter().enumerate() {
                 if placed.binary_search(&i).is_err() {
@@ -465,6 +530,8 @@ impl ClusterAutoscaler {
                 PendingPod { requests: t.requests, placement: &t.placement }
             })
             .collect();
+        let templates: Vec<TemplateId> = remaining.iter().map(|&p| cluster.pod(p).template).collect();
+        let topo = Topology { cluster, templates: &templates };
         let total: u32 = self.groups.iter().map(NodeGroup::target_size).sum::<u32>()
             + (live_fixed_nodes(cluster, &self.group_of_pool));
         let total_room = if self.cfg.max_nodes_total == 0 {
@@ -484,7 +551,14 @@ impl ClusterAutoscaler {
                 skipped.push(format!("{} at max size", g.name));
                 continue;
             }
-            let est = estimator::estimate(&g.template, &pods, room);
+            let est = match &overlay {
+                None => estimator::estimate(&g.template, &pods, room),
+                // Each group's estimate runs on its own fork of the snapshot (upstream
+                // `Estimate` forks and reverts the cluster snapshot).
+                Some(ov) => {
+                    estimator::estimate_with_topology(&g.template, &pods, room, &topo, &mut ov.clone())
+                }
+            };
             if est.nodes == 0 || est.scheduled.is_empty() {
                 continue;
             }
@@ -603,6 +677,10 @@ impl ClusterAutoscaler {
             .collect();
         let mut non_empty_checked = 0u32;
         let mut unneeded: BTreeMap<NodeId, SimTime> = BTreeMap::new();
+        // The simulated snapshot of the topology filters, with the moves of the nodes found
+        // removable so far (upstream's removal simulator persists successful simulations,
+        // `planner.go` `NewRemovalSimulator(..., true)`).
+        let mut overlay = topology_filters(cluster).then(Overlay::default);
         for node in order {
             let Some(g) = self.group_of(cluster, node) else { continue };
             let n = cluster.node(node);
@@ -629,10 +707,21 @@ impl ClusterAutoscaler {
                         continue;
                     }
                     non_empty_checked += 1;
-                    match self.plan_moves(cluster, node, &pods, &removing, &extra, &mut disruptions) {
-                        Some(moves) => {
+                    match self.plan_moves(
+                        cluster,
+                        node,
+                        &pods,
+                        &removing,
+                        &extra,
+                        &mut disruptions,
+                        overlay.as_ref(),
+                    ) {
+                        Some((moves, moved)) => {
                             for (dest, req) in moves {
                                 *extra.entry(dest).or_insert(Resources::ZERO) += req;
+                            }
+                            if moved.is_some() {
+                                overlay = moved;
                             }
                         }
                         None => continue,
@@ -646,7 +735,15 @@ impl ClusterAutoscaler {
         self.unneeded_since = unneeded;
     }
 
-    /// Where each pod of `node` would go, or `None` if one cannot move.
+    /// Where each pod of `node` would go, or `None` if one cannot move; with `overlay` (the
+    /// topology snapshot so far), the snapshot with the pods moved.
+    ///
+    /// With topology filters (`simulator/cluster.go` `findPlaceFor`): every pod of the node
+    /// is first taken off it (the node itself stays in the snapshot, so its domains still
+    /// count), then each pod goes only where PodTopologySpread and InterPodAffinity pass on
+    /// the snapshot with the pods already moved (in this simulation and the successful
+    /// earlier ones) counted on their new nodes.
+    #[allow(clippy::too_many_arguments)]
     fn plan_moves(
         &self,
         cluster: &ClusterState,
@@ -655,7 +752,15 @@ impl ClusterAutoscaler {
         removing: &[NodeId],
         extra: &BTreeMap<NodeId, Resources>,
         disruptions: &mut [i64],
-    ) -> Option<Vec<(NodeId, Resources)>> {
+        overlay: Option<&Overlay>,
+    ) -> Option<PlannedMoves> {
+        let mut ov = overlay.cloned();
+        if let Some(ov) = &mut ov {
+            for &p in pods {
+                let pod = cluster.pod(p);
+                ov.remove_pod(cluster, pod.template, node, pod.phase == PodPhase::Terminating);
+            }
+        }
         let mut local: BTreeMap<NodeId, Resources> = BTreeMap::new();
         let mut used: Vec<DeploymentId> = Vec::new();
         let mut moves = Vec::with_capacity(pods.len());
@@ -675,22 +780,29 @@ impl ClusterAutoscaler {
                     break 'all false;
                 }
                 let req = cluster.pod_template(p).requests.actual;
-                let mut placed = false;
-                for dest in cluster.live_nodes() {
-                    if dest == node || removing.contains(&dest) {
-                        continue;
-                    }
-                    let e = extra.get(&dest).copied().unwrap_or(Resources::ZERO)
-                        + local.get(&dest).copied().unwrap_or(Resources::ZERO);
-                    if fits_on(cluster, dest, p, &e) {
-                        *local.entry(dest).or_insert(Resources::ZERO) += req;
-                        moves.push((dest, req));
-                        placed = true;
-                        break;
+                let template = cluster.pod(p).template;
+                let mut placed = None;
+                {
+                    let cycle = ov.as_ref().and_then(|o| overlay_cycle(cluster, template, o));
+                    for dest in cluster.live_nodes() {
+                        if dest == node || removing.contains(&dest) {
+                            continue;
+                        }
+                        let e = extra.get(&dest).copied().unwrap_or(Resources::ZERO)
+                            + local.get(&dest).copied().unwrap_or(Resources::ZERO);
+                        if fits_on(cluster, dest, p, &e)
+                            && cycle.as_ref().is_none_or(|c| c.filter(SimNode::Real(dest)).is_ok())
+                        {
+                            placed = Some(dest);
+                            break;
+                        }
                     }
                 }
-                if !placed {
-                    break 'all false;
+                let Some(dest) = placed else { break 'all false };
+                *local.entry(dest).or_insert(Resources::ZERO) += req;
+                moves.push((dest, req));
+                if let Some(o) = &mut ov {
+                    o.add_pod(cluster, template, SimNode::Real(dest));
                 }
                 used.push(d);
             }
@@ -702,7 +814,7 @@ impl ClusterAutoscaler {
         for d in used {
             disruptions[d.index()] -= 1;
         }
-        Some(moves)
+        Some((moves, ov))
     }
 
     fn scale_down(&mut self, cluster: &ClusterState, now: SimTime) -> Vec<Action> {

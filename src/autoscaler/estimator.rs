@@ -5,7 +5,9 @@
 //! Algorithm:
 //! 1. Pods that do not pass the filters on an *empty* template node are skipped
 //!    (NodeResourcesFit, TaintToleration and NodeAffinity/nodeSelector, via the scheduler
-//!    plugins' `filter` functions).
+//!    plugins' `filter` functions; with [`estimate_with_topology`], also PodTopologySpread and
+//!    InterPodAffinity on the snapshot with one template node added, like the orchestrator's
+//!    `SchedulablePodGroups` check in `core/scaleup/orchestrator/orchestrator.go`).
 //! 2. The rest are sorted by `cpu request / template cpu + memory request / template memory`,
 //!    descending (`DecreasingPodOrderer.calculatePodScore`; a zero allocatable drops its term).
 //!    The sort is stable, so equal scores keep input order (upstream's `sort.Slice` is not).
@@ -13,13 +15,29 @@
 //!    a new node is opened for it, unless `max_nodes` nodes are already open, in which case
 //!    the pod is skipped and the remaining pods are still tried on the open nodes.
 //!
+//! PodTopologySpread (DoNotSchedule constraints) and InterPodAffinity (required affinity and
+//! anti-affinity, the existing pods' anti-affinity included) are modelled by
+//! [`estimate_with_topology`], which the controller uses whenever some template has such
+//! rules: the new nodes and the pods put on them go into a simulated snapshot
+//! ([`crate::scheduler::topology::Overlay`], upstream's `clustersnapshot` with the nodes of
+//! `addNewNodeToSnapshot` and the pods of `tryToAddNode`) on top of the existing cluster, so
+//! both filters count the pods already placed in this estimate. Each new node is its own
+//! `kubernetes.io/hostname` domain and, for any other key, in the template node's domain (its
+//! label's value, e.g. the group's zone). A pod rejected by the filters on a fresh node is
+//! skipped and the node stays open and empty (upstream keeps it in the snapshot; it is not
+//! counted in the estimate but uses up `max_nodes`); while the last opened node is empty, no
+//! further node is opened (upstream: "if the last node we've added is empty and the pod
+//! couldn't schedule on it, it wouldn't be able to schedule on a new node either").
+//!
 //! Simplifications: no pod equivalence groups, no DaemonSet / static pods on the template
-//! (fold them into `allocatable` by subtracting their requests), no inter-pod affinity or
-//! topology spread, no `max-binpacking-time`, and the upstream "try the last node first"
-//! heuristic is replaced by plain first-fit in opening order.
+//! (fold them into `allocatable` by subtracting their requests), no `max-binpacking-time`,
+//! and the upstream "try the last node first" heuristic is replaced by plain first-fit in
+//! opening order.
 
-use crate::cluster::{Labels, Placement, PodRequests, Resources, Taint};
+use crate::cluster::{ClusterState, Labels, Placement, PodRequests, Resources, Taint, TemplateId};
 use crate::scheduler::plugins::{fit, node_affinity, taint_toleration};
+use crate::scheduler::topology::{Overlay, OverlayCycle, SimNode, TemplateRules};
+use std::collections::BTreeMap;
 
 /// The node a node group would add: what the scheduler filters look at.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -95,6 +113,155 @@ pub fn estimate(template: &TemplateNode, pods: &[PendingPod], max_nodes: u32) ->
     }
     scheduled.sort_unstable();
     Estimate { nodes: opened.len() as u32, scheduled }
+}
+
+/// What the estimator needs to run PodTopologySpread and InterPodAffinity: the cluster (its
+/// topology index and every template's rules, `ClusterState::topology_rules`) and each
+/// pending pod's template.
+#[derive(Clone, Copy)]
+pub struct Topology<'a> {
+    pub cluster: &'a ClusterState,
+    /// Per pending pod, in the order of the `pods` slice: its template.
+    pub templates: &'a [TemplateId],
+}
+
+impl<'a> Topology<'a> {
+    /// The rules of pod `i`'s template, when its filters can reject a node.
+    fn rules(&self, i: usize) -> Option<&'a TemplateRules> {
+        let t = self.templates.get(i)?;
+        self.cluster.topology_rules.get(t.index()).filter(|r| r.has_filters())
+    }
+
+    /// PreFilter for pod `i` on the cluster plus `overlay` (`None`: no rule can reject).
+    pub fn cycle<'o>(&self, overlay: &'o Overlay, i: usize) -> Option<OverlayCycle<'o>>
+    where
+        'a: 'o,
+    {
+        let rules = self.rules(i)?;
+        Some(OverlayCycle::new(self.cluster, self.templates[i], rules, overlay))
+    }
+
+    /// Whether pod `i` passes both filters on `node` of the cluster plus `overlay`.
+    pub fn fits(&self, overlay: &Overlay, i: usize, node: SimNode) -> bool {
+        self.cycle(overlay, i).is_none_or(|c| c.filter(node).is_ok())
+    }
+
+    /// Records pod `i` on `node` in `overlay`, so that the rules of later pods count it.
+    pub fn place(&self, overlay: &mut Overlay, i: usize, node: SimNode) {
+        if let Some(&t) = self.templates.get(i) {
+            overlay.add_pod(self.cluster, t, node);
+        }
+    }
+}
+
+/// [`estimate`] with PodTopologySpread and InterPodAffinity: the new nodes and the pods the
+/// estimate puts on them are added to `overlay` (the caller's fork of the simulated
+/// snapshot, which already holds the existing cluster's placements), and every pod with
+/// filter rules is placed only where both filters pass on it. `Estimate::nodes` counts the
+/// opened nodes that received a pod. See the module doc.
+pub fn estimate_with_topology(
+    template: &TemplateNode,
+    pods: &[PendingPod],
+    max_nodes: u32,
+    topo: &Topology,
+    overlay: &mut Overlay,
+) -> Estimate {
+    // Step 1 with the two filters: per template, on the snapshot plus one fresh template node.
+    let mut fresh: BTreeMap<TemplateId, bool> = BTreeMap::new();
+    let mut fits_fresh = |i: usize| -> bool {
+        if topo.rules(i).is_none() {
+            return true;
+        }
+        *fresh.entry(topo.templates[i]).or_insert_with(|| {
+            let mut fork = overlay.clone();
+            let node = fork.add_node(topo.cluster, &template.labels, &template.taints);
+            topo.fits(&fork, i, node)
+        })
+    };
+    let mut order: Vec<(usize, f64)> = pods
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| fits_empty_template(template, p) && fits_fresh(*i))
+        .map(|(i, p)| (i, pod_score(template, p)))
+        .collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+
+    // Per opened node: requested resources (pods = pod count), its snapshot node, whether it
+    // holds a pod.
+    let mut opened: Vec<(Resources, SimNode, bool)> = Vec::new();
+    let mut scheduled = Vec::new();
+    for (i, _) in order {
+        let req = pods[i].requests.actual;
+        let slot = {
+            let cycle = topo.cycle(overlay, i);
+            opened.iter().position(|(used, node, _)| {
+                fit::fits(&req, &template.allocatable, used)
+                    && cycle.as_ref().is_none_or(|c| c.filter(*node).is_ok())
+            })
+        };
+        let slot = match slot {
+            Some(s) => s,
+            None => {
+                // The last node added is empty: the pod failed on it, so it would fail on
+                // another new one too.
+                if opened.last().is_some_and(|o| !o.2) || opened.len() as u64 >= u64::from(max_nodes) {
+                    continue;
+                }
+                let node = overlay.add_node(topo.cluster, &template.labels, &template.taints);
+                opened.push((Resources::ZERO, node, false));
+                // The pod fits an empty node's resources (step 1), but the filters may still
+                // reject it (e.g. a zonal spread constraint): the node stays, empty.
+                if !topo.fits(overlay, i, node) {
+                    continue;
+                }
+                opened.len() - 1
+            }
+        };
+        let o = &mut opened[slot];
+        o.0 += Resources { pods: 1, ..req };
+        o.2 = true;
+        topo.place(overlay, i, o.1);
+        scheduled.push(i);
+    }
+    scheduled.sort_unstable();
+    Estimate { nodes: opened.iter().filter(|o| o.2).count() as u32, scheduled }
+}
+
+/// First-fit of `pods` onto `nodes`, virtual nodes of `template` already in `overlay` (a
+/// group's upcoming nodes), in the estimator's pod order, with both filters; the pods placed
+/// are recorded in `overlay`. Returns their indices, ascending. No node is added.
+pub fn place_on_nodes(
+    template: &TemplateNode,
+    pods: &[PendingPod],
+    nodes: &[SimNode],
+    topo: &Topology,
+    overlay: &mut Overlay,
+) -> Vec<usize> {
+    let mut order: Vec<(usize, f64)> = pods
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| fits_empty_template(template, p))
+        .map(|(i, p)| (i, pod_score(template, p)))
+        .collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut used = vec![Resources::ZERO; nodes.len()];
+    let mut scheduled = Vec::new();
+    for (i, _) in order {
+        let req = pods[i].requests.actual;
+        let slot = {
+            let cycle = topo.cycle(overlay, i);
+            (0..nodes.len()).find(|&s| {
+                fit::fits(&req, &template.allocatable, &used[s])
+                    && cycle.as_ref().is_none_or(|c| c.filter(nodes[s]).is_ok())
+            })
+        };
+        let Some(s) = slot else { continue };
+        used[s] += Resources { pods: 1, ..req };
+        topo.place(overlay, i, nodes[s]);
+        scheduled.push(i);
+    }
+    scheduled.sort_unstable();
+    scheduled
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod render;
 pub mod report;
 pub mod sweep;
 pub mod timeseries;
+pub mod waits;
 
 use crate::output::write_atomic;
 use csvdata::Table;
@@ -164,6 +165,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
         "startup-cdf.csv",
         "autoscaler-events.csv",
         "pods.csv",
+        "scheduling-attempts.csv",
         "points.csv",
         "runs.csv",
         "run.json",
@@ -174,12 +176,25 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
     .map(|f| f.to_string())
     .collect();
     let listed: Vec<(String, String)> = charts.iter().map(|c| (c.name.clone(), c.title.clone())).collect();
+    // With `--explain`: the pods that waited longest.
+    let attempts = dir.join("scheduling-attempts.csv");
+    let waits = if attempts.is_file() {
+        let end = summary
+            .as_ref()
+            .and_then(|t| t.col("simulated_s").and_then(|i| t.rows.first()?.get(i)?.parse::<f64>().ok()))
+            .unwrap_or(0.0);
+        waits::longest(&attempts, end, 10)
+            .map_err(|msg| ChartError::BadInput { path: attempts.clone(), msg })?
+    } else {
+        Vec::new()
+    };
     let page = report::html(&report::Report {
         scenario: &scenario,
         summary: summary.as_ref(),
         points: points.as_ref().map(|t| (t, sweep_metrics.as_slice())),
         charts: &listed,
         files: &files,
+        waits: &waits,
     });
     let index = dir.join("index.html");
     write_atomic(&index, page.as_bytes())

@@ -16,6 +16,8 @@ pub struct Report<'a> {
     pub charts: &'a [(String, String)],
     /// Data files in the folder, linked at the bottom.
     pub files: &'a [String],
+    /// With `scheduling-attempts.csv`: the pods that waited longest and why.
+    pub waits: &'a [super::waits::Wait],
 }
 
 const CSS: &str = "\
@@ -79,6 +81,9 @@ pub fn html(r: &Report) -> String {
     if let Some((t, metrics)) = r.points {
         points_table(&mut h, t, metrics);
     }
+    if !r.waits.is_empty() {
+        waits_table(&mut h, r.waits);
+    }
     if !r.charts.is_empty() {
         h.push_str("<h2>Charts</h2>\n");
         for (name, caption) in r.charts {
@@ -99,6 +104,28 @@ pub fn html(r: &Report) -> String {
     }
     h.push_str("</body>\n</html>\n");
     h
+}
+
+/// The pods that waited longest for the scheduler, with their last reason.
+fn waits_table(h: &mut String, waits: &[super::waits::Wait]) {
+    h.push_str(
+        "<h2>Pods that waited longest</h2>\n<div class=\"scroll\"><table>\n<tr><th>pod</th><th>template</th>\
+         <th>waited (s)</th><th>attempts</th><th>placed at (s)</th><th>last reason it did not fit</th></tr>\n",
+    );
+    for w in waits {
+        let placed = w.scheduled_s.map_or("still waiting".to_string(), |t| format!("{t:.3}"));
+        let _ = writeln!(
+            h,
+            "<tr>{}{}{}{}{}{}</tr>",
+            cell(&w.pod.to_string()),
+            cell(&w.template),
+            cell(&format!("{:.3}", w.waited_s)),
+            cell(&w.attempts.to_string()),
+            cell(&placed),
+            cell(&w.last_reason)
+        );
+    }
+    h.push_str("</table></div>\n");
 }
 
 /// `summary.csv` as name/value tables side by side (it has one row and many columns).
@@ -168,6 +195,7 @@ mod tests {
             points: None,
             charts: &charts,
             files: &files,
+            waits: &[],
         });
         assert!(page.contains("<h1>x&lt;y</h1>"));
         assert!(

@@ -50,6 +50,7 @@ pub const RUN_NAMES: &[&str] = &[
     "timeseries.csv",
     "pods.csv",
     "autoscaler-events.csv",
+    "scheduling-attempts.csv",
     "startup-cdf.csv",
     "run.json",
     "index.html",

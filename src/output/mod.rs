@@ -8,6 +8,7 @@ use crate::metrics::{Cell, Metrics, TIMESERIES_COLUMNS};
 use std::io::Write;
 use std::path::Path;
 
+pub mod attempts;
 pub mod console;
 pub mod folder;
 pub mod progress;

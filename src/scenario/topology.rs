@@ -194,7 +194,30 @@ pub fn validate(s: &Scenario) -> Vec<FieldError> {
     // The plugins' arguments.
     let sc = &s.scheduler;
     if let Err(m) = sc.pod_topology_spread.validate() {
-        push("scheduler.podTopologySpread".into(), m);
+        // "defaultConstraints[i]: <what>" names the constraint: put it in the path.
+        match m.split_once("]: ").filter(|(p, _)| p.starts_with("defaultConstraints[")) {
+            Some((at, rest)) => push(format!("scheduler.podTopologySpread.{at}]"), rest.to_string()),
+            None => push("scheduler.podTopologySpread".into(), m),
+        }
+    }
+    for (i, c) in sc.pod_topology_spread.default_constraints.iter().enumerate() {
+        let at = format!("scheduler.podTopologySpread.defaultConstraints[{i}]");
+        if !c.topology_key.is_empty() && !key_known(&c.topology_key) {
+            push(
+                format!("{at}.topologyKey"),
+                format!(
+                    "no node carries the label {:?}, so the constraint can never be met or has no effect; expected one of {keys_hint}",
+                    c.topology_key
+                ),
+            );
+        }
+        if !c.match_label_keys.is_empty() {
+            push(
+                format!("{at}.matchLabelKeys"),
+                "is not supported in default constraints (their selector is the owner's); expected none"
+                    .into(),
+            );
+        }
     }
     let w = sc.inter_pod_affinity.hard_pod_affinity_weight;
     if !(0..=100).contains(&w) {

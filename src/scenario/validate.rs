@@ -124,6 +124,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         }
         for k in p.labels.keys() {
             e.check(!k.is_empty(), at("labels"), "expected non-empty label keys");
+            e.check(k != HOSTNAME_LABEL, at("labels"), HOSTNAME_UNLABELLED);
         }
         e.result(at("kubelet.imagePull"), p.kubelet.image_pull.validate());
         e.result(at("kubelet.containerStart"), p.kubelet.container_start.validate());
@@ -881,6 +882,9 @@ fn validate_template(e: &mut Errors, at: &str, t: &PodTemplateSpec, s: &Scenario
             );
         }
     }
+    if t.node_selector.contains_key(HOSTNAME_LABEL) {
+        e.push(format!("{at}.nodeSelector"), HOSTNAME_UNLABELLED);
+    }
     validate_affinity(e, &format!("{at}.affinity"), &t.affinity);
     if let Some(c) = &t.crashes {
         let path = format!("{at}.crashes.timeToCrash");
@@ -921,7 +925,9 @@ fn validate_affinity(e: &mut Errors, at: &str, a: &Affinity) {
         e.check(!req.node_selector_terms.is_empty(), &p, "expected at least one term");
         for (i, term) in req.node_selector_terms.iter().enumerate() {
             for (j, r) in term.match_expressions.iter().enumerate() {
-                check_requirement(e, &format!("{p}[{i}].matchExpressions[{j}]"), r.operator, &r.values);
+                let p = format!("{p}[{i}].matchExpressions[{j}]");
+                check_requirement(e, &p, r.operator, &r.values);
+                e.check(r.key != HOSTNAME_LABEL, format!("{p}.key"), HOSTNAME_UNLABELLED);
             }
         }
     }
@@ -929,10 +935,21 @@ fn validate_affinity(e: &mut Errors, at: &str, a: &Affinity) {
         let p = format!("{at}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
         e.check((1..=100).contains(&pref.weight), format!("{p}.weight"), "expected a weight from 1 to 100");
         for (j, r) in pref.preference.match_expressions.iter().enumerate() {
-            check_requirement(e, &format!("{p}.preference.matchExpressions[{j}]"), r.operator, &r.values);
+            let p = format!("{p}.preference.matchExpressions[{j}]");
+            check_requirement(e, &p, r.operator, &r.values);
+            e.check(r.key != HOSTNAME_LABEL, format!("{p}.key"), HOSTNAME_UNLABELLED);
         }
     }
 }
+
+/// The node label upstream's kubelet sets to the node's name.
+const HOSTNAME_LABEL: &str = crate::cluster::spread::HOSTNAME_LABEL;
+
+/// Why `kubernetes.io/hostname` is refused outside topology keys: a node selector on it
+/// would silently match no node.
+const HOSTNAME_UNLABELLED: &str = "kubernetes.io/hostname is not a node label in clustersim (nodes have no \
+    per-node labels, so a selector on it would match no node); it is only accepted as a \
+    topologyKey of topologySpreadConstraints and pod (anti-)affinity, where each node is its own domain";
 
 /// Upstream `ValidateNodeSelectorRequirement` rules.
 fn check_requirement(e: &mut Errors, at: &str, op: SelectorOperator, values: &[String]) {

@@ -10,6 +10,7 @@
 //! scheduler is busy for `perPod + perNodeExamined × examined` per attempt, which makes its
 //! throughput finite.
 
+pub mod explain;
 pub mod noise;
 pub mod plugins;
 pub mod preemption;
@@ -135,6 +136,13 @@ pub struct Scheduler {
     victim_cache: Vec<VictimCache>,
     /// Machine noise on the cycle cost, if configured.
     noise: Option<noise::CostNoise>,
+    /// Record every attempt (`--explain`): [`CycleOutcome::attempt`].
+    pub explain: bool,
+    /// Some template's PodTopologySpread or InterPodAffinity rules can reject a node: a
+    /// bound pod may then help unschedulable pods ([`Scheduler::on_pod_assigned`]).
+    pub topology_filters: bool,
+    /// The last attempt's walk over the nodes and its candidates' scores (with `explain`).
+    walk: explain::Walk,
 }
 
 /// What a failed attempt writes through the API (upstream `handleSchedulingFailure`,
@@ -158,6 +166,8 @@ pub struct CycleOutcome {
     pub victims: Vec<PodId>,
     /// What a failed attempt writes through the API, if anything.
     pub failure: Option<FailureUpdate>,
+    /// With `explain`: the attempt's record.
+    pub attempt: Option<explain::Attempt>,
 }
 
 /// One node's memoised dry-run result for a preemptor's priority and requests.
@@ -202,6 +212,9 @@ impl Scheduler {
             nominated_dirty: Vec::new(),
             pending_deleted_seen: 0,
             noise: None,
+            explain: false,
+            walk: explain::Walk::default(),
+            topology_filters: false,
         }
     }
 
@@ -227,6 +240,30 @@ impl Scheduler {
             return;
         }
         self.queue.move_all_to_active_or_backoff(ctx.now, backoff_state(cluster, &self.last_failure));
+        self.arm_backoff_wakeup(ctx);
+        self.wake(ctx);
+    }
+
+    /// A pod's binding took effect (the scheduler's informer sees it assigned): upstream
+    /// `AssignedPodAdded`, which moves the unschedulable pods this pod may help, by the
+    /// queueing hints of PodTopologySpread (`podtopologyspread/plugin.go`
+    /// `isSchedulableAfterPodChange`: the pod matches a constraint's selector) and
+    /// InterPodAffinity (`interpodaffinity/plugin.go` `isSchedulableAfterPodChange`: the pod
+    /// matches a required affinity term). Only pods whose own rules can reject a node are
+    /// considered: an added pod never helps the other filters (a deleted pod frees
+    /// resources: [`Scheduler::on_cluster_change`]).
+    pub fn on_pod_assigned(&mut self, cluster: &ClusterState, pod: PodId, ctx: &mut Ctx) {
+        if self.queue.unschedulable_len() == 0 || !self.topology_filters {
+            return;
+        }
+        let assigned = cluster.pod(pod).template.index();
+        let ix = &cluster.topology;
+        let helps = |p: PodId| {
+            let Some(r) = cluster.topology_rules.get(cluster.pod(p).template.index()) else { return false };
+            r.spread.iter().any(|s| s.hard && ix.is_member(s.set, assigned))
+                || r.affinity.iter().any(|t| ix.is_member(t.set, assigned))
+        };
+        self.queue.move_to_active_or_backoff_if(ctx.now, helps, backoff_state(cluster, &self.last_failure));
         self.arm_backoff_wakeup(ctx);
         self.wake(ctx);
     }
@@ -268,6 +305,9 @@ impl Scheduler {
             }
         };
         let decision = self.schedule_one(cluster, pod, ctx.now);
+        let mut attempt = self
+            .explain
+            .then(|| self.explain_attempt(cluster, pod, ctx.now, decision.node, decision.examined));
         let mut cost =
             self.cfg.cost_per_pod + self.cfg.cost_per_node.saturating_mul(decision.examined as u64);
         if let Some(n) = &mut self.noise {
@@ -301,8 +341,14 @@ impl Scheduler {
                 if first || !out.victims.is_empty() {
                     out.failure = Some(FailureUpdate { pod, first });
                 }
+                if let Some(a) = &mut attempt
+                    && !out.victims.is_empty()
+                {
+                    a.nominated = self.nominated_of.get(&pod).map(|&n| (n, out.victims.len()));
+                }
             }
         }
+        out.attempt = attempt;
         self.busy = true;
         ctx.after(cost, Event::ScheduleNext);
         out
@@ -735,6 +781,9 @@ impl Scheduler {
                     || plugins::node_affinity::filter(cluster.node_labels(node), placement))
                 && (!topo_filters || cycle.as_ref().is_none_or(|c| c.filter(node).is_ok()))
             {
+                if self.explain {
+                    self.walk = explain::Walk { nominated_only: Some(node), ..explain::Walk::default() };
+                }
                 return Decision { node: Some(node), examined: 1 };
             }
         }
@@ -763,6 +812,9 @@ impl Scheduler {
                 cluster.no_ready_node_has_room(&req.actual)
             }
         {
+            if self.explain {
+                self.walk = explain::Walk { start, processed: n, ..explain::Walk::default() };
+            }
             return Decision { node: None, examined: live };
         }
         // Walk the nodes in rotating order from `start`, jumping straight to the next node
@@ -859,6 +911,9 @@ impl Scheduler {
                 cluster.removed_in(start, n) + cluster.removed_in(0, start + processed - n)
             };
         self.next_start_node_index = (start + processed) % n;
+        if self.explain {
+            self.walk = explain::Walk { start, processed, ..explain::Walk::default() };
+        }
 
         match self.candidates.len() {
             0 => return Decision { node: None, examined },
@@ -939,6 +994,48 @@ impl Scheduler {
                 cand.base += self.cfg.weight_topology_spread * topo_spread[k]
                     + self.cfg.weight_inter_pod_affinity * topo_affinity[k];
             }
+        }
+
+        if self.explain {
+            // Each candidate's weighted score per plugin (`explain::SCORES`).
+            let node_scores: Vec<(NodeId, [i64; 6])> = self
+                .candidates
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    let node = &cluster.nodes[c.node.index()];
+                    let fit = plugins::fit::score(
+                        self.cfg.strategy,
+                        &req.non_zero,
+                        &node.non_zero_requested,
+                        &node.allocatable,
+                        &self.cfg.fit_resources,
+                    );
+                    let balanced = if skip_balanced {
+                        0
+                    } else {
+                        plugins::balanced::score(
+                            &req.actual,
+                            &node.requested,
+                            &node.allocatable,
+                            &self.cfg.balanced_resources,
+                        )
+                    };
+                    let topo = |v: &Vec<i64>| v.get(k).copied().unwrap_or(0);
+                    (
+                        c.node,
+                        [
+                            self.cfg.weight_fit * fit,
+                            self.cfg.weight_balanced * balanced,
+                            self.cfg.weight_taint_toleration * normalize(c.taint_raw, max_taint, true),
+                            self.cfg.weight_node_affinity * normalize(c.affinity_raw, max_affinity, false),
+                            self.cfg.weight_topology_spread * topo(&self.topology_scores.1),
+                            self.cfg.weight_inter_pod_affinity * topo(&self.topology_scores.2),
+                        ],
+                    )
+                })
+                .collect();
+            self.walk.scored = node_scores;
         }
 
         // selectHost: highest total, ties uniformly at random (reservoir sampling).

@@ -102,6 +102,23 @@ impl SchedulingQueue {
         }
     }
 
+    /// A cluster event that may help only some unschedulable pods (upstream's queueing
+    /// hints, `MoveAllToActiveOrBackoffQueue` with a `PreEnqueueCheck`): those for which
+    /// `helps` is true go to backoffQ or activeQ, the rest stay parked.
+    pub fn move_to_active_or_backoff_if(
+        &mut self,
+        now: SimTime,
+        mut helps: impl FnMut(PodId) -> bool,
+        mut attempts_and_last: impl FnMut(PodId) -> (u32, SimTime),
+    ) {
+        let moved: Vec<(PodId, i32)> =
+            self.unschedulable.iter().filter(|(p, _)| helps(**p)).map(|(p, (_, prio))| (*p, *prio)).collect();
+        for (pod, prio) in moved {
+            self.unschedulable.remove(&pod);
+            self.requeue(pod, prio, now, &mut attempts_and_last);
+        }
+    }
+
     /// Moves pods that stayed unschedulable longer than `max_in_unschedulable`.
     pub fn flush_unschedulable_leftover(
         &mut self,

@@ -752,3 +752,433 @@ pub fn from_scenario(s: &crate::scenario::Scenario) -> (Vec<TemplateSource>, Con
     };
     (sources, cfg)
 }
+
+// =============================================================================================
+// The cluster autoscaler's simulations: the same two filters on a simulated snapshot.
+// =============================================================================================
+
+/// A node of the cluster autoscaler's simulated snapshot ([`Overlay`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SimNode {
+    /// A live node of the cluster.
+    Real(NodeId),
+    /// The overlay's `i`-th virtual node (a node group's template node, upcoming or being
+    /// estimated).
+    Virtual(u32),
+}
+
+/// A virtual node: its labels and taints, and its domain under each key of the index.
+#[derive(Clone, Debug)]
+struct VirtualNode {
+    labels: Labels,
+    taints: Vec<crate::cluster::Taint>,
+    /// Per key (by `KeyId`): an index domain, a new one (numbered from the key's
+    /// `domains.len()`), or [`NO_DOMAIN`].
+    domains: Vec<u32>,
+}
+
+/// The cluster autoscaler's simulated snapshot (`cluster-autoscaler/simulator/clustersnapshot`)
+/// as PodTopologySpread and InterPodAffinity see it: the cluster's [`TopologyIndex`] plus
+/// changes kept beside it, so the index is never touched and a fork is a clone.
+///
+/// - **Virtual nodes** ([`Overlay::add_node`]): nodes built from a node group's template
+///   (`FreshNodeInfoFromTemplateNodeInfo`). Each is its own `kubernetes.io/hostname` domain;
+///   under another key it joins the domain of its label's value (a new domain when no node of
+///   the cluster has that value), or none when it lacks the label.
+/// - **Pods added** to a real or virtual node ([`Overlay::add_pod`]: the estimator's
+///   placements, `FilterOutSchedulable`'s, a scale-down simulation's moves), counted like
+///   Running pods.
+/// - **Pods taken off** a real node ([`Overlay::remove_pod`]: the pods of a node whose
+///   removal is simulated, `simulator/cluster.go` `findPlaceFor` `UnschedulePod`). The node
+///   itself stays, so its domains keep counting (upstream keeps it in the snapshot, as a
+///   tainted ghost node during the simulation).
+///
+/// Counts are kept as sparse changes per (set, key, domain) and per (set, node); the minimum
+/// over the domains combines the index's exact minimum with the changed domains
+/// ([`OverlayCycle`]).
+#[derive(Clone, Debug, Default)]
+pub struct Overlay {
+    nodes: Vec<VirtualNode>,
+    /// Per key: the label values of virtual nodes that no node of the cluster has (domain
+    /// `key.domains.len() + i`).
+    new_values: Vec<Vec<String>>,
+    /// (key, domain) → virtual nodes in the domain.
+    node_count: BTreeMap<(KeyId, u32), u32>,
+    /// (set, key, domain) → change of the (all, live) counts.
+    domain_delta: BTreeMap<(SetId, KeyId, u32), (i64, i64)>,
+    /// (set, key) → change of `total_all`.
+    total_delta: BTreeMap<(SetId, KeyId), i64>,
+    /// (set, node) → change of the (all, live) counts on the node.
+    node_delta: BTreeMap<(SetId, SimNode), (i64, i64)>,
+}
+
+impl Overlay {
+    /// Adds a virtual node with `labels` and `taints` (the cluster's index has every key it
+    /// will ever have: keys are registered by [`build`]).
+    pub fn add_node(
+        &mut self,
+        cluster: &ClusterState,
+        labels: &Labels,
+        taints: &[crate::cluster::Taint],
+    ) -> SimNode {
+        let ix = &cluster.topology;
+        let i = self.nodes.len() as u32;
+        if self.new_values.len() < ix.keys.len() {
+            self.new_values.resize(ix.keys.len(), Vec::new());
+        }
+        let mut domains = Vec::with_capacity(ix.keys.len());
+        for (k, key) in ix.keys.iter().enumerate() {
+            let d = if key.hostname {
+                key.domains.len() as u32 + i
+            } else if let Some(v) = labels.get(&key.name) {
+                match key.domains.iter().position(|x| x == v) {
+                    Some(d) => d as u32,
+                    None => {
+                        let values = &mut self.new_values[k];
+                        let j = match values.iter().position(|x| x == v) {
+                            Some(j) => j,
+                            None => {
+                                values.push(v.clone());
+                                values.len() - 1
+                            }
+                        };
+                        (key.domains.len() + j) as u32
+                    }
+                }
+            } else {
+                NO_DOMAIN
+            };
+            if d != NO_DOMAIN {
+                *self.node_count.entry((KeyId(k as u32), d)).or_insert(0) += 1;
+            }
+            domains.push(d);
+        }
+        self.nodes.push(VirtualNode { labels: labels.clone(), taints: taints.to_vec(), domains });
+        SimNode::Virtual(i)
+    }
+
+    /// Number of virtual nodes.
+    pub fn virtual_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// A pod of `template` placed on `node` (counted like a Running pod).
+    pub fn add_pod(&mut self, cluster: &ClusterState, template: TemplateId, node: SimNode) {
+        self.change(cluster, template, node, 1, 1);
+    }
+
+    /// A pod of `template` taken off real node `node` (`terminating`: it was Terminating, so
+    /// only its `all` counts change).
+    pub fn remove_pod(
+        &mut self,
+        cluster: &ClusterState,
+        template: TemplateId,
+        node: NodeId,
+        terminating: bool,
+    ) {
+        self.change(cluster, template, SimNode::Real(node), -1, if terminating { 0 } else { -1 });
+    }
+
+    fn change(&mut self, cluster: &ClusterState, template: TemplateId, node: SimNode, all: i64, live: i64) {
+        let ix = &cluster.topology;
+        for si in 0..ix.sets.len() {
+            let set = SetId(si as u32);
+            if !ix.is_member(set, template.index()) {
+                continue;
+            }
+            let e = self.node_delta.entry((set, node)).or_insert((0, 0));
+            e.0 += all;
+            e.1 += live;
+            for (key, _) in &ix.sets[si].by_key {
+                let d = self.domain(ix, *key, node);
+                if d == NO_DOMAIN {
+                    continue;
+                }
+                let e = self.domain_delta.entry((set, *key, d)).or_insert((0, 0));
+                e.0 += all;
+                e.1 += live;
+                *self.total_delta.entry((set, *key)).or_insert(0) += all;
+            }
+        }
+    }
+
+    /// `node`'s domain under `key` ([`NO_DOMAIN`] when it lacks the label).
+    fn domain(&self, ix: &TopologyIndex, key: KeyId, node: SimNode) -> u32 {
+        match node {
+            SimNode::Real(n) => ix.domain(key, n.index()),
+            SimNode::Virtual(i) => self
+                .nodes
+                .get(i as usize)
+                .and_then(|v| v.domains.get(key.0 as usize).copied())
+                .unwrap_or(NO_DOMAIN),
+        }
+    }
+
+    fn delta(&self, set: SetId, key: KeyId, d: u32) -> (i64, i64) {
+        self.domain_delta.get(&(set, key, d)).copied().unwrap_or((0, 0))
+    }
+
+    /// Pods of `set` (Terminating included) in domain `d` of `key`.
+    fn all_in(&self, ix: &TopologyIndex, set: SetId, key: KeyId, d: u32) -> i64 {
+        i64::from(ix.counts(set, key).all_in(d)) + self.delta(set, key, d).0
+    }
+
+    /// Pods of `set` (not Terminating) in domain `d` of `key`.
+    fn live_in(&self, ix: &TopologyIndex, set: SetId, key: KeyId, d: u32) -> i64 {
+        i64::from(ix.counts(set, key).live_in(d)) + self.delta(set, key, d).1
+    }
+
+    /// Pods of `set` on nodes that carry `key`.
+    fn total_all(&self, ix: &TopologyIndex, set: SetId, key: KeyId) -> i64 {
+        ix.counts(set, key).total_all as i64 + self.total_delta.get(&(set, key)).copied().unwrap_or(0)
+    }
+
+    /// Whether domain `d` of `key` has a live node of the cluster.
+    fn has_cluster_nodes(ix: &TopologyIndex, key: KeyId, d: u32) -> bool {
+        ix.keys[key.0 as usize].nodes_in_domain.get(d as usize).is_some_and(|&n| n > 0)
+    }
+
+    /// Whether some node (of the cluster, or virtual) lacks `key`.
+    fn missing(&self, ix: &TopologyIndex, key: KeyId) -> bool {
+        ix.keys[key.0 as usize].nodes_missing > 0
+            || self.nodes.iter().any(|v| v.domains.get(key.0 as usize).is_none_or(|&d| d == NO_DOMAIN))
+    }
+
+    /// Domains of `key` with a node, and the smallest live count of `set` over them
+    /// (0 when there is none), over every node: the index's exact minimum over the domains
+    /// the overlay leaves alone, combined with the domains it changes (pods, virtual nodes).
+    fn min_live(&self, ix: &TopologyIndex, set: SetId, key: KeyId) -> (i64, u32) {
+        let k = &ix.keys[key.0 as usize];
+        let c = ix.counts(set, key);
+        // The domains the overlay changes: a live count of `set`, or virtual nodes.
+        let mut changed: Vec<u32> = self
+            .domain_delta
+            .range((set, key, 0)..=(set, key, u32::MAX))
+            .filter(|(_, v)| v.1 != 0)
+            .map(|((_, _, d), _)| *d)
+            .collect();
+        changed.extend(self.node_count.range((key, 0)..=(key, u32::MAX)).map(|((_, d), _)| *d));
+        changed.sort_unstable();
+        changed.dedup();
+        let mut min = i64::MAX;
+        let mut domains = k.live_domains;
+        let mut base_min_hit = false;
+        let base_min = i64::from(c.min_live(k));
+        for &d in &changed {
+            let cluster_nodes = Self::has_cluster_nodes(ix, key, d);
+            if !cluster_nodes {
+                if !self.node_count.contains_key(&(key, d)) {
+                    continue; // no node at all
+                }
+                domains += 1;
+            } else if i64::from(c.live_in(d)) == base_min {
+                base_min_hit = true;
+            }
+            min = min.min(self.live_in(ix, set, key, d));
+        }
+        // The unchanged domains with nodes of the cluster: their minimum is the index's
+        // unless a changed domain was (one of) those at it; then they are scanned.
+        if k.live_domains > 0 {
+            if !base_min_hit {
+                min = min.min(base_min);
+            } else {
+                for d in 0..k.domains.len() as u32 {
+                    if min <= base_min {
+                        break;
+                    }
+                    if Self::has_cluster_nodes(ix, key, d) && changed.binary_search(&d).is_err() {
+                        min = min.min(i64::from(c.live_in(d)));
+                    }
+                }
+            }
+        }
+        (if min == i64::MAX { 0 } else { min }, domains)
+    }
+}
+
+/// The counts one DoNotSchedule constraint's Filter reads in an [`OverlayCycle`].
+#[derive(Clone, Debug)]
+enum OverlaySpread {
+    /// Over every node: the minimum and the number of domains (the counts are read per
+    /// domain from the index and the overlay).
+    All { min: i64, domains: u32 },
+    /// Over the eligible nodes only (upstream PreFilter), recounted.
+    Eligible(Eligible),
+}
+
+/// [`Cycle`]'s Filter on the cluster autoscaler's simulated snapshot (the cluster plus an
+/// [`Overlay`]): PreFilter for the pod of one template when made, then
+/// [`OverlayCycle::filter`] for any real or virtual node. Same semantics as [`Cycle::filter`]
+/// on a cluster that really had the overlay's nodes and pods (`tests/autoscaler_topology.rs`
+/// checks exactly that); the overlay must not change while the cycle lives (upstream runs
+/// PreFilter again for every pod).
+pub struct OverlayCycle<'a> {
+    cluster: &'a ClusterState,
+    overlay: &'a Overlay,
+    rules: &'a TemplateRules,
+    /// Per spread rule: `Some` for a DoNotSchedule one.
+    spread: Vec<Option<OverlaySpread>>,
+    /// Every required affinity term has no matching pod anywhere.
+    no_affinity_pods: bool,
+}
+
+impl<'a> OverlayCycle<'a> {
+    /// PreFilter for the pod of `template` (with `rules`) on the cluster plus `overlay`.
+    pub fn new(
+        cluster: &'a ClusterState,
+        template: TemplateId,
+        rules: &'a TemplateRules,
+        overlay: &'a Overlay,
+    ) -> OverlayCycle<'a> {
+        let placement = &cluster.template(template).placement;
+        let ix = &cluster.topology;
+        let hard_keys: Vec<KeyId> = rules.spread.iter().filter(|r| r.hard).map(|r| r.key).collect();
+        let all_keys = hard_keys.iter().all(|&k| !overlay.missing(ix, k));
+        let has_node_constraints = !placement.has_no_node_constraints();
+        let spread = rules
+            .spread
+            .iter()
+            .map(|r| {
+                if !r.hard {
+                    return None;
+                }
+                let narrowed = (r.honor_affinity && has_node_constraints) || r.honor_taints || !all_keys;
+                Some(if narrowed {
+                    OverlaySpread::Eligible(overlay_eligible_counts(
+                        cluster, overlay, r, &hard_keys, placement,
+                    ))
+                } else {
+                    let (min, domains) = overlay.min_live(ix, r.set, r.key);
+                    OverlaySpread::All { min, domains }
+                })
+            })
+            .collect();
+        let no_affinity_pods = rules.affinity.iter().all(|t| overlay.total_all(ix, t.set, t.key) <= 0);
+        OverlayCycle { cluster, overlay, rules, spread, no_affinity_pods }
+    }
+
+    /// Filter: PodTopologySpread then InterPodAffinity on `node`, the first failure.
+    pub fn filter(&self, node: SimNode) -> Result<(), Rejection> {
+        let ix = &self.cluster.topology;
+        let ov = self.overlay;
+        // PodTopologySpread (`filtering.go` Filter).
+        for (r, st) in self.rules.spread.iter().zip(&self.spread) {
+            let Some(st) = st else { continue };
+            let d = ov.domain(ix, r.key, node);
+            if d == NO_DOMAIN {
+                return Err(Rejection::SpreadNodeLabel);
+            }
+            let (matched, mut min, domains) = match st {
+                OverlaySpread::All { min, domains } => (ov.live_in(ix, r.set, r.key, d), *min, *domains),
+                OverlaySpread::Eligible(e) => {
+                    (e.count.get(d as usize).copied().unwrap_or(0), e.min, e.domains)
+                }
+            };
+            if domains < r.min_domains {
+                min = 0;
+            }
+            if matched + i64::from(r.self_match) - min > r.max_skew {
+                return Err(Rejection::SpreadSkew);
+            }
+        }
+        // InterPodAffinity (`filtering.go` Filter: affinity, anti-affinity, existing pods').
+        if !self.rules.affinity.is_empty() {
+            let mut pods_exist = true;
+            for t in &self.rules.affinity {
+                let d = ov.domain(ix, t.key, node);
+                if d == NO_DOMAIN {
+                    return Err(Rejection::Affinity);
+                }
+                if ov.all_in(ix, t.set, t.key, d) <= 0 {
+                    pods_exist = false;
+                }
+            }
+            // The pod may be the first of a group that wants to be together.
+            let first_of_group = self.no_affinity_pods && self.rules.matches_own_affinity;
+            if !(pods_exist || first_of_group) {
+                return Err(Rejection::Affinity);
+            }
+        }
+        for t in &self.rules.anti_affinity {
+            let d = ov.domain(ix, t.key, node);
+            if d != NO_DOMAIN && ov.all_in(ix, t.set, t.key, d) > 0 {
+                return Err(Rejection::AntiAffinity);
+            }
+        }
+        for t in &self.rules.existing_anti_affinity {
+            let d = ov.domain(ix, t.key, node);
+            if d != NO_DOMAIN && ov.all_in(ix, t.set, t.key, d) > 0 {
+                return Err(Rejection::ExistingAntiAffinity);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Upstream `matchNodeInclusionPolicies` for a virtual node.
+fn includes_virtual(r: &SpreadRule, placement: &Placement, v: &VirtualNode) -> bool {
+    if r.honor_affinity
+        && !placement.has_no_node_constraints()
+        && !plugins::node_affinity::filter(&v.labels, placement)
+    {
+        return false;
+    }
+    !r.honor_taints || plugins::taint_toleration::filter(&v.taints, &placement.tolerations)
+}
+
+/// [`eligible_counts`] on the cluster plus `overlay`: the live nodes of the cluster and the
+/// virtual nodes that carry every hard key and pass the inclusion policies, with the
+/// overlay's pods.
+fn overlay_eligible_counts(
+    cluster: &ClusterState,
+    overlay: &Overlay,
+    r: &SpreadRule,
+    hard_keys: &[KeyId],
+    placement: &Placement,
+) -> Eligible {
+    let ix = &cluster.topology;
+    let key = &ix.keys[r.key.0 as usize];
+    let extra = if key.hostname {
+        overlay.nodes.len()
+    } else {
+        overlay.new_values.get(r.key.0 as usize).map_or(0, Vec::len)
+    };
+    let n = key.domains.len() + extra;
+    let mut count = vec![0i64; n];
+    let mut seen = vec![false; n];
+    let mut eligible = vec![false; cluster.nodes.len()];
+    for (id, nd) in cluster.nodes.iter().enumerate() {
+        if nd.removed_at.is_some() || hard_keys.iter().any(|k| ix.domain(*k, id) == NO_DOMAIN) {
+            continue;
+        }
+        if !includes(cluster, r, placement, id) {
+            continue;
+        }
+        eligible[id] = true;
+        let d = ix.domain(r.key, id) as usize;
+        seen[d] = true;
+        count[d] += i64::from(ix.on_node(r.set, id).1);
+    }
+    for (i, v) in overlay.nodes.iter().enumerate() {
+        let dom = |k: KeyId| v.domains.get(k.0 as usize).copied().unwrap_or(NO_DOMAIN);
+        if hard_keys.iter().any(|&k| dom(k) == NO_DOMAIN) || !includes_virtual(r, placement, v) {
+            continue;
+        }
+        let d = dom(r.key) as usize;
+        seen[d] = true;
+        count[d] += overlay.node_delta.get(&(r.set, SimNode::Virtual(i as u32))).map_or(0, |e| e.1);
+    }
+    // The overlay's pods on eligible nodes of the cluster.
+    for (&(set, node), &(_, live)) in overlay.node_delta.range((r.set, SimNode::Real(NodeId(0)))..) {
+        let SimNode::Real(id) = node else { break };
+        if set != r.set {
+            break;
+        }
+        if eligible.get(id.index()).copied().unwrap_or(false) {
+            count[ix.domain(r.key, id.index()) as usize] += live;
+        }
+    }
+    let domains = seen.iter().filter(|&&s| s).count() as u32;
+    let min = count.iter().zip(&seen).filter(|(_, s)| **s).map(|(c, _)| *c).min().unwrap_or(0);
+    Eligible { count, min, domains }
+}

@@ -72,6 +72,8 @@ pub struct RunOutput {
     pub has_cluster_autoscaler: bool,
     pub metrics: Metrics,
     pub cluster: ClusterState,
+    /// Where the scheduling attempts went (`--explain`), to be finished by the caller.
+    pub attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
 }
 
 pub struct Simulation {
@@ -125,6 +127,8 @@ pub struct Simulation {
     /// and the sampling interval.
     collector: Option<(Vec<bool>, SimDuration)>,
     pub metrics: Metrics,
+    /// `--explain`: every scheduling attempt goes here.
+    attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
 }
 
 /// The `throughputCollector` columns: the scheduler_perf measurement over the pods of the
@@ -404,6 +408,7 @@ impl Simulation {
         if rules.iter().any(|r| r.has_filters() || r.has_scores()) {
             cluster.topology_rules = rules;
         }
+        let topology_filters = cluster.topology_rules.iter().any(|r| r.has_filters());
 
         let sc = &s.scheduler;
         let cfg = SchedulerConfig {
@@ -499,6 +504,7 @@ impl Simulation {
                 let mut sch = Scheduler::new(cfg, rng::stream(seed, streams::SCHEDULER_TIES))
                     .with_noise(seed, streams::SCHEDULER_NOISE);
                 sch.min_available = s.deployments.iter().map(|d| d.min_available).collect();
+                sch.topology_filters = topology_filters;
                 sch
             },
             kubelet: Kubelet::new(
@@ -543,6 +549,7 @@ impl Simulation {
                 m
             },
             cluster,
+            attempts: None,
         };
         let mut extra = sim.traffic.sample(SimTime::ZERO);
         extra.extend(sim.autoscaling_cells());
@@ -551,6 +558,13 @@ impl Simulation {
             sim.queue.push(SimTime::ZERO + sim.sample_interval, Event::Sample);
         }
         Ok(sim)
+    }
+
+    /// Records every scheduling attempt into `sink` (`--explain`); the run's
+    /// [`RunOutput::attempts`] hands it back.
+    pub fn explain_to(&mut self, sink: Box<dyn crate::scheduler::explain::AttemptSink>) {
+        self.scheduler.explain = true;
+        self.attempts = Some(sink);
     }
 
     pub fn now(&self) -> SimTime {
@@ -680,6 +694,7 @@ impl Simulation {
             has_hpa,
             metrics: self.metrics,
             cluster: self.cluster,
+            attempts: self.attempts.take(),
         }
     }
 
@@ -821,6 +836,7 @@ impl Simulation {
         self.metrics.on_bound(created, self.now);
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         self.kubelet.on_bound(&mut self.cluster, pod, &mut ctx);
+        self.scheduler.on_pod_assigned(&self.cluster, pod, &mut ctx);
     }
 
     /// `Event::ApiDone`.
@@ -1183,6 +1199,9 @@ impl Simulation {
             }
             Event::ScheduleNext => {
                 let out = self.scheduler.on_schedule_next(&mut self.cluster, &mut ctx);
+                if let (Some(a), Some(sink)) = (&out.attempt, self.attempts.as_mut()) {
+                    sink.record(&self.cluster, a);
+                }
                 // PostFilter deletes the victims before the failure handler writes the
                 // preemptor's status and event.
                 if !out.victims.is_empty() {
