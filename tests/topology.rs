@@ -1605,3 +1605,55 @@ fn placements_respect_the_rules_at_decision_time() {
     eprintln!("placements checked over the generated runs: {n}");
     assert!(n > 500, "the generated runs placed only {n} pods");
 }
+
+/// Zone a fails for good at 1 min: its 3 pods are evicted (after detection and the default
+/// 300-s toleration) and replaced. With `nodeTaintsPolicy` Ignore (the default) zone a's
+/// NotReady nodes still count as a domain holding no pod, so maxSkew 1 keeps every
+/// replacement Pending (upstream behaviour); with Honor those nodes carry the
+/// `node.kubernetes.io/unreachable:NoSchedule` taint the pods do not tolerate, zone a drops
+/// out of the constraint, and the replacements go to zones b and c.
+fn zone_outage_with_policy(policy: &str) -> Vec<BTreeMap<String, String>> {
+    let yaml = format!(
+        "duration: 15m
+nodePools:
+  - name: p
+    count: 6
+    zones: [a, b, c]
+    allocatable: {{cpu: 16, memory: 64Gi}}
+faults:
+  - at: 1m
+    fail: {{zone: a}}
+deployments:
+  - name: web
+    replicas: 9
+    template:
+      labels: {{app: web}}
+      requests: {{cpu: 100m, memory: 128Mi}}
+      topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: topology.kubernetes.io/zone
+          whenUnsatisfiable: DoNotSchedule
+          nodeTaintsPolicy: {policy}
+          labelSelector: {{matchLabels: {{app: web}}}}
+"
+    );
+    pods_of(&yaml)
+}
+
+#[test]
+fn node_taints_policy_honor_drops_a_failed_zone_from_the_skew() {
+    for (policy, placed) in [("Ignore", 0usize), ("Honor", 3)] {
+        let rows = zone_outage_with_policy(policy);
+        let replacements: Vec<_> = rows_of(&rows, "Deployment/web")
+            .filter(|r| r["created_s"].parse::<f64>().unwrap_or(0.0) > 60.0)
+            .collect();
+        assert_eq!(replacements.len(), 3, "{policy}: zone a's 3 pods are replaced");
+        let running: Vec<_> = replacements.iter().filter(|r| r["phase"] == "Running").collect();
+        assert_eq!(running.len(), placed, "{policy}: replacements Running: {replacements:?}");
+        for r in &running {
+            assert_ne!(zone_of(&r["node"], 3), 0, "{policy}: a replacement went to the failed zone");
+        }
+        let pending = replacements.iter().filter(|r| r["phase"] == "Pending").count();
+        assert_eq!(pending, 3 - placed, "{policy}");
+    }
+}

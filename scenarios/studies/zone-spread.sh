@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A zone outage under load with and without spreading (scenarios/zone-spread.yaml): the
 # sweep of scenarios/sweeps/zone-spread.yaml (load × web spread constraint × host
-# anti-affinity × default spreading × failed zone, 5 replications: 360 runs), then every run once more
+# anti-affinity × default spreading × failed zone, 5 replications: 480 runs), then every run once more
 # with --pods (same seed and values, so the same run: its summary is checked against the
 # sweep's row) to see where the web pods were and how long their replacements waited.
 # Writes results/zone-spread/:
@@ -31,14 +31,15 @@ mkdir -p "$out"
 # The grid as the sweep file lists it (first parameter outermost, 5 replications).
 zdns='[{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}]'
 zsa='[{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: web}}}]'
+zdnsh='[{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: Honor, labelSelector: {matchLabels: {app: web}}}]'
 anti='{podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}}]}}'
-spreads=("[]" "$zsa" "$zdns"); spread_names=("" "zone-ScheduleAnyway" "zone-DoNotSchedule")
+spreads=("[]" "$zsa" "$zdns" "$zdnsh"); spread_names=("" "zone-ScheduleAnyway" "zone-DoNotSchedule" "zone-DoNotSchedule-Honor")
 affs=("{}" "$anti"); aff_names=("" "host-anti-affinity")
 defaults=(System List)
 zones=(zone-a zone-b zone-c)
 rates=(500 650)
 reps=5
-runs=$((2 * 3 * 2 * 2 * 3 * reps))
+runs=$((2 * 4 * 2 * 2 * 3 * reps))
 base_seed=$(awk '/^seed:/ {print $2}' "$scenario")
 
 variant_name() { # spread index, affinity index, defaulting index
@@ -52,7 +53,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 one_run() { # run index
   local i=$1 p=$(($1 / reps)) r=$(($1 % reps))
-  local z=$((p % 3)) d=$((p / 3 % 2)) a=$((p / 6 % 2)) s=$((p / 12 % 3)) l=$((p / 36))
+  local z=$((p % 3)) d=$((p / 3 % 2)) a=$((p / 6 % 2)) s=$((p / 12 % 4)) l=$((p / 48))
   local seed=$((base_seed + r)) dir="$tmp/run-$i"
   "$bin" run "$scenario" --out "$dir" --pods --no-charts -q --seed "$seed" \
     --set "deployments.0.service.load.steps.0.rate=${rates[$l]}" \
@@ -108,7 +109,7 @@ one_run() { # run index
   rm -rf "$dir"
 }
 export -f one_run variant_name
-export bin scenario out reps base_seed tmp zdns zsa anti
+export bin scenario out reps base_seed tmp zdns zsa zdnsh anti
 # Arrays do not cross into the xargs shells: pass them as strings and rebuild them there.
 export spreads_s="$(printf '%s\n' "${spreads[@]}")" spread_names_s="$(printf '%s\n' "${spread_names[@]}")"
 export affs_s="$(printf '%s\n' "${affs[@]}")" aff_names_s="$(printf '%s\n' "${aff_names[@]}")"

@@ -664,8 +664,30 @@ fn includes(cluster: &ClusterState, r: &SpreadRule, placement: &Placement, node:
     {
         return false;
     }
-    if r.honor_taints && !plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations) {
-        return false;
+    if r.honor_taints {
+        if !plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations) {
+            return false;
+        }
+        // The taints the node-lifecycle controller keeps in step with the node's state
+        // (`TaintNodesByCondition`, `pkg/controller/nodelifecycle/node_lifecycle_controller.go`):
+        // a NotReady node has `node.kubernetes.io/unreachable:NoSchedule`, a cordoned one
+        // `node.kubernetes.io/unschedulable:NoSchedule`. With `nodeTaintsPolicy: Honor` a node
+        // whose taint the pod does not tolerate is not a domain of the constraint.
+        let n = cluster.node(id);
+        let condition_taint = |key: &str| {
+            let taint = crate::cluster::Taint {
+                key: key.to_string(),
+                value: String::new(),
+                effect: crate::cluster::TaintEffect::NoSchedule,
+            };
+            crate::cluster::tolerated(&taint, &placement.tolerations)
+        };
+        if !n.ready && !condition_taint(crate::nodelifecycle::UNREACHABLE_TAINT_KEY) {
+            return false;
+        }
+        if n.unschedulable && !condition_taint("node.kubernetes.io/unschedulable") {
+            return false;
+        }
     }
     true
 }
