@@ -850,6 +850,14 @@ impl Scheduler {
                         nd.ready && plugins::fit::fits(&req.actual, &nd.allocatable, &nd.requested)
                     })
                 })
+            } else if excluded.is_empty() {
+                // Nothing ruled out by topology: the room index alone (kept apart so that
+                // this, the common walk, stays as tight as before the topology plugins).
+                if held_mode {
+                    rotating_next(start, k, n, |lo, hi| cluster.first_node_with_room_held(lo, hi, &need))
+                } else {
+                    rotating_next(start, k, n, |lo, hi| cluster.first_node_with_room(lo, hi, &need))
+                }
             } else if held_mode {
                 rotating_next(start, k, n, |lo, hi| {
                     first_allowed(lo, hi, &excluded, |lo, hi| {

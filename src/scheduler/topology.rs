@@ -560,7 +560,9 @@ impl<'a> Cycle<'a> {
         struct Term<'k> {
             domain_of_node: &'k [u32],
             hostname: bool,
-            set: SetId,
+            /// Hostname key: the set's live pods per node (the key's domain of a node is the
+            /// node itself, so its per-domain counts are dense per-node counts).
+            host_live: &'k [u32],
             offset: f64,
             weight: f64,
         }
@@ -571,7 +573,7 @@ impl<'a> Cycle<'a> {
                 let t = Term {
                     domain_of_node: &key.domain_of_node,
                     hostname: key.hostname,
-                    set: r.set,
+                    host_live: if key.hostname { &ix.counts(r.set, r.key).live } else { &[] },
                     offset: (r.max_skew - 1) as f64,
                     weight: *weight,
                 };
@@ -593,7 +595,11 @@ impl<'a> Cycle<'a> {
                 if d == NO_DOMAIN {
                     continue;
                 }
-                let cnt = if t.hostname { ix.on_node(t.set, i).1 as f64 } else { counts[d as usize] as f64 };
+                let cnt = if t.hostname {
+                    t.host_live.get(d as usize).copied().unwrap_or(0) as f64
+                } else {
+                    counts[d as usize] as f64
+                };
                 // `scoreForCount`: cnt × weight + (maxSkew − 1).
                 score += cnt * t.weight + t.offset;
             }
@@ -602,14 +608,25 @@ impl<'a> Cycle<'a> {
             min = min.min(s);
             max = max.max(s);
         }
-        for o in out.iter_mut() {
-            *o = if *o < 0 {
-                0
-            } else if max == 0 {
-                MAX_NODE_SCORE
-            } else {
-                MAX_NODE_SCORE * (max + min - *o) / max
-            };
+        if min > max {
+            // Every node ignored.
+            out.iter_mut().for_each(|o| *o = 0);
+            return;
+        }
+        let normalized =
+            |o: i64| if max == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (max + min - o) / max };
+        // The raw scores are few distinct small integers (pod counts): one division per
+        // distinct value instead of one per node.
+        let range = (max - min) as usize;
+        if range < out.len() && range < 4096 {
+            let table: Vec<i64> = (min..=max).map(normalized).collect();
+            for o in out.iter_mut() {
+                *o = if *o < 0 { 0 } else { table[(*o - min) as usize] };
+            }
+        } else {
+            for o in out.iter_mut() {
+                *o = if *o < 0 { 0 } else { normalized(*o) };
+            }
         }
     }
 
