@@ -9,6 +9,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::ops::Range;
 
 /// Chart size in pixels, for PNG and SVG alike.
@@ -314,6 +315,31 @@ fn dodge(k: usize, n: usize) -> f64 {
     -width / 2.0 + width * k as f64 / (n - 1) as f64
 }
 
+/// Room below the plot for vertical category names, and the most characters they keep.
+const VERTICAL_LABEL_PX: u32 = 190;
+const VERTICAL_LABEL_CHARS: usize = 22;
+
+/// Whether category names written side by side would overlap: a label takes about 0.55 em
+/// a character, the plot about 870 px of the canvas.
+fn categories_overlap(c: &[String]) -> bool {
+    let per_category = 870.0 / c.len().max(1) as f64;
+    let widest = c.iter().map(|s| s.chars().count()).max().unwrap_or(0) as f64;
+    widest * 0.55 * f64::from(LABEL_PX) + 8.0 > per_category
+}
+
+/// `s` cut to at most `max` characters by replacing its middle with `…`.
+fn shorten_middle(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 3 {
+        return s.to_string();
+    }
+    let head = (max - 1) / 2;
+    let tail = max - 1 - head;
+    let start: String = s.chars().take(head).collect();
+    let end: String = s.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// Draws `chart` on `root`. Errors are rendering failures (bugs), as text.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{}: {e}", chart.name);
@@ -370,10 +396,14 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
     let x_format = tick_format(&x_ticks);
     let y_format = tick_format(&y_ticks);
 
+    // Category names that would overlap side by side are drawn vertically, shortened in
+    // the middle (the start and the end tell categories apart) to fit below the plot.
+    let vertical = chart.x_categories.as_ref().is_some_and(|c| categories_overlap(c));
+    let x_label_area = if vertical { 58 + VERTICAL_LABEL_PX } else { 58 };
     let mut cc = ChartBuilder::on(root)
         .caption(&chart.title, (FONT, TITLE_PX))
         .margin(18)
-        .x_label_area_size(58)
+        .x_label_area_size(x_label_area)
         .y_label_area_size(86)
         .build_cartesian_2d(
             TickedAxis::new(x0, x1, x_ticks, x_minor),
@@ -386,7 +416,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
         Some(c) => {
             let i = v.round();
             if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < c.len() {
-                c[i as usize].clone()
+                if vertical { String::new() } else { c[i as usize].clone() }
             } else {
                 String::new()
             }
@@ -405,6 +435,19 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
         .y_label_formatter(&y_fmt)
         .draw()
         .map_err(err)?;
+    if vertical && let Some(c) = &chart.x_categories {
+        // Each name reads top to bottom from just below the axis, centred on its category.
+        let style = (FONT, LABEL_PX)
+            .into_font()
+            .transform(FontTransform::Rotate90)
+            .into_text_style(root)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        for (i, name) in c.iter().enumerate() {
+            let (px, py) = cc.backend_coord(&(i as f64, y0));
+            let text = Text::new(shorten_middle(name, VERTICAL_LABEL_CHARS), (px, py + 8), style.clone());
+            root.draw(&text).map_err(err)?;
+        }
+    }
 
     let shown: Vec<&Series> = chart.series.iter().filter(|s| s.has_data()).collect();
     let n = shown.len();
@@ -585,6 +628,18 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_category_names_turn_vertical_and_keep_both_ends() {
+        let short: Vec<String> = ["LeastAllocated", "MostAllocated"].map(String::from).to_vec();
+        assert!(!categories_overlap(&short));
+        let long: Vec<String> =
+            (0..16).map(|i| format!("zone-DoNotSchedule-Honor+host-anti-affinity/{i}")).collect();
+        assert!(categories_overlap(&long));
+        assert_eq!(shorten_middle("zone-DoNotSchedule-Honor/List", 22), "zone-DoNot…-Honor/List");
+        assert_eq!(shorten_middle("none/List", 22), "none/List");
+        assert_eq!(shorten_middle("zone-DoNotSchedule-Honor/List", 22).chars().count(), 22);
+    }
 
     #[test]
     fn ticks_are_nice_and_labels_short() {
