@@ -123,6 +123,24 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
     },
+    /// Turn Kubernetes objects (`kubectl get nodes,deployments,statefulsets,hpa,pdb,priorityclasses
+    /// -A -o yaml`, manifests, JSON) into a scenario: Nodes become node pools, Deployments,
+    /// StatefulSets and owner-less ReplicaSets become Deployments, with their
+    /// PriorityClasses, PodDisruptionBudgets and HPAs. What is not modelled is summarised on
+    /// stderr. See README "Bring your own cluster".
+    Import {
+        /// YAML or JSON files (several documents, `kind: List`), or folders (their *.yaml,
+        /// *.yml and *.json files, sorted by name).
+        #[arg(required = true, value_name = "FILE|DIR")]
+        inputs: Vec<PathBuf>,
+        /// Write the scenario to FILE (atomically) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Prices per node hour by instance type: YAML `{m5.xlarge: 0.192}` or CSV with the
+        /// columns instanceType,pricePerHour.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+    },
     /// Combine the output folders of a sharded sweep into runs.csv and points.csv.
     Merge {
         /// The sweep folders (one per shard).
@@ -304,6 +322,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             };
             sweep::sweep(&opts).map_err(Failure::from)
         }
+        Command::Import { inputs, out, prices } => import(&inputs, out.as_deref(), prices.as_deref()),
         Command::Merge { dirs, out, force, checks, quiet, no_charts } => {
             sweep::merge(&dirs, &out, force, &checks.options(), quiet, !no_charts).map_err(Failure::from)
         }
@@ -370,6 +389,21 @@ fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
         scenario::duration::format_duration(s.duration.0)
     ));
     console::out_line(&format!("estimate: {estimate}"));
+    Ok(())
+}
+
+/// `import`: the scenario on stdout or in `out`, the summary on stderr.
+fn import(inputs: &[PathBuf], out: Option<&Path>, prices: Option<&Path>) -> Result<(), Failure> {
+    let imported = crate::import::import(inputs, prices).map_err(|e| match e {
+        crate::import::ImportError::Input(m) => Failure::Input(m),
+        crate::import::ImportError::Internal(m) => Failure::Internal(m),
+    })?;
+    match out {
+        Some(path) => output::write_atomic(path, imported.yaml.as_bytes())
+            .map_err(|e| Failure::Io(format!("{}: {e}", path.display())))?,
+        None => console::out(&imported.yaml),
+    }
+    console::err(&imported.summary);
     Ok(())
 }
 

@@ -33,6 +33,7 @@ pub mod controlplane;
 pub mod engine;
 pub mod faults;
 pub mod hpa;
+pub mod import;
 pub mod kubelet;
 pub mod metrics;
 pub mod nodelifecycle;
