@@ -217,24 +217,6 @@ fn fits_on(cluster: &ClusterState, node: NodeId, pod: PodId, extra: &Resources) 
     t.placement.has_no_node_constraints() || node_affinity::filter(cluster.node_labels(node), &t.placement)
 }
 
-/// Whether some template's PodTopologySpread or InterPodAffinity filters can reject a node:
-/// only then do the simulations keep a topology [`Overlay`] (otherwise every result is what
-/// it was without one).
-fn topology_filters(cluster: &ClusterState) -> bool {
-    cluster.topology_rules.iter().any(|r| r.has_filters())
-}
-
-/// PreFilter of both plugins for a pod of `template` on the cluster plus `overlay`, when its
-/// rules can reject a node.
-fn overlay_cycle<'a>(
-    cluster: &'a ClusterState,
-    template: TemplateId,
-    overlay: &'a Overlay,
-) -> Option<OverlayCycle<'a>> {
-    let rules = cluster.topology_rules.get(template.index()).filter(|r| r.has_filters())?;
-    Some(OverlayCycle::new(cluster, template, rules, overlay))
-}
-
 /// A removable node's moves (destination and requests per pod) and, with topology filters,
 /// the simulated snapshot with the pods moved.
 type PlannedMoves = (Vec<(NodeId, Resources)>, Option<Overlay>);
@@ -448,7 +430,7 @@ impl ClusterAutoscaler {
         // template has their filters. The upcoming nodes are in it from the start, empty
         // (upstream `static_autoscaler.go` adds them to the cluster snapshot as template
         // nodes before the pod list processors run).
-        let mut overlay = topology_filters(cluster).then(Overlay::default);
+        let mut overlay = cluster.has_topology_filters().then(Overlay::default);
         let upcoming: Vec<Vec<SimNode>> = self
             .groups
             .iter()
@@ -470,7 +452,7 @@ impl ClusterAutoscaler {
             let template = cluster.pod(p).template;
             let mut placed = None;
             {
-                let cycle = overlay.as_ref().and_then(|ov| overlay_cycle(cluster, template, ov));
+                let cycle = overlay.as_ref().and_then(|ov| OverlayCycle::for_template(cluster, template, ov));
                 for node in cluster.live_nodes() {
                     let e = extra.get(&node).copied().unwrap_or(Resources::ZERO);
                     if fits_on(cluster, node, p, &e)
@@ -680,7 +662,7 @@ impl ClusterAutoscaler {
         // The simulated snapshot of the topology filters, with the moves of the nodes found
         // removable so far (upstream's removal simulator persists successful simulations,
         // `planner.go` `NewRemovalSimulator(..., true)`).
-        let mut overlay = topology_filters(cluster).then(Overlay::default);
+        let mut overlay = cluster.has_topology_filters().then(Overlay::default);
         for node in order {
             let Some(g) = self.group_of(cluster, node) else { continue };
             let n = cluster.node(node);
@@ -783,7 +765,7 @@ impl ClusterAutoscaler {
                 let template = cluster.pod(p).template;
                 let mut placed = None;
                 {
-                    let cycle = ov.as_ref().and_then(|o| overlay_cycle(cluster, template, o));
+                    let cycle = ov.as_ref().and_then(|o| OverlayCycle::for_template(cluster, template, o));
                     for dest in cluster.live_nodes() {
                         if dest == node || removing.contains(&dest) {
                             continue;

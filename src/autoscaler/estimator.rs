@@ -137,8 +137,7 @@ impl<'a> Topology<'a> {
     where
         'a: 'o,
     {
-        let rules = self.rules(i)?;
-        Some(OverlayCycle::new(self.cluster, self.templates[i], rules, overlay))
+        OverlayCycle::for_template(self.cluster, *self.templates.get(i)?, overlay)
     }
 
     /// Whether pod `i` passes both filters on `node` of the cluster plus `overlay`.

@@ -444,6 +444,14 @@ impl ClusterState {
     pub fn pod_template(&self, id: PodId) -> &PodTemplate {
         &self.templates[self.pods[id.index()].template.index()]
     }
+    /// Whether some template's PodTopologySpread or InterPodAffinity rules can reject a
+    /// node (a `DoNotSchedule` constraint or a required term): only then may a bound pod
+    /// help an unschedulable one, and only then do the cluster autoscaler's simulations
+    /// keep a topology snapshot.
+    pub fn has_topology_filters(&self) -> bool {
+        self.topology_rules.iter().any(|r| r.has_filters())
+    }
+
     pub fn node_labels(&self, id: NodeId) -> &Labels {
         &self.label_sets[self.nodes[id.index()].labels.index()]
     }

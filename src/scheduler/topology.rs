@@ -1096,6 +1096,17 @@ impl<'a> OverlayCycle<'a> {
         OverlayCycle { cluster, overlay, rules, spread, no_affinity_pods }
     }
 
+    /// PreFilter for a pod of `template` when its rules can reject a node; `None` when they
+    /// cannot (every node passes both filters).
+    pub fn for_template(
+        cluster: &'a ClusterState,
+        template: TemplateId,
+        overlay: &'a Overlay,
+    ) -> Option<OverlayCycle<'a>> {
+        let rules = cluster.topology_rules.get(template.index()).filter(|r| r.has_filters())?;
+        Some(OverlayCycle::new(cluster, template, rules, overlay))
+    }
+
     /// Filter: PodTopologySpread then InterPodAffinity on `node`, the first failure.
     pub fn filter(&self, node: SimNode) -> Result<(), Rejection> {
         let ix = &self.cluster.topology;

@@ -408,7 +408,7 @@ impl Simulation {
         if rules.iter().any(|r| r.has_filters() || r.has_scores()) {
             cluster.topology_rules = rules;
         }
-        let topology_filters = cluster.topology_rules.iter().any(|r| r.has_filters());
+        let topology_filters = cluster.has_topology_filters();
 
         let sc = &s.scheduler;
         let cfg = SchedulerConfig {
