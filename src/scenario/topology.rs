@@ -105,19 +105,20 @@ pub fn validate(s: &Scenario) -> Vec<FieldError> {
     for np in &s.node_pools {
         node_keys.extend(np.labels.keys().map(String::as_str));
     }
-    let key_known = |k: &str| node_keys.contains(k);
     let keys_hint = node_keys.iter().copied().collect::<Vec<_>>().join(", ");
+    // The error for a topology key no node carries (`what`: "constraint" or "term"), if so.
+    let unknown_key = |key: &str, what: &str| -> Option<String> {
+        (!key.is_empty() && !node_keys.contains(key)).then(|| {
+            format!(
+                "no node carries the label {key:?}, so the {what} can never be met or has no effect; expected one of {keys_hint}"
+            )
+        })
+    };
     for p in &pods {
         let t = p.template;
         for (i, c) in t.topology_spread_constraints.iter().enumerate() {
-            if !c.topology_key.is_empty() && !key_known(&c.topology_key) {
-                push(
-                    format!("{}.topologySpreadConstraints[{i}].topologyKey", p.at),
-                    format!(
-                        "no node carries the label {:?}, so the constraint can never be met or has no effect; expected one of {keys_hint}",
-                        c.topology_key
-                    ),
-                );
+            if let Some(m) = unknown_key(&c.topology_key, "constraint") {
+                push(format!("{}.topologySpreadConstraints[{i}].topologyKey", p.at), m);
             }
         }
         check_labels(&mut push, &format!("{}.labels", p.at), &t.labels);
@@ -160,14 +161,8 @@ pub fn validate(s: &Scenario) -> Vec<FieldError> {
             }
         }
         for (at, term) in terms {
-            if !term.topology_key.is_empty() && !key_known(&term.topology_key) {
-                push(
-                    format!("{at}.topologyKey"),
-                    format!(
-                        "no node carries the label {:?}, so the term can never be met or has no effect; expected one of {keys_hint}",
-                        term.topology_key
-                    ),
-                );
+            if let Some(m) = unknown_key(&term.topology_key, "term") {
+                push(format!("{at}.topologyKey"), m);
             }
             if term.label_selector.is_none() {
                 push(
@@ -202,14 +197,8 @@ pub fn validate(s: &Scenario) -> Vec<FieldError> {
     }
     for (i, c) in sc.pod_topology_spread.default_constraints.iter().enumerate() {
         let at = format!("scheduler.podTopologySpread.defaultConstraints[{i}]");
-        if !c.topology_key.is_empty() && !key_known(&c.topology_key) {
-            push(
-                format!("{at}.topologyKey"),
-                format!(
-                    "no node carries the label {:?}, so the constraint can never be met or has no effect; expected one of {keys_hint}",
-                    c.topology_key
-                ),
-            );
+        if let Some(m) = unknown_key(&c.topology_key, "constraint") {
+            push(format!("{at}.topologyKey"), m);
         }
         if !c.match_label_keys.is_empty() {
             push(
