@@ -12,11 +12,13 @@
 
 mod common;
 
+use common::topology_gen::*;
+
 use clustersim::cluster::label_selector::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement};
 use clustersim::cluster::pod_affinity::{
     PodAffinity, PodAffinityTerm, PodAntiAffinity, WeightedPodAffinityTerm,
 };
-use clustersim::cluster::spread::{NodeInclusionPolicy, TopologySpreadConstraint, WhenUnsatisfiable};
+use clustersim::cluster::spread::{TopologySpreadConstraint, WhenUnsatisfiable};
 use clustersim::cluster::{
     ChurnId, ClusterState, Labels, NodeAffinity, NodeId, NodePool, NodeSelector, NodeSelectorRequirement,
     NodeSelectorTerm, Owner, Placement, PodId, PodPhase, PodRequests, PodTemplate, PoolId,
@@ -37,19 +39,8 @@ use std::fmt::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const ZONE: &str = "topology.kubernetes.io/zone";
-const HOST: &str = "kubernetes.io/hostname";
-const RACK: &str = "rack";
-const KEYS: [&str; 3] = [ZONE, HOST, RACK];
 /// `ns2` has no entry in the namespace list (its labels are unknown).
 const NAMESPACES: [&str; 3] = ["default", "ns1", "ns2"];
-/// Pod label vocabulary: key and its two values.
-const VOCAB: [(&str, [&str; 2]); 3] =
-    [("app", ["web", "db"]), ("tier", ["front", "back"]), ("ver", ["1", "2"])];
-
-fn labels(kv: &[(&str, &str)]) -> Labels {
-    kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
 
 // =============================================================================================
 // 1. Differential test: Cycle against the pure references.
@@ -128,67 +119,12 @@ struct Case {
     picks: Vec<u64>,
 }
 
-fn sparse_labels() -> impl Strategy<Value = Labels> {
-    prop::array::uniform3(0u8..5).prop_map(|a| {
-        let mut l = Labels::new();
-        for (i, v) in a.iter().enumerate() {
-            if *v < 2 {
-                l.insert(VOCAB[i].0.to_string(), VOCAB[i].1[*v as usize].to_string());
-            }
-        }
-        l
-    })
-}
-
-fn pod_labels() -> impl Strategy<Value = Labels> {
-    prop::array::uniform3(0u8..3).prop_map(|a| {
-        let mut l = Labels::new();
-        for (i, v) in a.iter().enumerate() {
-            if *v > 0 {
-                l.insert(VOCAB[i].0.to_string(), VOCAB[i].1[*v as usize - 1].to_string());
-            }
-        }
-        l
-    })
-}
-
-fn expression() -> impl Strategy<Value = LabelSelectorRequirement> {
-    (0usize..3, 0u8..4, 0usize..2).prop_map(|(k, op, v)| {
-        let (key, values) = VOCAB[k];
-        let (operator, values) = match op {
-            0 => (LabelSelectorOperator::In, vec![values[v].to_string()]),
-            1 => (LabelSelectorOperator::NotIn, vec![values[v].to_string()]),
-            2 => (LabelSelectorOperator::Exists, vec![]),
-            _ => (LabelSelectorOperator::DoesNotExist, vec![]),
-        };
-        LabelSelectorRequirement { key: key.to_string(), operator, values }
-    })
-}
-
-fn selector() -> impl Strategy<Value = Option<LabelSelector>> {
-    prop_oneof![
-        1 => Just(None),
-        1 => Just(Some(LabelSelector::default())),
-        6 => (sparse_labels(), prop::option::weighted(0.3, expression())).prop_map(|(m, e)| {
-            Some(LabelSelector { match_labels: m, match_expressions: e.into_iter().collect() })
-        }),
-    ]
-}
-
-fn uses_key(s: &LabelSelector, key: &str) -> bool {
-    s.match_labels.contains_key(key) || s.match_expressions.iter().any(|r| r.key == key)
-}
-
-fn policy() -> impl Strategy<Value = Option<NodeInclusionPolicy>> {
-    prop_oneof![Just(None), Just(Some(NodeInclusionPolicy::Honor)), Just(Some(NodeInclusionPolicy::Ignore))]
-}
-
 fn constraint() -> impl Strategy<Value = TopologySpreadConstraint> {
     (
         0usize..3,
         any::<bool>(),
         1i32..=3,
-        selector(),
+        selector(6),
         prop::option::weighted(0.3, 1i32..=4),
         policy(),
         policy(),
@@ -212,22 +148,8 @@ fn constraint() -> impl Strategy<Value = TopologySpreadConstraint> {
         })
 }
 
-/// At most one constraint per (topologyKey, whenUnsatisfiable), as validation requires.
-fn dedup(cs: Vec<TopologySpreadConstraint>) -> Vec<TopologySpreadConstraint> {
-    let mut out: Vec<TopologySpreadConstraint> = Vec::new();
-    for c in cs {
-        if !out
-            .iter()
-            .any(|o| o.topology_key == c.topology_key && o.when_unsatisfiable == c.when_unsatisfiable)
-        {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn term() -> impl Strategy<Value = PodAffinityTerm> {
-    (selector(), 0usize..3, 0u8..8, 0u8..8, 0u8..6).prop_map(|(sel, k, ns, nss, lk)| {
+    (selector(6), 0usize..3, 0u8..8, 0u8..8, 0u8..6).prop_map(|(sel, k, ns, nss, lk)| {
         let namespaces = match ns {
             5 => vec!["ns1".to_string()],
             6 => vec!["default".to_string(), "ns2".to_string()],
