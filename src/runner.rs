@@ -31,10 +31,31 @@ pub fn derive(base: &Scenario, file: &Path, sets: &[String]) -> Result<Scenario,
         return Ok(base.clone());
     }
     let mut s = scenario::overrides::apply(base, sets)?;
-    scenario::validate::validate(&s)
-        .map_err(|errors| ScenarioError::Invalid { file: file.to_path_buf(), errors })?;
+    // Pools made from node lists are made again from their lists: an override of one of
+    // them would be lost, so it is refused.
+    for (i, p) in s.node_pools.iter().enumerate() {
+        let Some(list) = &p.from_node_list else { continue };
+        let same = base.node_pools.get(i).is_some_and(|b| {
+            serde_json::to_value(b).ok().is_some_and(|b| serde_json::to_value(p).ok() == Some(b))
+        });
+        if !same {
+            return Err(ScenarioError::Invalid {
+                file: file.to_path_buf(),
+                errors: vec![scenario::FieldError {
+                    path: format!("nodePools[{i}]"),
+                    message: format!(
+                        "this pool is made from `nodeLists` entry `{list}`; change the list (its file or \
+                         settings), not the pool"
+                    ),
+                }],
+            });
+        }
+    }
     s.inputs = base.inputs.clone();
     let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    scenario::inputs::resolve_node_lists(&mut s, dir, file)?;
+    scenario::validate::validate(&s)
+        .map_err(|errors| ScenarioError::Invalid { file: file.to_path_buf(), errors })?;
     scenario::inputs::resolve(&mut s, dir)?;
     Ok(s)
 }
@@ -99,7 +120,11 @@ pub fn simulate_explained(
         if let Some(sink) = attempts {
             sim.explain_to(sink);
         }
-        let Some(report) = progress else { return Ok(sim.run()) };
+        let checked = |out: RunOutput| match out.failure.clone() {
+            Some(f) => Err(f),
+            None => Ok(out),
+        };
+        let Some(report) = progress else { return checked(sim.run()) };
         let end = sim.end();
         let slice = SimDuration((end.as_nanos() / PROGRESS_STEPS).max(1));
         let mut t = SimTime::ZERO;
@@ -111,7 +136,7 @@ pub fn simulate_explained(
                 break;
             }
         }
-        Ok(sim.finish())
+        checked(sim.finish())
     }))
     .map_err(|p| panic_message(&p))?
 }

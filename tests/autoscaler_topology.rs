@@ -286,12 +286,19 @@ fn build(case: &Case) -> ClusterState {
     let now = SimTime::ZERO;
     let mut c = ClusterState::default();
     let alloc = Resources::new(1_000_000, 1 << 40, 0, 1000);
-    c.pools.push(NodePool { name: "p".into(), allocatable: alloc, taints: vec![], price_per_hour: 0.0 });
+    c.pools.push(NodePool {
+        name: "p".into(),
+        allocatable: alloc,
+        taints: vec![],
+        price_per_hour: 0.0,
+        node_names: Default::default(),
+    });
     c.pools.push(NodePool {
         name: "t".into(),
         allocatable: alloc,
         taints: vec![dedicated()],
         price_per_hour: 0.0,
+        node_names: Default::default(),
     });
     let mut in_pool = [0u32; 2];
     let mut ids = Vec::new();

@@ -17,6 +17,9 @@ const SHRINK: &[(&str, &[&str])] = &[
     ("churn-1day.yaml", &["--set", "nodePools.0.count=50", "--duration", "3h"]),
     ("web-service.yaml", &["--duration", "90m"]),
     ("trace-replay-genai.yaml", &["--duration", "3d"]),
+    // The trace's last 10 days (≈ 3,000 of its 8,152 pods; its first weeks are sparse).
+    ("trace-replay-pods.yaml", &["--set", "podTraces.0.window={from: 139d}", "--duration", "11d"]),
+    ("tests/fixtures/alibaba-gpu-mini/scenario.yaml", &[]),
     ("node-failure.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "20m"]),
     ("zone-outage.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "30m"]),
     ("zone-spread.yaml", &["--duration", "40m"]),

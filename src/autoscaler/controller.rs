@@ -756,7 +756,7 @@ impl ClusterAutoscaler {
                 let d = match cluster.pod(p).owner {
                     Owner::Deployment(d) => d,
                     // Bare and Job pods are not moved (clustersim does not recreate them).
-                    Owner::Churn(_) => break 'all false,
+                    Owner::Churn(_) | Owner::Trace(_) => break 'all false,
                 };
                 if disruptions[d.index()] - used.iter().filter(|&&u| u == d).count() as i64 <= 0 {
                     break 'all false;

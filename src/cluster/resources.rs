@@ -98,7 +98,7 @@ impl SubAssign for Resources {
 /// NodeResourcesFit's filter and by BalancedAllocation) and the "non-zero" requests where a
 /// missing cpu or memory request counts as the upstream default (used by the Least/Most
 /// allocated scorers). Source: `kubernetes/kubernetes:pkg/scheduler/framework/plugins/noderesources/resource_allocation.go`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PodRequests {
     pub actual: Resources,
     pub non_zero: Resources,

@@ -43,6 +43,10 @@ typed_id!(
     ChurnId
 );
 typed_id!(
+    /// Index of a pod trace (`podTraces[]`) in the scenario.
+    TraceId
+);
+typed_id!(
     /// Index of a (node pool, zone) label set in [`ClusterState::label_sets`].
     LabelSetId
 );
@@ -52,6 +56,8 @@ typed_id!(
 pub enum Owner {
     Deployment(DeploymentId),
     Churn(ChurnId),
+    /// A pod-trace replay (`podTraces[]`); like churn pods, nobody replaces it.
+    Trace(TraceId),
 }
 
 /// Pod lifecycle. `Bound` is upstream's Pending-with-nodeName: the scheduler has placed
@@ -154,6 +160,9 @@ pub struct NodePool {
     pub allocatable: Resources,
     pub taints: Vec<Taint>,
     pub price_per_hour: f64,
+    /// The nodes' names by index in the pool, for pools made from a node list that names
+    /// them (empty: nodes are `<pool>-<index>`).
+    pub node_names: std::sync::Arc<[String]>,
 }
 
 #[derive(Clone, Debug)]
@@ -247,6 +256,8 @@ pub struct ClusterState {
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub deployments: Vec<Deployment>,
+    /// Names of the pod traces (`podTraces[]`), by [`TraceId`].
+    pub trace_names: Vec<String>,
     /// Pods holding resources on each node (Bound or Running), unordered; see
     /// [`ClusterState::pods_on_node`].
     node_pods: Vec<Vec<PodId>>,
@@ -460,7 +471,11 @@ impl ClusterState {
     }
     pub fn node_name(&self, id: NodeId) -> String {
         let n = &self.nodes[id.index()];
-        format!("{}-{}", self.pools[n.pool.index()].name, n.index_in_pool)
+        let pool = &self.pools[n.pool.index()];
+        match pool.node_names.get(n.index_in_pool as usize) {
+            Some(name) => name.clone(),
+            None => format!("{}-{}", pool.name, n.index_in_pool),
+        }
     }
     pub fn pods_in(&self, phase: PodPhase) -> u64 {
         self.totals.pods_in_phase[phase as usize]

@@ -112,6 +112,7 @@ pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
         let owner = match p.owner {
             Owner::Deployment(d) => format!("Deployment/{}", cluster.deployments[d.index()].name),
             Owner::Churn(_) => "Churn".to_string(),
+            Owner::Trace(t) => format!("PodTrace/{}", cluster.trace_names[t.index()]),
         };
         let mut row = vec![
             i.to_string(),

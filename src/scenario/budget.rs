@@ -1027,6 +1027,38 @@ pub fn estimate(s: &Scenario) -> Estimate {
         churn_alive += n.min(div(sane(c.lifetime.mean_secs()), gap) + 1.0);
         pods_paths.push((path, n));
     }
+    // Pod traces: the rows checked at load time (at most `maxRows`), × ceil(rateMultiplier).
+    for (i, t) in s.pod_traces.iter().enumerate() {
+        let Some(index) = s.inputs.pod_trace(s, i) else { continue };
+        let mut n = index.rows as f64;
+        let mut path = format!("podTraces[{i}].file");
+        if t.max_rows > 0 && (t.max_rows as f64) < n {
+            n = t.max_rows as f64;
+            path = format!("podTraces[{i}].maxRows");
+        }
+        if t.rate_multiplier > 1.0 {
+            path = format!("podTraces[{i}].rateMultiplier");
+        }
+        n = mul(n, sane(t.rate_multiplier).ceil());
+        pods_created += n;
+        churn_alive += n;
+        pods_paths.push((path.clone(), n));
+        // One template per distinct shape; `sorted: false` holds every row in memory.
+        acc.add(
+            Memory,
+            path.clone(),
+            format!("{} pod shapes", count(index.shapes.len() as f64)),
+            mul(index.shapes.len() as f64, 600.0),
+        );
+        if !t.sorted {
+            acc.add(
+                Memory,
+                path,
+                format!("{} rows sorted in memory", count(index.rows as f64)),
+                mul(index.rows as f64, 120.0),
+            );
+        }
+    }
     // Node failures and the pods they take down (replaced by their owners).
     let pods_per_node = div(deployment_peak, nodes_max.max(1.0))
         .min(s.node_pools.iter().map(|p| p.allocatable.pods.0.max(0) as f64).fold(0.0, f64::max));

@@ -3,11 +3,14 @@
 //! ([`validate`]) before anything runs; after that, the simulation never sees bad input.
 
 pub mod budget;
+pub mod columns;
 pub mod distribution;
 pub mod duration;
 pub mod error;
 pub mod inputs;
+pub mod nodelist;
 pub mod overrides;
+pub mod podtrace;
 pub mod quantity;
 pub mod schema;
 pub mod topology;
@@ -298,13 +301,29 @@ pub fn load(file: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
     if !sets.is_empty() {
         scenario = overrides::apply(&scenario, sets)?;
     }
+    let written: Vec<FieldError> = scenario
+        .node_pools
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.from_node_list.is_some())
+        .map(|(i, _)| FieldError {
+            path: format!("nodePools[{i}].fromNodeList"),
+            message: "this field is set by clustersim on the pools it makes from `nodeLists`; \
+                      expected a pool without it (or a `nodeLists` entry)"
+                .into(),
+        })
+        .collect();
+    if !written.is_empty() {
+        return Err(ScenarioError::Invalid { file: file.to_path_buf(), errors: written });
+    }
     if scenario.name.is_none() {
         let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         scenario.name = Some(name_from_file_stem(&stem));
     }
+    let base = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    inputs::resolve_node_lists(&mut scenario, base, file)?;
     validate::validate(&scenario)
         .map_err(|errors| ScenarioError::Invalid { file: file.to_path_buf(), errors })?;
-    let base = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     inputs::resolve(&mut scenario, base)?;
     Ok(scenario)
 }

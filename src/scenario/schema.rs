@@ -64,6 +64,14 @@ pub struct Scenario {
     /// Deployments (absent: off, no extra columns).
     #[serde(default)]
     pub throughput_collector: Option<ThroughputCollectorSpec>,
+    /// Nodes read from CSV files (one row per node), grouped into pools of identical nodes
+    /// when the scenario is loaded (see [`NodeListSpec`]).
+    #[serde(default)]
+    pub node_lists: Vec<NodeListSpec>,
+    /// Pods replayed from CSV files: each row is one pod created at its arrival time,
+    /// running for its duration once Running (see [`PodTraceSpec`]).
+    #[serde(default)]
+    pub pod_traces: Vec<PodTraceSpec>,
     /// Namespaces with labels, for pod (anti-)affinity terms' `namespaceSelector`. Pods may
     /// be in namespaces not listed here (they have no labels); the default is `default`.
     #[serde(default)]
@@ -300,6 +308,11 @@ pub struct NodePoolSpec {
     /// Makes the pool a cluster-autoscaler node group (absent: a fixed pool).
     #[serde(default)]
     pub autoscaling: Option<NodeGroupSpec>,
+    /// Set by clustersim on the pools it makes from `nodeLists[].name` (the list's name);
+    /// such pools are made again from the list whenever the scenario is loaded or derived,
+    /// and a pool written with this field in a file is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_node_list: Option<String>,
 }
 
 /// `scheduling.k8s.io/v1` PriorityClass.
@@ -1037,6 +1050,184 @@ pub struct TraceLoad {
     pub start_at: DurationSpec,
 }
 
+/// A CSV column and the unit of its values (`unit` may be left out where the field has a
+/// single unit or a documented default).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UnitColumn {
+    pub column: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// Which CSV column holds what for a pod trace. Times: `ns`, `us`, `ms`, `s`, `min`, `h`
+/// (numbers, decimals allowed), or `datetime` (`YYYY-MM-DD HH:MM:SS`, UTC); CPU:
+/// `millicores` or `cores`; memory: `bytes`, `KiB`, `MiB`, `GiB`, `KB`, `MB`, `GB`; GPUs:
+/// `count` (whole GPUs) or `milli` (GPU milli-units, 1000 = one GPU).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodTraceColumns {
+    /// The pod's name (used in messages about the pod).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// When the pod is created (required).
+    #[serde(default)]
+    pub arrival: Option<UnitColumn>,
+    /// How long the pod runs once Running. Give this, `end`, or neither (pods run forever).
+    #[serde(default)]
+    pub duration: Option<UnitColumn>,
+    /// When the pod ends (in the arrival column's clock): it runs for `end − arrival`.
+    #[serde(default)]
+    pub end: Option<UnitColumn>,
+    #[serde(default)]
+    pub cpu: Option<UnitColumn>,
+    #[serde(default)]
+    pub memory: Option<UnitColumn>,
+    /// GPUs: with `unit: count`, whole GPUs (or, with `gpuMilli`, the number of GPUs each
+    /// taking that share); with `unit: milli`, GPU milli-units.
+    #[serde(default)]
+    pub gpu: Option<UnitColumn>,
+    /// The share of each GPU in milli-units (1000 = a whole GPU), multiplied by `gpu`'s
+    /// count; a share below 1000 needs a count of 1 (the Alibaba trace's `gpu_milli`).
+    #[serde(default)]
+    pub gpu_milli: Option<String>,
+    /// Acceptable GPU models, `|`-separated (empty: any): a required node affinity on the
+    /// node label `nvidia.com/gpu.product`.
+    #[serde(default)]
+    pub gpu_model: Option<String>,
+    /// A priority value (an integer) or the name of a `priorityClasses[]` entry.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Pod labels as `key=value` pairs separated by `;`.
+    #[serde(default)]
+    pub labels: Option<String>,
+    /// The pod's owner (a job or workload name): the pods get the label
+    /// `clustersim.io/owner: <value>` and one template per owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+/// A known trace layout: fills the columns a scenario does not map itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TracePreset {
+    /// The Alibaba GPU cluster trace v2023 (`openb_pod_list_*.csv`,
+    /// `openb_node_list_all_node.csv`).
+    #[serde(rename = "alibaba-gpu-v2023")]
+    AlibabaGpuV2023,
+    /// `pod,arrival_ms,duration_ms,cpu_millicores,ram_bytes` (pods only).
+    #[serde(rename = "plain")]
+    Plain,
+}
+
+/// A window of trace time, as offsets from the first data row's arrival.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TraceWindowSpec {
+    #[serde(default = "defaults::zero_duration")]
+    pub from: DurationSpec,
+    /// Default: the end of the trace.
+    #[serde(default)]
+    pub to: Option<DurationSpec>,
+}
+
+/// Replay of a pod trace: one pod per CSV row, created at `startAt + (arrival − first
+/// arrival − window.from) × timeScale`, Running for `duration × durationScale`, then
+/// Succeeded. The file is read as the run goes (rows must be sorted by arrival unless
+/// `sorted: false`), after one checking pass when the scenario is loaded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodTraceSpec {
+    pub name: String,
+    /// Path, relative to the scenario file.
+    pub file: String,
+    #[serde(default)]
+    pub preset: Option<TracePreset>,
+    #[serde(default)]
+    pub columns: PodTraceColumns,
+    /// The rows are in arrival order (checked); `false` reads the whole file into memory
+    /// and sorts it (stable) before the run.
+    #[serde(default = "defaults::yes")]
+    pub sorted: bool,
+    /// Multiplies arrival offsets (0.5 replays twice as fast).
+    #[serde(default = "defaults::one")]
+    pub time_scale: f64,
+    /// Multiplies run durations.
+    #[serde(default = "defaults::one")]
+    pub duration_scale: f64,
+    /// Each row makes `floor(k)` pods, plus one more with probability `k − floor(k)`.
+    #[serde(default = "defaults::one")]
+    pub rate_multiplier: f64,
+    /// Only rows arriving in [`from`, `to`) (offsets from the first row's arrival).
+    #[serde(default)]
+    pub window: Option<TraceWindowSpec>,
+    /// Read at most this many rows in the window; 0 = all.
+    #[serde(default)]
+    pub max_rows: u64,
+    /// When the window's start arrives in the run.
+    #[serde(default = "defaults::zero_duration")]
+    pub start_at: DurationSpec,
+    /// What every pod shares (tolerations, nodeSelector, spread constraints, priority
+    /// class, ...); the trace's columns replace its requests, priority and labels.
+    #[serde(default)]
+    pub template: PodTemplateSpec,
+}
+
+/// Which CSV column holds what for a node list. Units as for [`PodTraceColumns`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeListColumns {
+    /// The node's name (kept as its name in `pods.csv`).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub cpu: Option<UnitColumn>,
+    #[serde(default)]
+    pub memory: Option<UnitColumn>,
+    /// Whole GPUs.
+    #[serde(default)]
+    pub gpu: Option<String>,
+    /// The GPU model: the node label `nvidia.com/gpu.product` (empty: none).
+    #[serde(default)]
+    pub gpu_model: Option<String>,
+    /// `maxPods` (default: the list's `maxPods`).
+    #[serde(default)]
+    pub pods: Option<String>,
+    /// `topology.kubernetes.io/zone` (default: the list's `zone`).
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// Node labels as `key=value` pairs separated by `;`.
+    #[serde(default)]
+    pub labels: Option<String>,
+}
+
+/// Nodes from a CSV file, one row per node. Nodes with the same allocatable, labels and
+/// zone become one pool `<name>-<k>` (k from 0, in order of first appearance).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeListSpec {
+    pub name: String,
+    /// Path, relative to the scenario file.
+    pub file: String,
+    #[serde(default)]
+    pub preset: Option<TracePreset>,
+    #[serde(default)]
+    pub columns: NodeListColumns,
+    /// The nodes' zone when no column gives it.
+    #[serde(default = "defaults::zone")]
+    pub zone: String,
+    /// Upstream kubelet `maxPods` default: 110, when no column gives it.
+    #[serde(default = "defaults::max_pods")]
+    pub max_pods: CountQuantity,
+    #[serde(default)]
+    pub labels: Labels,
+    #[serde(default)]
+    pub taints: Vec<Taint>,
+    #[serde(default)]
+    pub price_per_hour: f64,
+    #[serde(default)]
+    pub kubelet: KubeletSpec,
+}
+
 /// metrics-server: how pod CPU usage is sampled.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -1260,6 +1451,9 @@ pub mod defaults {
     }
     pub fn zones() -> Vec<String> {
         vec!["zone-a".to_string()]
+    }
+    pub fn zone() -> String {
+        "zone-a".to_string()
     }
     pub fn max_pods() -> CountQuantity {
         CountQuantity(110)

@@ -31,7 +31,7 @@ pub struct TraceError {
 }
 
 impl TraceError {
-    fn new(file: &Path, row: Option<u64>, message: String) -> TraceError {
+    pub(crate) fn new(file: &Path, row: Option<u64>, message: String) -> TraceError {
         TraceError { file: file.to_path_buf(), row, message }
     }
 }
@@ -211,33 +211,8 @@ impl Table {
 
     /// The index of the header column called `name`; `role` says what it is wanted for.
     fn column(&self, name: &str, role: &str) -> Result<usize, TraceError> {
-        let err = |message: String| TraceError::new(&self.file, Some(self.header_line), message);
-        let mut found: Option<usize> = None;
-        for (i, h) in self.header.iter().enumerate() {
-            if h == name {
-                if let Some(j) = found {
-                    return Err(err(format!(
-                        "the header names column `{name}` twice (fields {} and {}); expected it once",
-                        j + 1,
-                        i + 1
-                    )));
-                }
-                found = Some(i);
-            }
-        }
-        found.ok_or_else(|| {
-            let hint = self
-                .header
-                .iter()
-                .find(|h| h.eq_ignore_ascii_case(name))
-                .map(|h| format!(" (names are case-sensitive: did you mean `{h}`?)"))
-                .unwrap_or_default();
-            let list = self.header.iter().map(|h| format!("`{}`", show(h.as_bytes()))).collect::<Vec<_>>();
-            err(format!(
-                "the header has no column `{name}` for the {role}{hint}; the columns are: {}",
-                list.join(", ")
-            ))
-        })
+        header_column(&self.header, name, &format!("for the {role}"))
+            .map_err(|m| TraceError::new(&self.file, Some(self.header_line), m))
     }
 
     /// Reads the next data row; returns its line number, or `None` at the end of the file.
@@ -279,6 +254,34 @@ impl Table {
     }
 }
 
+/// The index of the header column called `name`, or what is wrong: the header names it
+/// twice, or not at all (the message lists the columns and suggests a name that differs
+/// only in case). `role` says what the column is wanted for, e.g. `for the timestamps`.
+pub(crate) fn header_column(header: &[String], name: &str, role: &str) -> Result<usize, String> {
+    let mut found: Option<usize> = None;
+    for (i, h) in header.iter().enumerate() {
+        if h == name {
+            if let Some(j) = found {
+                return Err(format!(
+                    "the header names column `{name}` twice (fields {} and {}); expected it once",
+                    j + 1,
+                    i + 1
+                ));
+            }
+            found = Some(i);
+        }
+    }
+    found.ok_or_else(|| {
+        let hint = header
+            .iter()
+            .find(|h| h.eq_ignore_ascii_case(name))
+            .map(|h| format!(" (names are case-sensitive: did you mean `{h}`?)"))
+            .unwrap_or_default();
+        let list = header.iter().map(|h| format!("`{}`", show(h.as_bytes()))).collect::<Vec<_>>();
+        format!("the header has no column `{name}` {role}{hint}; the columns are: {}", list.join(", "))
+    })
+}
+
 /// Line numbers from byte offsets, counted incrementally (records come in file order).
 struct LineCounter {
     /// Bytes before `pos` have been counted...
@@ -315,7 +318,7 @@ impl LineCounter {
 
 /// The csv reader's own errors (rare here: input is in memory, records are bytes and may
 /// have any width). Its line numbers are not trusted (see [`Table`]), so none is given.
-fn csv_error(path: &Path, e: csv::Error) -> TraceError {
+pub(crate) fn csv_error(path: &Path, e: csv::Error) -> TraceError {
     let line = None;
     let message = match e.kind() {
         csv::ErrorKind::Io(io) => format!("cannot read the file: {io}"),
@@ -325,7 +328,7 @@ fn csv_error(path: &Path, e: csv::Error) -> TraceError {
 }
 
 /// A cell for an error message: lossy UTF-8, cut to 40 characters.
-fn show(cell: &[u8]) -> String {
+pub(crate) fn show(cell: &[u8]) -> String {
     let text = String::from_utf8_lossy(cell);
     if text.chars().count() > 40 {
         let mut cut: String = text.chars().take(40).collect();
@@ -457,6 +460,15 @@ fn parse_decimal_ns(s: &[u8]) -> Result<i128, NumError> {
     frac *= 10i128.pow(9 - frac_digits);
     let ns = whole.checked_mul(NS_PER_SEC).and_then(|w| w.checked_add(frac)).ok_or(NumError::Overflow)?;
     Ok(if negative { -ns } else { ns })
+}
+
+/// A date-time cell (`YYYY-MM-DD HH:MM:SS[.fff][Z]`, UTC) as nanoseconds since the epoch,
+/// or what is wrong with it.
+pub(crate) fn datetime_ns(cell: &[u8]) -> Result<i128, String> {
+    parse_datetime_ns(cell).map_err(|e| match e {
+        DateTimeError::Range(m) => format!("invalid date-time `{}`: {m}", show(cell)),
+        DateTimeError::Shape => format!("cannot parse `{}` as {DATETIME_EXAMPLE}", show(cell)),
+    })
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS[.fff][Z]` (or with `T` for the space) as UTC into

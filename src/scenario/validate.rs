@@ -254,6 +254,22 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         );
     }
 
+    unique_names(&mut e, "nodeLists", s.node_lists.iter().map(|c| c.name.as_str()));
+    for (i, l) in s.node_lists.iter().enumerate() {
+        e.result(format!("nodeLists[{i}].name"), check_name(&l.name));
+        e.0.extend(super::nodelist::validate(l, &format!("nodeLists[{i}]")));
+    }
+    unique_names(&mut e, "podTraces", s.pod_traces.iter().map(|c| c.name.as_str()));
+    for (i, t) in s.pod_traces.iter().enumerate() {
+        e.result(format!("podTraces[{i}].name"), check_name(&t.name));
+        e.0.extend(super::podtrace::validate(t, &format!("podTraces[{i}]")));
+        validate_template(&mut e, &format!("podTraces[{i}].template"), &t.template, s);
+        e.check(
+            t.start_at.0 <= s.duration.0,
+            format!("podTraces[{i}].startAt"),
+            "expected a time within the run (at most `duration`)",
+        );
+    }
     unique_names(&mut e, "churn", s.churn.iter().map(|c| c.name.as_str()));
     for (i, c) in s.churn.iter().enumerate() {
         let at = |f: &str| format!("churn[{i}].{f}");

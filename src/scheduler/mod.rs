@@ -84,6 +84,9 @@ struct CachedScore {
 
 const NO_TEMPLATE: u32 = u32::MAX;
 
+/// At most this many cached resource scores per node (one per request class, modulo).
+const SCORE_CACHE_MAX_WAYS: usize = 32;
+
 /// The outcome of one scheduling attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision {
@@ -108,7 +111,12 @@ pub struct Scheduler {
     /// Per node: the last NodeResourcesFit + BalancedAllocation weighted score computed.
     /// Both are pure functions of (node requests, allocatable, template), so a hit is
     /// exact; it saves the integer and float divisions that dominate the cycle.
+    /// `score_ways` rows of `score_stride` entries (row w, node i at `w × stride + i`): one
+    /// entry per node and class modulo the ways, so pods of a few alternating shapes keep
+    /// each other's scores; a row is walked in node order like the candidates.
     score_cache: Vec<CachedScore>,
+    score_ways: usize,
+    score_stride: usize,
     /// Per template: the first template with the same requests (the resource scores depend
     /// on nothing else of it), the key of `score_cache`.
     score_class: Vec<u32>,
@@ -200,6 +208,8 @@ impl Scheduler {
             candidates: Vec::new(),
             topology_scores: (Vec::new(), Vec::new(), Vec::new()),
             score_cache: Vec::new(),
+            score_ways: 1,
+            score_stride: 0,
             score_class: Vec::new(),
             unschedulable_pods: std::collections::BTreeSet::new(),
             min_available: Vec::new(),
@@ -937,22 +947,39 @@ impl Scheduler {
         let skip_balanced = plugins::balanced::skip_for(&req, &self.cfg.balanced_resources);
         let mut max_taint = 0;
         let mut max_affinity = 0;
-        if self.score_cache.len() < n {
-            self.score_cache.resize(n, CachedScore { template: NO_TEMPLATE, generation: 0, base: 0 });
-        }
         if self.score_class.len() < cluster.templates.len() {
+            // Each template's class: templates with the same requests share one (numbered
+            // densely in order of first appearance; a hash lookup each, so a million trace
+            // shapes cost a million lookups, not 10¹² compares).
+            let mut first: std::collections::HashMap<crate::cluster::PodRequests, u32> =
+                std::collections::HashMap::with_capacity(cluster.templates.len());
             self.score_class = (0..cluster.templates.len())
                 .map(|t| {
-                    let req = cluster.templates[t].requests;
-                    cluster.templates[..t].iter().position(|u| u.requests == req).unwrap_or(t) as u32
+                    let next = first.len() as u32;
+                    *first.entry(cluster.templates[t].requests).or_insert(next)
                 })
                 .collect();
+            let ways = first.len().next_power_of_two().clamp(1, SCORE_CACHE_MAX_WAYS);
+            if ways != self.score_ways {
+                self.score_ways = ways;
+                self.score_cache.clear();
+            }
+        }
+        let ways = self.score_ways;
+        if self.score_stride < n || self.score_cache.len() < self.score_stride * ways {
+            self.score_stride = self.score_stride.max(n).max(n + n / 4);
+            self.score_cache.clear();
+            self.score_cache.resize(
+                self.score_stride * ways,
+                CachedScore { template: NO_TEMPLATE, generation: 0, base: 0 },
+            );
         }
         let class = self.score_class[template_id as usize];
+        let row = (class as usize & (ways - 1)) * self.score_stride;
         for c in self.candidates.iter_mut() {
             let i = c.node.index();
             let generation = cluster.node_generation(i);
-            let cached = &mut self.score_cache[i];
+            let cached = &mut self.score_cache[row + i];
             if cached.template == class && cached.generation == generation {
                 c.base = cached.base;
             } else {

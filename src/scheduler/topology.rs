@@ -780,6 +780,15 @@ pub fn from_scenario(s: &crate::scenario::Scenario) -> (Vec<TemplateSource>, Con
             sources.push(source(&w.template, &c.namespace, w.template.labels.clone(), None));
         }
     }
+    // Pod traces: one template per shape, with the row's labels over the template's.
+    for (i, t) in s.pod_traces.iter().enumerate() {
+        let Some(index) = s.inputs.pod_trace(s, i) else { continue };
+        for shape in &index.shapes {
+            let mut labels = t.template.labels.clone();
+            labels.extend(shape.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+            sources.push(source(&t.template, "default", labels, None));
+        }
+    }
     let sc = &s.scheduler;
     let cfg = Config {
         defaulting: sc.pod_topology_spread.defaulting(),

@@ -1,7 +1,7 @@
 //! Everything that can happen in a run: one closed enum. Each variant names the model
 //! that owns it; `Simulation::dispatch` (in `mod.rs`) routes it there.
 
-use crate::cluster::{ChurnId, DeploymentId, NodeId, PodId};
+use crate::cluster::{ChurnId, DeploymentId, NodeId, PodId, TraceId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -13,6 +13,8 @@ pub enum Event {
     DeploymentScale { deployment: DeploymentId, replicas: u32 },
     /// workload: the next pod of a churn generator arrives.
     ChurnArrival(ChurnId),
+    /// workload: the next rows of a pod trace arrive (`workload::replay`).
+    TraceArrival(TraceId),
     /// scheduler: the scheduler is free and takes the next pod from its queue.
     ScheduleNext,
     /// scheduler: a pod's backoff expires.

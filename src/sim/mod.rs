@@ -48,6 +48,8 @@ pub mod streams {
     pub const CA_PROVISIONING_BASE: u64 = 30_000;
     /// Churn generator i uses `CHURN_BASE + 4 i + {0 arrivals, 1 lifetimes, 2 mix}`.
     pub const CHURN_BASE: u64 = 1_000;
+    /// Pod trace i's `rateMultiplier` draws use `TRACE_BASE + i`.
+    pub const TRACE_BASE: u64 = 50_000;
 }
 
 /// The cluster autoscaler's cap on a drained pod's grace period, upstream flag
@@ -74,6 +76,8 @@ pub struct RunOutput {
     pub cluster: ClusterState,
     /// Where the scheduling attempts went (`--explain`), to be finished by the caller.
     pub attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
+    /// Why the run's results cannot be trusted (a trace file that changed under the run).
+    pub failure: Option<String>,
 }
 
 pub struct Simulation {
@@ -88,6 +92,7 @@ pub struct Simulation {
     kubelet: Kubelet,
     deployments: DeploymentController,
     churn: Vec<ChurnGenerator>,
+    replays: Vec<crate::workload::replay::PodReplay>,
     pub traffic: Traffic,
     scrape_period: SimDuration,
     faults: Faults,
@@ -216,7 +221,11 @@ fn resource_name(k: ResourceKind) -> ResourceName {
     }
 }
 
-fn template_from_spec(name: String, t: &PodTemplateSpec, classes: &[PriorityClassSpec]) -> PodTemplate {
+pub(crate) fn template_from_spec(
+    name: String,
+    t: &PodTemplateSpec,
+    classes: &[PriorityClassSpec],
+) -> PodTemplate {
     // Validation guarantees a named class exists.
     let class = t.priority_class_name.as_ref().and_then(|n| classes.iter().find(|c| &c.name == n));
     let gpu_milli = t.requests.gpu.map_or(0, |g| g.0.saturating_mul(1000));
@@ -263,6 +272,7 @@ impl Simulation {
                 ),
                 taints: p.taints.clone(),
                 price_per_hour: p.price_per_hour,
+                node_names: crate::scenario::nodelist::node_names(s, pi),
             });
             startup.push(PoolStartup {
                 image_pull: p
@@ -401,6 +411,26 @@ impl Simulation {
             churn.push(g);
         }
 
+        // Pod traces: their shapes' templates come after the churn templates.
+        let pool_labels: Vec<crate::cluster::Labels> = pool_label_sets
+            .iter()
+            .map(|ls| {
+                ls.first()
+                    .map_or_else(crate::cluster::Labels::new, |(_, l)| cluster.label_sets[l.index()].clone())
+            })
+            .collect();
+        let pool_usable: Vec<bool> =
+            s.node_pools.iter().map(|p| p.count > 0 || p.autoscaling.is_some()).collect();
+        let replays = crate::workload::replay::build(
+            s,
+            seed,
+            &mut cluster,
+            &pool_labels,
+            &pool_usable,
+            end,
+            &mut Ctx::new(now, &mut queue),
+        )?;
+
         // PodTopologySpread and InterPodAffinity: every template's rules, counted on the
         // cluster's topology index (empty when no template has any).
         let (sources, topology_cfg) = crate::scheduler::topology::from_scenario(s);
@@ -445,7 +475,11 @@ impl Simulation {
             .deployments
             .iter()
             .map(|d| &d.template)
-            .chain(s.churn.iter().flat_map(|c| c.templates.iter().map(|w| &w.template)));
+            .chain(s.churn.iter().flat_map(|c| c.templates.iter().map(|w| &w.template)))
+            .chain(s.pod_traces.iter().enumerate().flat_map(|(i, t)| {
+                let shapes = s.inputs.pod_trace(s, i).map_or(0, |x| x.shapes.len());
+                std::iter::repeat_n(&t.template, shapes)
+            }));
         let mut termination = Vec::with_capacity(cluster.templates.len());
         for (ti, t) in specs.enumerate() {
             crash_samplers.push(match &t.crashes {
@@ -516,6 +550,7 @@ impl Simulation {
             .with_termination(termination, rng::stream(seed, streams::TERMINATION)),
             deployments: DeploymentController::new(&rates),
             churn,
+            replays,
             traffic,
             scrape_period: s.metrics_server.resolution.0,
             faults,
@@ -679,6 +714,8 @@ impl Simulation {
             summary.extend(collector_summary(&self.cluster, measured, *interval, self.end));
         }
         summary.extend(traffic_summary);
+        summary.extend(crate::workload::replay::summary(&self.replays, &self.cluster));
+        let failure = self.replays.iter().find_map(|r| r.error.clone());
         let mut timeseries_columns = self.traffic.timeseries_columns();
         timeseries_columns.extend(self.autoscaling_columns());
         let has_hpa = !self.hpa.is_empty();
@@ -695,6 +732,7 @@ impl Simulation {
             metrics: self.metrics,
             cluster: self.cluster,
             attempts: self.attempts.take(),
+            failure,
         }
     }
 
@@ -874,7 +912,7 @@ impl Simulation {
             .iter()
             .filter_map(|&p| match self.cluster.pod(p).owner {
                 Owner::Deployment(d) => Some(d),
-                Owner::Churn(_) => None,
+                Owner::Churn(_) | Owner::Trace(_) => None,
             })
             .collect();
         owners.sort();
@@ -940,7 +978,7 @@ impl Simulation {
             let p_healthy = self.pod_healthy(p);
             let budget = match self.cluster.pod(p).owner {
                 Owner::Deployment(d) => self.min_available[d.index()].map(|min| (d, min as i64)),
-                Owner::Churn(_) => None,
+                Owner::Churn(_) | Owner::Trace(_) => None,
             };
             let allowed = match budget {
                 None => true,
@@ -1196,6 +1234,10 @@ impl Simulation {
                 if let Some(p) = self.churn[c.index()].on_arrival(&mut self.cluster, c, &mut ctx) {
                     self.pods_created(vec![p]);
                 }
+            }
+            Event::TraceArrival(t) => {
+                let pods = self.replays[t.index()].on_arrival(&mut self.cluster, &mut ctx);
+                self.pods_created(pods);
             }
             Event::ScheduleNext => {
                 let out = self.scheduler.on_schedule_next(&mut self.cluster, &mut ctx);

@@ -1,0 +1,398 @@
+//! Pod-trace replay: pods created from the rows of a CSV file as the run reaches their
+//! arrival times (`podTraces[]`). The file was checked whole when the scenario was loaded
+//! (`scenario::podtrace::check_file`, which also gave each distinct pod shape a template);
+//! here it is read again row by row, one row ahead of the run, so memory follows the pods
+//! created, not the file. A row arriving at `a` (trace clock) becomes `floor(k)` pods, plus
+//! one more with probability `k − floor(k)` (`rateMultiplier`, from the replay's own
+//! stream), created at `startAt + (a − first arrival − window.from) × timeScale`; each runs
+//! for its duration × `durationScale` once Running, then Succeeds (no duration: it runs
+//! until the end). Rows outside `window`, beyond `maxRows` or after the run's end make no
+//! pods. A pod whose requests fit no node pool (or no node of its acceptable GPU models) is
+//! still created, as Kubernetes would, and stays Pending: it is counted as never fitting.
+
+use std::sync::Arc;
+
+use crate::cluster::{ClusterState, NodePool, Owner, PodId, PodTemplate, TemplateId, TraceId};
+use crate::cluster::{
+    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodRequests, SelectorOperator,
+};
+use crate::engine::{RngStream, SimDuration, SimTime};
+use crate::scenario::podtrace::{self, PodRow, PodShape, PodTraceIndex, PriorityCell, RowReader};
+use crate::scenario::schema::{PodTraceSpec, PreemptionPolicySpec, PriorityClassSpec};
+use crate::sim::{Ctx, Event};
+use rand_core::Rng;
+
+/// Counts a replay reports in the summary.
+#[derive(Clone, Debug, Default)]
+pub struct ReplayStats {
+    /// Rows read from the file (all of them, in the window or not).
+    pub rows_read: u64,
+    /// Rows that made pods (in the window, within `maxRows`, before the run's end).
+    pub rows_replayed: u64,
+    pub pods_created: u64,
+    /// Pods whose requests fit no node pool (or no node of an acceptable GPU model).
+    pub never_fit: u64,
+}
+
+/// Where the rows come from: the file (sorted traces) or rows sorted in memory.
+enum Source {
+    File(Box<RowReader>),
+    Sorted(std::vec::IntoIter<PodRow>),
+    Done,
+}
+
+pub struct PodReplay {
+    pub name: String,
+    id: TraceId,
+    source: Source,
+    /// The next row to replay and its time in the run.
+    next: Option<(SimTime, PodRow)>,
+    index: Arc<PodTraceIndex>,
+    /// Template of shape k.
+    templates: Vec<TemplateId>,
+    /// Whether shape k fits some node pool.
+    fits: Vec<bool>,
+    origin_ns: i128,
+    from_ns: i128,
+    to_ns: Option<i128>,
+    max_rows: u64,
+    time_scale: f64,
+    duration_scale: f64,
+    rate_multiplier: f64,
+    start_at: SimTime,
+    end: SimTime,
+    rng: RngStream,
+    pub stats: ReplayStats,
+    /// A read error in the run (the file changed after it was checked).
+    pub error: Option<String>,
+}
+
+/// The GPU-model requirement of a shape on the node label.
+fn gpu_model_requirement(models: &[Box<str>]) -> NodeSelectorRequirement {
+    NodeSelectorRequirement {
+        key: podtrace::GPU_MODEL_LABEL.to_string(),
+        operator: SelectorOperator::In,
+        values: models.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+/// The template of a shape: the trace's template (`base`, whose requests as written are
+/// `base_requests`: cpu and memory `None` when not given, GPU milli-units) with the row's
+/// requests, priority and GPU models. A resource that neither the row nor the template
+/// gives stays unspecified (the scorers' non-zero default applies, as upstream). The
+/// labels only matter to the topology index, which is built from the scenario.
+pub fn shape_template(
+    name: String,
+    base: &PodTemplate,
+    base_requests: (Option<i64>, Option<i64>, i64),
+    shape: &PodShape,
+    classes: &[PriorityClassSpec],
+) -> PodTemplate {
+    let mut t = base.clone();
+    t.name = name;
+    t.requests = PodRequests::from_container(
+        shape.cpu_milli.or(base_requests.0),
+        shape.mem_bytes.or(base_requests.1),
+        shape.gpu_milli.unwrap_or(base_requests.2),
+    );
+    match &shape.priority {
+        Some(PriorityCell::Value(v)) => {
+            t.priority = *v;
+            t.preempt_never = false;
+        }
+        Some(PriorityCell::Class(c)) => {
+            if let Some(class) = classes.get(*c as usize) {
+                t.priority = class.value;
+                t.preempt_never = class.preemption_policy == PreemptionPolicySpec::Never;
+            }
+        }
+        None => {}
+    }
+    if !shape.gpu_models.is_empty() {
+        let req = gpu_model_requirement(&shape.gpu_models);
+        let required =
+            t.placement.node_affinity.required_during_scheduling_ignored_during_execution.get_or_insert_with(
+                || NodeSelector {
+                    node_selector_terms: vec![NodeSelectorTerm { match_expressions: Vec::new() }],
+                },
+            );
+        for term in &mut required.node_selector_terms {
+            term.match_expressions.push(req.clone());
+        }
+    }
+    t
+}
+
+/// True when a pod of `t` fits some pool's allocatable and passes its node selection by
+/// labels (`pool_labels[p]`: a node's labels in pool `p`, any zone).
+pub fn fits_some_pool(t: &PodTemplate, pools: &[NodePool], pool_labels: &[crate::cluster::Labels]) -> bool {
+    pools.iter().zip(pool_labels).any(|(p, labels)| {
+        t.requests.actual.fits_in(&p.allocatable)
+            && crate::scheduler::plugins::node_affinity::filter(labels, &t.placement)
+    })
+}
+
+impl PodReplay {
+    /// A replay of `spec` (`podTraces[i]`) over the checked `index`, whose shape k has
+    /// template `templates[k]` and fits some pool when `fits[k]`. Opens the file and
+    /// refuses one that changed since it was checked.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        id: TraceId,
+        spec: &PodTraceSpec,
+        index: Arc<PodTraceIndex>,
+        classes: &[PriorityClassSpec],
+        templates: Vec<TemplateId>,
+        fits: Vec<bool>,
+        end: SimTime,
+        rng: RngStream,
+    ) -> Result<PodReplay, String> {
+        let path = index.path.clone();
+        let stamp =
+            podtrace::stamp(&path).map_err(|e| format!("{}: cannot read the file: {e}", path.display()))?;
+        if stamp != index.stamp {
+            return Err(format!(
+                "{}: the file changed after the scenario was loaded (podTraces[{}] `{}`); load it again",
+                path.display(),
+                id.0,
+                spec.name
+            ));
+        }
+        let mut reader = RowReader::open(&path, spec, classes).map_err(|e| e.to_string())?;
+        let source = if spec.sorted {
+            Source::File(Box::new(reader))
+        } else {
+            let mut rows = Vec::with_capacity(usize::try_from(index.rows).unwrap_or(0));
+            while let Some(r) = reader.next_row().map_err(|e| e.to_string())? {
+                rows.push(r);
+            }
+            rows.sort_by_key(|r| r.arrival_ns);
+            Source::Sorted(rows.into_iter())
+        };
+        let window = spec
+            .window
+            .unwrap_or(crate::scenario::schema::TraceWindowSpec { from: Default::default(), to: None });
+        let mut r = PodReplay {
+            name: spec.name.clone(),
+            id,
+            source,
+            next: None,
+            origin_ns: index.first_arrival_ns,
+            index,
+            templates,
+            fits,
+            from_ns: i128::from(window.from.0.as_nanos()),
+            to_ns: window.to.map(|t| i128::from(t.0.as_nanos())),
+            max_rows: spec.max_rows,
+            time_scale: spec.time_scale,
+            duration_scale: spec.duration_scale,
+            rate_multiplier: spec.rate_multiplier,
+            start_at: SimTime::ZERO + spec.start_at.0,
+            end,
+            rng,
+            stats: ReplayStats::default(),
+            error: None,
+        };
+        r.advance();
+        Ok(r)
+    }
+
+    fn read(&mut self) -> Option<PodRow> {
+        let row = match &mut self.source {
+            Source::File(reader) => match reader.next_row() {
+                Ok(Some(row)) => Some(row),
+                Ok(None) => None,
+                Err(e) => {
+                    self.error = Some(format!("{e} (the file changed after the scenario was loaded?)"));
+                    None
+                }
+            },
+            Source::Sorted(rows) => rows.next(),
+            Source::Done => None,
+        };
+        if row.is_none() {
+            self.source = Source::Done;
+        } else {
+            self.stats.rows_read += 1;
+        }
+        row
+    }
+
+    fn scale(ns: i128, k: f64) -> u64 {
+        let ns = ns.max(0);
+        if k == 1.0 {
+            u64::try_from(ns).unwrap_or(u64::MAX)
+        } else {
+            let v = (ns as f64 * k).round();
+            if v >= u64::MAX as f64 { u64::MAX } else { v as u64 }
+        }
+    }
+
+    /// Reads up to the next row to replay and keeps it in `next`.
+    fn advance(&mut self) {
+        self.next = None;
+        if self.max_rows > 0 && self.stats.rows_replayed >= self.max_rows {
+            self.source = Source::Done;
+            return;
+        }
+        while let Some(row) = self.read() {
+            let offset = row.arrival_ns - self.origin_ns;
+            if offset < self.from_ns {
+                continue;
+            }
+            if self.to_ns.is_some_and(|to| offset >= to) {
+                // Sorted: no later row is in the window.
+                self.source = Source::Done;
+                return;
+            }
+            let at = self.start_at + SimDuration(Self::scale(offset - self.from_ns, self.time_scale));
+            if at >= self.end {
+                self.source = Source::Done;
+                return;
+            }
+            self.next = Some((at, row));
+            return;
+        }
+    }
+
+    /// Schedules the first arrival.
+    pub fn arm(&mut self, ctx: &mut Ctx) {
+        if let Some((at, _)) = &self.next {
+            ctx.at(*at, Event::TraceArrival(self.id));
+        }
+    }
+
+    /// `Event::TraceArrival`: creates the pods of every row arriving now (in file order)
+    /// and schedules the next arrival.
+    pub fn on_arrival(&mut self, cluster: &mut ClusterState, ctx: &mut Ctx) -> Vec<PodId> {
+        let mut created = Vec::new();
+        while let Some((at, _)) = &self.next {
+            if *at > ctx.now {
+                break;
+            }
+            let Some((_, row)) = self.next.take() else { break };
+            self.stats.rows_replayed += 1;
+            let Some(&shape) = self.index.by_shape.get(&row.shape) else {
+                self.error = Some(format!(
+                    "{}: a row (byte {}) has a pod shape the check did not see: the file changed after the scenario was loaded",
+                    self.index.path.display(),
+                    row.byte
+                ));
+                self.source = Source::Done;
+                break;
+            };
+            let template = self.templates[shape as usize];
+            let run_for =
+                row.duration_ns.map(|d| SimDuration(Self::scale(i128::from(d), self.duration_scale)));
+            let whole = self.rate_multiplier.floor();
+            let frac = self.rate_multiplier - whole;
+            let mut copies = whole as u64;
+            if frac > 0.0 {
+                let u = (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+                if u < frac {
+                    copies += 1;
+                }
+            }
+            for _ in 0..copies {
+                let pod = cluster.create_pod(template, Owner::Trace(self.id), run_for, ctx.now);
+                self.stats.pods_created += 1;
+                if !self.fits[shape as usize] {
+                    self.stats.never_fit += 1;
+                }
+                created.push(pod);
+            }
+            self.advance();
+        }
+        if let Some((at, _)) = &self.next {
+            ctx.at(*at, Event::TraceArrival(self.id));
+        }
+        created
+    }
+}
+
+/// Builds the replays of `s.podTraces` onto `cluster` (after the Deployments' and churn
+/// templates: each trace's shapes get templates in order) and schedules their first
+/// arrivals. `pool_labels[p]`: the labels of a node of pool `p`; `pool_usable[p]`: the
+/// pool has nodes or can get some (autoscaling).
+#[allow(clippy::too_many_arguments)]
+pub fn build(
+    s: &crate::scenario::Scenario,
+    seed: u64,
+    cluster: &mut ClusterState,
+    pool_labels: &[crate::cluster::Labels],
+    pool_usable: &[bool],
+    end: SimTime,
+    ctx: &mut Ctx,
+) -> Result<Vec<PodReplay>, String> {
+    let pools: Vec<NodePool> =
+        cluster.pools.iter().zip(pool_usable).filter(|(_, u)| **u).map(|(p, _)| p.clone()).collect();
+    let labels: Vec<crate::cluster::Labels> =
+        pool_labels.iter().zip(pool_usable).filter(|(_, u)| **u).map(|(l, _)| l.clone()).collect();
+    let mut out = Vec::with_capacity(s.pod_traces.len());
+    for (ti, t) in s.pod_traces.iter().enumerate() {
+        let index =
+            s.inputs.pod_trace(s, ti).cloned().ok_or_else(|| {
+                format!("podTraces[{ti}]: the file {} was not read with the scenario", t.file)
+            })?;
+        let base =
+            crate::sim::template_from_spec(format!("trace/{}", t.name), &t.template, &s.priority_classes);
+        let base_requests = (
+            t.template.requests.cpu.map(|q| q.0),
+            t.template.requests.memory.map(|q| q.0),
+            t.template.requests.gpu.map_or(0, |g| g.0.saturating_mul(1000)),
+        );
+        let mut templates = Vec::with_capacity(index.shapes.len());
+        let mut fits = Vec::with_capacity(index.shapes.len());
+        for (k, shape) in index.shapes.iter().enumerate() {
+            let tmpl = shape_template(
+                format!("trace/{}/{k}", t.name),
+                &base,
+                base_requests,
+                shape,
+                &s.priority_classes,
+            );
+            fits.push(fits_some_pool(&tmpl, &pools, &labels));
+            templates.push(cluster.add_template(tmpl));
+        }
+        cluster.trace_names.push(t.name.clone());
+        let id = TraceId(ti as u32);
+        let rng = crate::engine::rng::stream(
+            seed,
+            crate::engine::StreamId(crate::sim::streams::TRACE_BASE + ti as u64),
+        );
+        let mut r = PodReplay::open(id, t, index, &s.priority_classes, templates, fits, end, rng)?;
+        r.arm(ctx);
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// The summary columns of the replays: per trace, rows replayed, pods created, pods that
+/// never fit, trace pods still Pending at the end, and trace pods that Succeeded.
+pub fn summary(replays: &[PodReplay], cluster: &ClusterState) -> Vec<(String, crate::metrics::Cell)> {
+    use crate::cluster::PodPhase;
+    use crate::metrics::Cell;
+    let mut pending = vec![0u64; replays.len()];
+    let mut succeeded = vec![0u64; replays.len()];
+    if !replays.is_empty() {
+        for p in &cluster.pods {
+            if let Owner::Trace(t) = p.owner {
+                match p.phase {
+                    PodPhase::Pending => pending[t.index()] += 1,
+                    PodPhase::Succeeded => succeeded[t.index()] += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, r) in replays.iter().enumerate() {
+        let n = &r.name;
+        out.push((format!("trace_{n}_rows"), Cell::Int(r.stats.rows_replayed)));
+        out.push((format!("trace_{n}_pods_created"), Cell::Int(r.stats.pods_created)));
+        out.push((format!("trace_{n}_pods_never_fit"), Cell::Int(r.stats.never_fit)));
+        out.push((format!("trace_{n}_pods_pending_at_end"), Cell::Int(pending[i])));
+        out.push((format!("trace_{n}_pods_succeeded"), Cell::Int(succeeded[i])));
+    }
+    out
+}
