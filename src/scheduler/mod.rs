@@ -976,10 +976,11 @@ impl Scheduler {
         }
         let class = self.score_class[template_id as usize];
         let row = (class as usize & (ways - 1)) * self.score_stride;
+        let cache = &mut self.score_cache[row..row + n];
         for c in self.candidates.iter_mut() {
             let i = c.node.index();
             let generation = cluster.node_generation(i);
-            let cached = &mut self.score_cache[row + i];
+            let cached = &mut cache[i];
             if cached.template == class && cached.generation == generation {
                 c.base = cached.base;
             } else {
