@@ -364,3 +364,93 @@ fn node_list_pools_cannot_be_overridden_or_written() {
     let created: Vec<&str> = runs.iter().map(|r| r["trace_openb_pods_created"].as_str()).collect();
     assert_eq!(created, vec!["201", "402"]);
 }
+
+#[test]
+fn bad_node_lists_are_exit_2_with_file_line_and_column() {
+    let yaml = "name: t
+duration: 1m
+nodeLists:
+  - name: dc
+    file: nodes.csv
+    columns:
+      name: host
+      cpu: {column: cores, unit: cores}
+      memory: {column: mem, unit: GiB}
+      gpu: gpus
+      gpuModel: model
+";
+    let h = "host,cores,mem,gpus,model\n";
+    for (csv, needles) in [
+        (format!("{h}a,8,32,0,\na,8,32,0,\n"), &["line 3", "host", "listed twice", "line 2"][..]),
+        (format!("{h}a,8,32,0,T4\n"), &["line 2", "model", "no GPUs"][..]),
+        (format!("{h}a,8,32,1.5,T4\n"), &["line 2", "gpus", "whole number"][..]),
+        (format!("{h}a,0,32,0,\n"), &["line 2", "cores", "no CPU"][..]),
+        (format!("{h}a,8,-1,0,\n"), &["line 2", "mem", "negative"][..]),
+        (
+            "host,cpu,mem,gpus,model\na,8,32,0,\n".to_string(),
+            &["no column `cores`", "columns.cpu", "`cpu`"][..],
+        ),
+    ] {
+        let e = fails(&[("nodes.csv", &csv)], yaml);
+        assert!(e.contains("nodes.csv") && e.contains("nodeLists[0]"), "{e}");
+        for n in needles {
+            assert!(e.contains(n), "missing {n:?} in: {e}");
+        }
+    }
+    let e = fails(&[("nodes.csv", "host,cores,mem\na,1,1\n")], &yaml.replace("unit: GiB", "unit: gigs"));
+    assert!(e.contains("nodeLists[0].columns.memory.unit"), "{e}");
+}
+
+/// Random mutations of the fixture's two CSV files (a byte replaced by a digit, a sign,
+/// a separator, a quote, a newline or a letter; a line dropped or repeated) go through the
+/// library as `run` takes them: load, then run. Nothing may panic: a case is either refused
+/// with an error naming a file, or runs.
+#[test]
+fn mutated_trace_files_never_panic() {
+    use clustersim::runner;
+    use rand_core::{Rng, SeedableRng};
+    let src = repo().join(FIXTURE);
+    let nodes = std::fs::read(src.join("openb_node_list_all_node.csv")).expect("read");
+    let pods = std::fs::read(src.join("openb_pod_list_default.csv")).expect("read");
+    let yaml = std::fs::read_to_string(src.join("scenario.yaml")).expect("read");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("scenario.yaml"), yaml).expect("write");
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(15);
+    let alphabet = b"0123456789-+.,\"\n\rexZ|;= ";
+    let (mut refused, mut ran) = (0, 0);
+    for case in 0..300 {
+        let mut files = [nodes.clone(), pods.clone()];
+        let which = (rng.next_u64() % 2) as usize;
+        let f = &mut files[which];
+        for _ in 0..1 + rng.next_u64() % 3 {
+            let at = (rng.next_u64() % f.len() as u64) as usize;
+            match rng.next_u64() % 4 {
+                0 | 1 => f[at] = alphabet[(rng.next_u64() % alphabet.len() as u64) as usize],
+                2 => {
+                    let end = f[at..].iter().position(|&b| b == b'\n').map_or(f.len(), |p| at + p + 1);
+                    f.drain(at..end);
+                }
+                _ => {
+                    let line: Vec<u8> = f[at..].iter().take_while(|&&b| b != b'\n').copied().collect();
+                    f.splice(at..at, line.into_iter().chain([b'\n']));
+                }
+            }
+        }
+        std::fs::write(dir.path().join("openb_node_list_all_node.csv"), &files[0]).expect("write");
+        std::fs::write(dir.path().join("openb_pod_list_default.csv"), &files[1]).expect("write");
+        let file = dir.path().join("scenario.yaml");
+        let outcome = std::panic::catch_unwind(|| match runner::load(&file, &[], None) {
+            Err(e) => Err(e.to_string()),
+            Ok(s) => runner::simulate(&s, s.seed, None).map(|_| ()),
+        });
+        match outcome {
+            Err(_) => panic!("case {case} panicked (mutated file {which})"),
+            Ok(Err(e)) => {
+                assert!(e.contains(".csv"), "case {case}: the error names no file: {e}");
+                refused += 1;
+            }
+            Ok(Ok(())) => ran += 1,
+        }
+    }
+    assert!(refused > 0 && ran > 0, "refused {refused}, ran {ran}");
+}
