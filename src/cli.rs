@@ -379,8 +379,26 @@ fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
     let estimate =
         runner::check_limits(&s, file, input.no_limits, scenario::budget::Outputs::RUN_DEFAULT, 1)?;
     let nodes: u64 = s.node_pools.iter().map(|p| p.count as u64).sum();
+    let traces = if s.pod_traces.is_empty() {
+        String::new()
+    } else {
+        let rows: Vec<String> = (0..s.pod_traces.len())
+            .map(|i| {
+                s.inputs
+                    .pod_trace(&s, i)
+                    .map_or(String::from("?"), |t| format!("{} rows, {} pod shapes", t.rows, t.shapes.len()))
+            })
+            .collect();
+        format!(", {} pod trace(s): {}", s.pod_traces.len(), rows.join("; "))
+    };
+    let lists = if s.node_lists.is_empty() {
+        String::new()
+    } else {
+        let from = s.node_pools.iter().filter(|p| p.from_node_list.is_some()).count();
+        format!(" ({from} from node lists)")
+    };
     console::out_line(&format!(
-        "{}: ok ({} node pools, {} nodes, {} deployments, {} churn generators, duration {})",
+        "{}: ok ({} node pools{lists}, {} nodes, {} deployments, {} churn generators{traces}, duration {})",
         file.display(),
         s.node_pools.len(),
         nodes,
