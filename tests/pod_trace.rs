@@ -454,3 +454,28 @@ fn mutated_trace_files_never_panic() {
     }
     assert!(refused > 0 && ran > 0, "refused {refused}, ran {ran}");
 }
+
+#[test]
+fn never_fit_looks_at_every_zone_of_a_pool() {
+    // A pool over two zones; the trace's pods select the second zone: they fit.
+    let csv = format!("{PLAIN_HEADER}a,0,1000,1000,1\n");
+    let yaml = "name: t
+duration: 1h
+nodePools:
+  - name: big
+    count: 2
+    zones: [za, zb]
+    allocatable: {cpu: 4, memory: 8Gi}
+podTraces:
+  - name: jobs
+    file: pods.csv
+    preset: plain
+    template:
+      nodeSelector: {topology.kubernetes.io/zone: zb}
+";
+    let (_d, out) = run_with(&[("pods.csv", &csv)], yaml, &[]);
+    let s = summary(&out);
+    assert_eq!(s["trace_jobs_pods_never_fit"], "0");
+    assert_eq!(s["trace_jobs_pods_succeeded"], "1");
+    assert_eq!(trace_pods(&out)[0]["node"], "big-1");
+}

@@ -412,12 +412,9 @@ impl Simulation {
         }
 
         // Pod traces: their shapes' templates come after the churn templates.
-        let pool_labels: Vec<crate::cluster::Labels> = pool_label_sets
+        let pool_labels: Vec<Vec<crate::cluster::Labels>> = pool_label_sets
             .iter()
-            .map(|ls| {
-                ls.first()
-                    .map_or_else(crate::cluster::Labels::new, |(_, l)| cluster.label_sets[l.index()].clone())
-            })
+            .map(|ls| ls.iter().map(|(_, l)| cluster.label_sets[l.index()].clone()).collect())
             .collect();
         let pool_usable: Vec<bool> =
             s.node_pools.iter().map(|p| p.count > 0 || p.autoscaling.is_some()).collect();

@@ -124,11 +124,18 @@ pub fn shape_template(
 }
 
 /// True when a pod of `t` fits some pool's allocatable and passes its node selection by
-/// labels (`pool_labels[p]`: a node's labels in pool `p`, any zone).
-pub fn fits_some_pool(t: &PodTemplate, pools: &[NodePool], pool_labels: &[crate::cluster::Labels]) -> bool {
-    pools.iter().zip(pool_labels).any(|(p, labels)| {
+/// labels on some of the pool's nodes (`pool_labels[p]`: the label sets of pool `p`'s nodes,
+/// one per zone).
+pub fn fits_some_pool(
+    t: &PodTemplate,
+    pools: &[NodePool],
+    pool_labels: &[Vec<crate::cluster::Labels>],
+) -> bool {
+    pools.iter().zip(pool_labels).any(|(p, sets)| {
         t.requests.actual.fits_in(&p.allocatable)
-            && crate::scheduler::plugins::node_affinity::filter(labels, &t.placement)
+            && sets
+                .iter()
+                .any(|labels| crate::scheduler::plugins::node_affinity::filter(labels, &t.placement))
     })
 }
 
@@ -312,21 +319,21 @@ impl PodReplay {
 
 /// Builds the replays of `s.podTraces` onto `cluster` (after the Deployments' and churn
 /// templates: each trace's shapes get templates in order) and schedules their first
-/// arrivals. `pool_labels[p]`: the labels of a node of pool `p`; `pool_usable[p]`: the
+/// arrivals. `pool_labels[p]`: the label sets of pool `p`'s nodes; `pool_usable[p]`: the
 /// pool has nodes or can get some (autoscaling).
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     s: &crate::scenario::Scenario,
     seed: u64,
     cluster: &mut ClusterState,
-    pool_labels: &[crate::cluster::Labels],
+    pool_labels: &[Vec<crate::cluster::Labels>],
     pool_usable: &[bool],
     end: SimTime,
     ctx: &mut Ctx,
 ) -> Result<Vec<PodReplay>, String> {
     let pools: Vec<NodePool> =
         cluster.pools.iter().zip(pool_usable).filter(|(_, u)| **u).map(|(p, _)| p.clone()).collect();
-    let labels: Vec<crate::cluster::Labels> =
+    let labels: Vec<Vec<crate::cluster::Labels>> =
         pool_labels.iter().zip(pool_usable).filter(|(_, u)| **u).map(|(l, _)| l.clone()).collect();
     let mut out = Vec::with_capacity(s.pod_traces.len());
     for (ti, t) in s.pod_traces.iter().enumerate() {
