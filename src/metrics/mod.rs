@@ -124,9 +124,10 @@ pub struct Metrics {
     startup_us: Histogram<u64>,
     scheduling_us: Histogram<u64>,
     last_change: SimTime,
-    requested_integral: [u128; 2],
-    allocatable_integral: [u128; 2],
-    peak: [Frac; 2],
+    /// cpu, memory, GPU.
+    requested_integral: [u128; 3],
+    allocatable_integral: [u128; 3],
+    peak: [Frac; 3],
     bound_since_sample: u64,
     replacement_us: Histogram<u64>,
     /// ∫ nodes down dt, node-nanoseconds.
@@ -156,9 +157,9 @@ impl Metrics {
             startup_us: histogram(),
             scheduling_us: histogram(),
             last_change: SimTime::ZERO,
-            requested_integral: [0; 2],
-            allocatable_integral: [0; 2],
-            peak: [Frac::default(); 2],
+            requested_integral: [0; 3],
+            allocatable_integral: [0; 3],
+            peak: [Frac::default(); 3],
             bound_since_sample: 0,
             replacement_us: histogram(),
             down_integral: 0,
@@ -179,6 +180,8 @@ impl Metrics {
             self.requested_integral[1] += totals.mem_bytes.max(0) as u128 * dt;
             self.allocatable_integral[0] += allocatable.cpu_milli.max(0) as u128 * dt;
             self.allocatable_integral[1] += allocatable.mem_bytes.max(0) as u128 * dt;
+            self.requested_integral[2] += totals.gpu_milli.max(0) as u128 * dt;
+            self.allocatable_integral[2] += allocatable.gpu_milli.max(0) as u128 * dt;
             self.down_integral += self.nodes_down as u128 * dt;
             self.last_change = now;
         }
@@ -228,6 +231,10 @@ impl Metrics {
         }
         if mem.greater_than(self.peak[1]) {
             self.peak[1] = mem;
+        }
+        let gpu = Frac { num: totals.gpu_milli, den: allocatable.gpu_milli };
+        if gpu.greater_than(self.peak[2]) {
+            self.peak[2] = gpu;
         }
     }
 
@@ -356,6 +363,16 @@ impl Metrics {
         if self.track_terminating {
             let at = columns.iter().position(|(k, _)| *k == "pods_deleted").map_or(columns.len(), |i| i + 1);
             columns.insert(at, ("pods_terminating_end", c(PodPhase::Terminating)));
+        }
+        // GPU allocation (GPU milli-units requested / allocatable on Ready nodes) in clusters
+        // that have GPUs.
+        if cluster.pools.iter().any(|p| p.allocatable.gpu_milli > 0) {
+            let at = columns
+                .iter()
+                .position(|(k, _)| *k == "memory_allocation_peak")
+                .map_or(columns.len(), |i| i + 1);
+            columns.insert(at, ("gpu_allocation_peak", peak(2)));
+            columns.insert(at, ("gpu_allocation_mean", mean(2)));
         }
         columns.into_iter().map(|(k, v)| (k.to_string(), v)).chain(per_pool).collect()
     }
