@@ -112,6 +112,8 @@ pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
         let owner = match p.owner {
             Owner::Deployment(d) => format!("Deployment/{}", cluster.deployments[d.index()].name),
             Owner::Churn(_) => "Churn".to_string(),
+            Owner::DaemonSet(d, _) => format!("DaemonSet/{}", cluster.daemon_sets[d.index()].name),
+            Owner::Bare => String::new(),
         };
         let mut row = vec![
             i.to_string(),

@@ -780,6 +780,14 @@ pub fn from_scenario(s: &crate::scenario::Scenario) -> (Vec<TemplateSource>, Con
             sources.push(source(&w.template, &c.namespace, w.template.labels.clone(), None));
         }
     }
+    // DaemonSet pods get no system default constraints: upstream's `DefaultSelector` looks
+    // at Services, ReplicationControllers, ReplicaSets and StatefulSets only.
+    for d in &s.daemon_sets {
+        sources.push(source(&d.template, &d.namespace, d.template.labels.clone(), None));
+    }
+    for p in &s.initial_pods {
+        sources.push(source(&p.template, &p.namespace, p.template.labels.clone(), None));
+    }
     let sc = &s.scheduler;
     let cfg = Config {
         defaulting: sc.pod_topology_spread.defaulting(),

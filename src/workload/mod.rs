@@ -1,5 +1,9 @@
 //! What creates pods: the Deployment (ReplicaSet) controller, which keeps each
-//! Deployment's replica count, and churn generators of short-lived pods (jobs).
+//! Deployment's replica count, the DaemonSet controller, which keeps one pod per node,
+//! churn generators of short-lived pods (jobs), and the bare pods already running on their
+//! node when the run starts.
 
+pub mod bare;
 pub mod churn;
+pub mod daemonset;
 pub mod deployment;
