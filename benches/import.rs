@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("import");
     g.sample_size(10);
     g.bench_function("5000-nodes-2000-deployments", |b| {
-        b.iter(|| import::import(&inputs, None).expect("imports").yaml.len())
+        b.iter(|| import::import(&inputs, &import::Options::default()).expect("imports").yaml.len())
     });
     g.finish();
 }

@@ -123,11 +123,12 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
     },
-    /// Turn Kubernetes objects (`kubectl get nodes,deployments,statefulsets,hpa,pdb,priorityclasses
-    /// -A -o yaml`, manifests, JSON) into a scenario: Nodes become node pools, Deployments,
-    /// StatefulSets and owner-less ReplicaSets become Deployments, with their
-    /// PriorityClasses, PodDisruptionBudgets and HPAs. What is not modelled is summarised on
-    /// stderr. See README "Bring your own cluster".
+    /// Turn Kubernetes objects (`kubectl get nodes,deployments,statefulsets,daemonsets,hpa,pdb,
+    /// priorityclasses -A -o yaml`, manifests, JSON) into a scenario: Nodes become node pools,
+    /// Deployments, StatefulSets and owner-less ReplicaSets become Deployments, DaemonSets
+    /// stay DaemonSets, with their PriorityClasses, PodDisruptionBudgets and HPAs; with
+    /// --keep-placement, bare Pods bound to a node start the run on it. What is not modelled
+    /// is summarised on stderr. See README "Bring your own cluster".
     Import {
         /// YAML or JSON files (several documents, `kind: List`), or folders (their *.yaml,
         /// *.yml and *.json files, sorted by name).
@@ -140,6 +141,11 @@ pub enum Command {
         /// columns instanceType,pricePerHour.
         #[arg(long, value_name = "FILE")]
         prices: Option<PathBuf>,
+        /// Bare Pods (no ownerReferences) with spec.nodeName become initialPods: Running on
+        /// their node from the start, as they are in the cluster. Without it they are only
+        /// counted in the summary.
+        #[arg(long)]
+        keep_placement: bool,
     },
     /// Combine the output folders of a sharded sweep into runs.csv and points.csv.
     Merge {
@@ -322,7 +328,11 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             };
             sweep::sweep(&opts).map_err(Failure::from)
         }
-        Command::Import { inputs, out, prices } => import(&inputs, out.as_deref(), prices.as_deref()),
+        Command::Import { inputs, out, prices, keep_placement } => import(
+            &inputs,
+            out.as_deref(),
+            &crate::import::Options { prices: prices.as_deref(), keep_placement },
+        ),
         Command::Merge { dirs, out, force, checks, quiet, no_charts } => {
             sweep::merge(&dirs, &out, force, &checks.options(), quiet, !no_charts).map_err(Failure::from)
         }
@@ -411,8 +421,8 @@ fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
 }
 
 /// `import`: the scenario on stdout or in `out`, the summary on stderr.
-fn import(inputs: &[PathBuf], out: Option<&Path>, prices: Option<&Path>) -> Result<(), Failure> {
-    let imported = crate::import::import(inputs, prices).map_err(|e| match e {
+fn import(inputs: &[PathBuf], out: Option<&Path>, opts: &crate::import::Options) -> Result<(), Failure> {
+    let imported = crate::import::import(inputs, opts).map_err(|e| match e {
         crate::import::ImportError::Input(m) => Failure::Input(m),
         crate::import::ImportError::Internal(m) => Failure::Internal(m),
     })?;

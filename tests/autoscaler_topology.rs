@@ -675,6 +675,7 @@ fn estimate_differential(e: &EstimateCase) -> Result<(), String> {
         allocatable: Resources::new(e.node_cpu * 100, e.node_cpu << 28, 0, 110),
         labels: node_labels(e.node.zone, &e.node),
         taints: if e.node.tainted { vec![dedicated()] } else { vec![] },
+        ..TemplateNode::default()
     };
     let n = e.base.templates.len();
     let templates: Vec<TemplateId> = e.pods.iter().map(|&(t, _)| TemplateId((t % n) as u32)).collect();

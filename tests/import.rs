@@ -49,7 +49,7 @@ status:
 
 #[test]
 fn example_is_reproduced_and_runs() {
-    let o = run_in(&repo(), &["import", "scenarios/import-example/cluster.yaml"]);
+    let o = run_in(&repo(), &["import", "--keep-placement", "scenarios/import-example/cluster.yaml"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let committed =
         std::fs::read_to_string(repo().join("scenarios/import-example/scenario.yaml")).expect("read");
@@ -59,7 +59,13 @@ fn example_is_reproduced_and_runs() {
     let file = dir.path().join("imported.yaml");
     let o = run_in(
         &repo(),
-        &["import", "scenarios/import-example/cluster.yaml", "--out", file.to_str().expect("utf-8")],
+        &[
+            "import",
+            "--keep-placement",
+            "scenarios/import-example/cluster.yaml",
+            "--out",
+            file.to_str().expect("utf-8"),
+        ],
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.is_empty(), "with --out nothing goes to stdout");
@@ -80,7 +86,8 @@ fn example_is_reproduced_and_runs() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let sum = summary(&out);
     assert_eq!(num(&sum, "nodes"), 12.0);
-    assert_eq!(num(&sum, "pods_running_end"), 17.0);
+    // 17 Deployment and StatefulSet pods, 12 + 10 + 2 DaemonSet pods, 2 initial pods.
+    assert_eq!(num(&sum, "pods_running_end"), 43.0);
 }
 
 #[test]
@@ -451,9 +458,9 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {{name: d}}
 ---
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {{name: ds}}
+apiVersion: batch/v1
+kind: CronJob
+metadata: {{name: cj}}
 ---
 apiVersion: v1
 kind: Pod
@@ -462,9 +469,8 @@ metadata: {{name: p}}
     );
     let (_, o) = imported(&text);
     assert!(
-        o.stderr.contains(
-            "not modelled (objects by kind): ConfigMap ×2, DaemonSet ×1, Pod (bare) ×1, Service ×1"
-        ),
+        o.stderr
+            .contains("not modelled (objects by kind): ConfigMap ×2, CronJob ×1, Pod (bare) ×1, Service ×1"),
         "{}",
         o.stderr
     );
@@ -616,4 +622,207 @@ spec:
     assert_eq!(anti.preferred_during_scheduling_ignored_during_execution.len(), 1);
     assert!(o.stderr.contains("topologySpreadConstraints left out"), "{}", o.stderr);
     assert!(o.stderr.contains("pod (anti-)affinity terms left out"), "{}", o.stderr);
+}
+
+#[test]
+fn daemon_sets_are_imported_like_deployments() {
+    let text = format!(
+        "{POOL}---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: agent, namespace: kube-system}}
+spec:
+  selector: {{matchLabels: {{app: agent}}}}
+  updateStrategy: {{type: RollingUpdate}}
+  template:
+    metadata: {{labels: {{app: agent}}}}
+    spec:
+      priorityClassName: system-node-critical
+      nodeSelector: {{disk: ssd}}
+      tolerations: [{{operator: Exists}}]
+      hostNetwork: true
+      initContainers: [{{name: init, resources: {{requests: {{cpu: 1}}}}}}]
+      containers:
+      - {{name: a, resources: {{requests: {{cpu: 100m}}, limits: {{memory: 200Mi}}}}}}
+      - {{name: b, resources: {{requests: {{cpu: 50m, memory: 50Mi}}}}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: agent, namespace: monitoring}}
+spec:
+  template:
+    spec: {{containers: [{{name: c}}]}}
+"
+    );
+    let (s, o) = imported(&text);
+    assert!(s.deployments.is_empty());
+    let names: Vec<(&str, &str)> =
+        s.daemon_sets.iter().map(|d| (d.name.as_str(), d.namespace.as_str())).collect();
+    assert_eq!(names, vec![("agent", "kube-system"), ("agent-monitoring", "monitoring")]);
+    let t = &s.daemon_sets[0].template;
+    assert_eq!(t.labels.get("app").map(String::as_str), Some("agent"));
+    // Requests as for Deployments: max(100m + 50m, the 1-CPU init container); a memory
+    // limit without a request is the request.
+    assert_eq!(t.requests.cpu.map(|c| c.0), Some(1000));
+    assert_eq!(t.requests.memory.map(|m| m.0), Some(250 << 20));
+    assert_eq!(t.node_selector.get("disk").map(String::as_str), Some("ssd"));
+    assert_eq!(t.tolerations.len(), 1);
+    assert_eq!(t.priority, 2_000_001_000, "a system class becomes its value");
+    assert!(o.stdout.contains("daemonSets:\n  # DaemonSet kube-system/agent\n"), "{}", o.stdout);
+    assert!(o.stdout.contains("# DaemonSet monitoring/agent"), "{}", o.stdout);
+    for want in [
+        "imported: DaemonSet ×2, Node ×1",
+        "DaemonSet.spec.updateStrategy ×1",
+        "DaemonSet.spec.template.spec.hostNetwork ×1",
+        "DaemonSet.spec.template.spec.containers[].resources.limits ×1",
+    ] {
+        assert!(o.stderr.contains(want), "{want} not in:\n{}", o.stderr);
+    }
+}
+
+/// Four identical nodes in zones a (n0, n1) and b (n2, n3) are one pool whose node i is in
+/// zone i mod 2: n0, n2, n1, n3 are m5-large-0 … -3. Bare Pods on them, and the Pods the
+/// importer leaves out.
+fn bare_pods_dump() -> String {
+    let mut text: String = [("n0", "a"), ("n1", "a"), ("n2", "b"), ("n3", "b")]
+        .iter()
+        .map(|(n, z)| node(n, Some(z), "1930m", ""))
+        .collect();
+    let pod = |name: &str, extra: &str, spec: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}{extra}}}\nspec:\n  containers: [{{name: c, image: x, resources: {{requests: {{cpu: {spec}}}}}}}]\n"
+        )
+    };
+    text += &pod("p-a", ", labels: {run: p-a}", "500m");
+    text += "  nodeName: n1\n  serviceAccountName: default\nstatus: {phase: Running}\n";
+    text += &pod("p-b", ", namespace: tools", "1500m");
+    text += "  nodeName: n2\n  nodeSelector: {topology.kubernetes.io/zone: b}\n";
+    text += &pod("p-big", "", "1");
+    text += "  nodeName: n2\n";
+    text += &pod("p-gone", "", "100m");
+    text += "  nodeName: n9\n";
+    text += &pod("p-owned", ", ownerReferences: [{kind: ReplicaSet, name: rs}]", "100m");
+    text += "  nodeName: n0\n";
+    text += &pod("p-done", "", "100m");
+    text += "  nodeName: n0\nstatus: {phase: Succeeded}\n";
+    text += &pod("p-wait", "", "100m");
+    text
+}
+
+#[test]
+fn bare_pods_are_counted_unless_placement_is_kept() {
+    let (s, o) = imported(&bare_pods_dump());
+    assert!(s.initial_pods.is_empty());
+    assert!(o.stderr.contains("Pod (bare) ×6, Pod (owned by a controller) ×1"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "pass --keep-placement to start them on their nodes (initialPods): default/p-a, tools/p-b, default/p-big, default/p-gone\n"
+        ),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn kept_placement_maps_each_pod_to_its_nodes_pool_node() {
+    let (o, dir) =
+        import(&[("in.yaml", &bare_pods_dump())], &["--keep-placement", "in.yaml", "--out", "s.yaml"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = std::fs::read_to_string(dir.path().join("s.yaml")).expect("scenario");
+    let s = scenario::parse_str(&text, Path::new("s.yaml")).expect("parses");
+    scenario::validate::validate(&s).expect("validates");
+    assert!(text.starts_with("# Generated by `clustersim import --keep-placement in.yaml`."), "{text}");
+    let placed: Vec<(&str, &str, &str)> = s
+        .initial_pods
+        .iter()
+        .map(|p| (p.name.as_str(), p.namespace.as_str(), p.node_name.as_str()))
+        .collect();
+    assert_eq!(placed, vec![("p-a", "default", "m5-large-2"), ("p-b", "tools", "m5-large-1")]);
+    assert_eq!(s.initial_pods[0].template.labels.get("run").map(String::as_str), Some("p-a"));
+    assert_eq!(s.initial_pods[1].template.requests.cpu.map(|c| c.0), Some(1500));
+    assert!(text.contains("# Pod default/p-a on node n1\n"), "{text}");
+    for want in [
+        "imported: Node ×4, Pod ×2",
+        "Pod (bare, Succeeded or Failed) ×1, Pod (bare, not scheduled) ×1, Pod (owned by a controller) ×1",
+        "bare Pods on a node that is not in the input: left out: default/p-gone (node n9)",
+        "bare Pods the node's kubelet would not admit with the Pods before them: left out: default/p-big (node n2): does not fit the node: cpu: requests 1, 1500m already requested of 1930m (OutOfcpu)",
+        "Pod.spec.serviceAccountName ×1",
+    ] {
+        assert!(o.stderr.contains(want), "{want} not in:\n{}", o.stderr);
+    }
+    assert!(!o.stderr.contains("Pod.spec.nodeName"), "nodeName is mapped: {}", o.stderr);
+    // The pods start the run Running on those nodes.
+    let r = run_in(
+        dir.path(),
+        &["run", "s.yaml", "--duration", "1m", "--pods", "--no-charts", "--quiet", "--out", "out"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = csv_rows(&dir.path().join("out/pods.csv"));
+    let at: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r["template"].as_str(), r["node"].as_str(), r["phase"].as_str(), r["running_s"].as_str()))
+        .collect();
+    assert_eq!(
+        at,
+        vec![
+            ("initial/p-a", "m5-large-2", "Running", "0.000000"),
+            ("initial/p-b", "m5-large-1", "Running", "0.000000")
+        ]
+    );
+}
+
+#[test]
+fn bad_daemon_sets_and_bare_pods_exit_2_with_the_field() {
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "DaemonSet request",
+            format!(
+                "{POOL}---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: ds}}\nspec:\n  template:\n    spec: {{containers: [{{name: c, resources: {{requests: {{cpu: 2 cores}}}}}}]}}\n"
+            ),
+            vec![
+                "document 1",
+                "DaemonSet default/ds",
+                "spec.template.spec.containers[0].resources.requests.cpu",
+            ],
+        ),
+        (
+            "DaemonSet apiVersion",
+            format!(
+                "{POOL}---\napiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {{name: ds}}\nspec: {{template: {{}}}}\n"
+            ),
+            vec!["DaemonSet default/ds", "apiVersion", "apps/v1"],
+        ),
+        (
+            "DaemonSet without a template",
+            format!("{POOL}---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: ds}}\nspec: {{}}\n"),
+            vec!["DaemonSet default/ds", "spec.template: missing"],
+        ),
+        (
+            "DaemonSet pods larger than every node",
+            format!(
+                "{POOL}---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: ds}}\nspec:\n  template:\n    spec: {{containers: [{{name: c, resources: {{requests: {{cpu: 64}}}}}}]}}\n"
+            ),
+            vec!["DaemonSet default/ds", "effective requests (cpu 64,"],
+        ),
+        (
+            "bare Pod request",
+            format!(
+                "{POOL}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec: {{nodeName: n0, containers: [{{name: c, resources: {{requests: {{memory: 1GB}}}}}}]}}\n"
+            ),
+            vec!["Pod default/p", "spec.containers[0].resources.requests.memory", "\"1GB\""],
+        ),
+        (
+            "bare Pod apiVersion",
+            format!("{POOL}---\napiVersion: v2\nkind: Pod\nmetadata: {{name: p}}\nspec: {{nodeName: n0}}\n"),
+            vec!["Pod default/p", "apiVersion", "expected v1"],
+        ),
+    ];
+    for (name, text, want) in cases {
+        let (o, _d) = import(&[("in.yaml", &text)], &["--keep-placement", "in.yaml"]);
+        assert_eq!(o.code, 2, "{name}: expected exit 2, got {}:\n{}", o.code, o.stderr);
+        assert!(o.stderr.contains("in.yaml"), "{name}: {}", o.stderr);
+        for w in want {
+            assert!(o.stderr.contains(w), "{name}: {w:?} not in:\n{}", o.stderr);
+        }
+    }
 }

@@ -31,7 +31,16 @@
 //!    plus one non-empty node at a time, drained through the eviction API (given up after
 //!    `max-pod-eviction-time`, which counts as a failure).
 //!
-//! Simplifications (documented in docs/scenario.md): no DaemonSets or local-storage pods;
+//! DaemonSet pods (`cluster-autoscaler/simulator/drain.go` `GetPodsToMove` sets them apart,
+//! `simulator/drainability/rules/daemonset/rule.go`): they never trigger a scale-up
+//! (`core/podlistprocessor/filter_out_daemon_sets.go`: only their own node can take them),
+//! each group's template node carries those that should run on it ([`estimator`]), they
+//! count in a node's utilisation (`--ignore-daemonsets-utilization` defaults to false), and
+//! they are neither moved nor waited for when a node is removed: a node with nothing but
+//! DaemonSet pods is empty, and they are deleted with it. Bare pods (`initialPods`) block a
+//! scale-down like churn pods (nothing would recreate them).
+//!
+//! Simplifications (documented in docs/scenario.md): no local-storage pods;
 //! non-empty scale-down evicts at once (no graceful termination); `balance-similar-node-groups`
 //! and `scale-down-candidates-pool-*` are not modelled; the "unremovable node" recheck
 //! timeout is the scan interval.
@@ -365,7 +374,7 @@ impl ClusterAutoscaler {
             self.log(
                 now,
                 g,
-                cluster.pod_count_on_node(node) as u64,
+                cluster.pods_to_drain_on_node(node) as u64,
                 String::new(),
                 size,
                 format!(
@@ -401,7 +410,11 @@ impl ClusterAutoscaler {
         let pending: Vec<PodId> = unschedulable
             .iter()
             .copied()
-            .filter(|&p| now.saturating_since(cluster.pod(p).created_at) >= self.cfg.new_pod_scale_up_delay)
+            .filter(|&p| {
+                let pod = cluster.pod(p);
+                !pod.owner.is_daemon_set()
+                    && now.saturating_since(pod.created_at) >= self.cfg.new_pod_scale_up_delay
+            })
             .collect();
         if !pending.is_empty()
             && let Some(action) = self.scale_up(cluster, &pending, now)
@@ -426,6 +439,13 @@ impl ClusterAutoscaler {
     }
 
     fn scale_up(&mut self, cluster: &ClusterState, pending: &[PodId], now: SimTime) -> Option<Action> {
+        // Each template node with the DaemonSet pods it would get (upstream rebuilds the
+        // template node infos every loop).
+        if !cluster.daemon_sets.is_empty() {
+            for g in &mut self.groups {
+                g.template.set_daemon_sets(cluster);
+            }
+        }
         // The simulated snapshot of PodTopologySpread and InterPodAffinity, when some
         // template has their filters. The upcoming nodes are in it from the start, empty
         // (upstream `static_autoscaler.go` adds them to the cluster snapshot as template
@@ -435,9 +455,9 @@ impl ClusterAutoscaler {
             .groups
             .iter()
             .map(|g| match &mut overlay {
-                Some(ov) => (0..g.upcoming)
-                    .map(|_| ov.add_node(cluster, &g.template.labels, &g.template.taints))
-                    .collect(),
+                Some(ov) => {
+                    (0..g.upcoming).map(|_| estimator::add_template_node(ov, cluster, &g.template)).collect()
+                }
                 None => Vec::new(),
             })
             .collect();
@@ -679,7 +699,12 @@ impl ClusterAutoscaler {
             if n.ready && n.unschedulable {
                 continue;
             }
-            let pods = cluster.pods_on_node(node);
+            // The pods a removal must move: DaemonSet pods stay and go with the node.
+            let pods: Vec<PodId> = cluster
+                .pods_on_node(node)
+                .into_iter()
+                .filter(|&p| !cluster.pod(p).owner.is_daemon_set())
+                .collect();
             if n.ready {
                 if utilization(cluster, node) >= self.cfg.utilization_threshold {
                     continue;
@@ -755,8 +780,11 @@ impl ClusterAutoscaler {
             for &p in pods {
                 let d = match cluster.pod(p).owner {
                     Owner::Deployment(d) => d,
-                    // Bare and Job pods are not moved (clustersim does not recreate them).
-                    Owner::Churn(_) | Owner::Trace(_) => break 'all false,
+                    // Bare and Job pods are not moved (clustersim does not recreate them);
+                    // DaemonSet pods are not in the list.
+                    Owner::Churn(_) | Owner::Trace(_) | Owner::Bare | Owner::DaemonSet(..) => {
+                        break 'all false;
+                    }
                 };
                 if disruptions[d.index()] - used.iter().filter(|&&u| u == d).count() as i64 <= 0 {
                     break 'all false;
@@ -822,7 +850,7 @@ impl ClusterAutoscaler {
             if left[g] == 0 {
                 continue;
             }
-            let pods = cluster.pod_count_on_node(node);
+            let pods = cluster.pods_to_drain_on_node(node);
             let util = utilization(cluster, node);
             if pods == 0 || !n.ready {
                 if empty.len() as u32 >= self.cfg.max_empty_bulk_delete {

@@ -29,10 +29,15 @@
 //! further node is opened (upstream: "if the last node we've added is empty and the pod
 //! couldn't schedule on it, it wouldn't be able to schedule on a new node either").
 //!
-//! Simplifications: no pod equivalence groups, no DaemonSet / static pods on the template
-//! (fold them into `allocatable` by subtracting their requests), no `max-binpacking-time`,
-//! and the upstream "try the last node first" heuristic is replaced by plain first-fit in
-//! opening order.
+//! DaemonSet pods: a template node carries the pods of the DaemonSets that should run on it
+//! (`cluster-autoscaler/simulator/node_info_utils.go` `TemplateNodeInfoFromExampleNodeInfo`
+//! → `podsExpectedOnFreshNode`, with `cluster-autoscaler/utils/daemonset/daemonset.go`
+//! `GetDaemonSetPodsForNode`), so every node the estimate opens starts with their requests
+//! (and pod count) used, and with the topology filters they are in the snapshot too.
+//!
+//! Simplifications: no pod equivalence groups, no static (mirror) pods on the template, no
+//! `max-binpacking-time`, and the upstream "try the last node first" heuristic is replaced
+//! by plain first-fit in opening order.
 
 use crate::cluster::{ClusterState, Labels, Placement, PodRequests, Resources, Taint, TemplateId};
 use crate::scheduler::plugins::{fit, node_affinity, taint_toleration};
@@ -46,6 +51,31 @@ pub struct TemplateNode {
     pub allocatable: Resources,
     pub labels: Labels,
     pub taints: Vec<Taint>,
+    /// The templates of the DaemonSet pods a fresh node gets.
+    pub daemon_sets: Vec<TemplateId>,
+    /// Their requests summed, with their count in `pods`: what a fresh node has in use.
+    pub daemon_set_requests: Resources,
+}
+
+impl TemplateNode {
+    /// Sets the DaemonSet pods a fresh node of this template gets in `cluster`.
+    pub fn set_daemon_sets(&mut self, cluster: &ClusterState) {
+        self.daemon_sets =
+            crate::workload::daemonset::pods_on_fresh_node(cluster, &self.labels, &self.taints);
+        self.daemon_set_requests = self
+            .daemon_sets
+            .iter()
+            .fold(Resources::ZERO, |sum, &t| sum + cluster.template(t).requests.actual);
+    }
+}
+
+/// Adds a fresh node of `template` to `overlay`, with its DaemonSet pods.
+pub fn add_template_node(overlay: &mut Overlay, cluster: &ClusterState, template: &TemplateNode) -> SimNode {
+    let node = overlay.add_node(cluster, &template.labels, &template.taints);
+    for &t in &template.daemon_sets {
+        overlay.add_pod(cluster, t, node);
+    }
+    node
 }
 
 /// One unschedulable pod.
@@ -64,9 +94,10 @@ pub struct Estimate {
     pub scheduled: Vec<usize>,
 }
 
-/// True when the pod passes the filters on an empty node built from `template`.
+/// True when the pod passes the filters on a fresh node built from `template` (holding
+/// only its DaemonSet pods).
 pub fn fits_empty_template(template: &TemplateNode, pod: &PendingPod) -> bool {
-    fit::fits(&pod.requests.actual, &template.allocatable, &Resources::ZERO)
+    fit::fits(&pod.requests.actual, &template.allocatable, &template.daemon_set_requests)
         && taint_toleration::filter(&template.taints, &pod.placement.tolerations)
         && node_affinity::filter(&template.labels, pod.placement)
 }
@@ -102,7 +133,7 @@ pub fn estimate(template: &TemplateNode, pods: &[PendingPod], max_nodes: u32) ->
         let slot = match slot {
             Some(s) => s,
             None if (opened.len() as u64) < u64::from(max_nodes) => {
-                opened.push(Resources::ZERO);
+                opened.push(template.daemon_set_requests);
                 opened.len() - 1
             }
             None => continue,
@@ -173,7 +204,7 @@ pub fn estimate_with_topology(
         }
         *fresh.entry(topo.templates[i]).or_insert_with(|| {
             let mut fork = overlay.clone();
-            let node = fork.add_node(topo.cluster, &template.labels, &template.taints);
+            let node = add_template_node(&mut fork, topo.cluster, template);
             topo.fits(&fork, i, node)
         })
     };
@@ -206,8 +237,8 @@ pub fn estimate_with_topology(
                 if opened.last().is_some_and(|o| !o.2) || opened.len() as u64 >= u64::from(max_nodes) {
                     continue;
                 }
-                let node = overlay.add_node(topo.cluster, &template.labels, &template.taints);
-                opened.push((Resources::ZERO, node, false));
+                let node = add_template_node(overlay, topo.cluster, template);
+                opened.push((template.daemon_set_requests, node, false));
                 // The pod fits an empty node's resources (step 1), but the filters may still
                 // reject it (e.g. a zonal spread constraint): the node stays, empty.
                 if !topo.fits(overlay, i, node) {
@@ -243,7 +274,7 @@ pub fn place_on_nodes(
         .map(|(i, p)| (i, pod_score(template, p)))
         .collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mut used = vec![Resources::ZERO; nodes.len()];
+    let mut used = vec![template.daemon_set_requests; nodes.len()];
     let mut scheduled = Vec::new();
     for (i, _) in order {
         let req = pods[i].requests.actual;
@@ -391,6 +422,30 @@ mod tests {
             }
         }
         assert_eq!(used.len(), 3);
+    }
+
+    /// A template node's DaemonSet pods use part of every node the estimate opens: 8 pods
+    /// of 1 CPU on 4-CPU nodes need 2 nodes, but 3 when each node runs a 500m DaemonSet
+    /// pod (3 pods a node). A pod that fits an empty node but not beside the DaemonSet pods
+    /// fits no fresh node.
+    #[test]
+    fn daemon_set_pods_on_the_template_node() {
+        let none = Placement::default();
+        let pods: Vec<_> = (0..8).map(|_| pod(1000, GIB, &none)).collect();
+        let bare = template(4000, 16 * GIB, 110);
+        assert_eq!(estimate(&bare, &pods, 100).nodes, 2);
+        let with_ds =
+            TemplateNode { daemon_set_requests: Resources::new(500, GIB / 2, 0, 1), ..bare.clone() };
+        let got = estimate(&with_ds, &pods, 100);
+        assert_eq!((got.nodes, got.scheduled.len()), (3, 8));
+        // The pod count counts them too: 2 pod slots, 1 taken by the DaemonSet pod.
+        let slots =
+            TemplateNode { daemon_set_requests: Resources::new(0, 0, 0, 1), ..template(4000, 16 * GIB, 2) };
+        assert_eq!(estimate(&slots, &pods[..3], 100).nodes, 3);
+        let big = [pod(3800, GIB, &none)];
+        assert!(fits_empty_template(&bare, &big[0]));
+        assert!(!fits_empty_template(&with_ds, &big[0]));
+        assert_eq!(estimate(&with_ds, &big, 100), Estimate::default());
     }
 
     #[test]

@@ -47,6 +47,10 @@ typed_id!(
     TraceId
 );
 typed_id!(
+    /// Index of a DaemonSet in [`ClusterState::daemon_sets`].
+    DaemonSetId
+);
+typed_id!(
     /// Index of a (node pool, zone) label set in [`ClusterState::label_sets`].
     LabelSetId
 );
@@ -58,6 +62,21 @@ pub enum Owner {
     Churn(ChurnId),
     /// A pod-trace replay (`podTraces[]`); like churn pods, nobody replaces it.
     Trace(TraceId),
+    /// A DaemonSet's pod for one node: the node its controller pins it to with a
+    /// `metadata.name` node affinity (upstream `ReplaceDaemonSetPodNodeNameNodeAffinity`,
+    /// `pkg/controller/daemon/util/daemonset_util.go`), so the scheduler only ever
+    /// considers that node.
+    DaemonSet(DaemonSetId, NodeId),
+    /// A bare pod (no ownerReferences) that started the run on its node (`initialPods`):
+    /// nothing recreates it.
+    Bare,
+}
+
+impl Owner {
+    /// True for a DaemonSet's pod.
+    pub fn is_daemon_set(self) -> bool {
+        matches!(self, Owner::DaemonSet(..))
+    }
 }
 
 /// Pod lifecycle. `Bound` is upstream's Pending-with-nodeName: the scheduler has placed
@@ -219,6 +238,18 @@ pub struct Pod {
     pub disruption: Option<DisruptionReason>,
 }
 
+impl Pod {
+    /// The only node the scheduler may place the pod on: a DaemonSet pod's node (its
+    /// `metadata.name` node affinity); `None` for any other pod.
+    #[inline]
+    pub fn required_node(&self) -> Option<NodeId> {
+        match self.owner {
+            Owner::DaemonSet(_, node) => Some(node),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Deployment {
     pub name: String,
@@ -226,6 +257,15 @@ pub struct Deployment {
     pub replicas: u32,
     /// Pods of this Deployment that are active (neither terminal nor Terminating).
     pub live_pods: u32,
+}
+
+/// A DaemonSet: one pod of `template` on every node the template can run on
+/// ([`crate::workload::daemonset`]).
+#[derive(Clone, Debug)]
+pub struct DaemonSet {
+    pub name: String,
+    /// Its pods' template, with the DaemonSet tolerations added.
+    pub template: TemplateId,
 }
 
 /// Cluster-wide counters kept in step with every change.
@@ -258,6 +298,7 @@ pub struct ClusterState {
     pub deployments: Vec<Deployment>,
     /// Names of the pod traces (`podTraces[]`), by [`TraceId`].
     pub trace_names: Vec<String>,
+    pub daemon_sets: Vec<DaemonSet>,
     /// Pods holding resources on each node (Bound or Running), unordered; see
     /// [`ClusterState::pods_on_node`].
     node_pods: Vec<Vec<PodId>>,
@@ -633,6 +674,17 @@ impl ClusterState {
         self.set_phase(pod, PodPhase::Bound);
     }
 
+    /// A pending pod that already runs on `node` (a bare pod with `spec.nodeName` at the
+    /// start of the run): its requests are placed there as [`Self::assume_pod`] does, and it
+    /// is bound and Running at `now`, without a scheduling decision (`scheduled_at` stays
+    /// `None`).
+    pub fn place_running(&mut self, pod: PodId, node: NodeId, now: SimTime) {
+        self.assume_pod(pod, node, now);
+        self.pods[pod.index()].scheduled_at = None;
+        self.mark_bound(pod, now);
+        self.mark_running(pod, now);
+    }
+
     /// The binding API call completed: the kubelet on the node now sees the pod.
     pub fn mark_bound(&mut self, pod: PodId, now: SimTime) {
         self.pods[pod.index()].bound_at = Some(now);
@@ -820,6 +872,13 @@ impl ClusterState {
     /// Number of pods holding resources on `node`.
     pub fn pod_count_on_node(&self, node: NodeId) -> usize {
         self.node_pods[node.index()].len()
+    }
+
+    /// Number of pods holding resources on `node` other than DaemonSet pods: what a drain
+    /// must move (`kubectl drain --ignore-daemonsets`; the cluster autoscaler's
+    /// `GetPodsToMove` sets DaemonSet pods apart).
+    pub fn pods_to_drain_on_node(&self, node: NodeId) -> usize {
+        self.node_pods[node.index()].iter().filter(|&&p| !self.pods[p.index()].owner.is_daemon_set()).count()
     }
 
     /// Recomputes every sum from the pods and compares with the maintained ones; returns

@@ -55,6 +55,9 @@ pub struct Pool {
     pub price: f64,
     /// The nodes it stands for.
     pub nodes: Vec<String>,
+    /// The same nodes by scenario index: node `i` of the pool (`<pool>-<i>`) is in zone
+    /// `zones[i mod len]`, so the nodes of each zone are interleaved.
+    pub by_index: Vec<String>,
 }
 
 /// What makes nodes interchangeable.
@@ -114,12 +117,16 @@ pub fn pools(nodes: &[Doc], prices: &Prices, rep: &mut Report) -> Result<Vec<Poo
         if zones.len() == 1 || even {
             let names: Vec<String> = zones.values().flatten().cloned().collect();
             let zone_list: Vec<String> = zones.keys().filter(|z| !z.is_empty()).cloned().collect();
+            let per_zone = counts[0];
+            let by_index: Vec<String> =
+                (0..per_zone).flat_map(|j| zones.values().map(move |names| names[j].clone())).collect();
             out.push(Pool {
                 name: unique(&mut taken, base),
                 count: names.len() as u32,
                 zones: zone_list,
                 shape: shape.clone(),
                 price,
+                by_index,
                 nodes: names,
             });
         } else {
@@ -132,12 +139,25 @@ pub fn pools(nodes: &[Doc], prices: &Prices, rep: &mut Report) -> Result<Vec<Poo
                     zones: if zone.is_empty() { Vec::new() } else { vec![zone] },
                     shape: shape.clone(),
                     price,
+                    by_index: names.clone(),
                     nodes: names,
                 });
             }
         }
     }
     Ok(out)
+}
+
+/// Where each imported node is in the scenario: real node name → (pool index, node index
+/// in the pool). Its scenario name is `<pool>-<index>`.
+pub fn node_places(pools: &[Pool]) -> BTreeMap<String, (usize, u32)> {
+    let mut out = BTreeMap::new();
+    for (p, pool) in pools.iter().enumerate() {
+        for (i, n) in pool.by_index.iter().enumerate() {
+            out.insert(n.clone(), (p, i as u32));
+        }
+    }
+    out
 }
 
 /// A node's shape and zone ("" when it has none).

@@ -64,7 +64,7 @@ pub fn pod_requests(d: &Doc, spec: &Value, at: &str, rep: &mut Report) -> Result
             d,
             c,
             &format!("{at}.containers[{i}]"),
-            &format!("{kind}.spec.template.spec.containers[]"),
+            &format!("{kind}.{at}.containers[]"),
             rep,
         )?;
         add_all(&mut reqs, &r);
@@ -77,7 +77,7 @@ pub fn pod_requests(d: &Doc, spec: &Value, at: &str, rep: &mut Report) -> Result
             d,
             c,
             &format!("{at}.initContainers[{i}]"),
-            &format!("{kind}.spec.template.spec.initContainers[]"),
+            &format!("{kind}.{at}.initContainers[]"),
             rep,
         )?;
         let this = if c.get("restartPolicy").and_then(Value::as_str) == Some("Always") {
@@ -99,13 +99,7 @@ pub fn pod_requests(d: &Doc, spec: &Value, at: &str, rep: &mut Report) -> Result
         set(&mut reqs, k, m);
     }
     if let Some(o) = spec.get("overhead") {
-        let r = resource_list(
-            d,
-            o,
-            &format!("{at}.overhead"),
-            &format!("{kind}.spec.template.spec.overhead"),
-            rep,
-        )?;
+        let r = resource_list(d, o, &format!("{at}.overhead"), &format!("{kind}.{at}.overhead"), rep)?;
         add_all(&mut reqs, &r);
     }
     Ok(reqs)

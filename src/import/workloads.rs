@@ -2,9 +2,11 @@
 //! ownerReferences into scenario Deployments: replicas, namespace, selector, and the pod
 //! template's labels, effective requests ([`super::requests`]), nodeSelector, affinity,
 //! tolerations, topologySpreadConstraints, priorityClassName and
-//! terminationGracePeriodSeconds. Placement fields go through the scenario's own types
-//! (the same shape as the API objects), so what is emitted is what clustersim reads; a
-//! value they refuse is left out and reported. Every other field is reported by path.
+//! terminationGracePeriodSeconds. DaemonSets into scenario DaemonSets and bare Pods (no
+//! ownerReferences) into initial pods, with the same template fields ([`pod_fields`]).
+//! Placement fields go through the scenario's own types (the same shape as the API
+//! objects), so what is emitted is what clustersim reads; a value they refuse is left out
+//! and reported. Every other field is reported by path.
 
 use super::ImportError;
 use super::nodes::{sanitize, unique};
@@ -17,7 +19,8 @@ use crate::cluster::{Affinity, Toleration};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// One generated scenario Deployment.
+/// One generated scenario Deployment, DaemonSet or initial pod (the template fields are the
+/// same; `replicas`, `selector` and the budget are a Deployment's only).
 #[derive(Clone, Debug)]
 pub struct Dep {
     /// The scenario name (the object's name, made unique over namespaces and kinds).
@@ -45,6 +48,8 @@ pub struct Dep {
     pub min_available: Option<u32>,
     /// The PodDisruptionBudget `minAvailable` comes from.
     pub pdb: Option<String>,
+    /// A bare Pod's `spec.nodeName` (the real node's name).
+    pub node_name: Option<String>,
 }
 
 /// Pod-spec fields the importer maps.
@@ -63,13 +68,49 @@ const MAPPED_POD_FIELDS: &[&str] = &[
 ];
 
 pub fn deployments(docs: &[Doc], rep: &mut Report) -> Result<Vec<Dep>, ImportError> {
-    let mut taken = BTreeMap::new();
-    // Plain names first so that a name is changed only when it collides.
     let mut out = Vec::new();
     for d in docs {
         out.push(deployment(d, rep)?);
         rep.imported(d.kind());
     }
+    name_all(&mut out, rep);
+    Ok(out)
+}
+
+/// DaemonSets into scenario DaemonSets (`spec.selector` only identifies the pods; the
+/// controller keeps one per node, so there is no replica count).
+pub fn daemon_sets(docs: &[Doc], rep: &mut Report) -> Result<Vec<Dep>, ImportError> {
+    let mut out = Vec::new();
+    for d in docs {
+        out.push(deployment(d, rep)?);
+        rep.imported(d.kind());
+    }
+    name_all(&mut out, rep);
+    Ok(out)
+}
+
+/// Bare Pods bound to a node (`spec.nodeName`), whose node name is kept in
+/// [`Dep::node_name`] for the caller to map.
+pub fn bare_pods(docs: &[Doc], rep: &mut Report) -> Result<Vec<Dep>, ImportError> {
+    let mut out = Vec::new();
+    for d in docs {
+        let name = d.short_name();
+        if name.is_empty() {
+            return Err(d.error("metadata.name", "missing"));
+        }
+        let mut dep = pod_fields(d, "Pod", &d.value, "", rep)?;
+        dep.node_name = d.value.pointer("/spec/nodeName").and_then(Value::as_str).map(str::to_string);
+        out.push(dep);
+    }
+    name_all(&mut out, rep);
+    Ok(out)
+}
+
+/// Scenario names: the object's name, or `<name>-<namespace>` for a name taken by an
+/// earlier object, made unique.
+fn name_all(out: &mut [Dep], rep: &mut Report) {
+    let mut taken = BTreeMap::new();
+    // Plain names first so that a name is changed only when it collides.
     let mut firsts: BTreeMap<String, usize> = BTreeMap::new();
     for (i, dep) in out.iter().enumerate() {
         firsts.entry(dep.object_name.clone()).or_insert(i);
@@ -83,7 +124,6 @@ pub fn deployments(docs: &[Doc], rep: &mut Report) -> Result<Vec<Dep>, ImportErr
         };
         dep.name = unique(&mut taken, wanted);
     }
-    Ok(out)
 }
 
 fn deployment(d: &Doc, rep: &mut Report) -> Result<Dep, ImportError> {
@@ -113,20 +153,39 @@ fn deployment(d: &Doc, rep: &mut Report) -> Result<Dep, ImportError> {
         Some(s) => Some(typed::<LabelSelector>(s).map_err(|m| d.error("spec.selector", m))?),
     };
     let template = spec.get("template").ok_or_else(|| d.error("spec.template", "missing"))?;
+    let mut dep = pod_fields(d, &kind, template, "spec.template", rep)?;
+    dep.replicas = replicas;
+    dep.selector = selector;
+    Ok(dep)
+}
+
+/// The pod fields of `template` (a pod template, or a Pod: `metadata` and `spec`) found at
+/// `prefix` in the object (`spec.template`, or `""` for a Pod), as a [`Dep`] with one replica
+/// and no selector.
+pub fn pod_fields(
+    d: &Doc,
+    kind: &str,
+    template: &Value,
+    prefix: &str,
+    rep: &mut Report,
+) -> Result<Dep, ImportError> {
+    let path = |rest: &str| if prefix.is_empty() { rest.to_string() } else { format!("{prefix}.{rest}") };
+    let object_name = d.short_name();
     let mut labels = BTreeMap::new();
     if let Some(obj) = template.pointer("/metadata/labels").and_then(Value::as_object) {
         for (k, val) in obj {
             let val = val
                 .as_str()
-                .ok_or_else(|| d.error(&format!("spec.template.metadata.labels.{k}"), "expected a string"))?;
+                .ok_or_else(|| d.error(&path(&format!("metadata.labels.{k}")), "expected a string"))?;
             labels.insert(k.clone(), val.to_string());
         }
     }
     let empty = Value::Object(Default::default());
     let pod = template.get("spec").unwrap_or(&empty);
-    let at = "spec.template.spec";
+    let spec_at = path("spec");
+    let at = spec_at.as_str();
     let requests = pod_requests(d, pod, at, rep)?;
-    report_pod_fields(&kind, pod, rep);
+    report_pod_fields(kind, at, pod, rep);
 
     let mut node_selector = BTreeMap::new();
     if let Some(obj) = pod.get("nodeSelector").and_then(Value::as_object) {
@@ -162,8 +221,8 @@ fn deployment(d: &Doc, rep: &mut Report) -> Result<Dep, ImportError> {
             }
         },
     };
-    let tolerations = list_of::<Toleration>(d, pod, "tolerations", rep)?;
-    let spread = list_of::<TopologySpreadConstraint>(d, pod, "topologySpreadConstraints", rep)?;
+    let tolerations = list_of::<Toleration>(d, pod, at, "tolerations", rep)?;
+    let spread = list_of::<TopologySpreadConstraint>(d, pod, at, "topologySpreadConstraints", rep)?;
     let priority_class_name = pod.get("priorityClassName").and_then(Value::as_str).map(str::to_string);
     let grace = match pod.get("terminationGracePeriodSeconds") {
         None | Some(Value::Null) => None,
@@ -177,12 +236,12 @@ fn deployment(d: &Doc, rep: &mut Report) -> Result<Dep, ImportError> {
     Ok(Dep {
         name: object_name.clone(),
         namespace: d.namespace(),
-        kind: kind.clone(),
+        kind: kind.to_string(),
         source: format!("{kind} {}/{}", d.namespace(), object_name),
         place: d.place(),
         object_name,
-        replicas,
-        selector,
+        replicas: 1,
+        selector: None,
         labels,
         requests,
         node_selector,
@@ -194,12 +253,13 @@ fn deployment(d: &Doc, rep: &mut Report) -> Result<Dep, ImportError> {
         grace,
         min_available: None,
         pdb: None,
+        node_name: None,
     })
 }
 
-/// Reports the pod-spec and container fields that are not mapped (defaults that change
-/// nothing, such as `dnsPolicy: ClusterFirst`, are not reported).
-fn report_pod_fields(kind: &str, pod: &Value, rep: &mut Report) {
+/// Reports the pod-spec (at `at`) and container fields that are not mapped (defaults that
+/// change nothing, such as `dnsPolicy: ClusterFirst`, are not reported).
+fn report_pod_fields(kind: &str, at: &str, pod: &Value, rep: &mut Report) {
     let Some(obj) = pod.as_object() else { return };
     for (k, v) in obj {
         let default = match k.as_str() {
@@ -209,8 +269,9 @@ fn report_pod_fields(kind: &str, pod: &Value, rep: &mut Report) {
             "securityContext" => v.as_object().is_some_and(|o| o.is_empty()),
             _ => false,
         };
-        if !MAPPED_POD_FIELDS.contains(&k.as_str()) && !default {
-            rep.field(format!("{kind}.spec.template.spec.{k}"));
+        let node_name = k == "nodeName" && kind == "Pod";
+        if !MAPPED_POD_FIELDS.contains(&k.as_str()) && !default && !node_name {
+            rep.field(format!("{kind}.{at}.{k}"));
         }
     }
     for list in ["containers", "initContainers"] {
@@ -221,7 +282,7 @@ fn report_pod_fields(kind: &str, pod: &Value, rep: &mut Report) {
                     || (k == "terminationMessagePolicy" && v == "File")
                     || k == "imagePullPolicy";
                 if !mapped {
-                    rep.field(format!("{kind}.spec.template.spec.{list}[].{k}"));
+                    rep.field(format!("{kind}.{at}.{list}[].{k}"));
                 }
             }
         }
@@ -233,10 +294,11 @@ fn report_pod_fields(kind: &str, pod: &Value, rep: &mut Report) {
 fn list_of<T: serde::de::DeserializeOwned + serde::Serialize>(
     d: &Doc,
     pod: &Value,
+    spec_at: &str,
     field: &str,
     rep: &mut Report,
 ) -> Result<Vec<Value>, ImportError> {
-    let at = format!("spec.template.spec.{field}");
+    let at = format!("{spec_at}.{field}");
     let items = match pod.get(field) {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(a)) => a,

@@ -114,6 +114,12 @@ impl Kubelet {
         true
     }
 
+    /// A pod that was already Running when the run began (an initial bare pod): its
+    /// container crashes, if its template has them, start from now.
+    pub fn adopt_running(&mut self, cluster: &ClusterState, pod: PodId, ctx: &mut Ctx) {
+        self.arm_crash(cluster, pod, ctx);
+    }
+
     /// `Event::PodCompleted`: returns true when the pod Succeeded (it may have been
     /// deleted meanwhile).
     pub fn on_completed(&mut self, cluster: &mut ClusterState, pod: PodId, ctx: &mut Ctx) -> bool {

@@ -113,6 +113,8 @@ pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
             Owner::Deployment(d) => format!("Deployment/{}", cluster.deployments[d.index()].name),
             Owner::Churn(_) => "Churn".to_string(),
             Owner::Trace(t) => format!("PodTrace/{}", cluster.trace_names[t.index()]),
+            Owner::DaemonSet(d, _) => format!("DaemonSet/{}", cluster.daemon_sets[d.index()].name),
+            Owner::Bare => String::new(),
         };
         let mut row = vec![
             i.to_string(),

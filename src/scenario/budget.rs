@@ -13,8 +13,10 @@
 //! - **pods** (every pod ever created stays in the cluster's arena): each Deployment's
 //!   `replicas`, the rises of its `scale` steps, for an HPA `maxReplicas − minReplicas` once
 //!   per simulated day, all paced by `createRate`; ×1.5 with preemption (victims are
-//!   recreated); churn arrivals over `[startAt, stopAt)` (at most `maxPods`); and the
-//!   replacements of pods lost to node failures (random, chaos, scheduled, drains);
+//!   recreated); churn arrivals over `[startAt, stopAt)` (at most `maxPods`); one pod of
+//!   each DaemonSet per node ever created (each of its attempts examines one node); the
+//!   initial pods; and the replacements of pods lost to node failures (random, chaos,
+//!   scheduled, drains);
 //! - **worker slots**: `concurrency` × the most pods of the service that can run at once
 //!   (replicas, scale steps, HPA `maxReplicas`, bounded by the nodes' pod capacity);
 //! - **requests**: the integral of each load's rate over the run (poisson, steps, ramp,
@@ -1059,6 +1061,19 @@ pub fn estimate(s: &Scenario) -> Estimate {
             );
         }
     }
+    // DaemonSet pods: at most one per node ever in the cluster; each attempt examines its
+    // node only. Initial pods are never scheduled.
+    let mut daemon_set_attempts = 0.0;
+    for i in 0..s.daemon_sets.len() {
+        pods_created += nodes_created;
+        daemon_set_attempts += mul(nodes_created, 1.5);
+        pods_paths.push((format!("daemonSets[{i}]"), nodes_created));
+    }
+    if !s.initial_pods.is_empty() {
+        let n = s.initial_pods.len() as f64;
+        pods_created += n;
+        pods_paths.push(("initialPods".to_string(), n));
+    }
     // Node failures and the pods they take down (replaced by their owners).
     let pods_per_node = div(deployment_peak, nodes_max.max(1.0))
         .min(s.node_pools.iter().map(|p| p.allocatable.pods.0.max(0) as f64).fold(0.0, f64::max));
@@ -1157,6 +1172,7 @@ pub fn estimate(s: &Scenario) -> Estimate {
         }
     }
     groups.push((mul(replaced_total, 1.5) + div(run, FLUSH_PERIOD_SECS), feasible));
+    groups.push((daemon_set_attempts, 1.0));
     let (per_pod_cost, per_node_cost) =
         (s.scheduler.cost.per_pod.0.as_secs_f64(), s.scheduler.cost.per_node_examined.0.as_secs_f64());
     let noise_floor = s.scheduler.cost.noise.map_or(1.0, |n| (-3.0 * sane(n.sigma)).exp());

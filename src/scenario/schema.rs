@@ -31,6 +31,14 @@ pub struct Scenario {
     pub node_pools: Vec<NodePoolSpec>,
     #[serde(default)]
     pub deployments: Vec<DeploymentSpec>,
+    /// DaemonSets: one pod per node the template can run on, on the initial nodes and on
+    /// every node added later.
+    #[serde(default)]
+    pub daemon_sets: Vec<DaemonSetSpec>,
+    /// Bare pods already Running on a given node when the run starts (`spec.nodeName`: the
+    /// scheduler is bypassed); nothing recreates them.
+    #[serde(default)]
+    pub initial_pods: Vec<InitialPodSpec>,
     #[serde(default)]
     pub churn: Vec<ChurnSpec>,
     #[serde(default)]
@@ -900,6 +908,49 @@ pub struct DeploymentSpec {
     /// least this many other pods of the Deployment stay Ready. Absent: no budget.
     #[serde(default)]
     pub min_available: Option<u32>,
+}
+
+/// A DaemonSet (`apps/v1`): one pod of `template` on every node the template can run on,
+/// as upstream's DaemonSet controller decides (`pkg/controller/daemon/daemon_controller.go`
+/// `NodeShouldRunDaemonPod`): the node's labels match the template's `nodeSelector` and
+/// required node affinity, and the pod tolerates the node's `NoSchedule` and `NoExecute`
+/// taints, counting the tolerations every DaemonSet pod gets
+/// (`pkg/controller/daemon/util/daemonset_util.go` `AddOrUpdateDaemonPodTolerations`:
+/// `node.kubernetes.io/not-ready` and `unreachable` `NoExecute` without a time limit,
+/// `disk-pressure`, `memory-pressure`, `pid-pressure` and `unschedulable` `NoSchedule`;
+/// `network-unavailable` only for `hostNetwork` pods, which clustersim does not model).
+/// Pods are created at the start of the run and for every node added later (cluster
+/// autoscaler scale-ups); each goes through the scheduler pinned to its node (a
+/// `metadata.name` node affinity), so it stays Pending while its node lacks room. A pod is
+/// gone with its node; a lost pod is recreated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DaemonSetSpec {
+    pub name: String,
+    /// `metadata.namespace` (default `default`).
+    #[serde(default = "defaults::namespace")]
+    pub namespace: String,
+    /// The pod template (the same fields as a Deployment's).
+    pub template: PodTemplateSpec,
+}
+
+/// A bare pod with `spec.nodeName` (no owner): Running on node `nodeName` from the start of
+/// the run, without going through the scheduler (upstream binds such a pod directly; the
+/// kubelet admits it if it fits). It must fit its node together with the initial pods
+/// listed before it on the same node (requests and pod count), match the node's labels
+/// (`nodeSelector`, required node affinity) and tolerate its `NoExecute` taints, as the
+/// kubelet's admission checks (`pkg/kubelet/lifecycle/predicate.go`); anything else is a
+/// validation error. Nothing recreates it once it ends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InitialPodSpec {
+    pub name: String,
+    /// `metadata.namespace` (default `default`).
+    #[serde(default = "defaults::namespace")]
+    pub namespace: String,
+    /// `spec.nodeName`: a node of the initial cluster, `<pool>-<index>`.
+    pub node_name: String,
+    pub template: PodTemplateSpec,
 }
 
 /// A Deployment's request traffic: how each pod serves, how requests arrive, how they are

@@ -96,6 +96,34 @@ pub fn validate(s: &Scenario) -> Vec<FieldError> {
             });
         }
     }
+    for (i, d) in s.daemon_sets.iter().enumerate() {
+        if !is_dns1123_label(&d.namespace) {
+            push(
+                format!("daemonSets[{i}].namespace"),
+                format!("{:?} is not a valid namespace name", d.namespace),
+            );
+        }
+        pods.push(Pod {
+            at: format!("daemonSets[{i}].template"),
+            template: &d.template,
+            namespace: &d.namespace,
+            labels: d.template.labels.clone(),
+        });
+    }
+    for (i, p) in s.initial_pods.iter().enumerate() {
+        if !is_dns1123_label(&p.namespace) {
+            push(
+                format!("initialPods[{i}].namespace"),
+                format!("{:?} is not a valid namespace name", p.namespace),
+            );
+        }
+        pods.push(Pod {
+            at: format!("initialPods[{i}].template"),
+            template: &p.template,
+            namespace: &p.namespace,
+            labels: p.template.labels.clone(),
+        });
+    }
     // The node labels a topology key may name: each pool's labels, the zone, the pool, the
     // hostname.
     let mut node_keys: std::collections::BTreeSet<&str> =

@@ -327,6 +327,12 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
         }
     }
 
+    unique_names(&mut e, "daemonSets", s.daemon_sets.iter().map(|d| d.name.as_str()));
+    for (i, d) in s.daemon_sets.iter().enumerate() {
+        validate_template(&mut e, &format!("daemonSets[{i}].template"), &d.template, s);
+    }
+    validate_initial_pods(&mut e, s);
+
     let wants_pods = s.deployments.iter().any(|d| d.replicas > 0) || !s.churn.is_empty();
     if wants_pods && total_nodes == 0 {
         e.push(
@@ -454,6 +460,69 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
             }
         }
     }
+}
+
+/// `initialPods`: names, nodes, templates, and the kubelet's admission of each pod on its
+/// node with the initial pods listed before it there ([`crate::workload::bare::admit`]).
+fn validate_initial_pods(e: &mut Errors, s: &Scenario) {
+    use crate::cluster::{Labels, Placement, PodRequests, Resources};
+    unique_names(e, "initialPods", s.initial_pods.iter().map(|p| p.name.as_str()));
+    let mut used: std::collections::BTreeMap<&str, Resources> = std::collections::BTreeMap::new();
+    for (i, p) in s.initial_pods.iter().enumerate() {
+        let at = format!("initialPods[{i}]");
+        validate_template(e, &format!("{at}.template"), &p.template, s);
+        let Some((pool, index)) = find_node(s, &p.node_name) else {
+            e.push(
+                format!("{at}.nodeName"),
+                format!(
+                    "no node {:?} at the start of the run; nodes are named <pool>-<index>, index from 0 to count - 1",
+                    p.node_name
+                ),
+            );
+            continue;
+        };
+        let t = &p.template;
+        let requests = PodRequests::from_container(
+            t.requests.cpu.map(|q| q.0),
+            t.requests.memory.map(|q| q.0),
+            t.requests.gpu.map_or(0, |g| g.0.saturating_mul(1000)),
+        )
+        .actual;
+        let placement = Placement {
+            node_selector: t.node_selector.clone(),
+            node_affinity: t.affinity.node_affinity.clone().unwrap_or_default(),
+            tolerations: t.tolerations.clone(),
+        };
+        let a = &pool.allocatable;
+        let allocatable = Resources::new(a.cpu.0, a.memory.0, a.gpu.0.saturating_mul(1000), a.pods.0);
+        let mut labels: Labels = pool.labels.clone();
+        if !pool.zones.is_empty() {
+            labels.insert(
+                crate::sim::ZONE_LABEL.to_string(),
+                pool.zones[index as usize % pool.zones.len()].clone(),
+            );
+        }
+        labels.insert(crate::sim::POOL_LABEL.to_string(), pool.name.clone());
+        let on_node = used.entry(p.node_name.as_str()).or_insert(Resources::ZERO);
+        match crate::workload::bare::admit(&requests, &placement, &allocatable, on_node, &labels, &pool.taints) {
+            Ok(()) => *on_node += requests,
+            Err(why) => e.push(
+                at,
+                format!(
+                    "pod {:?} cannot start on node {:?}: {why}; expected the initial pods of a node to fit it (the kubelet would reject this one)",
+                    p.name, p.node_name
+                ),
+            ),
+        }
+    }
+}
+
+/// The pool and index of node `name` (`<pool>-<index>`) at the start of the run.
+fn find_node<'a>(s: &'a Scenario, name: &str) -> Option<(&'a NodePoolSpec, u32)> {
+    s.node_pools.iter().find_map(|p| {
+        let idx = name.strip_prefix(&format!("{}-", p.name))?.parse::<u32>().ok()?;
+        (idx < p.count && name == format!("{}-{idx}", p.name)).then_some((p, idx))
+    })
 }
 
 /// True when `name` is `<pool>-<index>` of an existing node.

@@ -94,11 +94,11 @@ pub trait AttemptSink {
 /// What the scheduler saw in the attempt it just made, for [`Scheduler::explain_attempt`].
 #[derive(Clone, Debug, Default)]
 pub(super) struct Walk {
-    /// The nodes in walk order (rotating from the start index) that the attempt examined;
-    /// `None` when it examined only the nominated node.
+    /// The nodes in walk order (rotating from the start index) that the attempt examined,
+    /// unless it examined one node only: the nominated node, or a DaemonSet pod's node.
     pub start: usize,
     pub processed: usize,
-    pub nominated_only: Option<NodeId>,
+    pub only_node: Option<NodeId>,
     /// Per candidate (feasible node scored): node and the six weighted scores.
     pub scored: Vec<(NodeId, [i64; 6])>,
 }
@@ -203,7 +203,7 @@ impl Scheduler {
             }
         };
         let walk = &self.walk;
-        if let Some(id) = walk.nominated_only {
+        if let Some(id) = walk.only_node {
             judge_one(&mut a, id);
         } else {
             let n = cluster.nodes.len();

@@ -481,41 +481,52 @@ impl Scheduler {
         }
         let (prio, req) = (tmpl.priority, tmpl.requests.actual);
         let placement = &tmpl.placement;
-        // The nodes that pass every filter but resource fit depend only on the template and
-        // on which nodes are Ready, cordoned or removed: kept until either changes.
+        let passes = |id: NodeId| {
+            let n = cluster.node(id);
+            n.ready
+                && n.removed_at.is_none()
+                && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
+                && plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations)
+                && (placement.has_no_node_constraints()
+                    || plugins::node_affinity::filter(cluster.node_labels(id), placement))
+        };
         let template_id = cluster.pod(pod).template.0;
-        if self.preempt_nodes_key != Some((template_id, cluster.filter_epoch)) {
-            self.preempt_nodes = (0..cluster.nodes.len() as u32)
-                .map(NodeId)
-                .filter(|&id| {
-                    let n = cluster.node(id);
-                    n.ready
-                        && n.removed_at.is_none()
-                        && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
-                        && plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations)
-                        && (placement.has_no_node_constraints()
-                            || plugins::node_affinity::filter(cluster.node_labels(id), placement))
-                })
-                .collect();
-            self.preempt_nodes_key = Some((template_id, cluster.filter_epoch));
-        }
+        // A DaemonSet pod's only candidate is its own node (the other nodes fail its
+        // `metadata.name` node affinity: UnschedulableAndUnresolvable).
+        let pinned = cluster.pod(pod).required_node();
+        let nodes: Vec<NodeId> = match pinned {
+            Some(node) => passes(node).then_some(node).into_iter().collect(),
+            None => {
+                // The nodes that pass every filter but resource fit depend only on the
+                // template and on which nodes are Ready, cordoned or removed: kept until
+                // either changes.
+                if self.preempt_nodes_key != Some((template_id, cluster.filter_epoch)) {
+                    self.preempt_nodes =
+                        (0..cluster.nodes.len() as u32).map(NodeId).filter(|&id| passes(id)).collect();
+                    self.preempt_nodes_key = Some((template_id, cluster.filter_epoch));
+                }
+                std::mem::take(&mut self.preempt_nodes)
+            }
+        };
         let rules = cluster.topology_rules.get(template_id as usize).filter(|r| r.has_filters());
-        if let Some(rules) = rules {
-            // PodTopologySpread / InterPodAffinity: nodes they reject for good
-            // (UnschedulableAndUnresolvable) are not candidates, and the dry run re-runs
-            // them with the victims off the node.
-            let cycle = topology::Cycle::new(cluster, crate::cluster::TemplateId(template_id), rules);
-            let nodes: Vec<NodeId> = self
-                .preempt_nodes
-                .iter()
-                .copied()
-                .filter(|&n| !matches!(cycle.filter(n), Err(r) if r.is_unresolvable()))
-                .collect();
-            return self.preempt_on(cluster, pod, prio, req, &nodes, Some(&cycle));
+        let victims = match rules {
+            Some(rules) => {
+                // PodTopologySpread / InterPodAffinity: nodes they reject for good
+                // (UnschedulableAndUnresolvable) are not candidates, and the dry run re-runs
+                // them with the victims off the node.
+                let cycle = topology::Cycle::new(cluster, crate::cluster::TemplateId(template_id), rules);
+                let candidates: Vec<NodeId> = nodes
+                    .iter()
+                    .copied()
+                    .filter(|&n| !matches!(cycle.filter(n), Err(r) if r.is_unresolvable()))
+                    .collect();
+                self.preempt_on(cluster, pod, prio, req, &candidates, Some(&cycle))
+            }
+            None => self.preempt_on(cluster, pod, prio, req, &nodes, None),
+        };
+        if pinned.is_none() {
+            self.preempt_nodes = nodes;
         }
-        let nodes = std::mem::take(&mut self.preempt_nodes);
-        let victims = self.preempt_on(cluster, pod, prio, req, &nodes, None);
-        self.preempt_nodes = nodes;
         victims
     }
 
@@ -792,10 +803,36 @@ impl Scheduler {
                 && (!topo_filters || cycle.as_ref().is_none_or(|c| c.filter(node).is_ok()))
             {
                 if self.explain {
-                    self.walk = explain::Walk { nominated_only: Some(node), ..explain::Walk::default() };
+                    self.walk = explain::Walk { only_node: Some(node), ..explain::Walk::default() };
                 }
                 return Decision { node: Some(node), examined: 1 };
             }
+        }
+        // A DaemonSet pod: NodeAffinity's PreFilter narrows the nodes to the one its
+        // `metadata.name` affinity names, and only that node is filtered (`schedule_one.go`
+        // `findNodesThatFitPod` with a `PreFilterResult`; `nextStartNodeIndex` moves on by the
+        // nodes processed). A single feasible node is taken without scoring.
+        if let Some(node) = cluster.pod(pod).required_node() {
+            let nd = cluster.node(node);
+            if nd.removed_at.is_some() {
+                if self.explain {
+                    self.walk = explain::Walk::default();
+                }
+                return Decision { node: None, examined: 0 };
+            }
+            self.next_start_node_index = (self.next_start_node_index % n + 1) % n;
+            if self.explain {
+                self.walk = explain::Walk { only_node: Some(node), ..explain::Walk::default() };
+            }
+            let held = nd.requested + self.nominated_load(cluster, node.index(), Some(pod), tmpl.priority);
+            let feasible = nd.ready
+                && plugins::fit::fits(&req.actual, &nd.allocatable, &held)
+                && plugins::node_unschedulable::filter(nd.unschedulable, &placement.tolerations)
+                && plugins::taint_toleration::filter(cluster.node_taints(node), &placement.tolerations)
+                && (placement.has_no_node_constraints()
+                    || plugins::node_affinity::filter(cluster.node_labels(node), placement))
+                && (!topo_filters || cycle.as_ref().is_none_or(|c| c.filter(node).is_ok()));
+            return Decision { node: feasible.then_some(node), examined: 1 };
         }
         let no_label_constraints = placement.has_no_node_constraints();
         // Removed nodes (cluster-autoscaler scale-down) keep their ids but are not in the

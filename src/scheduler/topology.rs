@@ -780,6 +780,14 @@ pub fn from_scenario(s: &crate::scenario::Scenario) -> (Vec<TemplateSource>, Con
             sources.push(source(&w.template, &c.namespace, w.template.labels.clone(), None));
         }
     }
+    // DaemonSet pods get no system default constraints: upstream's `DefaultSelector` looks
+    // at Services, ReplicationControllers, ReplicaSets and StatefulSets only.
+    for d in &s.daemon_sets {
+        sources.push(source(&d.template, &d.namespace, d.template.labels.clone(), None));
+    }
+    for p in &s.initial_pods {
+        sources.push(source(&p.template, &p.namespace, p.template.labels.clone(), None));
+    }
     // Pod traces: one template per shape, with the row's labels over the template's.
     for (i, t) in s.pod_traces.iter().enumerate() {
         let Some(index) = s.inputs.pod_trace(s, i) else { continue };

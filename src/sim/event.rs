@@ -11,6 +11,9 @@ pub enum Event {
     DeploymentCreatePod(DeploymentId),
     /// workload: a Deployment's replica count changes (`deployments[].scale`).
     DeploymentScale { deployment: DeploymentId, replicas: u32 },
+    /// workload: the DaemonSets exist (start of the run): a pod for every node that should
+    /// run one.
+    DaemonSetsStart,
     /// workload: the next pod of a churn generator arrives.
     ChurnArrival(ChurnId),
     /// workload: the next rows of a pod trace arrive (`workload::replay`).

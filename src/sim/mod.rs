@@ -28,6 +28,7 @@ use crate::scheduler::plugins::fit::{ResourceWeight, ScoringStrategy};
 use crate::scheduler::{Scheduler, SchedulerConfig};
 use crate::traffic::Traffic;
 use crate::workload::churn::ChurnGenerator;
+use crate::workload::daemonset::DaemonSetController;
 use crate::workload::deployment::DeploymentController;
 use std::collections::BTreeMap;
 
@@ -91,6 +92,7 @@ pub struct Simulation {
     pub scheduler: Scheduler,
     kubelet: Kubelet,
     deployments: DeploymentController,
+    daemon_sets: DaemonSetController,
     churn: Vec<ChurnGenerator>,
     replays: Vec<crate::workload::replay::PodReplay>,
     pub traffic: Traffic,
@@ -221,6 +223,7 @@ fn resource_name(k: ResourceKind) -> ResourceName {
     }
 }
 
+/// A pod template as the cluster keeps it, from its scenario spec.
 pub(crate) fn template_from_spec(
     name: String,
     t: &PodTemplateSpec,
@@ -322,6 +325,7 @@ impl Simulation {
                             allocatable: cluster.pools[pi].allocatable,
                             labels: cluster.label_sets[ls.index()].clone(),
                             taints: p.taints.clone(),
+                            ..TemplateNode::default()
                         },
                         provisioning: g
                             .provisioning_delay
@@ -347,6 +351,11 @@ impl Simulation {
                 ))
             }
         };
+
+        // DaemonSets: their pods are created at the start, before any Deployment's.
+        if !s.daemon_sets.is_empty() {
+            queue.push(SimTime::ZERO, Event::DaemonSetsStart);
+        }
 
         // Deployments.
         for (di, d) in s.deployments.iter().enumerate() {
@@ -411,6 +420,11 @@ impl Simulation {
             churn.push(g);
         }
 
+        // DaemonSets' and initial pods' templates, after the churn mixes'.
+        crate::workload::daemonset::add_daemon_sets(&mut cluster, &s.daemon_sets, &s.priority_classes);
+        let initial =
+            crate::workload::bare::add_templates(&mut cluster, &s.initial_pods, &s.priority_classes)?;
+
         // Pod traces: their shapes' templates come after the churn templates.
         let pool_labels: Vec<Vec<crate::cluster::Labels>> = pool_label_sets
             .iter()
@@ -473,6 +487,8 @@ impl Simulation {
             .iter()
             .map(|d| &d.template)
             .chain(s.churn.iter().flat_map(|c| c.templates.iter().map(|w| &w.template)))
+            .chain(s.daemon_sets.iter().map(|d| &d.template))
+            .chain(s.initial_pods.iter().map(|p| &p.template))
             .chain(s.pod_traces.iter().enumerate().flat_map(|(i, t)| {
                 let shapes = s.inputs.pod_trace(s, i).map_or(0, |x| x.shapes.len());
                 std::iter::repeat_n(&t.template, shapes)
@@ -546,6 +562,7 @@ impl Simulation {
             )
             .with_termination(termination, rng::stream(seed, streams::TERMINATION)),
             deployments: DeploymentController::new(&rates),
+            daemon_sets: DaemonSetController::new(s.daemon_sets.len()),
             churn,
             replays,
             traffic,
@@ -583,6 +600,10 @@ impl Simulation {
             cluster,
             attempts: None,
         };
+        // Initial pods are Running on their nodes from the start.
+        for p in crate::workload::bare::place(&mut sim.cluster, &initial, now)? {
+            sim.kubelet.adopt_running(&sim.cluster, p, &mut Ctx::new(now, &mut sim.queue));
+        }
         let mut extra = sim.traffic.sample(SimTime::ZERO);
         extra.extend(sim.autoscaling_cells());
         sim.metrics.sample(&sim.cluster, SimTime::ZERO, extra);
@@ -849,6 +870,8 @@ impl Simulation {
         }
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+        let replaced = self.daemon_sets.on_pods_gone(&mut self.cluster, &[pod], self.now);
+        self.pods_created(replaced);
     }
 
     /// Deletes the surplus pods a reconciliation of Deployment `d` chose.
@@ -902,14 +925,15 @@ impl Simulation {
         }
     }
 
-    /// Lets the Deployments that owned `lost` pods replace them (each once, in id order);
-    /// returns the new pods, already handed to the scheduler.
+    /// Lets the Deployments that owned `lost` pods replace them (each once, in id order),
+    /// then the DaemonSets; returns the Deployments' new pods. All are handed to the
+    /// scheduler.
     fn reconcile_owners(&mut self, lost: &[PodId]) -> Vec<PodId> {
         let mut owners: Vec<DeploymentId> = lost
             .iter()
             .filter_map(|&p| match self.cluster.pod(p).owner {
                 Owner::Deployment(d) => Some(d),
-                Owner::Churn(_) | Owner::Trace(_) => None,
+                _ => None,
             })
             .collect();
         owners.sort();
@@ -922,6 +946,8 @@ impl Simulation {
             created.extend_from_slice(&change.created);
             self.pods_created(change.created);
         }
+        let replaced = self.daemon_sets.on_pods_gone(&mut self.cluster, lost, self.now);
+        self.pods_created(replaced);
         created
     }
 
@@ -969,13 +995,16 @@ impl Simulation {
         // this pass evicts.
         let mut healthy: BTreeMap<DeploymentId, i64> = BTreeMap::new();
         for p in self.cluster.pods_on_node(node) {
-            if self.cluster.pod(p).phase == PodPhase::Terminating {
+            // DaemonSet pods stay (`kubectl drain --ignore-daemonsets`; the cluster
+            // autoscaler does not wait for them): they go with the node.
+            if self.cluster.pod(p).phase == PodPhase::Terminating || self.cluster.pod(p).owner.is_daemon_set()
+            {
                 continue;
             }
             let p_healthy = self.pod_healthy(p);
             let budget = match self.cluster.pod(p).owner {
                 Owner::Deployment(d) => self.min_available[d.index()].map(|min| (d, min as i64)),
-                Owner::Churn(_) | Owner::Trace(_) => None,
+                _ => None,
             };
             let allowed = match budget {
                 None => true,
@@ -1078,6 +1107,10 @@ impl Simulation {
         self.node_failed_at.push(SimTime::ZERO);
         self.draining.push(false);
         self.nodes_peak = self.nodes_peak.max(self.live_nodes());
+        // Its DaemonSet pods are queued before the pods the new node may help: at equal
+        // priority they take it first (upstream they are placed while the node still starts).
+        let pods = self.daemon_sets.on_node_added(&mut self.cluster, node, self.now);
+        self.pods_created(pods);
         let mut ctx = Ctx::new(self.now, &mut self.queue);
         self.lifecycle.on_node_added(&self.cluster, &mut ctx);
         self.faults.schedule_failure(node, pool, &mut ctx);
@@ -1085,7 +1118,8 @@ impl Simulation {
     }
 
     /// Deletes a node the cluster autoscaler chose. An unready node's pods are lost with it
-    /// (their owners replace them); a Ready node must be empty.
+    /// (their owners replace them); a Ready node holds DaemonSet pods at most, which go with
+    /// it, with its DaemonSet pods still Pending.
     fn delete_node(&mut self, node: NodeId) {
         let lost = self.cluster.pods_on_node(node);
         for &p in &lost {
@@ -1095,6 +1129,8 @@ impl Simulation {
         if !self.cluster.remove_node(node, self.now) {
             return;
         }
+        let pending = self.daemon_sets.on_node_removed(&mut self.cluster, node, self.now);
+        self.api_delete(&pending);
         self.draining[node.index()] = false;
         if let Some(cp) = self.control_plane.as_mut() {
             cp.on_node_removed();
@@ -1166,7 +1202,7 @@ impl Simulation {
         }
         let blocked = self.evict_allowed(node, Some(CA_MAX_GRACEFUL_TERMINATION));
         let n = self.cluster.node(node);
-        if !blocked && n.up && self.cluster.pod_count_on_node(node) > 0 {
+        if !blocked && n.up && self.cluster.pods_to_drain_on_node(node) > 0 {
             // Every pod is evicted but some are still Terminating: the autoscaler waits for
             // them to go before it deletes the node (upstream `drain.go` polls every 5 s).
             self.queue.push(self.now + SimDuration::from_secs(5), Event::CaDrainStep { node });
@@ -1211,6 +1247,10 @@ impl Simulation {
                 self.pods_created(pods);
             }
             Event::DeploymentScale { deployment, replicas } => self.scale_deployment(deployment, replicas),
+            Event::DaemonSetsStart => {
+                let pods = self.daemon_sets.on_start(&mut self.cluster, self.now);
+                self.pods_created(pods);
+            }
             Event::HpaSync => {
                 ctx.after(crate::hpa::sync_period(), Event::HpaSync);
                 if let Some(cp) = self.control_plane.as_mut() {
