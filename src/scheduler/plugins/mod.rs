@@ -16,6 +16,7 @@
 
 pub mod balanced;
 pub mod fit;
+pub mod gpushare;
 pub mod inter_pod_affinity;
 pub mod node_affinity;
 pub mod node_unschedulable;
