@@ -333,8 +333,10 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
     }
     validate_initial_pods(&mut e, s);
 
-    let wants_pods = s.deployments.iter().any(|d| d.replicas > 0) || !s.churn.is_empty();
-    if wants_pods && total_nodes == 0 {
+    let wants_pods =
+        s.deployments.iter().any(|d| d.replicas > 0) || !s.churn.is_empty() || !s.pod_traces.is_empty();
+    // A node list has at least one row (checked when it is read).
+    if wants_pods && total_nodes == 0 && s.node_lists.is_empty() {
         e.push(
             "nodePools",
             "the scenario creates pods but has no nodes, so no pod could ever be scheduled; expected at least one node pool with count > 0",
