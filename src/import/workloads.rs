@@ -80,13 +80,7 @@ pub fn deployments(docs: &[Doc], rep: &mut Report) -> Result<Vec<Dep>, ImportErr
 /// DaemonSets into scenario DaemonSets (`spec.selector` only identifies the pods; the
 /// controller keeps one per node, so there is no replica count).
 pub fn daemon_sets(docs: &[Doc], rep: &mut Report) -> Result<Vec<Dep>, ImportError> {
-    let mut out = Vec::new();
-    for d in docs {
-        out.push(deployment(d, rep)?);
-        rep.imported(d.kind());
-    }
-    name_all(&mut out, rep);
-    Ok(out)
+    deployments(docs, rep)
 }
 
 /// Bare Pods bound to a node (`spec.nodeName`), whose node name is kept in

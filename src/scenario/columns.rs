@@ -223,12 +223,7 @@ pub fn parse_scaled(cell: &[u8], factor: i128, what: &str) -> Result<i128, Strin
         return Err(format!("the {what} is empty; expected a number"));
     }
     let bad = || format!("cannot read `{}` as a number for the {what}", show(cell));
-    let (negative, digits) = match cell.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, cell),
-    };
-    if digits.iter().any(|b| matches!(b, b'e' | b'E')) {
+    if cell.iter().any(|b| matches!(b, b'e' | b'E')) {
         let text = std::str::from_utf8(cell).map_err(|_| bad())?;
         let v: f64 = text.parse().map_err(|_| bad())?;
         let scaled = v * factor as f64;
@@ -237,38 +232,13 @@ pub fn parse_scaled(cell: &[u8], factor: i128, what: &str) -> Result<i128, Strin
         }
         return Ok(scaled.trunc() as i128);
     }
-    let mut whole: i128 = 0;
-    let mut frac: i128 = 0;
-    let mut frac_scale: i128 = 1;
-    let mut any = false;
-    let mut dot = false;
-    let too_large = || format!("`{}` is too large for the {what}", show(cell));
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => {
-                any = true;
-                let d = i128::from(b - b'0');
-                if dot {
-                    if frac_scale < 1_000_000_000_000_000_000 {
-                        frac = frac * 10 + d;
-                        frac_scale *= 10;
-                    }
-                } else {
-                    whole = whole.checked_mul(10).and_then(|w| w.checked_add(d)).ok_or_else(too_large)?;
-                    if whole > 1_000_000_000_000_000_000_000_000 {
-                        return Err(too_large());
-                    }
-                }
-            }
-            b'.' if !dot => dot = true,
-            _ => return Err(bad()),
+    match super::trace::decimal_scaled(cell, factor) {
+        Ok(v) if v.abs() <= 1_000_000_000_000_000_000_000_000_000_000 => Ok(v),
+        Ok(_) | Err(super::trace::NumError::Overflow) => {
+            Err(format!("`{}` is too large for the {what}", show(cell)))
         }
+        Err(super::trace::NumError::Syntax) => Err(bad()),
     }
-    if !any {
-        return Err(bad());
-    }
-    let v = whole.checked_mul(factor).ok_or_else(too_large)? + frac * factor / frac_scale;
-    Ok(if negative { -v } else { v })
 }
 
 /// A time cell in `unit`, as nanoseconds (date-times: since 1970-01-01 UTC).

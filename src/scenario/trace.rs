@@ -347,7 +347,7 @@ enum TimeFormat {
 
 /// Why a decimal number did not parse.
 #[derive(Debug, PartialEq, Eq)]
-enum NumError {
+pub(crate) enum NumError {
     Syntax,
     Overflow,
 }
@@ -426,6 +426,12 @@ fn parse_timestamp(cell: &[u8], format: TimeFormat, first_line: u64) -> Result<i
 /// Parses `[+-]digits[.digits]` seconds exactly into nanoseconds (at least one digit; digits
 /// beyond the ninth decimal are dropped). No exponent, no spaces.
 fn parse_decimal_ns(s: &[u8]) -> Result<i128, NumError> {
+    decimal_scaled(s, NS_PER_SEC)
+}
+
+/// `[+-]digits[.digits]` times `factor`, exactly: digits below one unit of the result are
+/// dropped (toward zero). No exponent, no spaces; an overflow of `i128` is `Overflow`.
+pub(crate) fn decimal_scaled(s: &[u8], factor: i128) -> Result<i128, NumError> {
     let (negative, digits) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),
         Some((b'+', rest)) => (false, rest),
@@ -433,7 +439,7 @@ fn parse_decimal_ns(s: &[u8]) -> Result<i128, NumError> {
     };
     let mut whole: i128 = 0;
     let mut frac: i128 = 0;
-    let mut frac_digits: u32 = 0;
+    let mut frac_scale: i128 = 1;
     let mut any_digit = false;
     let mut seen_dot = false;
     for &b in digits {
@@ -442,9 +448,10 @@ fn parse_decimal_ns(s: &[u8]) -> Result<i128, NumError> {
                 any_digit = true;
                 let d = i128::from(b - b'0');
                 if seen_dot {
-                    if frac_digits < 9 {
+                    // 18 decimals are below one unit of any factor used (at most 10^13).
+                    if frac_scale < 1_000_000_000_000_000_000 {
                         frac = frac * 10 + d;
-                        frac_digits += 1;
+                        frac_scale *= 10;
                     }
                 } else {
                     whole = whole.checked_mul(10).and_then(|w| w.checked_add(d)).ok_or(NumError::Overflow)?;
@@ -457,9 +464,9 @@ fn parse_decimal_ns(s: &[u8]) -> Result<i128, NumError> {
     if !any_digit {
         return Err(NumError::Syntax);
     }
-    frac *= 10i128.pow(9 - frac_digits);
-    let ns = whole.checked_mul(NS_PER_SEC).and_then(|w| w.checked_add(frac)).ok_or(NumError::Overflow)?;
-    Ok(if negative { -ns } else { ns })
+    let part = frac.checked_mul(factor).ok_or(NumError::Overflow)? / frac_scale;
+    let v = whole.checked_mul(factor).and_then(|w| w.checked_add(part)).ok_or(NumError::Overflow)?;
+    Ok(if negative { -v } else { v })
 }
 
 /// A date-time cell (`YYYY-MM-DD HH:MM:SS[.fff][Z]`, UTC) as nanoseconds since the epoch,
