@@ -394,9 +394,10 @@ fn validate(input: &ScenarioArgs) -> Result<(), Failure> {
     } else {
         let rows: Vec<String> = (0..s.pod_traces.len())
             .map(|i| {
-                s.inputs
-                    .pod_trace(&s, i)
-                    .map_or(String::from("?"), |t| format!("{} rows, {} pod shapes", t.rows, t.shapes.len()))
+                s.inputs.pod_trace(&s, i).map_or(String::from("?"), |t| {
+                    let hours = (t.last_arrival_ns - t.first_arrival_ns) as f64 / 3.6e12;
+                    format!("{} rows arriving over {hours:.1} h, {} pod shapes", t.rows, t.shapes.len())
+                })
             })
             .collect();
         format!(", {} pod trace(s): {}", s.pod_traces.len(), rows.join("; "))

@@ -42,6 +42,21 @@ pub fn stream(seed: u64, stream: StreamId) -> RngStream {
     Xoshiro256PlusPlus::from_seed(stream_seed(seed, stream))
 }
 
+/// A uniform draw in [0, 1) from the top 53 bits of one output.
+#[inline]
+pub fn unit(rng: &mut RngStream) -> f64 {
+    use rand_core::Rng;
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// How many copies one trace row makes under a rate multiplier of `whole` + `fraction`
+/// (`fraction` in [0, 1)): `whole`, plus one with probability `fraction`. Draws once, and
+/// only when `fraction` > 0, so an integer multiplier leaves the stream untouched.
+#[inline]
+pub fn copies(rng: &mut RngStream, whole: u64, fraction: f64) -> u64 {
+    whole + u64::from(fraction > 0.0 && unit(rng) < fraction)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,7 +70,7 @@ impl Faults {
                     ctx.at(t, Event::NodeFail { node, random: false });
                     ctx.at(t + c.simulated_downtime.0, Event::NodeRepair { node, random: false });
                 }
-                let u = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                let u = crate::engine::rng::unit(&mut r);
                 t += SimDuration::from_secs_f64(interval * (1.0 + u * c.jitter_factor));
             }
         }

@@ -119,61 +119,49 @@ fn unit_of<T>(
     }
 }
 
+/// `r`'s value, or `None` with its error kept in `errs`.
+fn kept<T>(r: Result<T, FieldError>, errs: &mut Vec<FieldError>) -> Option<T> {
+    r.map_err(|e| errs.push(e)).ok()
+}
+
 fn units(c: &PodTraceColumns, at: &str) -> Result<Units, Vec<FieldError>> {
     let mut errs = Vec::new();
     let f = |n: &str| format!("{at}.columns.{n}");
-    let scaled = |u: TimeUnit| match u {
-        TimeUnit::Scaled(x) => x,
-        TimeUnit::DateTime => 1,
-    };
     let arrival = match &c.arrival {
-        Some(a) => unit_of(a, &f("arrival"), None, |u| TimeUnit::parse(u, true), columns::TIME_UNITS),
-        None => Err(FieldError {
-            path: f("arrival"),
-            message: "no arrival column; expected `arrival: {column: NAME, unit: s}` or a `preset`".into(),
-        }),
+        Some(a) => kept(
+            unit_of(a, &f("arrival"), None, |u| TimeUnit::parse(u, true), columns::TIME_UNITS),
+            &mut errs,
+        ),
+        None => {
+            errs.push(FieldError {
+                path: f("arrival"),
+                message: "no arrival column; expected `arrival: {column: NAME, unit: s}` or a `preset`"
+                    .into(),
+            });
+            None
+        }
     };
-    let end = c
-        .end
+    let end = c.end.as_ref().and_then(|e| {
+        kept(unit_of(e, &f("end"), None, |u| TimeUnit::parse(u, true), columns::TIME_UNITS), &mut errs)
+    });
+    let duration = c.duration.as_ref().and_then(|d| {
+        let scaled = |u: &str| match TimeUnit::parse(u, false) {
+            Some(TimeUnit::Scaled(x)) => Some(x),
+            _ => None,
+        };
+        kept(unit_of(d, &f("duration"), None, scaled, columns::DURATION_UNITS), &mut errs)
+    });
+    let cpu = c
+        .cpu
         .as_ref()
-        .map(|e| unit_of(e, &f("end"), None, |u| TimeUnit::parse(u, true), columns::TIME_UNITS))
-        .transpose();
-    let duration = c
-        .duration
-        .as_ref()
-        .map(|d| {
-            unit_of(
-                d,
-                &f("duration"),
-                None,
-                |u| TimeUnit::parse(u, false).map(scaled),
-                columns::DURATION_UNITS,
-            )
-        })
-        .transpose();
-    let cpu =
-        c.cpu.as_ref().map(|x| unit_of(x, &f("cpu"), None, CpuUnit::parse, columns::CPU_UNITS)).transpose();
+        .and_then(|x| kept(unit_of(x, &f("cpu"), None, CpuUnit::parse, columns::CPU_UNITS), &mut errs));
     let mem = c
         .memory
         .as_ref()
-        .map(|x| unit_of(x, &f("memory"), None, MemUnit::parse, columns::MEM_UNITS))
-        .transpose();
-    let gpu = c
-        .gpu
-        .as_ref()
-        .map(|x| unit_of(x, &f("gpu"), Some("count"), GpuUnit::parse, columns::GPU_UNITS))
-        .transpose();
-    let mut take = |r: Result<(), FieldError>| {
-        if let Err(e) = r {
-            errs.push(e);
-        }
-    };
-    take(arrival.as_ref().map(|_| ()).map_err(Clone::clone));
-    take(end.as_ref().map(|_| ()).map_err(Clone::clone));
-    take(duration.as_ref().map(|_| ()).map_err(Clone::clone));
-    take(cpu.as_ref().map(|_| ()).map_err(Clone::clone));
-    take(mem.as_ref().map(|_| ()).map_err(Clone::clone));
-    take(gpu.as_ref().map(|_| ()).map_err(Clone::clone));
+        .and_then(|x| kept(unit_of(x, &f("memory"), None, MemUnit::parse, columns::MEM_UNITS), &mut errs));
+    let gpu = c.gpu.as_ref().and_then(|x| {
+        kept(unit_of(x, &f("gpu"), Some("count"), GpuUnit::parse, columns::GPU_UNITS), &mut errs)
+    });
     if c.duration.is_some() && c.end.is_some() {
         errs.push(FieldError {
             path: f("end"),
@@ -181,15 +169,15 @@ fn units(c: &PodTraceColumns, at: &str) -> Result<Units, Vec<FieldError>> {
                 .into(),
         });
     }
-    if let (Ok(TimeUnit::DateTime), Ok(Some(TimeUnit::Scaled(_))))
-    | (Ok(TimeUnit::Scaled(_)), Ok(Some(TimeUnit::DateTime))) = (&arrival, &end)
+    if let (Some(a), Some(e)) = (arrival, end)
+        && (a == TimeUnit::DateTime) != (e == TimeUnit::DateTime)
     {
         errs.push(FieldError {
             path: f("end.unit"),
             message: "`end` must use the arrival column's clock: both `datetime` or both numbers".into(),
         });
     }
-    if c.gpu_milli.is_some() && matches!(gpu, Ok(Some(GpuUnit(1)))) {
+    if c.gpu_milli.is_some() && gpu == Some(GpuUnit(1)) {
         errs.push(FieldError {
             path: f("gpuMilli"),
             message: "`gpuMilli` is the share of each GPU counted by `gpu`; expected `gpu` in `unit: count`"
@@ -202,18 +190,17 @@ fn units(c: &PodTraceColumns, at: &str) -> Result<Units, Vec<FieldError>> {
             message: "`gpuMilli` needs `gpu` (the number of GPUs, each taking that share)".into(),
         });
     }
-    if !errs.is_empty() {
-        return Err(errs);
+    match arrival {
+        Some(arrival) if errs.is_empty() => Ok(Units {
+            arrival,
+            end,
+            duration,
+            cpu: cpu.map_or(1, |u| u.0),
+            mem: mem.map_or(1, |u| u.0),
+            gpu: gpu.map_or(1000, |u| u.0),
+        }),
+        _ => Err(errs),
     }
-    let ok = |r: Result<Option<i128>, FieldError>| r.ok().flatten();
-    Ok(Units {
-        arrival: arrival.unwrap_or(TimeUnit::Scaled(1)),
-        end: end.ok().flatten(),
-        duration: ok(duration),
-        cpu: cpu.ok().flatten().map_or(1, |u| u.0),
-        mem: mem.ok().flatten().map_or(1, |u| u.0),
-        gpu: gpu.ok().flatten().map_or(1000, |u| u.0),
-    })
 }
 
 /// Checks of `podTraces[i]` that need no file.
@@ -359,20 +346,6 @@ impl RowReader {
         })
     }
 
-    pub fn file(&self) -> &Path {
-        &self.csv.file
-    }
-
-    /// Data rows read so far.
-    pub fn rows(&self) -> u64 {
-        self.csv.rows
-    }
-
-    /// The name cell of the current row (empty without a name column).
-    pub fn name(&self) -> String {
-        self.layout.name.map_or(String::new(), |i| String::from_utf8_lossy(self.csv.cell(i)).into_owned())
-    }
-
     /// An error about the row at `byte`.
     pub fn error_at(&self, byte: u64, message: String) -> TraceError {
         self.csv.error_at(byte, message)
@@ -387,7 +360,12 @@ impl RowReader {
         let Some(byte) = self.csv.next_row()? else { return Ok(None) };
         let l = &self.layout;
         let cell = |i: usize| self.csv.cell(i);
-        let fail = |column: &str, m: String| self.csv.error_at(byte, format!("column `{column}`: {m}"));
+        // Messages name the pod too when the mapping has a name column.
+        let pod = match l.name.map(cell).filter(|c| !c.is_empty()) {
+            Some(c) => format!(" (pod `{}`)", show(c)),
+            None => String::new(),
+        };
+        let fail = |column: &str, m: String| self.csv.error_at(byte, format!("column `{column}`{pod}: {m}"));
         let (ai, au, an) = &l.arrival;
         let arrival_ns = columns::parse_time(cell(*ai), *au, "arrival time").map_err(|m| fail(an, m))?;
         if self.sorted
@@ -583,8 +561,6 @@ pub struct PodTraceIndex {
     pub by_shape: HashMap<PodShape, u32>,
     /// Rows per shape.
     pub shape_rows: Vec<u64>,
-    /// The largest duration in the file, ns.
-    pub max_duration_ns: u64,
 }
 
 /// The stamp of a file: (length, modification time).
@@ -610,7 +586,6 @@ pub fn check_file(
         shapes: Vec::new(),
         by_shape: HashMap::new(),
         shape_rows: Vec::new(),
-        max_duration_ns: 0,
     };
     while let Some(row) = r.next_row()? {
         if idx.rows == 0 {
@@ -626,7 +601,6 @@ pub fn check_file(
                 "more than 4,294,967,295 rows; expected a smaller trace (or `maxRows`)".into(),
             ));
         }
-        idx.max_duration_ns = idx.max_duration_ns.max(row.duration_ns.unwrap_or(0));
         let next = idx.shapes.len() as u32;
         let k = *idx.by_shape.entry(row.shape.clone()).or_insert(next);
         if k == next {

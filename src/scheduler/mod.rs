@@ -87,6 +87,19 @@ const NO_TEMPLATE: u32 = u32::MAX;
 /// At most this many cached resource scores per node (one per request class, modulo).
 const SCORE_CACHE_MAX_WAYS: usize = 32;
 
+/// The filters that depend on the node's state and labels but not on its pods: Ready and
+/// not removed, NodeUnschedulable, TaintToleration and NodeAffinity (the node selector and
+/// required affinity).
+fn passes_label_filters(cluster: &ClusterState, id: NodeId, placement: &crate::cluster::Placement) -> bool {
+    let n = cluster.node(id);
+    n.ready
+        && n.removed_at.is_none()
+        && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
+        && plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations)
+        && (placement.has_no_node_constraints()
+            || plugins::node_affinity::filter(cluster.node_labels(id), placement))
+}
+
 /// The outcome of one scheduling attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision {
@@ -481,15 +494,7 @@ impl Scheduler {
         }
         let (prio, req) = (tmpl.priority, tmpl.requests.actual);
         let placement = &tmpl.placement;
-        let passes = |id: NodeId| {
-            let n = cluster.node(id);
-            n.ready
-                && n.removed_at.is_none()
-                && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
-                && plugins::taint_toleration::filter(cluster.node_taints(id), &placement.tolerations)
-                && (placement.has_no_node_constraints()
-                    || plugins::node_affinity::filter(cluster.node_labels(id), placement))
-        };
+        let passes = |id: NodeId| passes_label_filters(cluster, id, placement);
         let template_id = cluster.pod(pod).template.0;
         // A DaemonSet pod's only candidate is its own node (the other nodes fail its
         // `metadata.name` node affinity: UnschedulableAndUnresolvable).
@@ -790,31 +795,29 @@ impl Scheduler {
         // PreferNominatedNode (GA in 1.24, `schedule_one.go` `evaluateNominatedNode`): a pod
         // nominated by an earlier preemption tries that node first and takes it if it passes
         // the filters (with the other nominated pods of at least its priority held there).
-        if let Some(&node) = self.nominated_of.get(&pod) {
-            let n = cluster.node(node);
-            let held = n.requested + self.nominated_load(cluster, node.index(), Some(pod), tmpl.priority);
-            if n.ready
-                && n.removed_at.is_none()
-                && plugins::fit::fits(&req.actual, &n.allocatable, &held)
-                && plugins::node_unschedulable::filter(n.unschedulable, &placement.tolerations)
-                && plugins::taint_toleration::filter(cluster.node_taints(node), &placement.tolerations)
-                && (placement.has_no_node_constraints()
-                    || plugins::node_affinity::filter(cluster.node_labels(node), placement))
+        // One node through every filter, with the other nominated pods of at least this
+        // pod's priority held there.
+        let feasible = |node: NodeId| {
+            let nd = cluster.node(node);
+            let held = nd.requested + self.nominated_load(cluster, node.index(), Some(pod), tmpl.priority);
+            passes_label_filters(cluster, node, placement)
+                && plugins::fit::fits(&req.actual, &nd.allocatable, &held)
                 && (!topo_filters || cycle.as_ref().is_none_or(|c| c.filter(node).is_ok()))
-            {
-                if self.explain {
-                    self.walk = explain::Walk { only_node: Some(node), ..explain::Walk::default() };
-                }
-                return Decision { node: Some(node), examined: 1 };
-            }
-        }
+        };
+        let nominated = self.nominated_of.get(&pod).copied().filter(|&node| feasible(node));
         // A DaemonSet pod: NodeAffinity's PreFilter narrows the nodes to the one its
         // `metadata.name` affinity names, and only that node is filtered (`schedule_one.go`
         // `findNodesThatFitPod` with a `PreFilterResult`; `nextStartNodeIndex` moves on by the
         // nodes processed). A single feasible node is taken without scoring.
-        if let Some(node) = cluster.pod(pod).required_node() {
-            let nd = cluster.node(node);
-            if nd.removed_at.is_some() {
+        let pinned = cluster.pod(pod).required_node().map(|node| (node, feasible(node)));
+        if let Some(node) = nominated {
+            if self.explain {
+                self.walk = explain::Walk { only_node: Some(node), ..explain::Walk::default() };
+            }
+            return Decision { node: Some(node), examined: 1 };
+        }
+        if let Some((node, ok)) = pinned {
+            if cluster.node(node).removed_at.is_some() {
                 if self.explain {
                     self.walk = explain::Walk::default();
                 }
@@ -824,15 +827,7 @@ impl Scheduler {
             if self.explain {
                 self.walk = explain::Walk { only_node: Some(node), ..explain::Walk::default() };
             }
-            let held = nd.requested + self.nominated_load(cluster, node.index(), Some(pod), tmpl.priority);
-            let feasible = nd.ready
-                && plugins::fit::fits(&req.actual, &nd.allocatable, &held)
-                && plugins::node_unschedulable::filter(nd.unschedulable, &placement.tolerations)
-                && plugins::taint_toleration::filter(cluster.node_taints(node), &placement.tolerations)
-                && (placement.has_no_node_constraints()
-                    || plugins::node_affinity::filter(cluster.node_labels(node), placement))
-                && (!topo_filters || cycle.as_ref().is_none_or(|c| c.filter(node).is_ok()));
-            return Decision { node: feasible.then_some(node), examined: 1 };
+            return Decision { node: ok.then_some(node), examined: 1 };
         }
         let no_label_constraints = placement.has_no_node_constraints();
         // Removed nodes (cluster-autoscaler scale-down) keep their ids but are not in the

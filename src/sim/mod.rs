@@ -425,19 +425,12 @@ impl Simulation {
         let initial =
             crate::workload::bare::add_templates(&mut cluster, &s.initial_pods, &s.priority_classes)?;
 
-        // Pod traces: their shapes' templates come after the churn templates.
-        let pool_labels: Vec<Vec<crate::cluster::Labels>> = pool_label_sets
-            .iter()
-            .map(|ls| ls.iter().map(|(_, l)| cluster.label_sets[l.index()].clone()).collect())
-            .collect();
-        let pool_usable: Vec<bool> =
-            s.node_pools.iter().map(|p| p.count > 0 || p.autoscaling.is_some()).collect();
+        // Pod traces: their shapes' templates come last.
         let replays = crate::workload::replay::build(
             s,
             seed,
             &mut cluster,
-            &pool_labels,
-            &pool_usable,
+            &pool_label_sets,
             end,
             &mut Ctx::new(now, &mut queue),
         )?;

@@ -6,14 +6,9 @@
 use crate::engine::{RngStream, SimTime};
 use crate::scenario::schema::LoadSpec;
 use crate::scenario::trace::Trace;
-use rand_core::Rng;
 use std::sync::Arc;
 
-/// A uniform draw in [0, 1) from 53 random bits.
-#[inline]
-pub fn unit(rng: &mut RngStream) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
+pub use crate::engine::rng::unit;
 
 /// An exponential draw with rate `rate` (> 0), in seconds, by inversion.
 #[inline]
@@ -275,8 +270,7 @@ impl ArrivalProcess {
                     return None;
                 }
                 *next_row += 1;
-                let extra = *extra_copy_probability > 0.0 && unit(rng) < *extra_copy_probability;
-                *pending_copies = *whole_copies + extra as u64;
+                *pending_copies = crate::engine::rng::copies(rng, *whole_copies, *extra_copy_probability);
             },
         }
     }

@@ -7,7 +7,6 @@ use crate::cluster::{ChurnId, ClusterState, Owner, PodId, TemplateId};
 use crate::engine::{RngStream, SimTime};
 use crate::scenario::distribution::Sampler;
 use crate::sim::{Ctx, Event};
-use rand_core::Rng;
 
 pub struct ChurnGenerator {
     pub inter_arrival: Sampler,
@@ -29,7 +28,7 @@ impl ChurnGenerator {
             return self.mix[0].1;
         }
         // 53 random bits → [0, 1).
-        let u = (self.mix_rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) * total;
+        let u = crate::engine::rng::unit(&mut self.mix_rng) * total;
         self.mix.iter().find(|(cum, _)| u < *cum).map_or(self.mix[self.mix.len() - 1].1, |m| m.1)
     }
 

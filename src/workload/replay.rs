@@ -20,13 +20,10 @@ use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::scenario::podtrace::{self, PodRow, PodShape, PodTraceIndex, PriorityCell, RowReader};
 use crate::scenario::schema::{PodTraceSpec, PreemptionPolicySpec, PriorityClassSpec};
 use crate::sim::{Ctx, Event};
-use rand_core::Rng;
 
 /// Counts a replay reports in the summary.
 #[derive(Clone, Debug, Default)]
 pub struct ReplayStats {
-    /// Rows read from the file (all of them, in the window or not).
-    pub rows_read: u64,
     /// Rows that made pods (in the window, within `maxRows`, before the run's end).
     pub rows_replayed: u64,
     pub pods_created: u64,
@@ -219,8 +216,6 @@ impl PodReplay {
         };
         if row.is_none() {
             self.source = Source::Done;
-        } else {
-            self.stats.rows_read += 1;
         }
         row
     }
@@ -291,16 +286,8 @@ impl PodReplay {
             let template = self.templates[shape as usize];
             let run_for =
                 row.duration_ns.map(|d| SimDuration(Self::scale(i128::from(d), self.duration_scale)));
-            let whole = self.rate_multiplier.floor();
-            let frac = self.rate_multiplier - whole;
-            let mut copies = whole as u64;
-            if frac > 0.0 {
-                let u = (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-                if u < frac {
-                    copies += 1;
-                }
-            }
-            for _ in 0..copies {
+            let k = self.rate_multiplier;
+            for _ in 0..crate::engine::rng::copies(&mut self.rng, k.floor() as u64, k - k.floor()) {
                 let pod = cluster.create_pod(template, Owner::Trace(self.id), run_for, ctx.now);
                 self.stats.pods_created += 1;
                 if !self.fits[shape as usize] {
@@ -317,24 +304,27 @@ impl PodReplay {
     }
 }
 
-/// Builds the replays of `s.podTraces` onto `cluster` (after the Deployments' and churn
-/// templates: each trace's shapes get templates in order) and schedules their first
-/// arrivals. `pool_labels[p]`: the label sets of pool `p`'s nodes; `pool_usable[p]`: the
-/// pool has nodes or can get some (autoscaling).
-#[allow(clippy::too_many_arguments)]
+/// Builds the replays of `s.podTraces` onto `cluster` (each trace's shapes get templates
+/// in order, after every other template) and schedules their first arrivals.
+/// `pool_label_sets[p]`: the (zone, label set) of pool `p`'s nodes.
 pub fn build(
     s: &crate::scenario::Scenario,
     seed: u64,
     cluster: &mut ClusterState,
-    pool_labels: &[Vec<crate::cluster::Labels>],
-    pool_usable: &[bool],
+    pool_label_sets: &[Vec<(u16, crate::cluster::LabelSetId)>],
     end: SimTime,
     ctx: &mut Ctx,
 ) -> Result<Vec<PodReplay>, String> {
+    // The pools that have nodes or can get some (autoscaling), with their nodes' labels.
+    let usable = |i: usize| s.node_pools.get(i).is_some_and(|p| p.count > 0 || p.autoscaling.is_some());
     let pools: Vec<NodePool> =
-        cluster.pools.iter().zip(pool_usable).filter(|(_, u)| **u).map(|(p, _)| p.clone()).collect();
-    let labels: Vec<Vec<crate::cluster::Labels>> =
-        pool_labels.iter().zip(pool_usable).filter(|(_, u)| **u).map(|(l, _)| l.clone()).collect();
+        cluster.pools.iter().enumerate().filter(|(i, _)| usable(*i)).map(|(_, p)| p.clone()).collect();
+    let labels: Vec<Vec<crate::cluster::Labels>> = pool_label_sets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| usable(*i))
+        .map(|(_, sets)| sets.iter().map(|(_, l)| cluster.label_sets[l.index()].clone()).collect())
+        .collect();
     let mut out = Vec::with_capacity(s.pod_traces.len());
     for (ti, t) in s.pod_traces.iter().enumerate() {
         let index =
