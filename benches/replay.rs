@@ -54,6 +54,28 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Issue #16: one run of the FGD study (1,523 nodes, the default pod list inflated to
+    // 130 % of the GPUs: 10,780 pods, FGD over every node), target < 1 s. Needs
+    // ../shared/data; skipped without it.
+    let fgd = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gpu-sharing-fgd.yaml");
+    if std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/alibaba-gpu-v2023").is_dir() {
+        let mut g = c.benchmark_group("gpu-sharing");
+        g.sample_size(10);
+        for policy in ["FGD", "Random"] {
+            let set = vec![format!("scheduler.gpuSharing.policy={policy}")];
+            g.bench_function(format!("fgd-study-default-{policy}"), |b| {
+                b.iter(|| {
+                    let s = runner::load(&fgd, &set, None).expect("loads");
+                    let out = runner::simulate(&s, s.seed, None).expect("runs");
+                    out.cluster.pods.len()
+                })
+            });
+        }
+        g.finish();
+    } else {
+        eprintln!("gpu-sharing: ../shared/data absent, skipped");
+    }
 }
 
 criterion_group! {

@@ -20,6 +20,9 @@ const SHRINK: &[(&str, &[&str])] = &[
     // The trace's last 10 days (≈ 3,000 of its 8,152 pods; its first weeks are sparse).
     ("trace-replay-pods.yaml", &["--set", "podTraces.0.window={from: 139d}", "--duration", "11d"]),
     ("tests/fixtures/alibaba-gpu-mini/scenario.yaml", &[]),
+    // The FGD protocol up to 20 % of the GPUs (≈ 1,700 pods instead of 10,780).
+    ("gpu-sharing-fgd.yaml", &["--set", "podTraces.0.inflation.gpuPercent=20", "--duration", "1h"]),
+    ("tests/fixtures/alibaba-gpu-mini/fgd.yaml", &[]),
     ("node-failure.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "20m"]),
     ("zone-outage.yaml", &["--set", "deployments.0.service.load.poisson.rate=100", "--duration", "30m"]),
     ("zone-spread.yaml", &["--duration", "40m"]),

@@ -228,8 +228,10 @@ fn bad_rows_are_exit_2_with_file_line_and_column() {
 #[test]
 fn node_lists_become_pools_and_keep_names() {
     let nodes = "host,cores,mem_gb,gpus,gpu_type,rack\nn1,8,32,0,,r1\nn2,8,32,0,,r1\nn3,16,64,4,T4,r2\nn4,8,32,0,,r2\n";
-    // Three 6-core pods, then a pod asking for one T4 GPU and one asking for a V100.
-    let pods = "id,t,d,cpu,gpu,model\na,0,100,6,0,\nb,1,100,6,0,\nc,2,100,6,0,\ng,3,100,1,1,T4|A100\nv,4,100,1,1,V100\n";
+    // Three 6-core pods, then a pod asking for one T4 GPU (or an A100, which no node has)
+    // and one asking for five V100 or T4 GPUs (the T4 node has four). A pod naming only
+    // models no node has is refused (tests/gpu_sharing.rs).
+    let pods = "id,t,d,cpu,gpu,model\na,0,100,6,0,\nb,1,100,6,0,\nc,2,100,6,0,\ng,3,100,1,1,T4|A100\nv,4,100,1,5,V100|T4\n";
     let yaml = "name: t
 duration: 1h
 nodeLists:
@@ -262,7 +264,7 @@ podTraces:
     let placed: Vec<String> = trace_pods(&out).iter().map(|p| p["node"].clone()).collect();
     assert!(placed[..3].iter().all(|n| ["n1", "n2", "n3", "n4"].contains(&n.as_str())), "{placed:?}");
     assert_eq!(placed[3], "n3", "the T4 pod goes to the T4 node");
-    assert_eq!(placed[4], "", "no node has a V100: {placed:?}");
+    assert_eq!(placed[4], "", "no node has five T4 or V100 GPUs: {placed:?}");
     assert_eq!(s["trace_jobs_pods_never_fit"], "1");
 }
 

@@ -408,6 +408,7 @@ fn build(case: &Case) -> Built {
             preempt_never: false,
             termination_grace_period: SimDuration::from_secs(30),
             graceful_termination: true,
+            give_up_unschedulable: false,
         });
     }
     let remove = |c: &mut ClusterState, stage: u8| {

@@ -20,6 +20,7 @@
 
 pub mod cdf;
 pub mod csvdata;
+pub mod families;
 pub mod render;
 pub mod report;
 pub mod sweep;
@@ -134,6 +135,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
         let path = dir.join("points.csv");
         sweep_metrics = sweep::chosen_metrics(t, &path, &opts.metrics)?;
         charts.extend(sweep::charts(t, &path, &scenario, &opts.metrics)?);
+        charts.extend(families::charts(t, &scenario));
         if sweep::parameters(t).is_empty()
             && let Some(runs) = read("runs.csv")?
         {

@@ -3,6 +3,7 @@
 //! changes go through the methods of [`ClusterState`], which keep the per-node and
 //! cluster-wide resource sums equal to the sums over bound pods.
 
+pub mod gpu;
 pub mod label_selector;
 pub mod pod_affinity;
 pub mod resources;

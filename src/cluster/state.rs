@@ -1,5 +1,6 @@
 //! The arenas and the only functions that change them.
 
+use super::gpu::Assignment;
 use super::resources::{PodRequests, Resources};
 use super::selectors::{Labels, Placement, Taint};
 use crate::engine::{SimDuration, SimTime};
@@ -151,6 +152,9 @@ pub struct PodTemplate {
     /// A deleted pod of this template may stay Terminating (its termination time is not
     /// always 0 and its grace period is not 0).
     pub graceful_termination: bool,
+    /// A pod that fails its scheduling attempt is deleted instead of waiting in the queue
+    /// (the FGD study's protocol, `podTraces[].inflation`).
+    pub give_up_unschedulable: bool,
 }
 
 /// Why a pod is being disrupted: upstream's `DisruptionTarget` pod condition reasons
@@ -337,6 +341,8 @@ pub struct ClusterState {
     pub topology: super::topology::TopologyIndex,
     /// Per template: its topology spread and pod affinity rules (empty: none anywhere).
     pub topology_rules: Vec<super::topology::TemplateRules>,
+    /// GPU devices: per node the free milli of each device, per pod the devices it holds.
+    pub gpu: super::gpu::GpuDevices,
     pub totals: Totals,
 }
 
@@ -523,6 +529,7 @@ impl ClusterState {
     }
 
     pub fn add_template(&mut self, t: PodTemplate) -> TemplateId {
+        self.gpu.add_template(t.requests.actual.gpu_milli, &t.placement);
         self.templates.push(t);
         TemplateId((self.templates.len() - 1) as u32)
     }
@@ -570,6 +577,7 @@ impl ClusterState {
             h.push(super::room::NO_ROOM);
         }
         self.refresh_room(NodeId((self.nodes.len() - 1) as u32));
+        self.gpu.add_node(allocatable.gpu_milli, &self.label_sets[labels.index()]);
         self.topology.add_node(&self.label_sets[labels.index()]);
         self.filter_epoch += 1;
         self.totals.allocatable_ready += allocatable;
@@ -648,8 +656,22 @@ impl ClusterState {
     }
 
     /// The scheduler's "assume": reserves the pod's requests on `node` at decision time so
-    /// that the next scheduling cycle sees them. The pod moves to `Bound`.
+    /// that the next scheduling cycle sees them, its GPUs on the devices of the default pick
+    /// ([`super::gpu::GpuDevices::tightest`]). The pod moves to `Bound`.
     pub fn assume_pod(&mut self, pod: PodId, node: NodeId, now: SimTime) {
+        let template = self.pods[pod.index()].template.index();
+        let devices = self.gpu.tightest(node.index(), template);
+        self.assume_pod_on(pod, node, devices, now);
+    }
+
+    /// [`Self::assume_pod`] with the devices chosen by the caller (a GPU score policy).
+    /// `devices` is `None` only for a pod whose GPU demand the node's devices cannot hold,
+    /// which the filters rule out; such a pod binds without devices and `check_invariants`
+    /// reports it.
+    pub fn assume_pod_on(&mut self, pod: PodId, node: NodeId, devices: Option<Assignment>, now: SimTime) {
+        if let Some(a) = devices {
+            self.gpu.bind(pod.index(), node.index(), a);
+        }
         let req = self.templates[self.pods[pod.index()].template.index()].requests;
         let n = &mut self.nodes[node.index()];
         n.requested += req.actual;
@@ -715,6 +737,7 @@ impl ClusterState {
         let p = &self.pods[pod.index()];
         let tmpl = &self.templates[p.template.index()];
         let (req, prio) = (tmpl.requests, tmpl.priority);
+        self.gpu.release(pod.index(), node.index());
         let n = &mut self.nodes[node.index()];
         n.requested -= req.actual;
         n.non_zero_requested -= req.non_zero;
@@ -908,6 +931,13 @@ impl ClusterState {
                 live[d.index()] += 1;
             }
         }
+        let gpu_requested: Vec<i64> = requested.iter().map(|r| r.gpu_milli).collect();
+        self.gpu.check(
+            self.pods.iter().enumerate().map(|(i, p)| {
+                (i, if p.phase.holds_node() { p.node.map(|n| n.index()) } else { None }, p.template.index())
+            }),
+            &gpu_requested,
+        )?;
         if phases != self.totals.pods_in_phase {
             return Err(format!("phase counts {:?} != maintained {:?}", phases, self.totals.pods_in_phase));
         }

@@ -4,6 +4,7 @@
 //! No floats are accumulated: every float in the output is computed once, at the end, from
 //! integers.
 
+pub mod gpufrag;
 pub mod throughput;
 
 use crate::cluster::{ClusterState, PodPhase, Resources};

@@ -102,9 +102,14 @@ pub const POD_COLUMNS: [&str; 11] = [
 /// became Terminating and its `DisruptionTarget` reason.
 pub const POD_TERMINATION_COLUMNS: [&str; 2] = ["terminating_s", "disruption_target"];
 
+/// The column `pods.csv` adds when some node has GPUs: the devices the pod holds or held on
+/// its node, `<device>[+<device>…]:<milli each>` (`0:500`, `0+1:1000`), empty for none.
+pub const POD_GPU_COLUMN: &str = "gpu_devices";
+
 /// `pods.csv`: one row per pod, in creation order.
 pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
     let graceful = cluster.templates.iter().any(|t| t.graceful_termination);
+    let gpus = cluster.gpu.any_devices();
     let t =
         |x: Option<crate::engine::SimTime>| x.map_or(String::new(), |t| format!("{:.6}", t.as_secs_f64()));
     let rows = cluster.pods.iter().enumerate().map(move |(i, p)| {
@@ -133,11 +138,17 @@ pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
             row.push(t(p.terminating_at));
             row.push(p.disruption.map_or(String::new(), |r| r.name().to_string()));
         }
+        if gpus {
+            row.push(cluster.gpu.describe(i));
+        }
         row
     });
     let mut header = POD_COLUMNS.to_vec();
     if graceful {
         header.extend(POD_TERMINATION_COLUMNS);
+    }
+    if gpus {
+        header.push(POD_GPU_COLUMN);
     }
     csv_bytes(&header, rows)
 }

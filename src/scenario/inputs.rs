@@ -133,6 +133,10 @@ pub fn resolve(s: &mut Scenario, base: &Path) -> Result<(), ScenarioError> {
                 .map_err(|error| ScenarioError::File { field: format!("podTraces[{i}]"), error })?;
             slot.insert(Arc::new(idx));
         }
+        if let Some(idx) = inputs.pod_traces.get(&podtrace::input_key(t, &s.priority_classes)) {
+            podtrace::check_gpu_models(idx, &s.node_pools)
+                .map_err(|error| ScenarioError::File { field: format!("podTraces[{i}]"), error })?;
+        }
     }
     s.inputs = inputs;
     Ok(())

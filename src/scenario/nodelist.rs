@@ -174,6 +174,9 @@ pub fn read(path: &Path, spec: &NodeListSpec) -> Result<NodeListData, TraceError
             }
         };
         let gpus = whole(&gpu, "GPUs", 0)?;
+        if spec.only_gpu_nodes && gpus == 0 {
+            continue;
+        }
         let max_pods = whole(&pods, "pods", spec.max_pods.0)?;
         let text = |col: &Option<(usize, String)>| {
             col.as_ref().map(|(i, _)| String::from_utf8_lossy(csv.cell(*i)).into_owned())

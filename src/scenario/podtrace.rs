@@ -276,7 +276,8 @@ pub struct PodRow {
 /// Column indexes and units, resolved against a file's header.
 struct Layout {
     name: Option<usize>,
-    arrival: (usize, TimeUnit, String),
+    /// `None` with inflation (the times are not read).
+    arrival: Option<(usize, TimeUnit, String)>,
     end: Option<(usize, TimeUnit, String)>,
     duration: Option<(usize, i128, String)>,
     cpu: Option<(usize, i128, String)>,
@@ -321,18 +322,41 @@ impl RowReader {
         };
         let unit_pick =
             |c: &Option<UnitColumn>, role: &str| pick(&c.as_ref().map(|x| x.column.clone()), role);
-        let (ai, an) = unit_pick(&c.arrival, "arrival")?
-            .ok_or_else(|| TraceError::new(path, None, "no arrival column".into()))?;
+        // Inflation does not use the trace's times: their columns may be absent.
+        let timed = spec.inflation.is_none();
+        let arrival = if timed {
+            let (ai, an) = unit_pick(&c.arrival, "arrival")?
+                .ok_or_else(|| TraceError::new(path, None, "no arrival column".into()))?;
+            Some((ai, u.arrival, an))
+        } else {
+            None
+        };
         let layout = Layout {
             name: pick(&c.name, "name")?.map(|x| x.0),
-            arrival: (ai, u.arrival, an),
-            end: unit_pick(&c.end, "end")?.and_then(|(i, n)| u.end.map(|t| (i, t, n))),
-            duration: unit_pick(&c.duration, "duration")?.and_then(|(i, n)| u.duration.map(|f| (i, f, n))),
+            arrival,
+            end: if timed {
+                unit_pick(&c.end, "end")?.and_then(|(i, n)| u.end.map(|t| (i, t, n)))
+            } else {
+                None
+            },
+            duration: if timed {
+                unit_pick(&c.duration, "duration")?.and_then(|(i, n)| u.duration.map(|f| (i, f, n)))
+            } else {
+                None
+            },
             cpu: unit_pick(&c.cpu, "cpu")?.map(|(i, n)| (i, u.cpu, n)),
             mem: unit_pick(&c.memory, "memory")?.map(|(i, n)| (i, u.mem, n)),
             gpu: unit_pick(&c.gpu, "gpu")?.map(|(i, n)| (i, u.gpu, n)),
             gpu_milli: pick(&c.gpu_milli, "gpuMilli")?,
-            gpu_model: pick(&c.gpu_model, "gpuModel")?,
+            // A preset's model column may be absent (`openb_pod_list_multigpu50.csv` has none);
+            // a column the scenario maps must be there.
+            gpu_model: if spec.columns.gpu_model.is_none() {
+                c.gpu_model
+                    .as_ref()
+                    .and_then(|n| csv.column(n, "columns.gpuModel").ok().map(|i| (i, n.clone())))
+            } else {
+                pick(&c.gpu_model, "gpuModel")?
+            },
             priority: pick(&c.priority, "priority")?,
             labels: pick(&c.labels, "labels")?,
             owner: pick(&c.owner, "owner")?,
@@ -342,7 +366,8 @@ impl RowReader {
             layout,
             classes: classes.iter().map(|c| c.name.clone()).collect(),
             prev: None,
-            sorted: spec.sorted,
+            // Inflation reads every row and orders them itself.
+            sorted: spec.sorted && spec.inflation.is_none(),
         })
     }
 
@@ -366,7 +391,11 @@ impl RowReader {
             None => String::new(),
         };
         let fail = |column: &str, m: String| self.csv.error_at(byte, format!("column `{column}`{pod}: {m}"));
-        let (ai, au, an) = &l.arrival;
+        let Some((ai, au, an)) = &l.arrival else {
+            // Inflation: no times.
+            let shape = self.shape(byte, &pod)?;
+            return Ok(Some(PodRow { arrival_ns: 0, duration_ns: None, shape, byte }));
+        };
         let arrival_ns = columns::parse_time(cell(*ai), *au, "arrival time").map_err(|m| fail(an, m))?;
         if self.sorted
             && let Some((prev, prev_byte)) = self.prev
@@ -406,6 +435,16 @@ impl RowReader {
         } else {
             None
         };
+        let shape = self.shape(byte, &pod)?;
+        Ok(Some(PodRow { arrival_ns, duration_ns, shape, byte }))
+    }
+
+    /// The requests, GPU models, priority, labels and owner of the row at `byte` (the
+    /// current row); `pod` names it in messages.
+    fn shape(&self, byte: u64, pod: &str) -> Result<PodShape, TraceError> {
+        let l = &self.layout;
+        let cell = |i: usize| self.csv.cell(i);
+        let fail = |column: &str, m: String| self.csv.error_at(byte, format!("column `{column}`{pod}: {m}"));
         let amount = |c: &Option<(usize, i128, String)>, what: &str| -> Result<Option<i64>, TraceError> {
             match c {
                 Some((i, f, n)) => {
@@ -445,6 +484,24 @@ impl RowReader {
                 ));
             }
             gpu_milli = Some(count * share);
+        }
+        if let (Some(m), Some((gi, _, gn))) = (gpu_milli, &l.gpu) {
+            if m > 1000 && m % 1000 != 0 {
+                return Err(fail(
+                    gn,
+                    format!(
+                        "`{}` is neither whole GPUs nor a share of one GPU; expected a whole number of GPUs, or below 1 GPU",
+                        show(cell(*gi))
+                    ),
+                ));
+            }
+            let most = crate::cluster::gpu::MAX_GPUS_PER_NODE as i64;
+            if m > most * 1000 {
+                return Err(fail(
+                    gn,
+                    format!("{} GPUs; expected at most {most} (a pod's GPUs are on one node)", m / 1000),
+                ));
+            }
         }
         let gpu_models: Box<[Box<str>]> = match &l.gpu_model {
             Some((i, n)) => {
@@ -529,20 +586,7 @@ impl RowReader {
             }
             None => None,
         };
-        Ok(Some(PodRow {
-            arrival_ns,
-            duration_ns,
-            shape: PodShape {
-                cpu_milli,
-                mem_bytes,
-                gpu_milli,
-                gpu_models,
-                priority,
-                labels: labels.into(),
-                owner,
-            },
-            byte,
-        }))
+        Ok(PodShape { cpu_milli, mem_bytes, gpu_milli, gpu_models, priority, labels: labels.into(), owner })
     }
 }
 
@@ -561,6 +605,8 @@ pub struct PodTraceIndex {
     pub by_shape: HashMap<PodShape, u32>,
     /// Rows per shape.
     pub shape_rows: Vec<u64>,
+    /// The byte offset of each shape's first row (for messages).
+    pub shape_first_byte: Vec<u64>,
 }
 
 /// The stamp of a file: (length, modification time).
@@ -586,6 +632,7 @@ pub fn check_file(
         shapes: Vec::new(),
         by_shape: HashMap::new(),
         shape_rows: Vec::new(),
+        shape_first_byte: Vec::new(),
     };
     while let Some(row) = r.next_row()? {
         if idx.rows == 0 {
@@ -612,6 +659,7 @@ pub fn check_file(
             }
             idx.shapes.push(row.shape);
             idx.shape_rows.push(0);
+            idx.shape_first_byte.push(row.byte);
         }
         idx.shape_rows[k as usize] += 1;
     }
@@ -621,11 +669,52 @@ pub fn check_file(
     Ok(idx)
 }
 
+/// A trace's row that accepts GPU models must accept one some GPU node pool has: a pod
+/// naming only unknown models could never run, almost always a typo or the wrong node list. An
+/// error naming the first row that asks for one (documented in docs/scenario.md).
+pub fn check_gpu_models(
+    idx: &PodTraceIndex,
+    pools: &[crate::scenario::schema::NodePoolSpec],
+) -> Result<(), TraceError> {
+    let known: std::collections::BTreeSet<&str> = pools
+        .iter()
+        .filter(|p| p.allocatable.gpu.0 > 0)
+        .filter_map(|p| p.labels.get(GPU_MODEL_LABEL).map(String::as_str))
+        .collect();
+    for (k, shape) in idx.shapes.iter().enumerate() {
+        if !shape.gpu_models.is_empty()
+            && !shape.gpu_models.iter().any(|m| known.contains(&**m))
+            && let Some(m) = shape.gpu_models.first()
+        {
+            let row = idx.shape_first_byte.get(k).and_then(|&b| columns::line_of_byte(&idx.path, b));
+            let have = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.iter().copied().collect::<Vec<_>>().join(", ")
+            };
+            return Err(TraceError::new(
+                &idx.path,
+                row,
+                format!(
+                    "GPU model `{m}` is on no node (the GPU nodes have: {have}); expected a model of the node list or pools"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The key under which a trace's index is kept in `Inputs`: everything the checking pass
 /// depends on.
 pub fn input_key(spec: &PodTraceSpec, classes: &[PriorityClassSpec]) -> String {
     let names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
-    format!("{}\u{1f}{:?}\u{1f}{}\u{1f}{:?}", spec.file, columns_of(spec), spec.sorted, names)
+    format!(
+        "{}\u{1f}{:?}\u{1f}{}\u{1f}{:?}",
+        spec.file,
+        columns_of(spec),
+        spec.sorted && spec.inflation.is_none(),
+        names
+    )
 }
 
 #[cfg(test)]
@@ -647,6 +736,7 @@ mod tests {
             max_rows: 0,
             start_at: Default::default(),
             template: PodTemplateSpec::default(),
+            inflation: None,
         }
     }
 

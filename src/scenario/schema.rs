@@ -156,6 +156,78 @@ pub struct SchedulerSpec {
     /// InterPodAffinity plugin arguments (upstream `InterPodAffinityArgs`).
     #[serde(default)]
     pub inter_pod_affinity: InterPodAffinitySpec,
+    /// A GPU-sharing score policy of the FGD paper's simulator (absent: none; GPUs are then
+    /// placed on the tightest device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_sharing: Option<GpuSharingSpec>,
+}
+
+/// The GPU-sharing score plugin (`scheduler::gpu`): one of the six policies of "Beware of
+/// Fragmentation" (Weng et al., USENIX ATC '23), as its simulator
+/// (`hkust-adsl/kubernetes-scheduler-simulator`) runs them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GpuSharingSpec {
+    pub policy: GpuPolicySpec,
+    /// The plugin's weight (the paper's runs: 1000).
+    #[serde(default = "defaults::gpu_policy_weight")]
+    pub weight: i64,
+    /// Keep the default score plugins beside the policy (the paper's profile disables them:
+    /// false, the default).
+    #[serde(default)]
+    pub keep_default_scores: bool,
+    /// The target workload of FGD and of the fragmentation metrics keeps the most popular
+    /// pod types until they cover this percentage of the pods (upstream
+    /// `podPopularityThreshold`, the paper's runs: 95).
+    #[serde(default = "defaults::popularity_threshold")]
+    pub popularity_threshold_percent: u64,
+    /// How equal totals are broken: `NodeOrder` (the paper's simulator, the default: the
+    /// first node in an order drawn once per run from the seed) or `Random` (kube-scheduler's
+    /// `selectHost`, a uniform pick among the tied nodes at each decision).
+    #[serde(default)]
+    pub tie_break: TieBreakSpec,
+}
+
+/// Ties between nodes of equal score (`scheduler.gpuSharing.tieBreak`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TieBreakSpec {
+    /// The paper's simulator: its scheduler (`mental2008/kubernetes` v1.20.5-minor,
+    /// `pkg/scheduler/core/generic_scheduler.go` `selectHost`) takes the smallest node name
+    /// among equal scores, and the simulator prefixes every node name with its position in a
+    /// permutation drawn from the seed (`%04d-`, `pkg/simulator/simulator.go`).
+    #[default]
+    NodeOrder,
+    /// Upstream kube-scheduler: reservoir sampling among the tied nodes.
+    Random,
+}
+
+/// The six policies (`experiments/run_scripts/generate_run_scripts.py`, `AllMethodList`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GpuPolicySpec {
+    Random,
+    DotProd,
+    GpuClustering,
+    GpuPacking,
+    BestFit,
+    #[serde(rename = "FGD")]
+    Fgd,
+}
+
+/// The FGD study's workload protocol on a pod trace (`podTraces[].inflation`): the rows
+/// shuffled by the run's seed, then rows drawn at random (with replacement) appended until
+/// the GPUs requested reach `gpuPercent` of the cluster's GPUs; one pod per `interval`,
+/// never deleted; a pod no node fits is deleted after its attempt, not retried.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InflationSpec {
+    /// Target GPU demand in percent of the cluster's GPUs (the paper: 130).
+    pub gpu_percent: u32,
+    /// Shuffle the rows by the seed first (the paper: true).
+    #[serde(default = "defaults::yes")]
+    pub shuffle: bool,
+    /// Time between two pods.
+    #[serde(default = "defaults::inflation_interval")]
+    pub interval: DurationSpec,
 }
 
 /// Upstream `InterPodAffinityArgs` (`kubernetes/kubernetes:pkg/scheduler/apis/config/v1/defaults.go`).
@@ -192,6 +264,7 @@ impl Default for SchedulerSpec {
             preemption: None,
             pod_topology_spread: Default::default(),
             inter_pod_affinity: InterPodAffinitySpec::default(),
+            gpu_sharing: None,
         }
     }
 }
@@ -714,6 +787,19 @@ pub struct PodResourcesSpec {
     pub memory: Option<MemQuantity>,
     #[serde(default, rename = "nvidia.com/gpu")]
     pub gpu: Option<CountQuantity>,
+    /// The milli-units of each GPU the pod takes (1 to 1000; below 1000, a share of one
+    /// GPU, so `nvidia.com/gpu` must be 1), like the `alibabacloud.com/gpu-milli` of the
+    /// GPU-sharing scheduler the FGD paper's simulator follows. Absent: whole GPUs.
+    #[serde(default, rename = "alibabacloud.com/gpu-milli", skip_serializing_if = "Option::is_none")]
+    pub gpu_milli: Option<CountQuantity>,
+}
+
+impl PodResourcesSpec {
+    /// The GPU milli-units in all: `nvidia.com/gpu` × (`alibabacloud.com/gpu-milli` or 1000).
+    pub fn gpu_milli(&self) -> i64 {
+        let per = self.gpu_milli.map_or(1000, |m| m.0);
+        self.gpu.map_or(0, |g| g.0.saturating_mul(per))
+    }
 }
 
 /// A pod template.
@@ -1221,6 +1307,9 @@ pub struct PodTraceSpec {
     /// class, ...); the trace's columns replace its requests, priority and labels.
     #[serde(default)]
     pub template: PodTemplateSpec,
+    /// The FGD study's protocol (absent: rows replayed at their arrival times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inflation: Option<InflationSpec>,
 }
 
 /// Which CSV column holds what for a node list. Units as for [`PodTraceColumns`].
@@ -1277,6 +1366,10 @@ pub struct NodeListSpec {
     pub price_per_hour: f64,
     #[serde(default)]
     pub kubelet: KubeletSpec,
+    /// Keep only the rows with GPUs (like the trace's `openb_node_list_gpu_node.csv`, the
+    /// node set of the FGD paper's runs).
+    #[serde(default)]
+    pub only_gpu_nodes: bool,
 }
 
 /// metrics-server: how pod CPU usage is sampled.
@@ -1562,6 +1655,15 @@ pub mod defaults {
     }
     pub fn ca_expander() -> String {
         "least-waste".to_string()
+    }
+    pub fn gpu_policy_weight() -> i64 {
+        1000
+    }
+    pub fn popularity_threshold() -> u64 {
+        95
+    }
+    pub fn inflation_interval() -> DurationSpec {
+        DurationSpec(SimDuration::from_secs(1))
     }
     pub fn yes() -> bool {
         true

@@ -115,6 +115,15 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             "expected at least 1 pod (upstream default 110)",
         );
         e.check(
+            p.allocatable.gpu.0 <= crate::cluster::gpu::MAX_GPUS_PER_NODE as i64,
+            at("allocatable.nvidia.com/gpu"),
+            format!(
+                "{} GPUs; expected at most {} per node (each GPU is a device that pods share)",
+                p.allocatable.gpu.0,
+                crate::cluster::gpu::MAX_GPUS_PER_NODE
+            ),
+        );
+        e.check(
             finite_non_negative(p.price_per_hour),
             at("pricePerHour"),
             "expected a finite price of 0 or more",
@@ -269,6 +278,7 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             format!("podTraces[{i}].startAt"),
             "expected a time within the run (at most `duration`)",
         );
+        validate_inflation(&mut e, s, i, t);
     }
     unique_names(&mut e, "churn", s.churn.iter().map(|c| c.name.as_str()));
     for (i, c) in s.churn.iter().enumerate() {
@@ -487,7 +497,7 @@ fn validate_initial_pods(e: &mut Errors, s: &Scenario) {
         let requests = PodRequests::from_container(
             t.requests.cpu.map(|q| q.0),
             t.requests.memory.map(|q| q.0),
-            t.requests.gpu.map_or(0, |g| g.0.saturating_mul(1000)),
+            t.requests.gpu_milli(),
         )
         .actual;
         let placement = Placement {
@@ -954,6 +964,7 @@ fn validate_template(e: &mut Errors, at: &str, t: &PodTemplateSpec, s: &Scenario
     let cpu = t.requests.cpu.map_or(0, |q| q.0);
     let mem = t.requests.memory.map_or(0, |q| q.0);
     let gpu = t.requests.gpu.map_or(0, |q| q.0);
+    validate_gpu_request(e, at, t);
     // A pod that no node pool could ever hold is almost always a unit mistake (2G vs 2Gi
     // is fine, 2000 vs 2 CPU is not).
     if !s.node_pools.is_empty() {
@@ -1067,4 +1078,73 @@ fn validate_tolerations(e: &mut Errors, at: &str, ts: &[Toleration]) {
             e.check(s >= 0, format!("{at}[{i}].tolerationSeconds"), "expected 0 or more seconds");
         }
     }
+}
+
+/// A template's GPU request: whole GPUs (at most `MAX_GPUS_PER_NODE`), or with
+/// `alibabacloud.com/gpu-milli` below 1000 a share of exactly one GPU.
+fn validate_gpu_request(e: &mut Errors, at: &str, t: &crate::scenario::schema::PodTemplateSpec) {
+    use crate::cluster::gpu::MAX_GPUS_PER_NODE;
+    let gpu = t.requests.gpu.map(|q| q.0);
+    if let Some(n) = gpu
+        && n > MAX_GPUS_PER_NODE as i64
+    {
+        e.push(
+            format!("{at}.requests.nvidia.com/gpu"),
+            format!("{n} GPUs; expected at most {MAX_GPUS_PER_NODE} (a pod's GPUs are on one node)"),
+        );
+    }
+    if let Some(m) = t.requests.gpu_milli.map(|q| q.0) {
+        let path = format!("{at}.requests.alibabacloud.com/gpu-milli");
+        if !(1..=1000).contains(&m) {
+            e.push(path, format!("{m}; expected 1 to 1000 milli-units of each GPU"));
+        } else if gpu.is_none() {
+            e.push(path, "needs `nvidia.com/gpu` (the number of GPUs, each taking this share)".to_string());
+        } else if m < 1000 && gpu != Some(1) {
+            e.push(
+                path,
+                format!(
+                    "a share of {m} (below a whole GPU) needs `nvidia.com/gpu: 1`, found {}; a share must fit on one GPU",
+                    gpu.unwrap_or(0)
+                ),
+            );
+        }
+    }
+}
+
+/// `podTraces[i].inflation`: a target and interval in range, and none of the settings that
+/// read the trace's times (the protocol does not use them).
+fn validate_inflation(e: &mut Errors, s: &Scenario, i: usize, t: &crate::scenario::schema::PodTraceSpec) {
+    let Some(inf) = &t.inflation else { return };
+    let at = |f: &str| format!("podTraces[{i}].{f}");
+    e.check(
+        (1..=1000).contains(&inf.gpu_percent),
+        at("inflation.gpuPercent"),
+        format!("{}; expected 1 to 1000 (percent of the cluster's GPUs; the paper: 130)", inf.gpu_percent),
+    );
+    e.check(
+        inf.interval.0.as_nanos() > 0,
+        at("inflation.interval"),
+        "expected a time between pods above 0, e.g. 1s",
+    );
+    for (field, set) in [
+        ("timeScale", t.time_scale != 1.0),
+        ("durationScale", t.duration_scale != 1.0),
+        ("rateMultiplier", t.rate_multiplier != 1.0),
+        ("window", t.window.is_some()),
+    ] {
+        if set {
+            e.push(
+                at(field),
+                format!("`{field}` reads the trace's times, which `inflation` does not use (one pod per interval, never deleted); remove one of them"),
+            );
+        }
+    }
+    let gpus: i64 = s.node_pools.iter().map(|p| i64::from(p.count) * p.allocatable.gpu.0).sum();
+    // Node lists become pools when their files are read, before validation (a scenario
+    // parsed without its files has none yet).
+    let lists_read = s
+        .node_lists
+        .iter()
+        .all(|l| s.node_pools.iter().any(|p| p.from_node_list.as_deref() == Some(l.name.as_str())));
+    e.check(gpus > 0 || !lists_read, at("inflation"), "the node pools have no GPUs; inflation repeats rows until the GPUs requested reach a share of the cluster's GPUs");
 }

@@ -11,6 +11,7 @@
 //! throughput finite.
 
 pub mod explain;
+pub mod gpu;
 pub mod noise;
 pub mod plugins;
 pub mod preemption;
@@ -107,6 +108,14 @@ pub struct Decision {
     pub examined: usize,
 }
 
+/// A decision with the GPU devices the pod gets on its node.
+pub struct Placed {
+    pub node: Option<NodeId>,
+    pub examined: usize,
+    /// The devices (by the GPU policy's pick, else the tightest); `None` without a node.
+    pub devices: Option<crate::cluster::gpu::Assignment>,
+}
+
 pub struct Scheduler {
     pub cfg: SchedulerConfig,
     pub queue: SchedulingQueue,
@@ -164,6 +173,10 @@ pub struct Scheduler {
     pub topology_filters: bool,
     /// The last attempt's walk over the nodes and its candidates' scores (with `explain`).
     walk: explain::Walk,
+    /// The GPU-sharing score policy (`scheduler.gpuSharing`), if any.
+    pub gpu: Option<gpu::GpuScoring>,
+    /// Scratch for the GPU policy: the candidates and their weighted scores.
+    gpu_scratch: (Vec<NodeId>, Vec<i64>),
 }
 
 /// What a failed attempt writes through the API (upstream `handleSchedulingFailure`,
@@ -189,6 +202,11 @@ pub struct CycleOutcome {
     pub failure: Option<FailureUpdate>,
     /// With `explain`: the attempt's record.
     pub attempt: Option<explain::Attempt>,
+    /// The pod attempted and whether it got a node.
+    pub attempted: Option<(PodId, bool)>,
+    /// The pod failed and gives up (`PodTemplate::give_up_unschedulable`): the caller
+    /// deletes it; it is in no queue.
+    pub gave_up: Option<PodId>,
 }
 
 /// One node's memoised dry-run result for a preemptor's priority and requests.
@@ -238,6 +256,8 @@ impl Scheduler {
             explain: false,
             walk: explain::Walk::default(),
             topology_filters: false,
+            gpu: None,
+            gpu_scratch: (Vec::new(), Vec::new()),
         }
     }
 
@@ -343,10 +363,17 @@ impl Scheduler {
                     // Bound: its nomination is over.
                     self.clear_nomination(cluster, pod);
                 }
-                cluster.assume_pod(pod, node, ctx.now);
+                cluster.assume_pod_on(pod, node, decision.devices, ctx.now);
                 ctx.after(cost, Event::Bind { pod, node });
+                out.attempted = Some((pod, true));
+            }
+            None if cluster.pod_template(pod).give_up_unschedulable => {
+                self.unschedulable_pods.remove(&pod);
+                out.attempted = Some((pod, false));
+                out.gave_up = Some(pod);
             }
             None => {
+                out.attempted = Some((pod, false));
                 let idx = pod.index();
                 if self.last_failure.len() <= idx {
                     self.last_failure.resize(idx + 1, SimTime::ZERO);
@@ -761,7 +788,7 @@ impl Scheduler {
 
     /// One scheduling attempt for `pod` against the current cluster: filters with
     /// sampling, scores, selects. Does not change the cluster.
-    pub fn schedule_one(&mut self, cluster: &mut ClusterState, pod: PodId, _now: SimTime) -> Decision {
+    pub fn schedule_one(&mut self, cluster: &mut ClusterState, pod: PodId, _now: SimTime) -> Placed {
         self.stats.attempts += 1;
         cluster.pods[pod.index()].attempts += 1;
         self.sync_nominated_loads(cluster);
@@ -772,7 +799,12 @@ impl Scheduler {
         } else {
             self.stats.unschedulable_attempts += 1;
         }
-        decision
+        let template = cluster.pod(pod).template.index();
+        let devices = decision.node.and_then(|node| match &mut self.gpu {
+            Some(g) => g.devices(cluster, template, node.index()),
+            None => cluster.gpu.tightest(node.index(), template),
+        });
+        Placed { node: decision.node, examined: decision.examined, devices }
     }
 
     fn find_node(&mut self, cluster: &ClusterState, pod: PodId) -> Decision {
@@ -792,6 +824,8 @@ impl Scheduler {
             .map(|r| topology::Cycle::new(cluster, crate::cluster::TemplateId(template_id), r));
         let topo_filters =
             cycle.as_ref().is_some_and(|_| cluster.topology_rules[template_id as usize].has_filters());
+        // The GPU devices filter (a share on one device, whole GPUs on wholly free ones).
+        let gpu_filter = cluster.gpu.any_devices() && cluster.gpu.template(template_id as usize).wants_gpu();
         // PreferNominatedNode (GA in 1.24, `schedule_one.go` `evaluateNominatedNode`): a pod
         // nominated by an earlier preemption tries that node first and takes it if it passes
         // the filters (with the other nominated pods of at least its priority held there).
@@ -802,6 +836,7 @@ impl Scheduler {
             let held = nd.requested + self.nominated_load(cluster, node.index(), Some(pod), tmpl.priority);
             passes_label_filters(cluster, node, placement)
                 && plugins::fit::fits(&req.actual, &nd.allocatable, &held)
+                && (!gpu_filter || cluster.gpu.fits(node.index(), template_id as usize))
                 && (!topo_filters || cycle.as_ref().is_none_or(|c| c.filter(node).is_ok()))
         };
         let nominated = self.nominated_of.get(&pod).copied().filter(|&node| feasible(node));
@@ -951,6 +986,9 @@ impl Scheduler {
             {
                 continue;
             }
+            if gpu_filter && !cluster.gpu.fits(idx, template_id as usize) {
+                continue;
+            }
             self.candidates.push(Candidate { node: id, base: 0, taint_raw: 0, affinity_raw: 0 });
         }
         let processed = k;
@@ -977,6 +1015,8 @@ impl Scheduler {
         // Score (framework RunScorePlugins), then NormalizeScore for the plugins that
         // normalise, then Σ weight × score.
         let skip_balanced = plugins::balanced::skip_for(&req, &self.cfg.balanced_resources);
+        // A GPU policy without `keepDefaultScores` is the only score plugin.
+        let default_scores = self.gpu.as_ref().is_none_or(|g| g.keep_default_scores);
         let mut max_taint = 0;
         let mut max_affinity = 0;
         if self.score_class.len() < cluster.templates.len() {
@@ -1009,7 +1049,7 @@ impl Scheduler {
         let class = self.score_class[template_id as usize];
         let row = (class as usize & (ways - 1)) * self.score_stride;
         let cache = &mut self.score_cache[row..row + n];
-        for c in self.candidates.iter_mut() {
+        for c in self.candidates.iter_mut().filter(|_| default_scores) {
             let i = c.node.index();
             let generation = cluster.node_generation(i);
             let cached = &mut cache[i];
@@ -1053,6 +1093,7 @@ impl Scheduler {
         topo_spread.clear();
         topo_affinity.clear();
         if let Some(c) = &cycle
+            && default_scores
             && cluster.topology_rules[template_id as usize].has_scores()
         {
             topo_nodes.clear();
@@ -1061,6 +1102,19 @@ impl Scheduler {
             for (k, cand) in self.candidates.iter_mut().enumerate() {
                 cand.base += self.cfg.weight_topology_spread * topo_spread[k]
                     + self.cfg.weight_inter_pod_affinity * topo_affinity[k];
+            }
+        }
+
+        // The GPU-sharing policy, weighted.
+        if let Some(g) = &mut self.gpu {
+            let (nodes, scores) = &mut self.gpu_scratch;
+            nodes.clear();
+            nodes.extend(self.candidates.iter().map(|c| c.node));
+            scores.clear();
+            scores.resize(nodes.len(), 0);
+            g.add_scores(cluster, template_id as usize, nodes, scores);
+            for (c, s) in self.candidates.iter_mut().zip(scores.iter()) {
+                c.base += s;
             }
         }
 
@@ -1119,6 +1173,13 @@ impl Scheduler {
                 best_score = total;
                 best = c.node;
                 ties = 1;
+            } else if total == best_score
+                && let Some(g) = &self.gpu
+                && g.breaks_ties_by_order()
+            {
+                if g.tie_rank(c.node.index()) < g.tie_rank(best.index()) {
+                    best = c.node;
+                }
             } else if total == best_score {
                 ties += 1;
                 if uniform_below(&mut self.tie_rng, ties) == 0 {

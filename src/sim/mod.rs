@@ -43,6 +43,10 @@ pub mod streams {
     pub const TERMINATION: StreamId = StreamId(7);
     /// Machine noise on the scheduler's cost (`scheduler.cost.noise`).
     pub const SCHEDULER_NOISE: StreamId = StreamId(8);
+    /// The GPU-sharing policy's draws (Random's node and device picks).
+    pub const GPU_POLICY: StreamId = StreamId(11);
+    /// The node order that breaks ties under a GPU-sharing policy (`tieBreak: NodeOrder`).
+    pub const GPU_NODE_ORDER: StreamId = StreamId(12);
     /// The cluster autoscaler's random expander.
     pub const CA_EXPANDER: StreamId = StreamId(6);
     /// Node group g's provisioning delays use `CA_PROVISIONING_BASE + g`.
@@ -95,6 +99,8 @@ pub struct Simulation {
     daemon_sets: DaemonSetController,
     churn: Vec<ChurnGenerator>,
     replays: Vec<crate::workload::replay::PodReplay>,
+    /// GPU fragmentation under the target workload (runs whose nodes have GPUs).
+    gpu_frag: Option<crate::metrics::gpufrag::FragTracker>,
     pub traffic: Traffic,
     scrape_period: SimDuration,
     faults: Faults,
@@ -231,7 +237,7 @@ pub(crate) fn template_from_spec(
 ) -> PodTemplate {
     // Validation guarantees a named class exists.
     let class = t.priority_class_name.as_ref().and_then(|n| classes.iter().find(|c| &c.name == n));
-    let gpu_milli = t.requests.gpu.map_or(0, |g| g.0.saturating_mul(1000));
+    let gpu_milli = t.requests.gpu_milli();
     PodTemplate {
         name,
         requests: PodRequests::from_container(
@@ -249,6 +255,7 @@ pub(crate) fn template_from_spec(
         // Validation guarantees 0 ≤ grace ≤ 10⁹ s.
         termination_grace_period: SimDuration::from_secs(t.termination_grace_period_seconds.max(0) as u64),
         graceful_termination: t.termination_grace_period_seconds > 0 && !t.termination_time.is_zero(),
+        give_up_unschedulable: false,
     }
 }
 
@@ -545,6 +552,12 @@ impl Simulation {
                     .with_noise(seed, streams::SCHEDULER_NOISE);
                 sch.min_available = s.deployments.iter().map(|d| d.min_available).collect();
                 sch.topology_filters = topology_filters;
+                sch.gpu = crate::scheduler::gpu::from_scenario(
+                    s,
+                    &cluster,
+                    rng::stream(seed, streams::GPU_POLICY),
+                    rng::stream(seed, streams::GPU_NODE_ORDER),
+                );
                 sch
             },
             kubelet: Kubelet::new(
@@ -557,6 +570,7 @@ impl Simulation {
             deployments: DeploymentController::new(&rates),
             daemon_sets: DaemonSetController::new(s.daemon_sets.len()),
             churn,
+            gpu_frag: crate::scheduler::gpu::frag_tracker(s, &cluster),
             replays,
             traffic,
             scrape_period: s.metrics_server.resolution.0,
@@ -726,6 +740,9 @@ impl Simulation {
         }
         summary.extend(traffic_summary);
         summary.extend(crate::workload::replay::summary(&self.replays, &self.cluster));
+        if let Some(f) = &mut self.gpu_frag {
+            summary.extend(f.summary(&self.cluster));
+        }
         let failure = self.replays.iter().find_map(|r| r.error.clone());
         let mut timeseries_columns = self.traffic.timeseries_columns();
         timeseries_columns.extend(self.autoscaling_columns());
@@ -744,6 +761,20 @@ impl Simulation {
             cluster: self.cluster,
             attempts: self.attempts.take(),
             failure,
+        }
+    }
+
+    /// A scheduling attempt ended: a pod that gives up is deleted (the FGD protocol), and an
+    /// inflated trace records the allocation.
+    fn gpu_attempted(&mut self, pod: PodId, scheduled: bool, gave_up: bool) {
+        if gave_up {
+            self.cluster.delete_pod(pod, self.now);
+        }
+        if let Owner::Trace(t) = self.cluster.pod(pod).owner
+            && self.replays[t.index()].inflation.is_some()
+        {
+            let frag = self.gpu_frag.as_mut().map(|f| f.measure(&self.cluster));
+            self.replays[t.index()].attempted(&self.cluster, scheduled, frag);
         }
     }
 
@@ -1059,6 +1090,9 @@ impl Simulation {
         for d in self.hpa.deployments() {
             cols.push(format!("deploy_{}_replicas", self.cluster.deployments[d.index()].name));
         }
+        if self.gpu_frag.is_some() {
+            cols.extend(crate::metrics::gpufrag::FragTracker::timeseries_columns());
+        }
         cols
     }
 
@@ -1074,6 +1108,9 @@ impl Simulation {
         );
         for d in self.hpa.deployments() {
             cells.push(Cell::Int(u64::from(self.cluster.deployments[d.index()].replicas)));
+        }
+        if let Some(f) = &mut self.gpu_frag {
+            cells.extend(f.sample(&self.cluster));
         }
         cells
     }
@@ -1278,6 +1315,9 @@ impl Simulation {
                 // preemptor's status and event.
                 if !out.victims.is_empty() {
                     self.preempted(&out.victims);
+                }
+                if let Some((pod, scheduled)) = out.attempted {
+                    self.gpu_attempted(pod, scheduled, out.gave_up == Some(pod));
                 }
                 if let (Some(u), Some(cp)) = (out.failure, self.control_plane.as_mut()) {
                     // Not waited for: the scheduler goes on (SchedulerAsyncAPICalls).

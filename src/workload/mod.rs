@@ -7,4 +7,5 @@ pub mod bare;
 pub mod churn;
 pub mod daemonset;
 pub mod deployment;
+pub mod inflation;
 pub mod replay;

@@ -62,6 +62,8 @@ pub struct PodReplay {
     pub stats: ReplayStats,
     /// A read error in the run (the file changed after it was checked).
     pub error: Option<String>,
+    /// With `inflation`: the allocation per 1 % of arrived GPU demand.
+    pub inflation: Option<super::inflation::Recorder>,
 }
 
 /// The GPU-model requirement of a shape on the node label.
@@ -149,7 +151,8 @@ impl PodReplay {
         templates: Vec<TemplateId>,
         fits: Vec<bool>,
         end: SimTime,
-        rng: RngStream,
+        mut rng: RngStream,
+        gpu_capacity_milli: i64,
     ) -> Result<PodReplay, String> {
         let path = index.path.clone();
         let stamp =
@@ -163,7 +166,47 @@ impl PodReplay {
             ));
         }
         let mut reader = RowReader::open(&path, spec, classes).map_err(|e| e.to_string())?;
-        let source = if spec.sorted {
+        let mut recorder = None;
+        let source = if let Some(inf) = &spec.inflation {
+            let mut rows = Vec::with_capacity(usize::try_from(index.rows).unwrap_or(0));
+            while let Some(r) = reader.next_row().map_err(|e| e.to_string())? {
+                if spec.max_rows > 0 && rows.len() as u64 >= spec.max_rows {
+                    break;
+                }
+                rows.push(r);
+            }
+            let gpu_of = |r: &PodRow| {
+                let all = r.shape.gpu_milli.unwrap_or(0);
+                (all, if all >= 1000 { 1000 } else { all })
+            };
+            let rows = super::inflation::arrange(
+                rows,
+                gpu_of,
+                gpu_capacity_milli,
+                inf.gpu_percent,
+                inf.shuffle,
+                inf.interval.0.as_nanos(),
+                &mut rng,
+            )
+            .map_err(|e| format!("podTraces[{}] `{}`: inflation: {e}", id.0, spec.name))?;
+            let needed = SimTime::ZERO
+                + spec.start_at.0
+                + SimDuration(inf.interval.0.as_nanos().saturating_mul(rows.len() as u64));
+            if needed > end {
+                return Err(format!(
+                    "podTraces[{}] `{}`: inflation makes {} pods, one per {}, so the last arrives at {:.0} s; the run ends at {:.0} s: set `duration` to at least {:.0}s",
+                    id.0,
+                    spec.name,
+                    rows.len(),
+                    inf.interval.0,
+                    needed.as_secs_f64(),
+                    end.as_secs_f64(),
+                    needed.as_secs_f64().ceil()
+                ));
+            }
+            recorder = Some(super::inflation::Recorder::new(gpu_capacity_milli, inf.gpu_percent));
+            Source::Sorted(rows.into_iter())
+        } else if spec.sorted {
             Source::File(Box::new(reader))
         } else {
             let mut rows = Vec::with_capacity(usize::try_from(index.rows).unwrap_or(0));
@@ -176,12 +219,13 @@ impl PodReplay {
         let window = spec
             .window
             .unwrap_or(crate::scenario::schema::TraceWindowSpec { from: Default::default(), to: None });
+        let inflated = recorder.is_some();
         let mut r = PodReplay {
             name: spec.name.clone(),
             id,
             source,
             next: None,
-            origin_ns: index.first_arrival_ns,
+            origin_ns: if inflated { 0 } else { index.first_arrival_ns },
             index,
             templates,
             fits,
@@ -196,7 +240,12 @@ impl PodReplay {
             rng,
             stats: ReplayStats::default(),
             error: None,
+            inflation: recorder,
         };
+        if inflated {
+            // The rows are already in arrival order from 0, each once.
+            (r.from_ns, r.to_ns, r.max_rows, r.time_scale, r.rate_multiplier) = (0, None, 0, 1.0, 1.0);
+        }
         r.advance();
         Ok(r)
     }
@@ -257,6 +306,18 @@ impl PodReplay {
         }
     }
 
+    /// With `inflation`: the attempt of one of its pods ended (`scheduled`, or deleted).
+    pub fn attempted(
+        &mut self,
+        cluster: &ClusterState,
+        scheduled: bool,
+        frag: Option<crate::scheduler::plugins::gpushare::ClusterFragmentation>,
+    ) {
+        if let Some(rec) = &mut self.inflation {
+            rec.attempted(cluster, scheduled, frag);
+        }
+    }
+
     /// Schedules the first arrival.
     pub fn arm(&mut self, ctx: &mut Ctx) {
         if let Some((at, _)) = &self.next {
@@ -290,6 +351,9 @@ impl PodReplay {
             for _ in 0..crate::engine::rng::copies(&mut self.rng, k.floor() as u64, k - k.floor()) {
                 let pod = cluster.create_pod(template, Owner::Trace(self.id), run_for, ctx.now);
                 self.stats.pods_created += 1;
+                if let Some(rec) = &mut self.inflation {
+                    rec.arrived(cluster.templates[template.index()].requests.actual.gpu_milli);
+                }
                 if !self.fits[shape as usize] {
                     self.stats.never_fit += 1;
                 }
@@ -336,7 +400,7 @@ pub fn build(
         let base_requests = (
             t.template.requests.cpu.map(|q| q.0),
             t.template.requests.memory.map(|q| q.0),
-            t.template.requests.gpu.map_or(0, |g| g.0.saturating_mul(1000)),
+            t.template.requests.gpu_milli(),
         );
         let mut templates = Vec::with_capacity(index.shapes.len());
         let mut fits = Vec::with_capacity(index.shapes.len());
@@ -348,6 +412,8 @@ pub fn build(
                 shape,
                 &s.priority_classes,
             );
+            let mut tmpl = tmpl;
+            tmpl.give_up_unschedulable = t.inflation.is_some();
             fits.push(fits_some_pool(&tmpl, &pools, &labels));
             templates.push(cluster.add_template(tmpl));
         }
@@ -357,7 +423,8 @@ pub fn build(
             seed,
             crate::engine::StreamId(crate::sim::streams::TRACE_BASE + ti as u64),
         );
-        let mut r = PodReplay::open(id, t, index, &s.priority_classes, templates, fits, end, rng)?;
+        let capacity: i64 = cluster.nodes.iter().map(|n| n.allocatable.gpu_milli).sum();
+        let mut r = PodReplay::open(id, t, index, &s.priority_classes, templates, fits, end, rng, capacity)?;
         r.arm(ctx);
         out.push(r);
     }
@@ -390,6 +457,9 @@ pub fn summary(replays: &[PodReplay], cluster: &ClusterState) -> Vec<(String, cr
         out.push((format!("trace_{n}_pods_never_fit"), Cell::Int(r.stats.never_fit)));
         out.push((format!("trace_{n}_pods_pending_at_end"), Cell::Int(pending[i])));
         out.push((format!("trace_{n}_pods_succeeded"), Cell::Int(succeeded[i])));
+        if let Some(rec) = &r.inflation {
+            out.extend(rec.summary(n));
+        }
     }
     out
 }

@@ -112,159 +112,10 @@ use std::collections::BTreeMap;
 
 use super::{MAX_NODE_SCORE, MIN_NODE_SCORE};
 
-/// One whole GPU in milli-units (`MILLI`, `pkg/type/open-gpu-share/utils/const.go`).
-pub const GPU_MILLI: u16 = 1000;
-/// `MaxSpecCpu` (`pkg/type/open-gpu-share/utils/const.go`): the normaliser of CPU in DotProd
-/// and BestFit.
-pub const MAX_SPEC_CPU_MILLI: i64 = 128_000;
-/// `MaxSpecGpu` (`pkg/type/open-gpu-share/utils/const.go`): the normaliser of GPU milli in
-/// DotProd, BestFit and GpuClustering (8 GPUs).
-pub const MAX_SPEC_GPU_MILLI: i64 = 8_000;
-/// The most GPUs a node may have here (device sets are `u32` masks). Upstream assumes 8
-/// (`MaxNumGpuPerNode`, `pkg/type/const.go`). On a node with more devices no GPU pod fits
-/// ([`fits`], [`assign_devices`]) and GpuPacking and FGD score [`MIN_NODE_SCORE`].
-pub const MAX_GPUS_PER_NODE: usize = 32;
-
-/// A GPU model, interned by the caller to an id below 64.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GpuModel(u8);
-
-impl GpuModel {
-    /// The model with id `id`, or `None` if `id >= 64`.
-    pub const fn new(id: u8) -> Option<GpuModel> {
-        if id < 64 { Some(GpuModel(id)) } else { None }
-    }
-
-    pub const fn id(self) -> u8 {
-        self.0
-    }
-}
-
-/// The GPU models a pod accepts; empty means any. Upstream writes them as one string
-/// `"A|B"` (`alibabacloud.com/gpu-card-model`) and matches with `IsNodeAccessibleToPodByType`
-/// (`pkg/utils/utils.go`): no model accepts every node, otherwise the node's model must be
-/// listed, and a node without GPUs (no model) matches no listed model.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ModelSet(u64);
-
-impl ModelSet {
-    /// No constraint.
-    pub const ANY: ModelSet = ModelSet(0);
-
-    pub const fn with(self, model: GpuModel) -> ModelSet {
-        ModelSet(self.0 | 1 << model.0)
-    }
-
-    pub const fn is_any(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Upstream `IsNodeAccessibleToPodByType(nodeGpuType, podGpuType)`.
-    pub const fn accepts(self, node_model: Option<GpuModel>) -> bool {
-        if self.0 == 0 {
-            return true;
-        }
-        match node_model {
-            Some(m) => self.0 & (1 << m.0) != 0,
-            None => false,
-        }
-    }
-}
-
-/// What a pod asks of GPUs: `num_gpu` GPUs of `gpu_milli` milli-units each, in the three
-/// shapes the simulator schedules (`GetGpuAffinityFromPodAnnotation`,
-/// `pkg/type/open-gpu-share/utils/pod.go`, panics on a share of several GPUs or on more than
-/// 1000 milli, and so does `allocateGpuId`, `open_gpu_share.go`, on the former). Build it
-/// with [`GpuDemand::from_counts`].
-///
-/// The derived order (none < shares by milli < whole GPUs by count) is upstream's order of
-/// (`MilliGpu`, `GpuNumber`) in `PodResource.Less` (`pkg/type/resource.go`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum GpuDemand {
-    /// No GPU (`num_gpu == 0`).
-    None,
-    /// A share of one GPU: `gpu_milli` in 1..=999, `num_gpu == 1`.
-    Share(u16),
-    /// Whole GPUs: `num_gpu` in 1..=[`MAX_GPUS_PER_NODE`], `gpu_milli == 1000`.
-    Whole(u8),
-}
-
-impl GpuDemand {
-    /// The demand of `num_gpu` GPUs of `gpu_milli` each, or `None` for a shape upstream does
-    /// not schedule (a share of several GPUs, milli above 1000, GPUs of 0 milli or milli
-    /// without GPUs, more than [`MAX_GPUS_PER_NODE`] GPUs).
-    pub const fn from_counts(num_gpu: u32, gpu_milli: u32) -> Option<GpuDemand> {
-        match (num_gpu, gpu_milli) {
-            (0, 0) => Some(GpuDemand::None),
-            (1, 1..=999) => Some(GpuDemand::Share(gpu_milli as u16)),
-            (1.., 1000) if num_gpu as usize <= MAX_GPUS_PER_NODE => Some(GpuDemand::Whole(num_gpu as u8)),
-            _ => None,
-        }
-    }
-
-    pub const fn num_gpu(self) -> u32 {
-        match self {
-            GpuDemand::None => 0,
-            GpuDemand::Share(_) => 1,
-            GpuDemand::Whole(n) => n as u32,
-        }
-    }
-
-    /// Milli-units asked of each GPU (upstream `MilliGpu`).
-    pub const fn gpu_milli(self) -> u16 {
-        match self {
-            GpuDemand::None => 0,
-            GpuDemand::Share(m) => m,
-            GpuDemand::Whole(_) => GPU_MILLI,
-        }
-    }
-
-    /// `num_gpu × gpu_milli` (upstream `TotalMilliGpu`).
-    pub const fn total_milli(self) -> i64 {
-        self.num_gpu() as i64 * self.gpu_milli() as i64
-    }
-
-    /// The class's bit in a [`GpuClassSet`]: bit 0 "share-gpu", bit k "k-gpu"; 0 for no GPU.
-    const fn class_bit(self) -> u64 {
-        match self {
-            GpuDemand::None => 0,
-            GpuDemand::Share(_) => 1,
-            GpuDemand::Whole(n) if n < 64 => 1 << n,
-            GpuDemand::Whole(_) => 0,
-        }
-    }
-}
-
-/// The GPU classes of the pods on a node ("share-gpu", "1-gpu", "2-gpu", …), the keys of
-/// upstream's `NodeResource.GpuAffinity` (`GetGpuAffinityFromPodAnnotation`,
-/// `pkg/type/open-gpu-share/utils/pod.go`; pods without GPUs have no class). GpuClustering
-/// reads which classes are present and how many.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct GpuClassSet(u64);
-
-impl GpuClassSet {
-    pub const EMPTY: GpuClassSet = GpuClassSet(0);
-
-    /// The set with the class of `demand` added (unchanged for no GPU).
-    pub const fn with(self, demand: GpuDemand) -> GpuClassSet {
-        GpuClassSet(self.0 | demand.class_bit())
-    }
-
-    /// True when the class of `demand` is present (false for no GPU).
-    pub const fn contains(self, demand: GpuDemand) -> bool {
-        let bit = demand.class_bit();
-        bit != 0 && self.0 & bit != 0
-    }
-
-    /// Number of classes present (upstream `len(GpuAffinity)`).
-    pub const fn len(self) -> u32 {
-        self.0.count_ones()
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
+pub use crate::cluster::gpu::{
+    Assignment, GPU_MILLI, GpuClassSet, GpuDemand, GpuModel, MAX_GPUS_PER_NODE, MAX_SPEC_CPU_MILLI,
+    MAX_SPEC_GPU_MILLI, ModelSet,
+};
 
 /// What the policies read of a node.
 #[derive(Clone, Copy, Debug)]
@@ -318,64 +169,6 @@ pub struct PodType {
     pub cpu_milli: i64,
     pub gpu: GpuDemand,
     pub models: ModelSet,
-}
-
-/// The devices a pod holds on its node: a device mask and the milli taken from each.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Assignment {
-    devices: u32,
-    milli_per_device: u16,
-}
-
-impl Assignment {
-    /// The assignment of a pod without GPUs.
-    pub const NONE: Assignment = Assignment { devices: 0, milli_per_device: 0 };
-
-    const fn one(device: usize, milli: u16) -> Assignment {
-        Assignment { devices: 1 << device, milli_per_device: milli }
-    }
-
-    /// Bit i set: device i is used.
-    pub const fn devices(self) -> u32 {
-        self.devices
-    }
-
-    pub const fn milli_per_device(self) -> u16 {
-        self.milli_per_device
-    }
-
-    /// The device indexes, ascending.
-    pub fn device_indexes(self) -> impl Iterator<Item = usize> {
-        (0..32).filter(move |&i| self.devices & (1 << i) != 0)
-    }
-
-    /// Takes the milli from the devices (upstream `NodeResource.Sub` with the chosen ids).
-    /// Panics if a device does not have them: the caller's state is then inconsistent.
-    pub fn apply(self, gpu_free_milli: &mut [u16]) {
-        for i in self.device_indexes() {
-            let free = &mut gpu_free_milli[i];
-            assert!(
-                *free >= self.milli_per_device,
-                "device {i} has {free} milli free, {} asked",
-                self.milli_per_device
-            );
-            *free -= self.milli_per_device;
-        }
-    }
-
-    /// Gives the milli back (upstream `NodeResource.Add` with the pod's device list). Panics
-    /// if a device would exceed 1000.
-    pub fn release(self, gpu_free_milli: &mut [u16]) {
-        for i in self.device_indexes() {
-            let free = &mut gpu_free_milli[i];
-            assert!(
-                *free + self.milli_per_device <= GPU_MILLI,
-                "device {i} has {free} milli free, {} given back",
-                self.milli_per_device
-            );
-            *free += self.milli_per_device;
-        }
-    }
 }
 
 /// How a share picks its device (upstream `gpuSelMethod`).
@@ -489,7 +282,7 @@ fn exclusive(gpu_free_milli: &[u16], n: u8) -> Option<Assignment> {
             left -= 1;
         }
     }
-    (left == 0).then_some(Assignment { devices: mask, milli_per_device: GPU_MILLI })
+    (left == 0).then_some(Assignment::new(mask, GPU_MILLI))
 }
 
 /// The devices the pod gets on this node, or `None` if its GPU demand cannot be placed there
@@ -823,7 +616,8 @@ pub struct ClusterFragmentation {
 }
 
 impl ClusterFragmentation {
-    fn fragmented_weighted(&self) -> u128 {
+    /// Σ over nodes of the weighted fragmented milli (all kinds but Q3).
+    pub fn fragmented_weighted(&self) -> u128 {
         self.weighted_milli.iter().sum::<u128>() - self.weighted_milli[FragKind::Q3Satisfied as usize]
     }
 
@@ -1118,7 +912,7 @@ mod tests {
         assert_eq!(share(300), Some(Assignment::one(2, 300)), "an exact fit");
         assert_eq!(share(700), Some(Assignment::one(0, 700)), "only the free device has room");
         let whole = |k| assign_devices(&n, &pod(1000, k, 1000), DevicePick::Tightest);
-        assert_eq!(whole(1), Some(Assignment { devices: 0b0001, milli_per_device: 1000 }));
+        assert_eq!(whole(1), Some(Assignment::new(0b0001, 1000)));
         assert_eq!(whole(2), None, "one wholly free device; 600 + 600 does not make a GPU");
         assert_eq!(assign_devices(&n, &pod(1000, 0, 0), DevicePick::Tightest), Some(Assignment::NONE));
         let full = [0, 0];
@@ -1446,10 +1240,7 @@ mod tests {
         assert_eq!(assign_devices(&n, &share, DevicePick::Fgd(&wl)), Some(Assignment::one(1, 500)));
         // Whole GPU (8000m) → [0, 600, 300], 8000m: A 600, B Q2 900, C 900; after 2400,
         // Δ = 1000/4 = 250 → sigmoid(0.25) = 0.5622 → 56.
-        assert_eq!(
-            fgd_place(&n, &pod(8000, 1, 1000), &wl),
-            Some((56, Assignment { devices: 1, milli_per_device: 1000 }))
-        );
+        assert_eq!(fgd_place(&n, &pod(8000, 1, 1000), &wl), Some((56, Assignment::new(1, 1000))));
         // No GPU, 14000m → 2000m left: A and B lack cpu (Q4, 1900 each weighted 2 and 1),
         // C fits (1900); after 7600, Δ = −4200/4 = −1050 → sigmoid(−1.05) = 0.2592 → 25.
         assert_eq!(fgd_score(&n, &pod(14_000, 0, 0), &wl), 25);
