@@ -10,44 +10,7 @@ use std::collections::BTreeMap;
 
 const FIXTURE: &str = "tests/fixtures/alibaba-gpu-mini";
 
-fn run_yaml(yaml: &str, extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
-    let mut args = vec!["run", "s.yaml", "--out", "out", "--quiet", "--pods", "--no-charts"];
-    args.extend_from_slice(extra);
-    let o = run_in(dir.path(), &args);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let out = dir.path().join("out");
-    (dir, out)
-}
-
-fn fails(files: &[(&str, &str)], yaml: &str) -> String {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).expect("write");
-    }
-    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
-    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
-    assert_eq!(o.code, 2, "expected exit 2, got {}:\n{}{}", o.code, o.stdout, o.stderr);
-    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
-    o.stderr
-}
-
-fn summary(out: &std::path::Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(out.join("summary.csv")).expect("summary");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    let row: Vec<&str> = lines.next().expect("row").split(',').collect();
-    header.iter().zip(&row).map(|(h, v)| (h.to_string(), v.to_string())).collect()
-}
-
-/// `pods.csv` rows as maps.
-fn pods(out: &std::path::Path) -> Vec<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(out.join("pods.csv")).expect("pods.csv");
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
-    lines.map(|l| header.iter().cloned().zip(l.split(',').map(String::from)).collect()).collect()
-}
+const RUN: &[&str] = &["--pods", "--no-charts"];
 
 /// Two nodes of 2 GPUs each and a Deployment of `replicas` pods asking `gpu` GPUs of
 /// `milli` each.
@@ -88,11 +51,11 @@ fn a_share_fits_on_one_device_not_on_the_sum() {
     // one device, so four run (one per device) and two stay Pending.
     for policy in ["", "scheduler: {gpuSharing: {policy: FGD}}", "scheduler: {gpuSharing: {policy: Random}}"]
     {
-        let (_d, out) = run_yaml(&devices_scenario(6, 1, 600, policy), &[]);
+        let (_d, out) = run_yaml(&devices_scenario(6, 1, 600, policy), RUN);
         let s = summary(&out);
         assert_eq!(s["pods_running_end"], "4", "{policy}");
         assert_eq!(s["pods_pending_end"], "2", "{policy}");
-        let rows = pods(&out);
+        let rows = csv_rows(&out.join("pods.csv"));
         let load = device_load(&rows);
         assert_eq!(load.len(), 4, "one share per device: {load:?}");
         assert!(load.values().all(|&m| m == 600), "{load:?}");
@@ -103,8 +66,8 @@ fn a_share_fits_on_one_device_not_on_the_sum() {
 fn shares_pack_onto_the_tightest_device() {
     // 300-milli shares: three fit one device (900); with the tightest pick the first device
     // of a node fills before the next is used.
-    let (_d, out) = run_yaml(&devices_scenario(3, 1, 300, ""), &[]);
-    let rows = pods(&out);
+    let (_d, out) = run_yaml(&devices_scenario(3, 1, 300, ""), RUN);
+    let rows = csv_rows(&out.join("pods.csv"));
     let load = device_load(&rows);
     assert!(load.values().all(|&m| m <= 1000), "a device never exceeds 1000: {load:?}");
     let total: u32 = load.values().sum();
@@ -125,8 +88,8 @@ fn whole_gpus_need_wholly_free_devices() {
         devices_scenario(2, 1, 100, "").replace("\n{policy}", "")
     );
     // The share Deployment spreads (LeastAllocated on cpu): one share per node.
-    let (_d, out) = run_yaml(&yaml, &[]);
-    let rows = pods(&out);
+    let (_d, out) = run_yaml(&yaml, RUN);
+    let rows = csv_rows(&out.join("pods.csv"));
     let whole: Vec<_> = rows.iter().filter(|r| r["template"] == "deployment/whole").collect();
     assert_eq!(whole.len(), 1);
     let shares: Vec<_> = rows.iter().filter(|r| r["template"] == "deployment/share").collect();
@@ -203,7 +166,7 @@ fn inflation_reaches_the_target_demand() {
     let dir = tempfile::tempdir().expect("temp dir");
     let o = run_in(dir.path(), &["run", &path, "--out", "out", "--quiet", "--no-charts", "--pods"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    let rows = pods(&dir.path().join("out"));
+    let rows = csv_rows(&dir.path().join("out/pods.csv"));
     // Pod i arrives at i seconds.
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r["created_s"], format!("{i}.000000"));
@@ -237,27 +200,27 @@ const POD_HEADER: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,q
 fn bad_gpu_input_is_refused_with_the_file_and_line() {
     // A share of 2 GPUs.
     let pods = format!("{POD_HEADER}p0,1000,1024,2,500,,BE,Running,1,5,1\n");
-    let e = fails(&[("nodes.csv", NODES), ("pods.csv", &pods)], &trace_yaml(""));
+    let e = fails_with(&[("nodes.csv", NODES), ("pods.csv", &pods)], &trace_yaml(""));
     assert!(e.contains("pods.csv") && e.contains("line 2") && e.contains("exactly 1 GPU"), "{e}");
     // A share above one GPU.
     let pods = format!("{POD_HEADER}p0,1000,1024,1,1500,,BE,Running,1,5,1\n");
-    let e = fails(&[("nodes.csv", NODES), ("pods.csv", &pods)], &trace_yaml(""));
+    let e = fails_with(&[("nodes.csv", NODES), ("pods.csv", &pods)], &trace_yaml(""));
     assert!(e.contains("line 2") && e.contains("more than one GPU"), "{e}");
     // Fractional and negative GPU counts.
     for n in ["1.5", "-1"] {
         let pods = format!("{POD_HEADER}p0,1000,1024,{n},1000,,BE,Running,1,5,1\n");
-        let e = fails(&[("nodes.csv", NODES), ("pods.csv", &pods)], &trace_yaml(""));
+        let e = fails_with(&[("nodes.csv", NODES), ("pods.csv", &pods)], &trace_yaml(""));
         assert!(e.contains("pods.csv") && e.contains("line 2"), "{n}: {e}");
     }
     // A pod whose only model no node has.
     let pods = format!(
         "{POD_HEADER}p0,1000,1024,1,500,,BE,Running,1,5,1\np1,1000,1024,1,500,A100,BE,Running,2,5,1\n"
     );
-    let e = fails(&[("nodes.csv", NODES), ("pods.csv", &pods)], &trace_yaml(""));
+    let e = fails_with(&[("nodes.csv", NODES), ("pods.csv", &pods)], &trace_yaml(""));
     assert!(e.contains("line 3") && e.contains("GPU model `A100` is on no node") && e.contains("T4"), "{e}");
     // Inflation with settings that read the trace's times.
     let pods = format!("{POD_HEADER}p0,1000,1024,1,500,,BE,Running,1,5,1\n");
-    let e = fails(
+    let e = fails_with(
         &[("nodes.csv", NODES), ("pods.csv", &pods)],
         &trace_yaml("    timeScale: 2\n    inflation: {gpuPercent: 0}\n"),
     );
@@ -266,12 +229,15 @@ fn bad_gpu_input_is_refused_with_the_file_and_line() {
 
 #[test]
 fn bad_gpu_templates_are_refused() {
-    let e = fails(&[], &devices_scenario(1, 2, 500, ""));
+    let e = fails_with(&[], &devices_scenario(1, 2, 500, ""));
     assert!(e.contains("alibabacloud.com/gpu-milli") && e.contains("nvidia.com/gpu: 1"), "{e}");
-    let e = fails(&[], &devices_scenario(1, 1, 1500, ""));
+    let e = fails_with(&[], &devices_scenario(1, 1, 1500, ""));
     assert!(e.contains("expected 1 to 1000"), "{e}");
-    let e = fails(&[], &devices_scenario(1, 1, 500, "").replace("nvidia.com/gpu: 2}", "nvidia.com/gpu: 40}"));
+    let e = fails_with(
+        &[],
+        &devices_scenario(1, 1, 500, "").replace("nvidia.com/gpu: 2}", "nvidia.com/gpu: 40}"),
+    );
     assert!(e.contains("at most 32"), "{e}");
-    let e = fails(&[], &devices_scenario(1, 1, 500, "scheduler: {gpuSharing: {policy: Tetris}}"));
+    let e = fails_with(&[], &devices_scenario(1, 1, 500, "scheduler: {gpuSharing: {policy: Tetris}}"));
     assert!(e.contains("Tetris") && e.contains("FGD"), "{e}");
 }

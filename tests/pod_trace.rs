@@ -28,18 +28,6 @@ fn run_with(files: &[(&str, &str)], yaml: &str, extra: &[&str]) -> (tempfile::Te
     (dir, out)
 }
 
-fn fails(files: &[(&str, &str)], yaml: &str) -> String {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).expect("write");
-    }
-    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
-    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
-    assert_eq!(o.code, 2, "expected exit 2, got {}:\n{}{}", o.code, o.stdout, o.stderr);
-    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
-    o.stderr
-}
-
 const PLAIN_HEADER: &str = "pod,arrival_ms,duration_ms,cpu_millicores,ram_bytes\n";
 
 fn plain_scenario(extra: &str) -> String {
@@ -184,7 +172,7 @@ fn rate_multiplier_makes_copies_by_seed() {
 #[test]
 fn unsorted_files_are_refused_unless_sorted_false() {
     let csv = format!("{PLAIN_HEADER}a,5000,1000,10,1\nb,1000,1000,10,1\nc,3000,1000,10,1\n");
-    let e = fails(&[("pods.csv", &csv)], &plain_scenario(""));
+    let e = fails_with(&[("pods.csv", &csv)], &plain_scenario(""));
     assert!(
         e.contains("pods.csv") && e.contains("line 3") && e.contains("arrival_ms") && e.contains("sorted"),
         "{e}"
@@ -207,20 +195,20 @@ fn bad_rows_are_exit_2_with_file_line_and_column() {
         ),
         (PLAIN_HEADER.to_string(), &["no data rows"][..]),
     ] {
-        let e = fails(&[("pods.csv", &csv)], &plain_scenario(""));
+        let e = fails_with(&[("pods.csv", &csv)], &plain_scenario(""));
         assert!(e.contains("pods.csv"), "{e}");
         assert!(e.contains("podTraces[0]"), "{e}");
         for n in needles {
             assert!(e.contains(n), "missing {n:?} in: {e}");
         }
     }
-    let e = fails(&[], &plain_scenario(""));
+    let e = fails_with(&[], &plain_scenario(""));
     assert!(e.contains("pods.csv") && e.contains("cannot read"), "{e}");
     // Mapping errors name the field.
     let yaml = plain_scenario(
         "    columns: {cpu: {column: cpu_millicores, unit: kilocores}}\n    rateMultiplier: -1\n",
     );
-    let e = fails(&[("pods.csv", &format!("{PLAIN_HEADER}a,0,1,1,1\n"))], &yaml);
+    let e = fails_with(&[("pods.csv", &format!("{PLAIN_HEADER}a,0,1,1,1\n"))], &yaml);
     assert!(e.contains("podTraces[0].columns.cpu.unit") && e.contains("kilocores"), "{e}");
     assert!(e.contains("podTraces[0].rateMultiplier"), "{e}");
 }
@@ -349,7 +337,7 @@ fn node_list_pools_cannot_be_overridden_or_written() {
         "{}\nnodePools:\n  - name: x\n    count: 1\n    allocatable: {{cpu: 1, memory: 1Gi}}\n    fromNodeList: openb\n",
         "name: t\nduration: 1m"
     );
-    let e = fails(&[], &yaml);
+    let e = fails_with(&[], &yaml);
     assert!(e.contains("nodePools[0].fromNodeList"), "{e}");
     // A sweep derives each point from the loaded scenario, where the list's pools exist:
     // overriding one is refused (it would be made again from the list and lost).
@@ -393,13 +381,13 @@ nodeLists:
             &["no column `cores`", "columns.cpu", "`cpu`"][..],
         ),
     ] {
-        let e = fails(&[("nodes.csv", &csv)], yaml);
+        let e = fails_with(&[("nodes.csv", &csv)], yaml);
         assert!(e.contains("nodes.csv") && e.contains("nodeLists[0]"), "{e}");
         for n in needles {
             assert!(e.contains(n), "missing {n:?} in: {e}");
         }
     }
-    let e = fails(&[("nodes.csv", "host,cores,mem\na,1,1\n")], &yaml.replace("unit: GiB", "unit: gigs"));
+    let e = fails_with(&[("nodes.csv", "host,cores,mem\na,1,1\n")], &yaml.replace("unit: GiB", "unit: gigs"));
     assert!(e.contains("nodeLists[0].columns.memory.unit"), "{e}");
 }
 

@@ -235,6 +235,43 @@ impl Assignment {
 /// (NVIDIA GPU feature discovery's `nvidia.com/gpu.product`).
 pub const GPU_MODEL_LABEL: &str = "nvidia.com/gpu.product";
 
+/// Upstream `CanNodeHostPodOnGpuMemory` (`pkg/utils/frag.go` of the FGD paper's simulator):
+/// at least `num_gpu` devices have `gpu_milli` free (a share: one device; whole GPUs: wholly
+/// free devices). True for no GPU.
+pub fn can_host(gpu_free_milli: &[u16], gpu: GpuDemand) -> bool {
+    let need = gpu.num_gpu() as usize;
+    let per = gpu.gpu_milli();
+    gpu_free_milli.iter().filter(|&&m| m >= per).count() >= need
+}
+
+/// `AllocateExclusiveGpuId` (`pkg/type/resource.go`): the first `n` wholly free devices.
+pub fn exclusive(gpu_free_milli: &[u16], n: u8) -> Option<Assignment> {
+    let mut mask = 0u32;
+    let mut left = n;
+    for (i, &m) in gpu_free_milli.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        if m == GPU_MILLI {
+            mask |= 1 << i;
+            left -= 1;
+        }
+    }
+    (left == 0).then_some(Assignment::new(mask, GPU_MILLI))
+}
+
+/// `allocateGpuIdBasedOnBestFit` (`pkg/simulator/plugin/open_gpu_share.go`): the device with
+/// the least free milli that still holds `milli`, the first on ties (strict `<`).
+pub fn tightest_share(gpu_free_milli: &[u16], milli: u16) -> Option<Assignment> {
+    let mut best: Option<usize> = None;
+    for (i, &m) in gpu_free_milli.iter().enumerate() {
+        if m >= milli && best.is_none_or(|b| m < gpu_free_milli[b]) {
+            best = Some(i);
+        }
+    }
+    best.map(|i| Assignment::one(i, milli))
+}
+
 /// What a pod template asks of GPU devices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TemplateGpu {
@@ -379,53 +416,21 @@ impl GpuDevices {
         self.pod_assign.get(pod).copied().unwrap_or(Assignment::NONE)
     }
 
-    /// True when the node's devices can hold the template's GPU demand: a share needs one
-    /// device with that much free, whole GPUs as many wholly free devices (upstream
-    /// `CanNodeHostPodOnGpuMemory` with `AllocateExclusiveGpuId`'s rule, see
-    /// `scheduler::plugins::gpushare`). The model is the NodeAffinity filter's business. A
-    /// pod without GPUs always fits.
+    /// True when the node's devices can hold the template's GPU demand ([`can_host`]; the
+    /// model is the NodeAffinity filter's business). A pod without GPUs always fits.
     pub fn fits(&self, node: usize, template: usize) -> bool {
-        match self.templates[template].demand {
-            Some(GpuDemand::None) => true,
-            None => false,
-            Some(d) => {
-                let per = d.gpu_milli();
-                let need = d.num_gpu() as usize;
-                self.node_free(node).iter().filter(|&&m| m >= per).count() >= need
-            }
-        }
+        self.templates[template].demand.is_some_and(|d| can_host(self.node_free(node), d))
     }
 
-    /// The default device pick (the paper's simulator's "best": the tightest device for a
-    /// share, the first wholly free devices for whole GPUs), or `None` when the demand does
-    /// not fit. Used wherever no score policy chooses the devices.
+    /// The default device pick (the paper's simulator's "best": [`tightest_share`] for a
+    /// share, [`exclusive`] for whole GPUs), or `None` when the demand does not fit. Used
+    /// wherever no score policy chooses the devices.
     pub fn tightest(&self, node: usize, template: usize) -> Option<Assignment> {
         let free = self.node_free(node);
         match self.templates[template].demand? {
             GpuDemand::None => Some(Assignment::NONE),
-            GpuDemand::Share(milli) => {
-                let mut best: Option<usize> = None;
-                for (i, &m) in free.iter().enumerate() {
-                    if m >= milli && best.is_none_or(|b| m < free[b]) {
-                        best = Some(i);
-                    }
-                }
-                best.map(|i| Assignment::one(i, milli))
-            }
-            GpuDemand::Whole(n) => {
-                let mut mask = 0u32;
-                let mut left = n;
-                for (i, &m) in free.iter().enumerate() {
-                    if left == 0 {
-                        break;
-                    }
-                    if m == GPU_MILLI {
-                        mask |= 1 << i;
-                        left -= 1;
-                    }
-                }
-                (left == 0).then_some(Assignment::new(mask, GPU_MILLI))
-            }
+            GpuDemand::Share(milli) => tightest_share(free, milli),
+            GpuDemand::Whole(n) => exclusive(free, n),
         }
     }
 

@@ -23,9 +23,8 @@ use super::trace::TraceError;
 
 /// The pod label that carries a trace's `owner` column.
 pub const OWNER_LABEL: &str = "clustersim.io/owner";
-/// The node label that GPU model constraints (`gpuModel`) select on: NVIDIA GPU feature
-/// discovery's product label.
-pub const GPU_MODEL_LABEL: &str = "nvidia.com/gpu.product";
+/// The node label that GPU model constraints (`gpuModel`) select on (kept with the devices).
+pub use crate::cluster::gpu::GPU_MODEL_LABEL;
 /// At most this many distinct pod shapes per trace (each is a template).
 pub const MAX_SHAPES: usize = 1_000_000;
 

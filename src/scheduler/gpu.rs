@@ -17,7 +17,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::plugins::gpushare::{self, NodeView, PodRequest, Policy, TargetWorkload};
 use crate::cluster::gpu::{Assignment, GpuClassSet, GpuDemand, ModelSet};
-use crate::cluster::{ClusterState, NodeId, Owner};
+use crate::cluster::{ClusterState, NodeId};
 use crate::engine::RngStream;
 use rand_core::Rng;
 
@@ -104,6 +104,8 @@ pub struct GpuScoring {
     /// Random's node draw and device draw.
     rng: RngStream,
     fgd: FgdCache,
+    /// Scratch: the raw scores of one cycle.
+    raw: Vec<i64>,
     /// With `tieBreak: NodeOrder`: each node's rank in the run's node order (ties go to the
     /// lowest); nodes added later rank after the first ones, in order of addition.
     tie_rank: Option<Vec<u32>>,
@@ -124,6 +126,7 @@ impl GpuScoring {
             workload,
             rng,
             fgd: FgdCache::default(),
+            raw: Vec::new(),
             tie_rank: None,
         }
     }
@@ -168,7 +171,7 @@ impl GpuScoring {
         scores: &mut [i64],
     ) {
         let Some(pod) = pod_request(cluster, template) else { return };
-        let mut raw = std::mem::take(&mut self.fgd.scratch);
+        let mut raw = std::mem::take(&mut self.raw);
         raw.clear();
         match self.policy {
             Policy::Random => {
@@ -208,7 +211,7 @@ impl GpuScoring {
         for (s, r) in scores.iter_mut().zip(&raw) {
             *s += self.weight * r;
         }
-        self.fgd.scratch = raw;
+        self.raw = raw;
     }
 
     /// The devices the pod of `template` gets on `node` by the policy's pick; `None` when
@@ -299,7 +302,6 @@ struct FgdCache {
     by_node: Vec<Vec<NodeEntry>>,
     /// (node state, class) → score.
     memo: HashMap<(u128, u32), i32, BuildHasherDefault<KeyHasher>>,
-    scratch: Vec<i64>,
 }
 
 impl FgdCache {
@@ -354,11 +356,6 @@ impl FgdCache {
         self.by_node[class as usize][node] = NodeEntry { generation, score, valid: true };
         i64::from(score)
     }
-}
-
-/// True when the pod belongs to a pod trace whose pods are deleted after a failed attempt.
-pub fn gives_up(cluster: &ClusterState, pod: crate::cluster::PodId) -> bool {
-    matches!(cluster.pod(pod).owner, Owner::Trace(_)) && cluster.pod_template(pod).give_up_unschedulable
 }
 
 /// The GPU policy of `s.scheduler.gpuSharing`, with its target workload, or `None`.

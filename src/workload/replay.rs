@@ -175,9 +175,10 @@ impl PodReplay {
                 }
                 rows.push(r);
             }
+            // (total milli, milli per GPU), by the device model's reading of the amount.
             let gpu_of = |r: &PodRow| {
                 let all = r.shape.gpu_milli.unwrap_or(0);
-                (all, if all >= 1000 { 1000 } else { all })
+                (all, crate::cluster::gpu::demand_of_milli(all).map_or(all, |d| i64::from(d.gpu_milli())))
             };
             let rows = super::inflation::arrange(
                 rows,

@@ -85,3 +85,17 @@ pub fn run_yaml(yaml: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let out = dir.path().join("out");
     (dir, out)
 }
+
+/// Writes `yaml` as `s.yaml` with `files` beside it in a new temporary folder and runs it,
+/// expecting exit 2 (bad input) without a panic; returns stderr.
+pub fn fails_with(files: &[(&str, &str)], yaml: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    std::fs::write(dir.path().join("s.yaml"), yaml).expect("write");
+    let o = run_in(dir.path(), &["run", "s.yaml", "--out", "out", "--quiet"]);
+    assert_eq!(o.code, 2, "expected exit 2, got {}:\n{}{}", o.code, o.stdout, o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    o.stderr
+}

@@ -116,6 +116,7 @@ pub use crate::cluster::gpu::{
     Assignment, GPU_MILLI, GpuClassSet, GpuDemand, GpuModel, MAX_GPUS_PER_NODE, MAX_SPEC_CPU_MILLI,
     MAX_SPEC_GPU_MILLI, ModelSet,
 };
+use crate::cluster::gpu::{can_host, exclusive, tightest_share};
 
 /// What the policies read of a node.
 #[derive(Clone, Copy, Debug)]
@@ -237,14 +238,6 @@ impl Policy {
     }
 }
 
-/// Upstream `CanNodeHostPodOnGpuMemory` (`pkg/utils/frag.go`): at least `num_gpu` devices
-/// have `gpu_milli` free.
-fn can_host(gpu_free_milli: &[u16], gpu: GpuDemand) -> bool {
-    let need = gpu.num_gpu() as usize;
-    let per = gpu.gpu_milli();
-    gpu_free_milli.iter().filter(|&&m| m >= per).count() >= need
-}
-
 /// The GPU half of the filters: the `Open-Gpu-Share` filter (`open_gpu_share.go` `Filter`,
 /// `gpunodeinfo.go` `AllocateGpuId`). A pod without GPUs passes.
 fn gpu_fits(node: &NodeView, pod: &PodRequest) -> bool {
@@ -269,22 +262,6 @@ pub fn fits(node: &NodeView, pod: &PodRequest) -> bool {
     gpu_fits(node, pod)
 }
 
-/// `AllocateExclusiveGpuId` (`pkg/type/resource.go`): the first `n` wholly free devices.
-fn exclusive(gpu_free_milli: &[u16], n: u8) -> Option<Assignment> {
-    let mut mask = 0u32;
-    let mut left = n;
-    for (i, &m) in gpu_free_milli.iter().enumerate() {
-        if left == 0 {
-            break;
-        }
-        if m == GPU_MILLI {
-            mask |= 1 << i;
-            left -= 1;
-        }
-    }
-    (left == 0).then_some(Assignment::new(mask, GPU_MILLI))
-}
-
 /// The devices the pod gets on this node, or `None` if its GPU demand cannot be placed there
 /// (model, devices; cpu and memory are [`fits`]'s business). See the module header for the
 /// rules and their sources.
@@ -297,16 +274,7 @@ pub fn assign_devices(node: &NodeView, pod: &PodRequest, pick: DevicePick) -> Op
         GpuDemand::None => Some(Assignment::NONE),
         GpuDemand::Whole(n) => exclusive(free, n),
         GpuDemand::Share(milli) => match pick {
-            DevicePick::Tightest => {
-                // allocateGpuIdBasedOnBestFit: strict `<`, so the first of equal devices.
-                let mut best: Option<usize> = None;
-                for (i, &m) in free.iter().enumerate() {
-                    if m >= milli && best.is_none_or(|b| m < free[b]) {
-                        best = Some(i);
-                    }
-                }
-                best.map(|i| Assignment::one(i, milli))
-            }
+            DevicePick::Tightest => tightest_share(free, milli),
             DevicePick::Uniform(draw) => {
                 let fitting = free.iter().filter(|&&m| m >= milli).count();
                 let k = random_pick(fitting, draw);
