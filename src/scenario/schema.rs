@@ -592,6 +592,10 @@ pub struct ClusterAutoscalerSpec {
     pub scale_down_unready_time: DurationSpec,
     #[serde(default = "defaults::half")]
     pub scale_down_utilization_threshold: f64,
+    /// `--scale-down-gpu-utilization-threshold`: nodes with GPUs compare their GPU
+    /// utilisation alone with it.
+    #[serde(default = "defaults::half")]
+    pub scale_down_gpu_utilization_threshold: f64,
     #[serde(default = "defaults::thirty")]
     pub scale_down_non_empty_candidates_count: u32,
     #[serde(default = "defaults::fifteen_minutes")]

@@ -715,6 +715,12 @@ fn validate_cluster_autoscaler(e: &mut Errors, ca: &ClusterAutoscalerSpec, s: &S
         "expected a fraction in [0, 1] (upstream default 0.5)",
     );
     e.check(
+        ca.scale_down_gpu_utilization_threshold.is_finite()
+            && (0.0..=1.0).contains(&ca.scale_down_gpu_utilization_threshold),
+        at("scale-down-gpu-utilization-threshold"),
+        "expected a fraction in [0, 1] (upstream default 0.5)",
+    );
+    e.check(
         ca.max_total_unready_percentage.is_finite()
             && (0.0..=100.0).contains(&ca.max_total_unready_percentage),
         at("max-total-unready-percentage"),

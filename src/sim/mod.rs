@@ -328,12 +328,11 @@ impl Simulation {
                         max_size: g.max_size,
                         priority: g.priority,
                         price_per_hour: p.price_per_hour,
-                        template: TemplateNode {
-                            allocatable: cluster.pools[pi].allocatable,
-                            labels: cluster.label_sets[ls.index()].clone(),
-                            taints: p.taints.clone(),
-                            ..TemplateNode::default()
-                        },
+                        template: TemplateNode::new(
+                            cluster.pools[pi].allocatable,
+                            cluster.label_sets[ls.index()].clone(),
+                            p.taints.clone(),
+                        ),
                         provisioning: g
                             .provisioning_delay
                             .sampler()
