@@ -433,9 +433,14 @@ fn compute(plan: &Plan, i: usize) -> Record {
         return Record::Failed(Failure::Input, format!("{} refused: {e}", what()));
     }
     let seed = grid::replication_seed(s.seed, r);
-    match runner::simulate(&s, seed, None) {
+    match runner::simulate(&s, seed, None).map_err(|e| e.in_scenario(&plan.file)) {
         Ok(out) => Record::Done(run_row(&plan.grid, point, r, seed, &out.summary)),
-        Err(msg) => Record::Failed(Failure::Panic, format!("{}, seed {seed}, failed: {msg}", what())),
+        // Bad input that depends on the seed (a pod trace's inflation): refused like an
+        // invalid grid point.
+        Err(Ok(input)) => {
+            Record::Failed(Failure::Input, format!("{}, seed {seed}, refused: {input}", what()))
+        }
+        Err(Err(msg)) => Record::Failed(Failure::Panic, format!("{}, seed {seed}, failed: {msg}", what())),
     }
 }
 
