@@ -246,10 +246,10 @@ mod tests {
 
         // Without GPU columns: two allocation series and no fragmentation chart.
         let t = table("time_s,cpu_allocation,memory_allocation\n0,0.1,0.2\n");
-        let charts = charts(&t, Path::new("timeseries.csv"), "s").expect("charts");
-        let alloc = charts.iter().find(|c| c.name == "allocation").expect("allocation");
+        let without = super::charts(&t, Path::new("timeseries.csv"), "s").expect("charts");
+        let alloc = without.iter().find(|c| c.name == "allocation").expect("allocation");
         assert_eq!(alloc.series.len(), 2);
-        assert!(!charts.iter().any(|c| c.name == "gpu-fragmentation"));
+        assert!(!without.iter().any(|c| c.name == "gpu-fragmentation"));
     }
 
     #[test]

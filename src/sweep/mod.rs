@@ -14,8 +14,8 @@
 //!
 //! Exit codes (mapped by the CLI): 0 success, 1 a run failed (a panic in the simulation,
 //! recorded as `runs/run-<i>.failed`; the other runs go on), 2 bad input (before anything
-//! runs, or grid points refused as runs: invalid or beyond this machine's limits, recorded
-//! like failures), 3 a check failed or a metric regressed beyond the tolerance, 4 the
+//! runs, or grid points refused as runs: invalid or beyond this machine's limits, or bad
+//! input for the run's seed (`sim::RunError::Input`), recorded like failures), 3 a check failed or a metric regressed beyond the tolerance, 4 the
 //! results could not be written (no run is started after that).
 //!
 //! A sweep or merge holds an exclusive lock on its output folder while it writes it
