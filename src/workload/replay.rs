@@ -412,7 +412,11 @@ fn inflated_rows(
 /// are checked when their run is built.
 pub fn check_inflation(s: &crate::scenario::Scenario, seed: u64) -> Result<(), FieldError> {
     // The GPUs at the start: every pool's initial nodes.
-    let capacity: i64 = s.node_pools.iter().map(|p| i64::from(p.count) * p.allocatable.gpu.0 * 1000).sum();
+    let capacity: i64 = s
+        .node_pools
+        .iter()
+        .map(|p| i64::from(p.count).saturating_mul(p.allocatable.gpu.0.saturating_mul(1000)))
+        .sum();
     let end = SimTime::ZERO + s.duration.0;
     for (ti, t) in s.pod_traces.iter().enumerate() {
         let Some(inf) = &t.inflation else { continue };
