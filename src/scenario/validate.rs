@@ -128,6 +128,11 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             at("pricePerHour"),
             "expected a finite price of 0 or more",
         );
+        e.check(
+            finite_non_negative(p.price_per_gpu_hour),
+            at("pricePerGpuHour"),
+            "expected a finite price of 0 or more",
+        );
         for (t, taint) in p.taints.iter().enumerate() {
             e.check(!taint.key.is_empty(), at(&format!("taints[{t}].key")), "expected a non-empty taint key");
         }
