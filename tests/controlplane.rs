@@ -41,6 +41,96 @@ fn slis_on_a_run_checked_by_hand() {
     assert_eq!(num(&s, "slo_api_mutating_ok"), 1.0);
 }
 
+#[test]
+fn requests_share_the_apiserver_cpu_checked_by_hand() {
+    // ONE_POD on one kube-apiserver replica with one core, 10 ms of CPU per create and
+    // patch, nothing per KiB. POST pods alone: 10 ms CPU + 1 ms etcd slot + 5 ms commit =
+    // 16 ms. The binding and its Event arrive together and share the core: both leave the
+    // CPU at 20 ms, then take etcd slots one after the other, so the first is stored at
+    // 16.5015 + 20 + 1 + 5 ms (42.5015 ms) and the kubelet starts the pod then; the
+    // status and its Event likewise: Running observed at 1,042.5015 + 26 = 1,068.5015 ms.
+    // (The commit latency grows by dbSize / 2 GiB: a few nanoseconds here.)
+    let yaml = ONE_POD.replace(
+        "  nodeLeases: false",
+        "  nodeLeases: false\n  apiserver: {replicas: 1, cores: 1, cost: {create: 10ms, patch: 10ms, perKiB: 0s}}",
+    );
+    let (_dir, out) = run_yaml(&yaml, &[]);
+    let s = summary(&out);
+    // The binding took the first etcd slot (26 ms), its Event the second (27 ms).
+    assert!((num(&s, "api_post_bindings_p99_ms") - 26.0).abs() < 0.05);
+    assert!((num(&s, "api_post_events_p99_ms") - 27.0).abs() < 0.05);
+    assert!((num(&s, "api_patch_pods_status_p99_ms") - 26.0).abs() < 0.05);
+    let running = num(&s, "pod_startup_p50_s");
+    assert!((running - 1.0425015).abs() < 1.0425015 * 1e-3, "{running}");
+    let sli = num(&s, "pod_startup_sli_p50_s");
+    assert!((sli - 1.0685015).abs() < 1.0685015 * 1e-3, "{sli}");
+    assert!((num(&s, "api_post_pods_p99_ms") - 16.0).abs() < 0.05);
+    // 5 requests × 10 ms of CPU in 60 s on one core (summary.csv keeps 6 decimals).
+    let util = num(&s, "apiserver_cpu_utilization_mean");
+    assert!((util - 0.05 / 60.0).abs() < 1e-6, "{util}");
+    // The resource model adds its columns; the fixed model does not.
+    let (_d, plain) = run_yaml(ONE_POD, &[]);
+    assert!(!summary(&plain).contains_key("apiserver_cpu_utilization_mean"));
+}
+
+#[test]
+fn apf_without_contention_changes_no_latency() {
+    // With 600 seats shared by the levels, ONE_POD's five requests never wait: the same
+    // SLIs as the pre-APF mode, no 429, and the APF columns present.
+    let (_d0, base) = run_yaml(ONE_POD, &[]);
+    let (_d1, out) = run_yaml(&ONE_POD.replace("  nodeLeases: false", "  nodeLeases: false\n  apf: {}"), &[]);
+    let (b, s) = (summary(&base), summary(&out));
+    for k in ["pod_startup_sli_p50_s", "api_mutating_p99_ms", "api_requests"] {
+        assert_eq!(b[k], s[k], "{k}");
+    }
+    assert_eq!(num(&s, "api_rejected_429"), 0.0);
+    assert_eq!(num(&s, "apf_workload_high_rejected"), 0.0);
+}
+
+/// 3,000 pods created at once by a controller manager allowed 5,000 QPS, on one
+/// kube-apiserver with one core: the creates, bindings and statuses flood it while 50
+/// kubelets renew their leases.
+const FLOOD: &str = "
+duration: 3m
+nodePools:
+  - name: p
+    count: 50
+    allocatable: {cpu: 64, memory: 256Gi, pods: 110}
+    kubelet: {imagePull: {constant: 0s}, containerStart: {constant: 1s}}
+deployments:
+  - name: web
+    replicas: 3000
+    template: {requests: {cpu: 10m, memory: 10Mi}}
+controlPlane:
+  clients:
+    controllerManager: {qps: 5000, burst: 5000}
+    scheduler: {qps: 5000, burst: 5000}
+  apiserver: {replicas: 1, cores: 1}
+";
+
+#[test]
+fn apf_keeps_node_leases_fast_under_a_flood_of_pod_writes() {
+    // Pre-APF, a lease renewal waits behind thousands of pod writes for one of the 200
+    // mutating seats and then shares the core with 200 of them: seconds. With APF it has
+    // node-high's own seats (98) and shares the core with at most workload-high's 98 in
+    // service, while the flood of workload-high requests overflows its queues and gets
+    // 429s (Retry-After growing to 32 s): the leases stay within a fraction of a second and
+    // every pod still starts.
+    let (_d0, pre) = run_yaml(FLOOD, &[]);
+    let (_d1, apf) = run_yaml(&FLOOD.replace("  apiserver:", "  apf: {}\n  apiserver:"), &[]);
+    let (pre, apf) = (summary(&pre), summary(&apf));
+    let (lease_pre, lease_apf) = (num(&pre, "api_put_leases_p99_ms"), num(&apf, "api_put_leases_p99_ms"));
+    assert!(lease_pre > 1000.0, "pre-APF lease p99 {lease_pre} ms");
+    assert!(lease_apf < 0.1 * lease_pre, "APF lease p99 {lease_apf} ms vs {lease_pre} ms");
+    assert!(num(&apf, "apf_workload_high_rejected") > 0.0);
+    assert_eq!(num(&apf, "apf_node_high_rejected"), 0.0);
+    assert_eq!(
+        num(&apf, "api_rejected_429"),
+        num(&apf, "apf_workload_high_rejected") + num(&apf, "apf_system_rejected")
+    );
+    assert_eq!(num(&apf, "pods_running_end"), 3000.0);
+}
+
 /// ONE_POD plus `stuck` pods that fit an empty node but not beside `web`, for 7 minutes.
 fn stuck(replicas: u32) -> String {
     ONE_POD.replace("duration: 60s", "duration: 7m").replace(
@@ -116,6 +206,35 @@ fn control_plane_input_errors_name_the_field() {
         ),
         ("{etcd: {writeLatency: -1ms}}", "controlPlane.etcd.writeLatency", "must not be negative"),
         ("{serviceTime: {write: -2ms}}", "controlPlane.serviceTime.write", "must not be negative"),
+        ("{apiserver: {cores: 0}}", "controlPlane.apiserver.cores", "at least 1 core"),
+        ("{apiserver: {replicas: 0}}", "controlPlane.apiserver.replicas", "at least 1"),
+        ("{apiserver: {cost: {create: -1ms}}}", "controlPlane.apiserver.cost.create", "must not be negative"),
+        ("{apiserver: {cost: {perKiB: -1us}}}", "controlPlane.apiserver.cost.perKiB", "must not be negative"),
+        (
+            "{apiserver: {}, etcd: {quotaBackendBytes: 0}}",
+            "controlPlane.etcd.quotaBackendBytes",
+            "more than 0",
+        ),
+        (
+            "{apf: {priorityLevels: [{name: workload-low, nominalConcurrencyShares: 0}]}}",
+            "controlPlane.apf.priorityLevels[0].nominalConcurrencyShares",
+            "no shares",
+        ),
+        (
+            "{apf: {priorityLevels: [{name: exempt}]}}",
+            "controlPlane.apf.priorityLevels[0].name",
+            "not a default",
+        ),
+        (
+            "{apf: {priorityLevels: [{name: system, queues: 4, handSize: 8}]}}",
+            "controlPlane.apf.priorityLevels[0].handSize",
+            "handSize 8 is greater than deckSize 4",
+        ),
+        (
+            "{apf: {}, maxRequestsInflight: 0, maxMutatingRequestsInflight: 0}",
+            "controlPlane.maxRequestsInflight",
+            "both 0",
+        ),
     ];
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("s.yaml"), VALID).expect("write");

@@ -455,6 +455,87 @@ pub struct ControlPlaneSpec {
     /// Kubelets renew their node lease every `nodeLifecycle.nodeStatusUpdateFrequency`.
     #[serde(default = "defaults::yes")]
     pub node_leases: bool,
+    /// kube-apiserver replicas with finite CPU (absent: the fixed `serviceTime`s, as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apiserver: Option<ApiServerSpec>,
+    /// API Priority and Fairness (absent: `maxRequestsInflight` /
+    /// `maxMutatingRequestsInflight` per class, the pre-APF mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apf: Option<ApfSpec>,
+}
+
+/// API Priority and Fairness with upstream's default priority levels and flow schemas; the
+/// server's seats are `maxRequestsInflight + maxMutatingRequestsInflight` per replica.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApfSpec {
+    /// Changes to default priority levels, by name.
+    #[serde(default)]
+    pub priority_levels: Vec<PriorityLevelSpec>,
+}
+
+/// A change to one of the default PriorityLevelConfigurations (unset fields keep upstream's).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PriorityLevelSpec {
+    pub name: String,
+    #[serde(default)]
+    pub nominal_concurrency_shares: Option<u32>,
+    #[serde(default)]
+    pub queues: Option<u32>,
+    #[serde(default)]
+    pub hand_size: Option<u32>,
+    #[serde(default)]
+    pub queue_length_limit: Option<u32>,
+}
+
+/// kube-apiserver replicas whose cores are shared by the requests in service (processor
+/// sharing); each call costs CPU time. Defaults are clustersim calibration
+/// (docs/scenario.md, `controlPlane.apiserver`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiServerSpec {
+    #[serde(default = "defaults::apiserver_replicas")]
+    pub replicas: u32,
+    /// Cores per replica.
+    #[serde(default = "defaults::apiserver_cores")]
+    pub cores: u32,
+    #[serde(default)]
+    pub cost: ApiCostSpec,
+}
+
+/// CPU time per request by verb, plus per object returned and per KiB serialised.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiCostSpec {
+    #[serde(default = "defaults::cost_create")]
+    pub create: DurationSpec,
+    #[serde(default = "defaults::cost_update")]
+    pub update: DurationSpec,
+    #[serde(default = "defaults::cost_update")]
+    pub patch: DurationSpec,
+    #[serde(default = "defaults::cost_update")]
+    pub delete: DurationSpec,
+    #[serde(default = "defaults::cost_list")]
+    pub list: DurationSpec,
+    #[serde(default = "defaults::cost_per_object")]
+    pub per_object: DurationSpec,
+    #[serde(default = "defaults::cost_per_kib")]
+    pub per_ki_b: DurationSpec,
+}
+
+impl Default for ApiCostSpec {
+    fn default() -> Self {
+        ApiCostSpec {
+            create: defaults::cost_create(),
+            update: defaults::cost_update(),
+            patch: defaults::cost_update(),
+            delete: defaults::cost_update(),
+            list: defaults::cost_list(),
+            per_object: defaults::cost_per_object(),
+            per_ki_b: defaults::cost_per_kib(),
+        }
+    }
 }
 
 impl Default for ControlPlaneSpec {
@@ -494,6 +575,23 @@ pub struct EtcdSpec {
     /// Writes per second the log sustains.
     #[serde(default = "defaults::etcd_writes_per_second")]
     pub max_writes_per_second: f64,
+    /// Database size at the start (with `apiserver`: the commit latency grows with it);
+    /// absent: 0. Optional so that scenarios without it serialise as before (run.json).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_size: Option<MemQuantity>,
+    /// etcd `--quota-backend-bytes`, absent: upstream's default 2 GiB. With `apiserver`, the
+    /// commit latency is `writeLatency × (1 + dbSize / quotaBackendBytes)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_backend_bytes: Option<MemQuantity>,
+}
+
+impl EtcdSpec {
+    pub fn db_size_bytes(&self) -> i64 {
+        self.db_size.map_or(0, |q| q.0)
+    }
+    pub fn quota_backend_bytes(&self) -> i64 {
+        self.quota_backend_bytes.unwrap_or_else(defaults::etcd_quota_backend_bytes).0
+    }
 }
 
 impl Default for EtcdSpec {
@@ -501,6 +599,8 @@ impl Default for EtcdSpec {
         EtcdSpec {
             write_latency: defaults::etcd_write_latency(),
             max_writes_per_second: defaults::etcd_writes_per_second(),
+            db_size: None,
+            quota_backend_bytes: None,
         }
     }
 }
@@ -1662,6 +1762,30 @@ pub mod defaults {
     }
     pub fn watch_cost_per_item() -> DurationSpec {
         DurationSpec(SimDuration::from_nanos(200))
+    }
+    pub fn apiserver_replicas() -> u32 {
+        1
+    }
+    pub fn apiserver_cores() -> u32 {
+        4
+    }
+    pub fn cost_create() -> DurationSpec {
+        DurationSpec(SimDuration::from_millis(2))
+    }
+    pub fn cost_update() -> DurationSpec {
+        DurationSpec(SimDuration::from_micros(1500))
+    }
+    pub fn cost_list() -> DurationSpec {
+        DurationSpec(SimDuration::from_millis(1))
+    }
+    pub fn cost_per_object() -> DurationSpec {
+        DurationSpec(SimDuration::from_micros(10))
+    }
+    pub fn cost_per_kib() -> DurationSpec {
+        DurationSpec(SimDuration::from_micros(5))
+    }
+    pub fn etcd_quota_backend_bytes() -> super::MemQuantity {
+        super::MemQuantity(2 << 30)
     }
     pub fn scheduler_client() -> super::ClientSpec {
         super::ClientSpec { qps: 50.0, burst: 100 }

@@ -681,6 +681,35 @@ fn validate_control_plane(e: &mut Errors, cp: &ControlPlaneSpec) {
         "controlPlane.watch.maxEndpointsPerSlice",
         "expected at least 1 (upstream default 100)",
     );
+    if let Some(a) = &cp.apiserver {
+        e.check(
+            a.replicas >= 1,
+            "controlPlane.apiserver.replicas",
+            "expected at least 1 kube-apiserver replica",
+        );
+        e.check(
+            a.cores >= 1,
+            "controlPlane.apiserver.cores",
+            "expected at least 1 core per replica (zero cores would never serve a request)",
+        );
+        e.check(
+            cp.etcd.quota_backend_bytes() > 0,
+            "controlPlane.etcd.quotaBackendBytes",
+            "expected more than 0 bytes (upstream default 2Gi)",
+        );
+    }
+    if let Some(apf) = &cp.apf {
+        if let Err(errors) = crate::controlplane::apf::configure(apf) {
+            for (path, reason) in errors {
+                e.push(format!("controlPlane.apf.{path}"), reason);
+            }
+        }
+        e.check(
+            u64::from(cp.max_requests_inflight) + u64::from(cp.max_mutating_requests_inflight) > 0,
+            "controlPlane.maxRequestsInflight",
+            "with apf the server's seats are maxRequestsInflight + maxMutatingRequestsInflight; both 0 leaves none",
+        );
+    }
 }
 
 /// The expander names clustersim implements (upstream `expander/factory/expander_factory.go`

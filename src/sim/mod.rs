@@ -1089,7 +1089,7 @@ impl Simulation {
     /// replicas per HPA-managed Deployment.
     fn autoscaling_columns(&self) -> Vec<String> {
         let mut cols: Vec<String> =
-            if self.control_plane.is_some() { ControlPlane::timeseries_columns() } else { Vec::new() };
+            self.control_plane.as_ref().map(ControlPlane::timeseries_columns).unwrap_or_default();
         cols.extend(
             self.autoscaler.iter().flat_map(|ca| ca.groups.iter().map(|g| format!("nodes_{}", g.name))),
         );
@@ -1329,7 +1329,7 @@ impl Simulation {
                     // Not waited for: the scheduler goes on (SchedulerAsyncAPICalls).
                     cp.submit(self.now, Client::Scheduler, Call::PatchPodStatus, Then::Nothing);
                     if u.first {
-                        cp.submit(self.now, Client::Events, Call::CreateEvent, Then::Nothing);
+                        cp.submit(self.now, Client::SchedulerEvents, Call::CreateEvent, Then::Nothing);
                     }
                 }
             }
@@ -1338,7 +1338,7 @@ impl Simulation {
             Event::Bind { pod, node } => match self.control_plane.as_mut() {
                 Some(cp) => {
                     cp.submit(self.now, Client::Scheduler, Call::CreateBinding, Then::Bind { pod, node });
-                    cp.submit(self.now, Client::Events, Call::CreateEvent, Then::Nothing);
+                    cp.submit(self.now, Client::SchedulerEvents, Call::CreateEvent, Then::Nothing);
                 }
                 None => self.bound(pod),
             },
@@ -1360,7 +1360,7 @@ impl Simulation {
                         // The kubelet reports Running (the SLI ends when that is stored) and
                         // records a Started event; the endpoints controller adds the pod.
                         cp.submit(self.now, Client::Kubelet(node), Call::PatchPodStatus, Then::Observed(pod));
-                        cp.submit(self.now, Client::Events, Call::CreateEvent, Then::Nothing);
+                        cp.submit(self.now, Client::KubeletEvents(node), Call::CreateEvent, Then::Nothing);
                         if let Owner::Deployment(d) = owner {
                             self.api_endpoints(d);
                         }
