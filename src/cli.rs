@@ -1,8 +1,8 @@
 //! The command line: clap types stay in this file. Subcommands resolve their flags into
 //! a scenario and an output folder, run, and map errors to exit codes:
 //! 0 success, 2 bad input (file, flag, value, or a scenario beyond this machine's limits),
-//! 1 internal failure (or a failed run of a sweep), 3 a `--check` failed or a metric
-//! regressed against `--baseline`, 4 the results could not be written (disk full,
+//! 1 internal failure (or a failed run of a sweep or plan), 3 a `--check` failed, a metric
+//! regressed against `--baseline` or no configuration meets a plan's requirements, 4 the results could not be written (disk full,
 //! permissions). Nothing here prints with `println!`: a closed stdout (`| head -1`) only
 //! stops the printing (`output::console`).
 
@@ -123,6 +123,67 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
     },
+    /// Find the cheapest configuration that meets requirements under every variant: a search
+    /// over decision variables (integer ranges of --set paths, categorical choices), with a
+    /// stated decision rule (one-sided confidence bounds over replications, added where a
+    /// bound straddles a threshold). Writes plan.csv, plan.json, runs.csv, charts/ and
+    /// index.html. See README "Capacity planning".
+    Plan {
+        #[command(flatten)]
+        input: ScenarioArgs,
+        /// The plan file (YAML): variables, requirements, objective, replications, confidence,
+        /// rule, under (docs/plan.md).
+        #[arg(long, value_name = "FILE")]
+        plan_file: Option<PathBuf>,
+        /// An integer variable PATH over START..=END by STEP (default 1), enumerated unless
+        /// --monotone names it. Repeatable; after the plan file's variables.
+        #[arg(short = 'P', long = "parameter-scan", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 3..=4, value_names = ["PATH", "START", "END", "STEP"])]
+        scan: Vec<String>,
+        /// A categorical variable PATH over a comma-separated list of values. Repeatable.
+        #[arg(short = 'L', long = "parameter-list", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 2, value_names = ["PATH", "VALUES"])]
+        list: Vec<String>,
+        /// Declare a -P variable monotone: PATH=increasing (more is never worse, nor cheaper)
+        /// or PATH=decreasing. Repeatable.
+        #[arg(long = "monotone", value_name = "PATH=DIRECTION")]
+        monotone: Vec<String>,
+        /// A requirement in the --check grammar, e.g. 'latency_p99_ms < 250'. Repeatable.
+        #[arg(long = "require", value_name = "EXPR")]
+        require: Vec<String>,
+        /// What to minimise: a summary column or an expression of columns [default: cost].
+        #[arg(long, value_name = "EXPR")]
+        objective: Option<String>,
+        /// Replications per configuration and variant: N, or MIN..MAX (sequential).
+        #[arg(short = 'r', long, value_name = "MIN[..MAX]")]
+        replications: Option<String>,
+        /// Confidence level of the one-sided bounds [default: 0.95].
+        #[arg(long, value_name = "C")]
+        confidence: Option<f64>,
+        /// The decision rule: mean-bound or every-replication [default: mean-bound].
+        #[arg(long, value_name = "RULE")]
+        rule: Option<String>,
+        /// A variant the plan must survive, as a YAML mapping, e.g. '{name: zone-a-down,
+        /// faults: [{at: 1h, duration: 30m, fail: {zone: zone-a}}]}'. Repeatable.
+        #[arg(long = "under", value_name = "YAML")]
+        under: Vec<String>,
+        /// Parallel runs [default: every core].
+        #[arg(short = 'j', long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Output folder [default: results/<scenario name>-plan/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite an output folder that holds results.
+        #[arg(long)]
+        force: bool,
+        /// Finish the plan in the output folder, reusing its run files.
+        #[arg(long)]
+        resume: bool,
+        /// No progress bar and no summary.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Do not draw charts/ and index.html.
+        #[arg(long)]
+        no_charts: bool,
+    },
     /// Turn Kubernetes objects (`kubectl get nodes,deployments,statefulsets,daemonsets,hpa,pdb,
     /// priorityclasses -A -o yaml`, manifests, JSON) into a scenario: Nodes become node pools,
     /// Deployments, StatefulSets and owner-less ReplicaSets become Deployments, DaemonSets
@@ -238,6 +299,21 @@ enum Failure {
     RunsFailed(String),
     /// A check failed (exit 3).
     Checks(String),
+    /// No configuration meets a plan's requirements (exit 3).
+    NoPlan(String),
+}
+
+impl From<crate::plan::PlanError> for Failure {
+    fn from(e: crate::plan::PlanError) -> Self {
+        use crate::plan::PlanError as P;
+        match e {
+            P::Input(m) => Failure::Input(m),
+            P::Internal(m) => Failure::Internal(m),
+            P::Io(m) => Failure::Io(m),
+            P::RunFailed(m) => Failure::RunsFailed(m),
+            P::NoPlan(m) => Failure::NoPlan(m),
+        }
+    }
 }
 
 impl From<SweepError> for Failure {
@@ -328,6 +404,52 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             };
             sweep::sweep(&opts).map_err(Failure::from)
         }
+        Command::Plan {
+            input,
+            plan_file,
+            scan: _,
+            list: _,
+            monotone,
+            require,
+            objective,
+            replications,
+            confidence,
+            rule,
+            under,
+            jobs,
+            out,
+            force,
+            resume,
+            quiet,
+            no_charts,
+        } => {
+            let sub = matches.subcommand_matches("plan");
+            let opts = crate::plan::Options {
+                scenario: input.scenario,
+                sets: input.sets,
+                duration: input.duration,
+                seed: input.seed,
+                plan_file,
+                flags: crate::plan::spec::Flags {
+                    params: parameters_in_order(sub),
+                    monotone,
+                    require,
+                    objective,
+                    replications,
+                    confidence,
+                    rule,
+                    under,
+                },
+                jobs,
+                out,
+                force,
+                resume,
+                quiet,
+                charts: !no_charts,
+                no_limits: input.no_limits,
+            };
+            crate::plan::plan(&opts).map_err(Failure::from)
+        }
         Command::Import { inputs, out, prices, keep_placement } => import(
             &inputs,
             out.as_deref(),
@@ -346,6 +468,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         Err(Failure::Io(msg)) => (4, format!("error: cannot write the results: {msg}")),
         Err(Failure::RunsFailed(msg)) => (1, format!("error: {msg}")),
         Err(Failure::Checks(msg)) => (3, format!("check failed: {msg}")),
+        Err(Failure::NoPlan(msg)) => (3, format!("no plan: {msg}")),
     };
     console::err_line(&text);
     ExitCode::from(code)

@@ -95,27 +95,12 @@ impl Definition {
     }
 
     fn compared(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        if let serde_json::Value::Object(m) = &mut v {
-            m.remove("scenario_file");
-        }
-        v
+        compared(self)
     }
 
     /// The first field that differs from `other`, as "field: this vs other".
     pub fn difference(&self, other: &Definition) -> Option<String> {
-        let (serde_json::Value::Object(a), serde_json::Value::Object(b)) =
-            (self.compared(), other.compared())
-        else {
-            return None;
-        };
-        for (k, va) in &a {
-            let vb = b.get(k).unwrap_or(&serde_json::Value::Null);
-            if va != vb {
-                return Some(format!("{k}: {va} vs {vb}"));
-            }
-        }
-        None
+        first_difference(&self.compared(), &other.compared())
     }
 
     /// The sweep's identity: FNV-1a 64 of the compared definition. Every run file carries it.
@@ -136,6 +121,47 @@ impl Definition {
         };
         Some(super::grid::replication_seed(base, r))
     }
+}
+
+/// A definition as compared between folders: its JSON without `scenario_file` (how the
+/// scenario was named does not matter, its content does).
+pub fn compared<T: Serialize>(definition: &T) -> serde_json::Value {
+    let mut v = serde_json::to_value(definition).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(m) = &mut v {
+        m.remove("scenario_file");
+    }
+    v
+}
+
+/// The first top-level field of `a` that differs in `b`, as "field: a's vs b's".
+pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (a, b) else {
+        return (a != b).then(|| format!("{a} vs {b}"));
+    };
+    for (k, va) in a {
+        let vb = b.get(k).unwrap_or(&serde_json::Value::Null);
+        if va != vb {
+            return Some(format!("{k}: {va} vs {vb}"));
+        }
+    }
+    b.keys().find(|k| !a.contains_key(*k)).map(|k| format!("{k}: null vs {}", b[k]))
+}
+
+/// The FNV-1a hashes of a scenario file and of every file it refers to (`base` is the
+/// scenario as loaded from `file`): what makes two runs of "the same scenario" the same.
+pub fn scenario_hashes(
+    file: &Path,
+    base: &crate::scenario::Scenario,
+) -> Result<(String, Vec<InputFile>), String> {
+    let bytes =
+        std::fs::read(file).map_err(|e| format!("{}: cannot read the scenario: {e}", file.display()))?;
+    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut input_files = Vec::new();
+    for (named, path) in crate::scenario::inputs::files(base, dir) {
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        input_files.push(InputFile { file: named, fnv1a: fnv1a(&bytes) });
+    }
+    Ok((fnv1a(&bytes), input_files))
 }
 
 /// A shard: part `index` (1-based) of `count`.
