@@ -141,7 +141,7 @@ pub struct Context {
     pub jobs: usize,
 }
 
-/// Grids of up to this many configurations have every one validated before any run.
+/// Grids of up to this many configurations × variants have every one validated before any run.
 const EAGER_POINTS: usize = 1000;
 
 /// Reads and checks everything; nothing is run or written.
@@ -220,13 +220,21 @@ fn prepare(o: &Options) -> Result<Context> {
         let cols = runner::summary_columns(&s).map_err(PlanError::Internal)?;
         columns_of.push((format!("variant {} ({})", v.name, v.origin), cols));
     }
-    // Every configuration of a small grid.
-    if points <= EAGER_POINTS {
+    // Every configuration of a small grid, under every variant.
+    if points.saturating_mul(spec.variants.len()) <= EAGER_POINTS {
         for g in 0..points {
             let vi = space.indices_of_grid(g);
-            let s = space::derive(&base, &o.scenario, &space::config_sets(&spec, &vi), &as_is)
-                .map_err(|m| input(format!("configuration {}: {m}", space::describe(&spec, &vi))))?;
-            check(&s, &format!("configuration {}", space::describe(&spec, &vi)))?;
+            for v in &spec.variants {
+                let what = format!(
+                    "{}: variant {} at configuration {}",
+                    v.origin,
+                    v.name,
+                    space::describe(&spec, &vi)
+                );
+                let s = space::derive(&base, &o.scenario, &space::config_sets(&spec, &vi), v)
+                    .map_err(|m| input(format!("{what}: {m}")))?;
+                check(&s, &what)?;
+            }
         }
     }
     // Requirements and the objective name columns every variant's summary has.

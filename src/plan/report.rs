@@ -471,7 +471,7 @@ pub fn console_text(ctx: &Context, out: &Outcome) -> String {
         ));
         if let Some((k, v, stat, slack)) = binding(ctx, c) {
             s.push_str(&format!(
-                "  binding: {} under {}: {} {} ({:.1} % margin)\n",
+                "  binding: {} under {}: {} {} ({:.2} % margin)\n",
                 spec.requirements[k].text,
                 spec.variants[v].name,
                 stat_name(ctx, k),

@@ -652,7 +652,7 @@ mod tests {
         assert_eq!(s.replications, Replications { min: 2, max: 4, step: 2 });
         assert_eq!(s.rule, Rule::EveryReplication);
         assert_eq!(s.variants[0].scale, vec![("x.y".to_string(), 1.3)]);
-        assert_eq!(s.variables[0].origin, "DIR/plan.yaml:2:5");
+        assert!(s.variables[0].origin.ends_with("/plan.yaml:2:5"), "{}", s.variables[0].origin);
     }
 
     #[test]
