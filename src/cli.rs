@@ -128,62 +128,7 @@ pub enum Command {
     /// stated decision rule (one-sided confidence bounds over replications, added where a
     /// bound straddles a threshold). Writes plan.csv, plan.json, runs.csv, charts/ and
     /// index.html. See README "Capacity planning".
-    Plan {
-        #[command(flatten)]
-        input: ScenarioArgs,
-        /// The plan file (YAML): variables, requirements, objective, replications, confidence,
-        /// rule, under (docs/plan.md).
-        #[arg(long, value_name = "FILE")]
-        plan_file: Option<PathBuf>,
-        /// An integer variable PATH over START..=END by STEP (default 1), enumerated unless
-        /// --monotone names it. Repeatable; after the plan file's variables.
-        #[arg(short = 'P', long = "parameter-scan", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 3..=4, value_names = ["PATH", "START", "END", "STEP"])]
-        scan: Vec<String>,
-        /// A categorical variable PATH over a comma-separated list of values. Repeatable.
-        #[arg(short = 'L', long = "parameter-list", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 2, value_names = ["PATH", "VALUES"])]
-        list: Vec<String>,
-        /// Declare a -P variable monotone: PATH=increasing (more is never worse, nor cheaper)
-        /// or PATH=decreasing. Repeatable.
-        #[arg(long = "monotone", value_name = "PATH=DIRECTION")]
-        monotone: Vec<String>,
-        /// A requirement in the --check grammar, e.g. 'latency_p99_ms < 250'. Repeatable.
-        #[arg(long = "require", value_name = "EXPR")]
-        require: Vec<String>,
-        /// What to minimise: a summary column or an expression of columns [default: cost].
-        #[arg(long, value_name = "EXPR")]
-        objective: Option<String>,
-        /// Replications per configuration and variant: N, or MIN..MAX (sequential).
-        #[arg(short = 'r', long, value_name = "MIN[..MAX]")]
-        replications: Option<String>,
-        /// Confidence level of the one-sided bounds [default: 0.95].
-        #[arg(long, value_name = "C")]
-        confidence: Option<f64>,
-        /// The decision rule: mean-bound or every-replication [default: mean-bound].
-        #[arg(long, value_name = "RULE")]
-        rule: Option<String>,
-        /// A variant the plan must survive, as a YAML mapping, e.g. '{name: zone-a-down,
-        /// faults: [{at: 1h, duration: 30m, fail: {zone: zone-a}}]}'. Repeatable.
-        #[arg(long = "under", value_name = "YAML")]
-        under: Vec<String>,
-        /// Parallel runs [default: every core].
-        #[arg(short = 'j', long, value_name = "N")]
-        jobs: Option<usize>,
-        /// Output folder [default: results/<scenario name>-plan/].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Overwrite an output folder that holds results.
-        #[arg(long)]
-        force: bool,
-        /// Finish the plan in the output folder, reusing its run files.
-        #[arg(long)]
-        resume: bool,
-        /// No progress bar and no summary.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Do not draw charts/ and index.html.
-        #[arg(long)]
-        no_charts: bool,
-    },
+    Plan(PlanArgs),
     /// Turn Kubernetes objects (`kubectl get nodes,deployments,statefulsets,daemonsets,hpa,pdb,
     /// priorityclasses -A -o yaml`, manifests, JSON) into a scenario: Nodes become node pools,
     /// Deployments, StatefulSets and owner-less ReplicaSets become Deployments, DaemonSets
@@ -228,6 +173,97 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
     },
+}
+
+/// The flags of `clustersim plan`.
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+    /// The plan file (YAML): variables, requirements, objective, replications, confidence,
+    /// rule, under (docs/plan.md).
+    #[arg(long, value_name = "FILE")]
+    pub plan_file: Option<PathBuf>,
+    /// An integer variable PATH over START..=END by STEP (default 1), enumerated unless
+    /// --monotone names it. Repeatable; after the plan file's variables.
+    #[arg(short = 'P', long = "parameter-scan", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 3..=4, value_names = ["PATH", "START", "END", "STEP"])]
+    pub scan: Vec<String>,
+    /// A categorical variable PATH over a comma-separated list of values. Repeatable.
+    #[arg(short = 'L', long = "parameter-list", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 2, value_names = ["PATH", "VALUES"])]
+    pub list: Vec<String>,
+    /// Declare a -P variable monotone: PATH=increasing (more is never worse, nor cheaper)
+    /// or PATH=decreasing. Repeatable.
+    #[arg(long = "monotone", value_name = "PATH=DIRECTION")]
+    pub monotone: Vec<String>,
+    /// A requirement in the --check grammar, e.g. 'latency_p99_ms < 250'. Repeatable.
+    #[arg(long = "require", value_name = "EXPR")]
+    pub require: Vec<String>,
+    /// What to minimise: a summary column or an expression of columns [default: cost].
+    #[arg(long, value_name = "EXPR")]
+    pub objective: Option<String>,
+    /// Replications per configuration and variant: N, or MIN..MAX (sequential).
+    #[arg(short = 'r', long, value_name = "MIN[..MAX]")]
+    pub replications: Option<String>,
+    /// Confidence level of the one-sided bounds [default: 0.95].
+    #[arg(long, value_name = "C")]
+    pub confidence: Option<f64>,
+    /// The decision rule: mean-bound or every-replication [default: mean-bound].
+    #[arg(long, value_name = "RULE")]
+    pub rule: Option<String>,
+    /// A variant the plan must survive, as a YAML mapping, e.g. '{name: zone-a-down,
+    /// faults: [{at: 1h, duration: 30m, fail: {zone: zone-a}}]}'. Repeatable.
+    #[arg(long = "under", value_name = "YAML")]
+    pub under: Vec<String>,
+    /// Parallel runs [default: every core].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Output folder [default: results/<scenario name>-plan/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overwrite an output folder that holds results.
+    #[arg(long)]
+    pub force: bool,
+    /// Finish the plan in the output folder, reusing its run files.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw charts/ and index.html.
+    #[arg(long)]
+    pub no_charts: bool,
+}
+
+impl PlanArgs {
+    /// The plan's options; `sub` gives the order of -P and -L on the command line.
+    fn options(self, sub: Option<&clap::ArgMatches>) -> crate::plan::Options {
+        crate::plan::Options {
+            input: runner::Input {
+                scenario: self.input.scenario,
+                sets: self.input.sets,
+                duration: self.input.duration,
+                seed: self.input.seed,
+                no_limits: self.input.no_limits,
+            },
+            plan_file: self.plan_file,
+            flags: crate::plan::spec::Flags {
+                params: parameters_in_order(sub),
+                monotone: self.monotone,
+                require: self.require,
+                objective: self.objective,
+                replications: self.replications,
+                confidence: self.confidence,
+                rule: self.rule,
+                under: self.under,
+            },
+            jobs: self.jobs,
+            out: self.out,
+            force: self.force,
+            resume: self.resume,
+            quiet: self.quiet,
+            charts: !self.no_charts,
+        }
+    }
 }
 
 /// CI checks shared by `sweep` and `merge`.
@@ -404,50 +440,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             };
             sweep::sweep(&opts).map_err(Failure::from)
         }
-        Command::Plan {
-            input,
-            plan_file,
-            scan: _,
-            list: _,
-            monotone,
-            require,
-            objective,
-            replications,
-            confidence,
-            rule,
-            under,
-            jobs,
-            out,
-            force,
-            resume,
-            quiet,
-            no_charts,
-        } => {
-            let sub = matches.subcommand_matches("plan");
-            let opts = crate::plan::Options {
-                scenario: input.scenario,
-                sets: input.sets,
-                duration: input.duration,
-                seed: input.seed,
-                plan_file,
-                flags: crate::plan::spec::Flags {
-                    params: parameters_in_order(sub),
-                    monotone,
-                    require,
-                    objective,
-                    replications,
-                    confidence,
-                    rule,
-                    under,
-                },
-                jobs,
-                out,
-                force,
-                resume,
-                quiet,
-                charts: !no_charts,
-                no_limits: input.no_limits,
-            };
+        Command::Plan(args) => {
+            let opts = args.options(matches.subcommand_matches("plan"));
             crate::plan::plan(&opts).map_err(Failure::from)
         }
         Command::Import { inputs, out, prices, keep_placement } => import(

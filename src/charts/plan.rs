@@ -11,9 +11,9 @@ use super::sweep::metric_label;
 use serde_json::Value;
 use std::fmt::Write;
 
-/// The requirement that binds the recommendation (else the first): its column, threshold,
-/// the variant it binds under and its text.
-fn binding(json: &Value) -> Option<(String, f64, Option<String>, String)> {
+/// The requirement that binds the recommendation (else the first): its column, the variant
+/// it binds under and its text.
+fn binding(json: &Value) -> Option<(String, Option<String>, String)> {
     let text = json
         .pointer("/recommendation/binding/requirement")
         .or_else(|| json.pointer("/plan/requirements/0"))?
@@ -21,7 +21,7 @@ fn binding(json: &Value) -> Option<(String, f64, Option<String>, String)> {
         .to_string();
     let cmp = crate::sweep::check::parse(&text).ok()?.all.into_iter().next()?;
     let variant = json.pointer("/recommendation/binding/variant").and_then(Value::as_str).map(String::from);
-    Some((cmp.column, cmp.threshold, variant, text))
+    Some((cmp.column, variant, text))
 }
 
 /// The rows of each configuration, in file order, and the configurations in order.
@@ -53,7 +53,7 @@ pub fn charts(t: &Table, json: &Value, scenario: &str) -> Vec<Chart> {
     let objective =
         json.pointer("/plan/objective").and_then(Value::as_str).unwrap_or("objective").to_string();
     let groups = configs(t);
-    if let Some((m, threshold, variant, req)) = binding(json) {
+    if let Some((m, variant, req)) = binding(json) {
         let mut pass = Series::new("passes", Vec::new());
         let mut fail = Series::new("fails", Vec::new());
         for (_, rows) in &groups {
@@ -78,9 +78,9 @@ pub fn charts(t: &Table, json: &Value, scenario: &str) -> Vec<Chart> {
         let under = variant.map(|v| format!(" under {v}")).unwrap_or_default();
         let chart = Chart {
             name: "plan-objective".into(),
-            title: format!("{scenario}: {objective} against {m}{under} (requirement {req})"),
+            title: format!("{scenario}: {objective} against {m}{under}"),
             x_label: metric_label(&objective),
-            y_label: format!("{} (mean, confidence bounds; threshold {threshold})", metric_label(&m)),
+            y_label: format!("{} (mean and bounds; {req})", metric_label(&m)),
             series: vec![pass, fail],
             x_categories: None,
             y_from_zero: false,

@@ -48,10 +48,7 @@ use store::{Definition, RunKey};
 /// Everything `clustersim plan` takes (free of clap types).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    pub scenario: PathBuf,
-    pub sets: Vec<String>,
-    pub duration: Option<String>,
-    pub seed: Option<u64>,
+    pub input: runner::Input,
     pub plan_file: Option<PathBuf>,
     pub flags: spec::Flags,
     pub jobs: Option<usize>,
@@ -60,7 +57,6 @@ pub struct Options {
     pub resume: bool,
     pub quiet: bool,
     pub charts: bool,
-    pub no_limits: bool,
 }
 
 /// Why a plan did not end with a recommendation; the CLI maps each to an exit code.
@@ -154,8 +150,8 @@ fn prepare(o: &Options) -> Result<Context> {
         return Err(input("--force and --resume exclude each other; give one".into()));
     }
     let spec = spec::read(o.plan_file.as_deref(), &o.flags).map_err(input)?;
-    let mut fixed = o.sets.clone();
-    if let Some(d) = &o.duration {
+    let mut fixed = o.input.sets.clone();
+    if let Some(d) = &o.input.duration {
         fixed.push(runner::duration_override(d).map_err(input)?);
     }
     for v in &spec.variables {
@@ -169,7 +165,7 @@ fn prepare(o: &Options) -> Result<Context> {
             )));
         }
     }
-    let base = runner::load(&o.scenario, &fixed, o.seed).map_err(|e| input(e.to_string()))?;
+    let base = runner::load(&o.input.scenario, &fixed, o.input.seed).map_err(|e| input(e.to_string()))?;
     let name = base.name.clone().unwrap_or_else(|| "scenario".into());
     let space = Space::new(&spec);
     let Some(points) = space.points().filter(|&p| p <= crate::sweep::grid::MAX_RUNS) else {
@@ -181,7 +177,7 @@ fn prepare(o: &Options) -> Result<Context> {
     let outputs = crate::scenario::budget::Outputs::CSV_ONLY;
     let mut largest: u64 = 0;
     let mut check = |s: &Scenario, origin: &str| -> Result<()> {
-        runner::check_limits(s, &o.scenario, o.no_limits, outputs, 1)
+        runner::check_limits(s, &o.input.scenario, o.input.no_limits, outputs, 1)
             .map_err(|e| input(format!("{origin}: {e}")))?;
         largest = largest.max(crate::scenario::budget::estimate(s).memory_for(outputs));
         Ok(())
@@ -200,8 +196,8 @@ fn prepare(o: &Options) -> Result<Context> {
         for (j, value) in v.values.iter().enumerate() {
             let mut vi = vec![0; spec.variables.len()];
             vi[k] = j;
-            let s =
-                space::derive(&base, &o.scenario, &space::config_sets(&spec, &vi), &as_is).map_err(|m| {
+            let s = space::derive(&base, &o.input.scenario, &space::config_sets(&spec, &vi), &as_is)
+                .map_err(|m| {
                     input(format!("{}: variable {}, value {}: {m}", v.origin, v.name, value.label))
                 })?;
             check(&s, &format!("{}: variable {}, value {}", v.origin, v.name, value.label))?;
@@ -214,7 +210,7 @@ fn prepare(o: &Options) -> Result<Context> {
     // Each variant at the first configuration.
     let first = vec![0; spec.variables.len()];
     for v in &spec.variants {
-        let s = space::derive(&base, &o.scenario, &space::config_sets(&spec, &first), v)
+        let s = space::derive(&base, &o.input.scenario, &space::config_sets(&spec, &first), v)
             .map_err(|m| input(format!("{}: variant {}: {m}", v.origin, v.name)))?;
         check(&s, &format!("{}: variant {}", v.origin, v.name))?;
         let cols = runner::summary_columns(&s).map_err(PlanError::Internal)?;
@@ -231,7 +227,7 @@ fn prepare(o: &Options) -> Result<Context> {
                     v.name,
                     space::describe(&spec, &vi)
                 );
-                let s = space::derive(&base, &o.scenario, &space::config_sets(&spec, &vi), v)
+                let s = space::derive(&base, &o.input.scenario, &space::config_sets(&spec, &vi), v)
                     .map_err(|m| input(format!("{what}: {m}")))?;
                 check(&s, &what)?;
             }
@@ -263,22 +259,17 @@ fn prepare(o: &Options) -> Result<Context> {
             }
         }
     }
-    let (scenario_fnv1a, input_files) =
-        crate::sweep::store::scenario_hashes(&o.scenario, &base).map_err(input)?;
     let seed = base.seed;
     let definition = Definition {
-        clustersim_version: crate::VERSION.to_string(),
-        scenario_file: o.scenario.display().to_string(),
-        scenario_fnv1a,
-        input_files,
-        overrides: fixed,
+        scenario: crate::sweep::store::ScenarioIdentity::of(&o.input.scenario, &base, fixed)
+            .map_err(input)?,
         seed,
         variables: serde_json::to_value(&spec.variables).map_err(|e| PlanError::Internal(e.to_string()))?,
         variants: serde_json::to_value(&spec.variants).map_err(|e| PlanError::Internal(e.to_string()))?,
     };
     let id = definition.id();
     let mut jobs = o.jobs.unwrap_or_else(rayon::current_num_threads).max(1);
-    if !o.no_limits && largest > 0 {
+    if !o.input.no_limits && largest > 0 {
         let memory = crate::scenario::budget::Limits::for_this_machine().memory_bytes;
         jobs = jobs.min(usize::try_from(memory / largest).unwrap_or(usize::MAX).max(1));
     }
@@ -286,12 +277,12 @@ fn prepare(o: &Options) -> Result<Context> {
         spec,
         space,
         base,
-        file: o.scenario.clone(),
+        file: o.input.scenario.clone(),
         name,
         definition,
         id,
         seed,
-        no_limits: o.no_limits,
+        no_limits: o.input.no_limits,
         jobs,
     })
 }

@@ -222,14 +222,16 @@ pub fn runs_table(ctx: &Context, out: &Outcome) -> Table {
     let mut keys: Vec<String> = vec!["config".into()];
     keys.extend(spec.variables.iter().map(|v| format!("var_{}", v.name)));
     keys.extend(["variant".into(), "replication".into()]);
-    let mut header = keys.clone();
+    let mut columns: Vec<String> = Vec::new();
     for c in out.results.values() {
         for r in &c.variants {
             for t in &r.rows {
-                merge_columns(&mut header, &t.header);
+                merge_columns(&mut columns, &t.header);
             }
         }
     }
+    let mut header = keys.clone();
+    header.extend(columns);
     let mut rows = Vec::new();
     for c in out.results.values() {
         for (v, r) in c.variants.iter().enumerate() {

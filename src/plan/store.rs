@@ -15,20 +15,15 @@
 //! variables and the variants), so changing a requirement, the objective, the rule or the
 //! replications and resuming reuses every run already made.
 
-use crate::sweep::store::{self as sweep_store, InputFile, Table};
+use crate::sweep::store::{self as sweep_store, ScenarioIdentity, Table};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// What determines a run of a plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Definition {
-    pub clustersim_version: String,
-    /// The scenario as named on the command line (not compared).
-    pub scenario_file: String,
-    pub scenario_fnv1a: String,
-    pub input_files: Vec<InputFile>,
-    /// The fixed `--set` overrides (and `--duration`).
-    pub overrides: Vec<String>,
+    #[serde(flatten)]
+    pub scenario: ScenarioIdentity,
     /// The base seed: replication r uses base + r.
     pub seed: u64,
     /// The variables (names, values and their overrides) and the variants, as resolved.

@@ -303,13 +303,8 @@ fn plan(o: &Options, mut parameters: Vec<Parameter>, replications: u32) -> Resul
     // validates the fixed overrides with their own messages.
     let base = runner::load(&o.scenario, &fixed, o.seed).map_err(|e| SweepError::Input(e.to_string()))?;
     let name = base.name.clone().unwrap_or_else(|| "scenario".into());
-    let (scenario_fnv1a, input_files) = input(store::scenario_hashes(&o.scenario, &base))?;
     let definition = Definition {
-        clustersim_version: crate::VERSION.to_string(),
-        scenario_file: o.scenario.display().to_string(),
-        scenario_fnv1a,
-        input_files,
-        overrides: fixed,
+        scenario: input(store::ScenarioIdentity::of(&o.scenario, &base, fixed))?,
         seed: o.seed,
         scenario_seed: base.seed,
         parameters: grid.parameters.clone(),

@@ -57,11 +57,11 @@ impl Table {
     }
 }
 
-/// What determines a sweep's results; two folders can be resumed or merged together only
-/// when their definitions are equal (the scenario's path as typed aside: its content
-/// counts, so `s.yaml` and `$PWD/s.yaml` are the same sweep).
+/// Which scenario a sweep or a plan runs: the clustersim version, the file as named, the
+/// hashes of its bytes and of the files it refers to, and the fixed overrides. Flattened
+/// into their definitions' JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Definition {
+pub struct ScenarioIdentity {
     pub clustersim_version: String,
     /// The scenario file as named on the command line, for the reader; not compared.
     pub scenario_file: String,
@@ -72,6 +72,36 @@ pub struct Definition {
     pub input_files: Vec<InputFile>,
     /// The fixed `--set` overrides (and `--duration`), in order.
     pub overrides: Vec<String>,
+}
+
+impl ScenarioIdentity {
+    /// The identity of `file` loaded as `base` (with the fixed overrides `overrides`).
+    pub fn of(file: &Path, base: &crate::scenario::Scenario, overrides: Vec<String>) -> Result<Self, String> {
+        let bytes =
+            std::fs::read(file).map_err(|e| format!("{}: cannot read the scenario: {e}", file.display()))?;
+        let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut input_files = Vec::new();
+        for (named, path) in crate::scenario::inputs::files(base, dir) {
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+            input_files.push(InputFile { file: named, fnv1a: fnv1a(&bytes) });
+        }
+        Ok(ScenarioIdentity {
+            clustersim_version: crate::VERSION.to_string(),
+            scenario_file: file.display().to_string(),
+            scenario_fnv1a: fnv1a(&bytes),
+            input_files,
+            overrides,
+        })
+    }
+}
+
+/// What determines a sweep's results; two folders can be resumed or merged together only
+/// when their definitions are equal (the scenario's path as typed aside: its content
+/// counts, so `s.yaml` and `$PWD/s.yaml` are the same sweep).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    #[serde(flatten)]
+    pub scenario: ScenarioIdentity,
     /// `--seed`, or null when each grid point uses its scenario's seed.
     pub seed: Option<u64>,
     /// The scenario's seed with the fixed overrides applied (the base seed of every grid
@@ -145,23 +175,6 @@ pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<
         }
     }
     b.keys().find(|k| !a.contains_key(*k)).map(|k| format!("{k}: null vs {}", b[k]))
-}
-
-/// The FNV-1a hashes of a scenario file and of every file it refers to (`base` is the
-/// scenario as loaded from `file`): what makes two runs of "the same scenario" the same.
-pub fn scenario_hashes(
-    file: &Path,
-    base: &crate::scenario::Scenario,
-) -> Result<(String, Vec<InputFile>), String> {
-    let bytes =
-        std::fs::read(file).map_err(|e| format!("{}: cannot read the scenario: {e}", file.display()))?;
-    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut input_files = Vec::new();
-    for (named, path) in crate::scenario::inputs::files(base, dir) {
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        input_files.push(InputFile { file: named, fnv1a: fnv1a(&bytes) });
-    }
-    Ok((fnv1a(&bytes), input_files))
 }
 
 /// A shard: part `index` (1-based) of `count`.
