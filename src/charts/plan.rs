@@ -54,8 +54,8 @@ pub fn charts(t: &Table, json: &Value, scenario: &str) -> Vec<Chart> {
         json.pointer("/plan/objective").and_then(Value::as_str).unwrap_or("objective").to_string();
     let groups = configs(t);
     if let Some((m, variant, req)) = binding(json) {
-        let mut pass = Series::new("passes", Vec::new());
-        let mut fail = Series::new("fails", Vec::new());
+        let mut pass = Series::new(format!("passes every requirement ({req}, …)"), Vec::new());
+        let mut fail = Series::new("misses one", Vec::new());
         for (_, rows) in &groups {
             // The metric under the binding variant where it ran, else the first variant.
             let row = rows
@@ -80,7 +80,7 @@ pub fn charts(t: &Table, json: &Value, scenario: &str) -> Vec<Chart> {
             name: "plan-objective".into(),
             title: format!("{scenario}: {objective} against {m}{under}"),
             x_label: metric_label(&objective),
-            y_label: format!("{} (mean and bounds; {req})", metric_label(&m)),
+            y_label: format!("{}, mean and bounds", metric_label(&m)),
             series: vec![pass, fail],
             x_categories: None,
             y_from_zero: false,
@@ -144,12 +144,23 @@ pub fn charts(t: &Table, json: &Value, scenario: &str) -> Vec<Chart> {
     out
 }
 
+/// A JSON value as the page shows it: strings bare, numbers with at most 6 decimals.
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+            let f = format!("{:.6}", n.as_f64().unwrap_or(f64::NAN));
+            f.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The report's plan section: the recommendation, what binds it, the rule, the search's
 /// effort, and the evaluated configurations.
 pub fn section(t: &Table, json: &Value) -> String {
     let mut h = String::new();
-    let s =
-        |p: &str| json.pointer(p).map(|v| v.as_str().map_or(v.to_string(), String::from)).unwrap_or_default();
+    let s = |p: &str| json.pointer(p).map(text_of).unwrap_or_default();
     h.push_str("<h2>Recommendation</h2>\n");
     match json.get("recommendation").filter(|r| !r.is_null()) {
         Some(r) => {
