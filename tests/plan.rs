@@ -64,28 +64,35 @@ fn erlang_answer() -> u32 {
         .expect("c")
 }
 
+/// `clustersim plan s.yaml` over the workers 'concurrency' FROM..=TO, declared monotone,
+/// with one requirement, into `out` (no charts), plus `extra` flags.
+fn mmc_plan(dir: &Path, (from, to): (&str, &str), require: &str, out: &str, extra: &[&str]) -> Outcome {
+    let mut args = vec![
+        "plan",
+        "s.yaml",
+        "-P",
+        "deployments.0.service.concurrency",
+        from,
+        to,
+        "--monotone",
+        "deployments.0.service.concurrency=increasing",
+        "--require",
+        require,
+        "--out",
+        out,
+        "--no-charts",
+    ];
+    args.extend_from_slice(extra);
+    run_in(dir, &args)
+}
+
 #[test]
 fn the_smallest_c_meeting_a_mean_wait_is_erlang_cs() {
     let c_star = erlang_answer();
     assert_eq!(c_star, 6, "the case is built for c* = 6");
     let dir = setup(&[("s.yaml", MMC)]);
     let req = format!("svc_web_mean_wait_ms < {BOUND_MS}");
-    let args = [
-        "plan",
-        "s.yaml",
-        "-P",
-        "deployments.0.service.concurrency",
-        "1",
-        "16",
-        "--monotone",
-        "deployments.0.service.concurrency=increasing",
-        "--require",
-        &req,
-        "--out",
-        "out",
-        "--no-charts",
-    ];
-    let o = run_in(dir.path(), &args);
+    let o = mmc_plan(dir.path(), ("1", "16"), &req, "out", &[]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("recommendation: deployments.0.service.concurrency=6"), "{}", o.stdout);
     let j = plan_json(&dir.path().join("out"));
@@ -97,15 +104,13 @@ fn the_smallest_c_meeting_a_mean_wait_is_erlang_cs() {
     assert!(d.len() < 16, "a search, not the grid: {} configurations", d.len());
     // Enumerated instead: every c from 4 to 8 is decided as Erlang C says, and the
     // recommendation is the same.
-    let mut enumerated: Vec<&str> = args.to_vec();
-    enumerated.splice(3..6, ["deployments.0.service.concurrency", "4", "8"]);
-    enumerated
-        .retain(|a| !a.starts_with("--monotone") && *a != "deployments.0.service.concurrency=increasing");
-    let n = enumerated.len();
-    enumerated[n - 2] = "all";
     // Not the bare `cost` column: no cost bound, so every c is run (all cost 0).
-    enumerated.extend(["--objective", "cost + 0"]);
-    let o = run_in(dir.path(), &enumerated);
+    let enumerated =
+        ["-P", "deployments.0.service.concurrency", "4", "8", "--require", &req, "--objective", "cost + 0"];
+    let o = run_in(
+        dir.path(),
+        &[&["plan", "s.yaml", "--out", "all", "--no-charts"][..], &enumerated[..]].concat(),
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let d = decisions(&dir.path().join("all"), "deployments.0.service.concurrency");
     for c in 4..=8u32 {
@@ -340,24 +345,7 @@ fn bad_input_is_refused_before_any_run() {
 #[test]
 fn no_feasible_configuration_is_exit_3_with_the_closest() {
     let dir = setup(&[("s.yaml", MMC)]);
-    let o = run_in(
-        dir.path(),
-        &[
-            "plan",
-            "s.yaml",
-            "-P",
-            "deployments.0.service.concurrency",
-            "4",
-            "6",
-            "--monotone",
-            "deployments.0.service.concurrency=increasing",
-            "--require",
-            "svc_web_mean_wait_ms < 0.01",
-            "--out",
-            "out",
-            "--no-charts",
-        ],
-    );
+    let o = mmc_plan(dir.path(), ("4", "6"), "svc_web_mean_wait_ms < 0.01", "out", &[]);
     assert_eq!(o.code, 3, "{}", o.stderr);
     assert!(o.stderr.contains("no plan: no configuration"), "{}", o.stderr);
     assert!(
@@ -369,4 +357,36 @@ fn no_feasible_configuration_is_exit_3_with_the_closest() {
     let j = plan_json(&dir.path().join("out"));
     assert_eq!(j["status"], "no-plan");
     assert_eq!(j["closest"][0]["values"]["deployments.0.service.concurrency"], "6");
+}
+
+#[test]
+fn every_replication_rule_finds_the_same_c() {
+    let dir = setup(&[("s.yaml", MMC)]);
+    let o = mmc_plan(
+        dir.path(),
+        ("4", "8"),
+        "svc_web_mean_wait_ms < 1.2",
+        "out",
+        &["--rule", "every-replication", "-r", "2..4", "-q"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let d = decisions(&dir.path().join("out"), "deployments.0.service.concurrency");
+    assert_eq!(d[&6]["recommended"], "yes");
+    assert_eq!(d[&6]["replications"], "4", "a pass needs every one of max replications");
+    assert_eq!(d[&5]["replications"], "2", "a miss is decided by the first round");
+    let j = plan_json(&dir.path().join("out"));
+    assert!(j["plan"]["decision_rule"].as_str().expect("text").starts_with("every-replication"));
+}
+
+#[test]
+fn the_cost_bound_is_the_cost_a_run_reports() {
+    // Nodes cost while down: the bound the search prunes with equals the run's cost.
+    let yaml = NODES.replace("count: 1\n", "count: 7\n")
+        + "faults: [{at: 1m, duration: 3m, fail: {zone: zone-b}}]\n";
+    let s = clustersim::scenario::parse_str(&yaml, Path::new("s.yaml")).expect("parses");
+    clustersim::scenario::validate::validate(&s).expect("valid");
+    let out = clustersim::sim::Simulation::new(&s, s.seed).expect("builds").run();
+    let cost = out.summary.iter().find(|(k, _)| k == "cost").and_then(|(_, v)| v.as_f64()).expect("cost");
+    let bound = clustersim::plan::space::static_cost(&s).expect("fixed pools");
+    assert!((cost - bound).abs() < 1e-6, "run {cost}, bound {bound}");
 }
