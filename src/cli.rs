@@ -379,6 +379,15 @@ impl From<ScenarioError> for Failure {
     }
 }
 
+/// A run of the scenario file `file` that could not be built or ended without results:
+/// bad input found when it was built (exit 2, named like a validation error) or a bug.
+fn run_failure(file: &Path, e: crate::sim::RunError) -> Failure {
+    match e.in_scenario(file) {
+        Ok(input) => input.into(),
+        Err(m) => Failure::Internal(m),
+    }
+}
+
 /// Entry point used by `main`.
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let parsed =
@@ -581,7 +590,7 @@ fn run(
     // A check naming a column this scenario's summary does not have is refused now, not
     // after the run.
     if !run_checks.is_empty() {
-        let columns = runner::summary_columns(&s).map_err(Failure::Internal)?;
+        let columns = runner::summary_columns(&s).map_err(|e| run_failure(file, e))?;
         sweep::validate_run_checks(&run_checks, &columns)?;
     }
     let name = s.name.clone().unwrap_or_else(|| "scenario".to_string());
@@ -605,7 +614,8 @@ fn run(
     } else {
         None
     };
-    let mut result = runner::simulate_explained(&s, s.seed, slices, sink).map_err(Failure::Internal)?;
+    let mut result =
+        runner::simulate_explained(&s, s.seed, slices, sink).map_err(|e| run_failure(file, e))?;
     progress.finish();
     if let Some(sink) = result.attempts.take() {
         let staged = out.display().to_string();

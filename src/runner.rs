@@ -4,7 +4,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::sim::{RunOutput, Simulation};
+use crate::sim::{RunError, RunOutput, Simulation};
 use std::path::Path;
 
 /// A scenario file and what fixes it for every run, as given on the command line (free of
@@ -27,12 +27,16 @@ pub fn duration_override(d: &str) -> Result<String, String> {
 }
 
 /// Loads `file` with the `--set` overrides `sets` applied in order, and replaces the seed
-/// with `seed` when given.
+/// with `seed` when given. The inflation of pod traces is checked for the resulting seed
+/// (`workload::replay::check_inflation`), so a `duration` too short for it is refused here
+/// like any invalid field.
 pub fn load(file: &Path, sets: &[String], seed: Option<u64>) -> Result<Scenario, ScenarioError> {
     let mut s = scenario::load(file, sets)?;
     if let Some(seed) = seed {
         s.seed = seed;
     }
+    crate::workload::replay::check_inflation(&s, s.seed)
+        .map_err(|e| ScenarioError::Invalid { file: file.to_path_buf(), errors: vec![e] })?;
     Ok(s)
 }
 
@@ -95,20 +99,21 @@ pub fn check_limits(
 /// on the scenario only: pools, services, autoscalers, the control plane), so `run
 /// --check` can refuse an unknown column before the run. Builds the simulation and closes
 /// it at once, without dispatching an event.
-pub fn summary_columns(s: &Scenario) -> Result<Vec<String>, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<Vec<String>, String> {
+pub fn summary_columns(s: &Scenario) -> Result<Vec<String>, RunError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<Vec<String>, RunError> {
         let sim = Simulation::new(s, s.seed)?;
         Ok(sim.finish().summary.into_iter().map(|(k, _)| k).collect())
     }))
-    .map_err(|p| panic_message(&p))?
+    .map_err(|p| RunError::Internal(panic_message(&p)))?
 }
 
 /// How many slices `simulate` cuts a run into when it reports progress.
 const PROGRESS_STEPS: u64 = 200;
 
-/// Runs a validated scenario with `seed` to the end. A panic inside the simulation (a bug)
-/// is caught and returned as `Err` with its message, so a caller running many scenarios
-/// can go on with the others.
+/// Runs a validated scenario with `seed` to the end. Bad input found when the run is built
+/// (it depends on the seed) is [`RunError::Input`]; a panic inside the simulation (a bug)
+/// is caught and returned as [`RunError::Internal`] with its message, so a caller running
+/// many scenarios can go on with the others.
 ///
 /// With `progress`, the run advances in slices of simulated time (`Simulation::step_until`)
 /// and `progress(now, end)` is called after each; the result is the same as without.
@@ -116,7 +121,7 @@ pub fn simulate(
     s: &Scenario,
     seed: u64,
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
-) -> Result<RunOutput, String> {
+) -> Result<RunOutput, RunError> {
     simulate_explained(s, seed, progress, None)
 }
 
@@ -127,14 +132,14 @@ pub fn simulate_explained(
     seed: u64,
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
     attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
-) -> Result<RunOutput, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<RunOutput, String> {
+) -> Result<RunOutput, RunError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<RunOutput, RunError> {
         let mut sim = Simulation::new(s, seed)?;
         if let Some(sink) = attempts {
             sim.explain_to(sink);
         }
         let checked = |out: RunOutput| match out.failure.clone() {
-            Some(f) => Err(f),
+            Some(f) => Err(RunError::Internal(f)),
             None => Ok(out),
         };
         let Some(report) = progress else { return checked(sim.run()) };
@@ -151,7 +156,7 @@ pub fn simulate_explained(
         }
         checked(sim.finish())
     }))
-    .map_err(|p| panic_message(&p))?
+    .map_err(|p| RunError::Internal(panic_message(&p)))?
 }
 
 /// The text of a caught panic.

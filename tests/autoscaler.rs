@@ -415,6 +415,11 @@ fn autoscaler_input_errors_name_the_field() {
             "[0, 1]",
         ),
         (
+            "clusterAutoscaler: {scale-down-gpu-utilization-threshold: -0.1}",
+            "clusterAutoscaler.scale-down-gpu-utilization-threshold",
+            "[0, 1]",
+        ),
+        (
             "clusterAutoscaler: {scanInterval: 10s}",
             "s.yaml:14",
             "unknown field `scanInterval`, expected one of scan-interval",
@@ -463,4 +468,87 @@ fn autoscaler_input_errors_name_the_field() {
         "{}",
         o.stderr
     );
+}
+
+/// One node of 2 GPUs in a node group, and `replicas` pods of a 0.6-GPU share each.
+fn gpu_group_scenario(replicas: u32) -> String {
+    format!(
+        "
+duration: 20m
+nodePools:
+  - name: gpu
+    count: 1
+    allocatable: {{cpu: 32, memory: 128Gi, nvidia.com/gpu: 2}}
+    autoscaling: {{minSize: 1, maxSize: 10, provisioningDelay: {{constant: 60s}}}}
+clusterAutoscaler: {{}}
+deployments:
+  - name: train
+    replicas: {replicas}
+    template: {{requests: {{cpu: 1, memory: 1Gi, nvidia.com/gpu: 1, alibabacloud.com/gpu-milli: 600}}}}
+"
+    )
+}
+
+#[test]
+fn gpu_shares_scale_up_by_devices_in_one_step() {
+    // 6 shares of 0.6 GPU: the existing node holds 2 (one per device) and the other 4 need
+    // 2 more nodes. By the scalar alone the existing node would look as if it had room for a
+    // third (1,200 + 600 <= 2,000 milli) and one new node for the other 3 (1,800 milli): one
+    // node short, found only at a second scale-up.
+    let (_dir, out) = run_yaml(&gpu_group_scenario(6), &[]);
+    let s = summary(&out);
+    let ups: Vec<_> = ca_events(&out).into_iter().filter(|r| r["reason"].starts_with("ScaleUp:")).collect();
+    assert_eq!(ups.len(), 1, "{ups:?}");
+    assert_eq!(ups[0]["reason"].split(' ').nth(1), Some("4"), "4 unschedulable pods: {ups:?}");
+    assert_eq!(num(&s, "ca_scale_ups"), 1.0);
+    assert_eq!(num(&s, "ca_nodes_requested"), 2.0);
+    assert_eq!(num(&s, "pods_running_end"), 6.0);
+    assert_eq!(num(&s, "pods_pending_end"), 0.0);
+}
+
+/// A node group of one GPU node (8 CPUs, 4 GPUs) that a 5-CPU pod without GPUs prefers, a
+/// fixed CPU node the pod could move to, and the CA flags `ca`.
+fn gpu_idle_scenario(ca: &str) -> String {
+    format!(
+        "
+duration: 30m
+nodePools:
+  - name: gpu
+    count: 1
+    allocatable: {{cpu: 8, memory: 32Gi, nvidia.com/gpu: 4}}
+    labels: {{tier: gpu}}
+    autoscaling: {{minSize: 0, maxSize: 1, provisioningDelay: {{constant: 60s}}}}
+  - name: cpu
+    count: 1
+    allocatable: {{cpu: 64, memory: 256Gi}}
+clusterAutoscaler: {ca}
+deployments:
+  - name: batch
+    replicas: 1
+    template:
+      requests: {{cpu: 5, memory: 1Gi}}
+      affinity:
+        nodeAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 100
+              preference: {{matchExpressions: [{{key: tier, operator: In, values: [gpu]}}]}}
+"
+    )
+}
+
+#[test]
+fn a_gpu_node_is_judged_by_its_gpu_utilisation() {
+    // The pod uses 5 of the GPU node's 8 CPUs (0.625, above the 0.5 CPU/memory threshold)
+    // and none of its GPUs: upstream judges a GPU node by its GPUs alone, so the node is
+    // unneeded, its pod moves to the CPU node and the node goes.
+    let (_dir, out) = run_yaml(&gpu_idle_scenario("{}"), &[]);
+    let s = summary(&out);
+    let downs: Vec<_> =
+        ca_events(&out).into_iter().filter(|r| r["reason"].starts_with("ScaleDown:")).collect();
+    assert_eq!(num(&s, "ca_nodes_removed"), 1.0, "{downs:?}");
+    assert!(downs.iter().any(|r| r["reason"].contains("utilisation 0.000 < 0.5")), "{downs:?}");
+    assert_eq!(num(&s, "pods_running_end"), 1.0);
+    // With the GPU threshold at 0, no GPU node is ever below it: the node stays.
+    let (_dir, out) = run_yaml(&gpu_idle_scenario("{scale-down-gpu-utilization-threshold: 0}"), &[]);
+    assert_eq!(num(&summary(&out), "ca_nodes_removed"), 0.0, "{:?}", ca_events(&out));
 }

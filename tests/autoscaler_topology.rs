@@ -684,7 +684,11 @@ fn estimate_differential(e: &EstimateCase) -> Result<(), String> {
     let pods: Vec<PendingPod> = templates
         .iter()
         .zip(&reqs)
-        .map(|(t, r)| PendingPod { requests: *r, placement: &base.template(*t).placement })
+        .map(|(t, r)| PendingPod {
+            requests: *r,
+            placement: &base.template(*t).placement,
+            gpu: Some(clustersim::cluster::gpu::GpuDemand::None),
+        })
         .collect();
     let topo = Topology { cluster: &base, templates: &templates };
     // On new nodes.

@@ -251,7 +251,7 @@ fn check(
     // by validation (tested in bad_input.rs); skip them here.
     prop_assume!(scenario::validate::validate(&s).is_ok());
 
-    let mut sim = Simulation::new(&s, s.seed).map_err(TestCaseError::fail)?;
+    let mut sim = Simulation::new(&s, s.seed).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let mut t = SimTime::ZERO;
     loop {
         t += SimDuration::from_secs(5);

@@ -12,7 +12,7 @@
 use clustersim::engine::SimDuration;
 use clustersim::scenario::budget::{self, Limits};
 use clustersim::scenario::{self, Scenario};
-use clustersim::sim::Simulation;
+use clustersim::sim::{RunError, Simulation};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use serde_json::{Map, Value};
@@ -466,11 +466,11 @@ fn case(text: &str, dir: &Path, caps: u8) -> Result<Fate, String> {
         return Ok(Fate::TooBigToRunHere);
     }
     let started = Instant::now();
-    // The inflation of a pod trace is checked when the run is built (it needs the file, the
-    // cluster and the seed): a cut duration or a mutated node set is refused there.
+    // Bad input that depends on the seed (a pod trace's inflation: a cut duration or a
+    // mutated node set) is refused when the run is built, as an input error.
     let sim = match Simulation::new(&short, short.seed) {
-        Err(m) if m.contains("inflation") => return Ok(Fate::Refused),
-        other => other.map_err(|m| format!("a valid scenario did not build: {m}"))?,
+        Err(RunError::Input { .. }) => return Ok(Fate::Refused),
+        other => other.map_err(|e| format!("a valid scenario did not build: {e}"))?,
     };
     let out = sim.run();
     let took = started.elapsed().as_secs_f64();

@@ -241,3 +241,41 @@ fn bad_gpu_templates_are_refused() {
     let e = fails_with(&[], &devices_scenario(1, 1, 500, "scheduler: {gpuSharing: {policy: Tetris}}"));
     assert!(e.contains("Tetris") && e.contains("FGD"), "{e}");
 }
+
+#[test]
+fn explain_shows_the_gpu_policy_score() {
+    // Three 500-milli shares on two 2-GPU nodes under BestFit: every placement's score is the
+    // policy's alone (the default plugins are off without `keepDefaultScores`), and the
+    // chosen node's total is never below the runner-up's.
+    let yaml = devices_scenario(3, 1, 500, "scheduler: {gpuSharing: {policy: BestFit}}");
+    let (_d, out) = run_yaml(&yaml, &["--explain", "--no-charts"]);
+    let rows = attempts(&out);
+    let placed: Vec<_> = rows.iter().filter(|r| r["result"] == "Scheduled").collect();
+    assert_eq!(placed.len(), 3, "{rows:?}");
+    let n =
+        |r: &BTreeMap<String, String>, k: &str| r[k].parse::<i64>().unwrap_or_else(|_| panic!("{k}: {r:?}"));
+    assert!(placed.iter().any(|r| n(r, "score_GpuSharing") > 0), "{placed:?}");
+    for r in placed {
+        assert_eq!(n(r, "score_GpuSharing"), n(r, "score_total"), "{r:?}");
+        assert_eq!(n(r, "score_NodeResourcesFit"), 0, "{r:?}");
+        if !r["runner_up_score_total"].is_empty() {
+            assert!(n(r, "runner_up_score_total") <= n(r, "score_total"), "{r:?}");
+        }
+    }
+    // Without a policy the column is there and 0.
+    let (_d, out) = run_yaml(&devices_scenario(1, 1, 500, ""), &["--explain", "--no-charts"]);
+    let rows = attempts(&out);
+    assert!(
+        rows.iter().filter(|r| r["result"] == "Scheduled").all(|r| r["score_GpuSharing"] == "0"),
+        "{rows:?}"
+    );
+}
+
+/// The rows of `scheduling-attempts.csv` (its message column holds commas).
+fn attempts(out: &std::path::Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(out.join("scheduling-attempts.csv")).expect("attempts file");
+    let header: Vec<String> = r.headers().expect("header").iter().map(String::from).collect();
+    r.records()
+        .map(|rec| header.iter().cloned().zip(rec.expect("row").iter().map(String::from)).collect())
+        .collect()
+}

@@ -431,7 +431,7 @@ fn mutated_trace_files_never_panic() {
         let file = dir.path().join("scenario.yaml");
         let outcome = std::panic::catch_unwind(|| match runner::load(&file, &[], None) {
             Err(e) => Err(e.to_string()),
-            Ok(s) => runner::simulate(&s, s.seed, None).map(|_| ()),
+            Ok(s) => runner::simulate(&s, s.seed, None).map(|_| ()).map_err(|e| e.to_string()),
         });
         match outcome {
             Err(_) => panic!("case {case} panicked (mutated file {which})"),

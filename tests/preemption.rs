@@ -92,3 +92,43 @@ fn priority_class_errors_name_the_field() {
         assert!(o.stderr.contains(path) && o.stderr.contains(reason), "{set}: {}", o.stderr);
     }
 }
+
+/// One node of 2 GPUs: two 0.6-GPU training pods, one per device, and at 1 min an
+/// inference pod of a higher class asking for 0.5 of a GPU.
+const GPU_SHARES: &str = "
+duration: 5m
+priorityClasses:
+  - {name: training, value: 100}
+  - {name: inference, value: 1000}
+nodePools:
+  - name: gpu
+    count: 1
+    allocatable: {cpu: 32, memory: 128Gi, nvidia.com/gpu: 2}
+deployments:
+  - name: training
+    replicas: 2
+    template:
+      priorityClassName: training
+      requests: {cpu: 1, memory: 1Gi, nvidia.com/gpu: 1, alibabacloud.com/gpu-milli: 600}
+  - name: inference
+    replicas: 0
+    scale: [{at: 1m, replicas: 1}]
+    template:
+      priorityClassName: inference
+      requests: {cpu: 1, memory: 1Gi, nvidia.com/gpu: 1, alibabacloud.com/gpu-milli: 500}
+";
+
+#[test]
+fn preemption_frees_gpu_devices_not_just_the_scalar() {
+    // The scalar has room (1,200 + 500 <= 2,000 milli) but no device has 500 free: the dry
+    // run gives the victims' devices back, so one training pod goes (the other is
+    // reprieved: with it back, a device still holds 0.5) and the inference pod runs.
+    let (_dir, out) = run_yaml(GPU_SHARES, &["--pods", "--no-charts"]);
+    let s = summary(&out);
+    assert_eq!(num(&s, "pods_preempted"), 1.0);
+    assert_eq!(running_by_owner(&out), (1, 1));
+    let pods = csv_rows(&out.join("pods.csv"));
+    let inference = pods.iter().find(|r| r["owner"] == "Deployment/inference").expect("inference pod");
+    assert_eq!(inference["phase"], "Running");
+    assert!(inference["gpu_devices"].ends_with(":500"), "{inference:?}");
+}

@@ -1496,7 +1496,7 @@ fn run_pcase(c: &PCase) -> Result<(), TestCaseError> {
         .map_err(|e| TestCaseError::fail(format!("generated YAML must parse: {e:?}\n{text}")))?;
     scenario::validate::validate(&s).map_err(|e| TestCaseError::fail(format!("invalid: {e:?}\n{text}")))?;
     let rules = prules(c);
-    let mut sim = Simulation::new(&s, s.seed).map_err(TestCaseError::fail)?;
+    let mut sim = Simulation::new(&s, s.seed).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let mut t = SimTime::ZERO;
     loop {
         t += SimDuration::from_secs(1);

@@ -45,6 +45,7 @@
 //! and `scale-down-candidates-pool-*` are not modelled; the "unremovable node" recheck
 //! timeout is the scan interval.
 
+use super::devices::SimDevices;
 use super::estimator::{self, PendingPod, TemplateNode, Topology};
 use super::expander::{self, ExpansionOption};
 use crate::cluster::{
@@ -70,6 +71,8 @@ pub struct Config {
     pub unneeded_time: SimDuration,
     pub unready_time: SimDuration,
     pub utilization_threshold: f64,
+    /// `--scale-down-gpu-utilization-threshold`, for nodes with GPUs.
+    pub gpu_utilization_threshold: f64,
     pub non_empty_candidates: u32,
     pub max_node_provision_time: SimDuration,
     pub max_empty_bulk_delete: u32,
@@ -94,6 +97,7 @@ impl From<&ClusterAutoscalerSpec> for Config {
             unneeded_time: s.scale_down_unneeded_time.0,
             unready_time: s.scale_down_unready_time.0,
             utilization_threshold: s.scale_down_utilization_threshold,
+            gpu_utilization_threshold: s.scale_down_gpu_utilization_threshold,
             non_empty_candidates: s.scale_down_non_empty_candidates_count,
             max_node_provision_time: s.max_node_provision_time.0,
             max_empty_bulk_delete: s.max_empty_bulk_delete,
@@ -198,21 +202,38 @@ pub struct ClusterAutoscaler {
     pub stats: CaStats,
 }
 
-fn utilization(cluster: &ClusterState, node: NodeId) -> f64 {
+/// A node's utilisation for scale-down, and whether it is a GPU node
+/// (`cluster-autoscaler/simulator/utilization/info.go` `Calculate`): on a node with GPUs,
+/// its GPU requests / allocatable alone (upstream: "Skips cpu and memory utilization
+/// calculation for node with GPU"), else max(Σcpu / allocatable, Σmemory / allocatable).
+fn utilization(cluster: &ClusterState, node: NodeId) -> (f64, bool) {
     let n = cluster.node(node);
     let frac = |req: i64, alloc: i64| if alloc > 0 { req as f64 / alloc as f64 } else { 0.0 };
-    frac(n.requested.cpu_milli, n.allocatable.cpu_milli)
-        .max(frac(n.requested.mem_bytes, n.allocatable.mem_bytes))
+    if n.allocatable.gpu_milli > 0 {
+        return (frac(n.requested.gpu_milli, n.allocatable.gpu_milli), true);
+    }
+    let cpu_mem = frac(n.requested.cpu_milli, n.allocatable.cpu_milli)
+        .max(frac(n.requested.mem_bytes, n.allocatable.mem_bytes));
+    (cpu_mem, false)
 }
 
-/// True when `pod` passes the scheduler's filters on `node` with `extra` already placed there.
-fn fits_on(cluster: &ClusterState, node: NodeId, pod: PodId, extra: &Resources) -> bool {
+/// True when `pod` passes the scheduler's filters on `node` with `extra` already placed there
+/// and the GPU devices `devices` leaves it.
+fn fits_on(
+    cluster: &ClusterState,
+    node: NodeId,
+    pod: PodId,
+    extra: &Resources,
+    devices: &SimDevices,
+) -> bool {
     let n = cluster.node(node);
     if !n.ready || n.removed_at.is_some() {
         return false;
     }
     let t = cluster.pod_template(pod);
-    if !fit::fits(&t.requests.actual, &n.allocatable, &(n.requested + *extra)) {
+    if !fit::fits(&t.requests.actual, &n.allocatable, &(n.requested + *extra))
+        || !devices.fits(cluster, node, cluster.pod(pod).template)
+    {
         return false;
     }
     let tol = &t.placement.tolerations;
@@ -228,7 +249,7 @@ fn fits_on(cluster: &ClusterState, node: NodeId, pod: PodId, extra: &Resources) 
 
 /// A removable node's moves (destination and requests per pod) and, with topology filters,
 /// the simulated snapshot with the pods moved.
-type PlannedMoves = (Vec<(NodeId, Resources)>, Option<Overlay>);
+type PlannedMoves = (Vec<(NodeId, Resources)>, Option<Overlay>, SimDevices);
 
 impl CaDecision {
     /// A row in [`crate::hpa::controller::EVENT_COLUMNS`] order.
@@ -466,6 +487,7 @@ impl ClusterAutoscaler {
         // first-fit with the space they take remembered, and with both topology filters on
         // the snapshot that counts the pods placed so far.
         let mut extra: BTreeMap<NodeId, Resources> = BTreeMap::new();
+        let mut devices = SimDevices::default();
         let mut remaining: Vec<PodId> = Vec::new();
         for &p in pending {
             let req = cluster.pod_template(p).requests.actual;
@@ -475,10 +497,11 @@ impl ClusterAutoscaler {
                 let cycle = overlay.as_ref().and_then(|ov| OverlayCycle::for_template(cluster, template, ov));
                 for node in cluster.live_nodes() {
                     let e = extra.get(&node).copied().unwrap_or(Resources::ZERO);
-                    if fits_on(cluster, node, p, &e)
+                    if fits_on(cluster, node, p, &e, &devices)
                         && cycle.as_ref().is_none_or(|c| c.filter(SimNode::Real(node)).is_ok())
                     {
                         extra.insert(node, e + req);
+                        devices.place(cluster, node, template);
                         placed = Some(node);
                         break;
                     }
@@ -498,13 +521,8 @@ impl ClusterAutoscaler {
             if g.upcoming == 0 || remaining.is_empty() {
                 continue;
             }
-            let pods: Vec<PendingPod> = remaining
-                .iter()
-                .map(|&p| {
-                    let t = cluster.pod_template(p);
-                    PendingPod { requests: t.requests, placement: &t.placement }
-                })
-                .collect();
+            let pods: Vec<PendingPod> =
+                remaining.iter().map(|&p| PendingPod::of(cluster, cluster.pod(p).template)).collect();
             let placed = match &mut overlay {
                 None => estimator::estimate(&g.template, &pods, g.upcoming).scheduled,
                 Some(ov) => {
@@ -525,13 +543,8 @@ impl ClusterAutoscaler {
         if remaining.is_empty() {
             return None;
         }
-        let pods: Vec<PendingPod> = remaining
-            .iter()
-            .map(|&p| {
-                let t = cluster.pod_template(p);
-                PendingPod { requests: t.requests, placement: &t.placement }
-            })
-            .collect();
+        let pods: Vec<PendingPod> =
+            remaining.iter().map(|&p| PendingPod::of(cluster, cluster.pod(p).template)).collect();
         let templates: Vec<TemplateId> = remaining.iter().map(|&p| cluster.pod(p).template).collect();
         let topo = Topology { cluster, templates: &templates };
         let total: u32 = self.groups.iter().map(NodeGroup::target_size).sum::<u32>()
@@ -656,6 +669,17 @@ impl ClusterAutoscaler {
         expander::random_among(&cands, &mut pick)
     }
 
+    /// The scale-down utilisation threshold of `node`
+    /// (`cluster-autoscaler/core/scaledown/eligibility/eligibility.go`): the GPU one on a node
+    /// with GPUs, else the CPU/memory one.
+    fn threshold(&self, cluster: &ClusterState, node: NodeId) -> f64 {
+        if utilization(cluster, node).1 {
+            self.cfg.gpu_utilization_threshold
+        } else {
+            self.cfg.utilization_threshold
+        }
+    }
+
     /// Recomputes the unneeded nodes (`planner.go` `UpdateClusterState`).
     fn update_unneeded(&mut self, cluster: &ClusterState, budgets: &Budgets, now: SimTime) {
         let mut deletable_per_group: Vec<u32> =
@@ -670,6 +694,7 @@ impl ClusterAutoscaler {
         let mut order: Vec<NodeId> = self.unneeded_since.keys().copied().collect();
         order.extend(cluster.live_nodes().filter(|n| !self.unneeded_since.contains_key(n)));
         let mut extra: BTreeMap<NodeId, Resources> = BTreeMap::new();
+        let mut devices = SimDevices::default();
         let mut removing: Vec<NodeId> = Vec::new();
         let mut disruptions: Vec<i64> = budgets
             .min_available
@@ -706,7 +731,7 @@ impl ClusterAutoscaler {
                 .filter(|&p| !cluster.pod(p).owner.is_daemon_set())
                 .collect();
             if n.ready {
-                if utilization(cluster, node) >= self.cfg.utilization_threshold {
+                if utilization(cluster, node).0 >= self.threshold(cluster, node) {
                     continue;
                 }
                 if !pods.is_empty() {
@@ -720,10 +745,12 @@ impl ClusterAutoscaler {
                         &pods,
                         &removing,
                         &extra,
+                        &devices,
                         &mut disruptions,
                         overlay.as_ref(),
                     ) {
-                        Some((moves, moved)) => {
+                        Some((moves, moved, moved_devices)) => {
+                            devices = moved_devices;
                             for (dest, req) in moves {
                                 *extra.entry(dest).or_insert(Resources::ZERO) += req;
                             }
@@ -758,10 +785,12 @@ impl ClusterAutoscaler {
         pods: &[PodId],
         removing: &[NodeId],
         extra: &BTreeMap<NodeId, Resources>,
+        devices: &SimDevices,
         disruptions: &mut [i64],
         overlay: Option<&Overlay>,
     ) -> Option<PlannedMoves> {
         let mut ov = overlay.cloned();
+        let mut devices = devices.clone();
         if let Some(ov) = &mut ov {
             for &p in pods {
                 let pod = cluster.pod(p);
@@ -800,7 +829,7 @@ impl ClusterAutoscaler {
                         }
                         let e = extra.get(&dest).copied().unwrap_or(Resources::ZERO)
                             + local.get(&dest).copied().unwrap_or(Resources::ZERO);
-                        if fits_on(cluster, dest, p, &e)
+                        if fits_on(cluster, dest, p, &e, &devices)
                             && cycle.as_ref().is_none_or(|c| c.filter(SimNode::Real(dest)).is_ok())
                         {
                             placed = Some(dest);
@@ -810,6 +839,7 @@ impl ClusterAutoscaler {
                 }
                 let Some(dest) = placed else { break 'all false };
                 *local.entry(dest).or_insert(Resources::ZERO) += req;
+                devices.place(cluster, dest, template);
                 moves.push((dest, req));
                 if let Some(o) = &mut ov {
                     o.add_pod(cluster, template, SimNode::Real(dest));
@@ -824,7 +854,7 @@ impl ClusterAutoscaler {
         for d in used {
             disruptions[d.index()] -= 1;
         }
-        Some((moves, ov))
+        Some((moves, ov, devices))
     }
 
     fn scale_down(&mut self, cluster: &ClusterState, now: SimTime) -> Vec<Action> {
@@ -851,7 +881,8 @@ impl ClusterAutoscaler {
                 continue;
             }
             let pods = cluster.pods_to_drain_on_node(node);
-            let util = utilization(cluster, node);
+            let (util, _) = utilization(cluster, node);
+            let threshold = self.threshold(cluster, node);
             if pods == 0 || !n.ready {
                 if empty.len() as u32 >= self.cfg.max_empty_bulk_delete {
                     continue;
@@ -887,9 +918,8 @@ impl ClusterAutoscaler {
                     String::new(),
                     current - 1,
                     format!(
-                        "ScaleDown: drain {} with {pods} pods (utilisation {util:.3} < {}) unneeded for {:.0} s",
+                        "ScaleDown: drain {} with {pods} pods (utilisation {util:.3} < {threshold}) unneeded for {:.0} s",
                         cluster.node_name(node),
-                        self.cfg.utilization_threshold,
                         now.saturating_since(since).as_secs_f64()
                     ),
                 );
@@ -967,6 +997,7 @@ mod tests {
         );
         assert_eq!(c.max_empty_bulk_delete, super::super::MAX_EMPTY_BULK_DELETE);
         assert_eq!(c.utilization_threshold, super::super::SCALE_DOWN_UTILIZATION_THRESHOLD);
+        assert_eq!(c.gpu_utilization_threshold, super::super::SCALE_DOWN_GPU_UTILIZATION_THRESHOLD);
         assert_eq!(c.ok_total_unready_count, super::super::OK_TOTAL_UNREADY_COUNT);
         assert_eq!(c.max_total_unready_percentage, super::super::MAX_TOTAL_UNREADY_PERCENTAGE);
         assert_eq!(c.expanders, vec!["least-waste".to_string()]);

@@ -35,10 +35,19 @@
 //! `GetDaemonSetPodsForNode`), so every node the estimate opens starts with their requests
 //! (and pod count) used, and with the topology filters they are in the snapshot too.
 //!
+//! GPU devices: the device filter the scheduler runs (`cluster::gpu`: a share of one GPU
+//! must fit on one device, whole GPUs need wholly free devices) also runs on every opened
+//! node, whose devices start as the template's (`TemplateNode::devices`) and take each pod
+//! placed with the default device pick. Upstream's estimator runs the scheduler's filter
+//! plugins on its simulated snapshot, so with a device-sharing filter plugin installed it
+//! counts devices the same way. On the scalar `nvidia.com/gpu` alone it would put three
+//! 0.6-GPU shares on one 2-GPU node (1,800 of 2,000 milli), which no device layout holds.
+//!
 //! Simplifications: no pod equivalence groups, no static (mirror) pods on the template, no
 //! `max-binpacking-time`, and the upstream "try the last node first" heuristic is replaced
 //! by plain first-fit in opening order.
 
+use crate::cluster::gpu::{self, GpuDemand};
 use crate::cluster::{ClusterState, Labels, Placement, PodRequests, Resources, Taint, TemplateId};
 use crate::scheduler::plugins::{fit, node_affinity, taint_toleration};
 use crate::scheduler::topology::{Overlay, OverlayCycle, SimNode, TemplateRules};
@@ -55,9 +64,24 @@ pub struct TemplateNode {
     pub daemon_sets: Vec<TemplateId>,
     /// Their requests summed, with their count in `pods`: what a fresh node has in use.
     pub daemon_set_requests: Resources,
+    /// Free milli of each GPU device of a fresh node (its DaemonSet pods' devices taken):
+    /// `allocatable.gpu_milli / 1000` devices, like `cluster::gpu::GpuDevices::add_node`.
+    pub devices: Vec<u16>,
 }
 
 impl TemplateNode {
+    /// A template node without DaemonSet pods; its GPU devices follow `allocatable`.
+    pub fn new(allocatable: Resources, labels: Labels, taints: Vec<Taint>) -> TemplateNode {
+        let devices = Self::empty_devices(&allocatable);
+        TemplateNode { allocatable, labels, taints, devices, ..TemplateNode::default() }
+    }
+
+    fn empty_devices(allocatable: &Resources) -> Vec<u16> {
+        let count =
+            (allocatable.gpu_milli / i64::from(gpu::GPU_MILLI)).clamp(0, gpu::MAX_GPUS_PER_NODE as i64);
+        vec![gpu::GPU_MILLI; count as usize]
+    }
+
     /// Sets the DaemonSet pods a fresh node of this template gets in `cluster`.
     pub fn set_daemon_sets(&mut self, cluster: &ClusterState) {
         self.daemon_sets =
@@ -66,6 +90,22 @@ impl TemplateNode {
             .daemon_sets
             .iter()
             .fold(Resources::ZERO, |sum, &t| sum + cluster.template(t).requests.actual);
+        self.devices = Self::empty_devices(&self.allocatable);
+        for &t in &self.daemon_sets {
+            // A DaemonSet pod whose GPUs do not fit leaves the devices as they are; its
+            // scalar request already makes the template too small for it.
+            gpu::take_default(&mut self.devices, cluster.gpu.template(t.index()).demand);
+        }
+    }
+}
+
+/// True when `pod`'s GPU demand fits `devices` (free milli per device): always for a pod
+/// without GPUs, never for a demand no device layout holds.
+fn devices_fit(devices: &[u16], pod: &PendingPod) -> bool {
+    match pod.gpu {
+        Some(GpuDemand::None) => true,
+        Some(d) => gpu::can_host(devices, d),
+        None => false,
     }
 }
 
@@ -83,6 +123,22 @@ pub fn add_template_node(overlay: &mut Overlay, cluster: &ClusterState, template
 pub struct PendingPod<'a> {
     pub requests: PodRequests,
     pub placement: &'a Placement,
+    /// Its GPU demand on devices (`cluster::gpu::TemplateGpu::demand`): the device filter
+    /// the scheduler runs (a share on one device, whole GPUs on wholly free ones) also
+    /// runs on the template nodes.
+    pub gpu: Option<GpuDemand>,
+}
+
+impl<'a> PendingPod<'a> {
+    /// The pending pod of template `t` of `cluster`.
+    pub fn of(cluster: &'a ClusterState, t: TemplateId) -> PendingPod<'a> {
+        let tmpl = cluster.template(t);
+        PendingPod {
+            requests: tmpl.requests,
+            placement: &tmpl.placement,
+            gpu: cluster.gpu.template(t.index()).demand,
+        }
+    }
 }
 
 /// The estimator's answer.
@@ -98,6 +154,7 @@ pub struct Estimate {
 /// only its DaemonSet pods).
 pub fn fits_empty_template(template: &TemplateNode, pod: &PendingPod) -> bool {
     fit::fits(&pod.requests.actual, &template.allocatable, &template.daemon_set_requests)
+        && devices_fit(&template.devices, pod)
         && taint_toleration::filter(&template.taints, &pod.placement.tolerations)
         && node_affinity::filter(&template.labels, pod.placement)
 }
@@ -124,22 +181,27 @@ pub fn estimate(template: &TemplateNode, pods: &[PendingPod], max_nodes: u32) ->
         .collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1));
 
-    // Requested resources (actual requests, pods = pod count) of each opened node.
-    let mut opened: Vec<Resources> = Vec::new();
+    // Requested resources (actual requests, pods = pod count) and free GPU devices of each
+    // opened node.
+    let mut opened: Vec<(Resources, Vec<u16>)> = Vec::new();
     let mut scheduled = Vec::new();
     for (i, _) in order {
-        let req = pods[i].requests.actual;
-        let slot = opened.iter().position(|used| fit::fits(&req, &template.allocatable, used));
+        let pod = &pods[i];
+        let req = pod.requests.actual;
+        let slot = opened.iter().position(|(used, devices)| {
+            fit::fits(&req, &template.allocatable, used) && devices_fit(devices, pod)
+        });
         let slot = match slot {
             Some(s) => s,
             None if (opened.len() as u64) < u64::from(max_nodes) => {
-                opened.push(template.daemon_set_requests);
+                opened.push((template.daemon_set_requests, template.devices.clone()));
                 opened.len() - 1
             }
             None => continue,
         };
-        let used = &mut opened[slot];
+        let (used, devices) = &mut opened[slot];
         *used += Resources { pods: 1, ..req };
+        gpu::take_default(devices, pod.gpu);
         scheduled.push(i);
     }
     scheduled.sort_unstable();
@@ -217,15 +279,17 @@ pub fn estimate_with_topology(
     order.sort_by(|a, b| b.1.total_cmp(&a.1));
 
     // Per opened node: requested resources (pods = pod count), its snapshot node, whether it
-    // holds a pod.
-    let mut opened: Vec<(Resources, SimNode, bool)> = Vec::new();
+    // holds a pod, its free GPU devices.
+    let mut opened: Vec<(Resources, SimNode, bool, Vec<u16>)> = Vec::new();
     let mut scheduled = Vec::new();
     for (i, _) in order {
-        let req = pods[i].requests.actual;
+        let pod = &pods[i];
+        let req = pod.requests.actual;
         let slot = {
             let cycle = topo.cycle(overlay, i);
-            opened.iter().position(|(used, node, _)| {
+            opened.iter().position(|(used, node, _, devices)| {
                 fit::fits(&req, &template.allocatable, used)
+                    && devices_fit(devices, pod)
                     && cycle.as_ref().is_none_or(|c| c.filter(*node).is_ok())
             })
         };
@@ -238,7 +302,7 @@ pub fn estimate_with_topology(
                     continue;
                 }
                 let node = add_template_node(overlay, topo.cluster, template);
-                opened.push((template.daemon_set_requests, node, false));
+                opened.push((template.daemon_set_requests, node, false, template.devices.clone()));
                 // The pod fits an empty node's resources (step 1), but the filters may still
                 // reject it (e.g. a zonal spread constraint): the node stays, empty.
                 if !topo.fits(overlay, i, node) {
@@ -250,6 +314,7 @@ pub fn estimate_with_topology(
         let o = &mut opened[slot];
         o.0 += Resources { pods: 1, ..req };
         o.2 = true;
+        gpu::take_default(&mut o.3, pod.gpu);
         topo.place(overlay, i, o.1);
         scheduled.push(i);
     }
@@ -275,18 +340,22 @@ pub fn place_on_nodes(
         .collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1));
     let mut used = vec![template.daemon_set_requests; nodes.len()];
+    let mut devices = vec![template.devices.clone(); nodes.len()];
     let mut scheduled = Vec::new();
     for (i, _) in order {
-        let req = pods[i].requests.actual;
+        let pod = &pods[i];
+        let req = pod.requests.actual;
         let slot = {
             let cycle = topo.cycle(overlay, i);
             (0..nodes.len()).find(|&s| {
                 fit::fits(&req, &template.allocatable, &used[s])
+                    && devices_fit(&devices[s], pod)
                     && cycle.as_ref().is_none_or(|c| c.filter(nodes[s]).is_ok())
             })
         };
         let Some(s) = slot else { continue };
         used[s] += Resources { pods: 1, ..req };
+        gpu::take_default(&mut devices[s], pod.gpu);
         topo.place(overlay, i, nodes[s]);
         scheduled.push(i);
     }
@@ -306,7 +375,64 @@ mod tests {
     }
 
     fn pod(cpu: i64, mem: i64, placement: &Placement) -> PendingPod<'_> {
-        PendingPod { requests: PodRequests::from_container(Some(cpu), Some(mem), 0), placement }
+        PendingPod {
+            requests: PodRequests::from_container(Some(cpu), Some(mem), 0),
+            placement,
+            gpu: Some(GpuDemand::None),
+        }
+    }
+
+    /// A pod of 1 CPU and 1 GiB asking `gpu` of the devices.
+    fn gpu_pod(gpu: GpuDemand, placement: &Placement) -> PendingPod<'_> {
+        PendingPod { gpu: Some(gpu), ..pod(1000, GIB, placement) }
+    }
+
+    #[test]
+    fn gpu_shares_are_packed_by_device_not_by_the_scalar() {
+        // Nodes of 2 GPUs (2,000 milli). Three 0.6-GPU shares fit the scalar of one node
+        // (1,800 milli) but each device holds one: 2 nodes, 2 + 1. On the scalar alone the
+        // estimate would be 1 node.
+        let none = Placement::default();
+        let t = TemplateNode::new(Resources::new(32_000, 128 * GIB, 2000, 110), Labels::new(), Vec::new());
+        assert_eq!(t.devices, [1000, 1000]);
+        let pods = vec![gpu_pod(GpuDemand::Share(600), &none); 3];
+        assert_eq!(estimate(&t, &pods, 10), Estimate { nodes: 2, scheduled: vec![0, 1, 2] });
+        // Six shares of 0.5 GPU: two per device, 4 per node: 2 nodes.
+        let pods = vec![gpu_pod(GpuDemand::Share(500), &none); 6];
+        assert_eq!(estimate(&t, &pods, 10).nodes, 2);
+        // A whole GPU needs a wholly free device: after a 0.3 share on device 0 and one on
+        // device 1 (the tightest pick puts the second 0.3 on device 0: 400 left, device 1
+        // stays free), a whole GPU still fits; a second one opens a node.
+        let pods = vec![
+            gpu_pod(GpuDemand::Share(300), &none),
+            gpu_pod(GpuDemand::Share(300), &none),
+            gpu_pod(GpuDemand::Whole(1), &none),
+            gpu_pod(GpuDemand::Whole(1), &none),
+        ];
+        assert_eq!(estimate(&t, &pods, 10), Estimate { nodes: 2, scheduled: vec![0, 1, 2, 3] });
+        // The cap still applies: one node holds the first two shares of 0.6 only.
+        let pods = vec![gpu_pod(GpuDemand::Share(600), &none); 3];
+        assert_eq!(estimate(&t, &pods, 1), Estimate { nodes: 1, scheduled: vec![0, 1] });
+    }
+
+    #[test]
+    fn gpu_demands_a_fresh_node_cannot_hold_are_skipped() {
+        let none = Placement::default();
+        let t = TemplateNode::new(Resources::new(32_000, 128 * GIB, 2000, 110), Labels::new(), Vec::new());
+        // Three whole GPUs on a 2-GPU template, an impossible demand (None), and a pod
+        // without GPUs.
+        let three = gpu_pod(GpuDemand::Whole(3), &none);
+        let impossible = PendingPod { gpu: None, ..pod(1000, GIB, &none) };
+        let plain = pod(1000, GIB, &none);
+        assert!(!fits_empty_template(&t, &three));
+        assert!(!fits_empty_template(&t, &impossible));
+        assert!(fits_empty_template(&t, &plain));
+        assert_eq!(estimate(&t, &[three, impossible, plain], 10), Estimate { nodes: 1, scheduled: vec![2] });
+        // A template without GPUs takes no GPU pod, not even a share.
+        let cpu_only =
+            TemplateNode::new(Resources::new(32_000, 128 * GIB, 0, 110), Labels::new(), Vec::new());
+        assert!(cpu_only.devices.is_empty());
+        assert!(!fits_empty_template(&cpu_only, &gpu_pod(GpuDemand::Share(100), &none)));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! Durations are in seconds.
 
 pub mod controller;
+pub mod devices;
 pub mod estimator;
 pub mod expander;
 
@@ -20,6 +21,9 @@ pub const SCALE_DOWN_UNNEEDED_TIME_SECS: u64 = 10 * 60;
 /// `--scale-down-utilization-threshold`: 0.5, compared with
 /// max(Σcpu requests / allocatable, Σmemory requests / allocatable) of a node.
 pub const SCALE_DOWN_UTILIZATION_THRESHOLD: f64 = 0.5;
+/// `--scale-down-gpu-utilization-threshold`: 0.5, compared on nodes with GPUs with Σgpu
+/// requests / allocatable alone (`simulator/utilization/info.go`).
+pub const SCALE_DOWN_GPU_UTILIZATION_THRESHOLD: f64 = 0.5;
 /// `--max-node-provision-time`: 15 min.
 pub const MAX_NODE_PROVISION_TIME_SECS: u64 = 15 * 60;
 /// `--max-empty-bulk-delete`: up to 10 empty nodes deleted at once.
@@ -41,6 +45,7 @@ mod tests {
         assert_eq!(SCALE_DOWN_DELAY_AFTER_ADD_SECS, 600);
         assert_eq!(SCALE_DOWN_UNNEEDED_TIME_SECS, 600);
         assert_eq!(SCALE_DOWN_UTILIZATION_THRESHOLD, 0.5);
+        assert_eq!(SCALE_DOWN_GPU_UTILIZATION_THRESHOLD, 0.5);
         assert_eq!(MAX_NODE_PROVISION_TIME_SECS, 900);
         assert_eq!(MAX_EMPTY_BULK_DELETE, 10);
         assert_eq!(SCALE_DOWN_UNREADY_TIME_SECS, 1200);

@@ -4,8 +4,8 @@
 //!
 //! [`plot_dir`] reads what exists in the folder:
 //! - `timeseries.csv` → time series ([`timeseries`]): pods, nodes, allocation, scheduling
-//!   throughput, cost, and with services request rate, latency percentiles, utilisation
-//!   and replicas;
+//!   throughput, cost, with GPUs the GPU allocation and fragmentation, and with services
+//!   request rate, latency percentiles, utilisation and replicas;
 //! - `startup-cdf.csv` → the pod start-up latency CDF ([`cdf`]);
 //! - `points.csv` (a sweep) → one chart per metric against the first parameter with the
 //!   95 % confidence band, one line per value of the other parameters, a marker at each

@@ -1,6 +1,6 @@
-//! Time-series charts from `timeseries.csv`: pods, nodes, allocation, scheduling
-//! throughput, cost, and per service request rate, latency percentiles, utilisation and
-//! replicas.
+//! Time-series charts from `timeseries.csv`: pods, nodes, allocation (GPUs included when
+//! the cluster has some), GPU fragmentation, scheduling throughput, cost, and per service
+//! request rate, latency percentiles, utilisation and replicas.
 
 use super::ChartError;
 use super::csvdata::Table;
@@ -79,12 +79,24 @@ pub fn charts(table: &Table, path: &Path, scenario: &str) -> Result<Vec<Chart>, 
     let alloc = [
         ("cpu_allocation", "CPU requested / allocatable"),
         ("memory_allocation", "memory requested / allocatable"),
+        ("gpu_allocation", "GPU requested / allocatable"),
     ];
     out.push(chart(
         "allocation",
         "allocation",
         "fraction",
         alloc.iter().filter_map(|(c, l)| col(c, l)).collect(),
+    ));
+    // The FGD paper's fragmentation (clusters with GPUs).
+    let frag = [
+        ("gpu_frag_ratio_of_free", "fragmented / free GPU milli"),
+        ("gpu_frag_ratio_of_total", "fragmented / all GPU milli"),
+    ];
+    out.push(chart(
+        "gpu-fragmentation",
+        "GPU fragmentation",
+        "fraction",
+        frag.iter().filter_map(|(c, l)| col(c, l)).collect(),
     ));
     out.extend(
         col("scheduling_throughput_pods_per_s", "pods bound")
@@ -208,6 +220,36 @@ mod tests {
         assert_eq!(labels, ["ready", "down", "pool gpu"]);
         let rep = charts.iter().find(|c| c.name == "replicas").expect("replicas");
         assert_eq!(rep.series.len(), 2);
+    }
+
+    #[test]
+    fn gpu_columns_give_the_gpu_allocation_and_a_fragmentation_chart() {
+        let t = table(
+            "time_s,cpu_allocation,memory_allocation,gpu_allocation,gpu_frag_milli,gpu_frag_ratio_of_free,\
+             gpu_frag_ratio_of_total\n0,0.1,0.2,0.5,300,0.6,0.3\n60,0.2,0.3,0.75,100,0.4,0.1\n",
+        );
+        let charts = charts(&t, Path::new("timeseries.csv"), "s").expect("charts");
+        let alloc = charts.iter().find(|c| c.name == "allocation").expect("allocation");
+        let labels: Vec<&str> = alloc.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["CPU requested / allocatable", "memory requested / allocatable", "GPU requested / allocatable"]
+        );
+        assert_eq!(alloc.series[2].points, vec![(0.0, Some(0.5)), (60.0, Some(0.75))]);
+        let frag = charts.iter().find(|c| c.name == "gpu-fragmentation").expect("fragmentation chart");
+        assert_eq!(frag.title, "s: GPU fragmentation");
+        assert_eq!(frag.y_label, "fraction");
+        let labels: Vec<&str> = frag.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["fragmented / free GPU milli", "fragmented / all GPU milli"]);
+        assert_eq!(frag.series[0].points, vec![(0.0, Some(0.6)), (60.0, Some(0.4))]);
+        assert_eq!(frag.series[1].points, vec![(0.0, Some(0.3)), (60.0, Some(0.1))]);
+
+        // Without GPU columns: two allocation series and no fragmentation chart.
+        let t = table("time_s,cpu_allocation,memory_allocation\n0,0.1,0.2\n");
+        let without = super::charts(&t, Path::new("timeseries.csv"), "s").expect("charts");
+        let alloc = without.iter().find(|c| c.name == "allocation").expect("allocation");
+        assert_eq!(alloc.series.len(), 2);
+        assert!(!without.iter().any(|c| c.name == "gpu-fragmentation"));
     }
 
     #[test]

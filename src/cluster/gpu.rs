@@ -272,6 +272,30 @@ pub fn tightest_share(gpu_free_milli: &[u16], milli: u16) -> Option<Assignment> 
     best.map(|i| Assignment::one(i, milli))
 }
 
+/// The default device pick on `gpu_free_milli` (the paper's simulator's "best":
+/// [`tightest_share`] for a share, [`exclusive`] for whole GPUs), `None` when the demand does
+/// not fit. Used wherever no score policy chooses the devices.
+pub fn default_pick(gpu_free_milli: &[u16], demand: GpuDemand) -> Option<Assignment> {
+    match demand {
+        GpuDemand::None => Some(Assignment::NONE),
+        GpuDemand::Share(milli) => tightest_share(gpu_free_milli, milli),
+        GpuDemand::Whole(n) => exclusive(gpu_free_milli, n),
+    }
+}
+
+/// Takes `demand` (`None`: no device layout holds it) from a copy of a node's devices with
+/// the [`default_pick`]; false, and `gpu_free_milli` unchanged, when it does not fit. The
+/// cluster autoscaler's simulations (`autoscaler::devices`) use it on their own copies.
+pub fn take_default(gpu_free_milli: &mut [u16], demand: Option<GpuDemand>) -> bool {
+    match demand.and_then(|d| default_pick(gpu_free_milli, d)) {
+        Some(a) => {
+            a.apply(gpu_free_milli);
+            true
+        }
+        None => false,
+    }
+}
+
 /// What a pod template asks of GPU devices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TemplateGpu {
@@ -426,12 +450,7 @@ impl GpuDevices {
     /// share, [`exclusive`] for whole GPUs), or `None` when the demand does not fit. Used
     /// wherever no score policy chooses the devices.
     pub fn tightest(&self, node: usize, template: usize) -> Option<Assignment> {
-        let free = self.node_free(node);
-        match self.templates[template].demand? {
-            GpuDemand::None => Some(Assignment::NONE),
-            GpuDemand::Share(milli) => tightest_share(free, milli),
-            GpuDemand::Whole(n) => exclusive(free, n),
-        }
+        default_pick(self.node_free(node), self.templates[template].demand?)
     }
 
     /// The pod takes `a` on `node`. Panics if a device lacks the milli (a caller's bug).

@@ -182,6 +182,8 @@ pub struct NodePool {
     pub name: String,
     pub allocatable: Resources,
     pub taints: Vec<Taint>,
+    /// Price of one node for one hour, its GPUs included (`NodePoolSpec::node_price_per_hour`):
+    /// the cost columns and the cluster autoscaler's `price` expander use it.
     pub price_per_hour: f64,
     /// The nodes' names by index in the pool, for pools made from a node list that names
     /// them (empty: nodes are `<pool>-<index>`).

@@ -56,6 +56,9 @@ pub struct Sample {
     pub cost: f64,
     pub cpu_allocation: f64,
     pub memory_allocation: f64,
+    /// GPU milli requested / allocatable on Ready nodes; `Some` only in clusters with GPUs
+    /// (the column `gpu_allocation` follows `memory_allocation` only then).
+    pub gpu_allocation: Option<f64>,
     pub scheduling_throughput: f64,
     /// Per-service columns (see `traffic::TIMESERIES_COLUMNS`).
     pub extra: Vec<Cell>,
@@ -87,12 +90,11 @@ impl Sample {
         if let Some(t) = self.pods_terminating {
             row.push(t.to_string());
         }
-        row.extend([
-            format!("{:.6}", self.cpu_allocation),
-            format!("{:.6}", self.memory_allocation),
-            format!("{:.3}", self.scheduling_throughput),
-            format!("{:.6}", self.cost),
-        ]);
+        row.extend([format!("{:.6}", self.cpu_allocation), format!("{:.6}", self.memory_allocation)]);
+        if let Some(g) = self.gpu_allocation {
+            row.push(format!("{g:.6}"));
+        }
+        row.extend([format!("{:.3}", self.scheduling_throughput), format!("{:.6}", self.cost)]);
         row.extend(self.extra.iter().map(Cell::render));
         row
     }
@@ -139,6 +141,9 @@ pub struct Metrics {
     /// Some pod template has graceful termination: `timeseries.csv` gets a
     /// `pods_terminating` column and `summary.csv` a `pods_terminating_end` column.
     pub track_terminating: bool,
+    /// Some node pool has GPUs: `timeseries.csv` gets a `gpu_allocation` column and
+    /// `summary.csv` the GPU allocation, GPU-hours and cost per allocated GPU-hour.
+    pub track_gpu: bool,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -168,6 +173,7 @@ impl Metrics {
             last_sample: SimTime::ZERO,
             samples: Vec::new(),
             track_terminating: false,
+            track_gpu: false,
         }
     }
 
@@ -264,6 +270,9 @@ impl Metrics {
             pods_terminating: self.track_terminating.then(|| cluster.pods_in(PodPhase::Terminating)),
             cpu_allocation: ratio(t.requested.cpu_milli, t.allocatable_ready.cpu_milli),
             memory_allocation: ratio(t.requested.mem_bytes, t.allocatable_ready.mem_bytes),
+            gpu_allocation: self
+                .track_gpu
+                .then(|| ratio(t.requested.gpu_milli, t.allocatable_ready.gpu_milli)),
             scheduling_throughput: throughput,
             cost: Self::cost_until(cluster, now),
             extra,
@@ -311,13 +320,15 @@ impl Metrics {
             }
         };
         let peak = |i: usize| Cell::Float(ratio(self.peak[i].num, self.peak[i].den));
-        // Node-hours and cost from each node's lifetime within the run.
+        // Node-hours, GPU-hours and cost from each node's lifetime within the run.
         let mut node_ns: u128 = 0;
+        let mut gpu_milli_ns: u128 = 0;
         let mut cost_ns: f64 = 0.0;
         let mut per_pool_ns = vec![0u128; cluster.pools.len()];
         for n in &cluster.nodes {
             let ns = node_lifetime(n, end).as_nanos() as u128;
             node_ns += ns;
+            gpu_milli_ns += n.allocatable.gpu_milli.max(0) as u128 * ns;
             per_pool_ns[n.pool.index()] += ns;
         }
         for (pool, ns) in cluster.pools.iter().zip(&per_pool_ns) {
@@ -365,17 +376,28 @@ impl Metrics {
             let at = columns.iter().position(|(k, _)| *k == "pods_deleted").map_or(columns.len(), |i| i + 1);
             columns.insert(at, ("pods_terminating_end", c(PodPhase::Terminating)));
         }
-        // GPU allocation (GPU milli-units requested / allocatable on Ready nodes) in clusters
-        // that have GPUs.
-        if cluster.pools.iter().any(|p| p.allocatable.gpu_milli > 0) {
+        let mut after_cost = Vec::new();
+        // GPU allocation (GPU milli-units requested / allocatable on Ready nodes), GPU-hours
+        // and the cost per allocated GPU-hour in clusters that have GPUs.
+        if self.track_gpu {
             let at = columns
                 .iter()
                 .position(|(k, _)| *k == "memory_allocation_peak")
                 .map_or(columns.len(), |i| i + 1);
             columns.insert(at, ("gpu_allocation_peak", peak(2)));
             columns.insert(at, ("gpu_allocation_mean", mean(2)));
+            // GPU milli × ns → GPU-hours. The requested GPU milli integrates every bound
+            // pod's GPUs (shares as their milli) from its placement to its release.
+            let gpu_hours = |milli_ns: u128| milli_ns as f64 / (1000.0 * 3.6e12);
+            let allocated = gpu_hours(self.requested_integral[2]);
+            let at = columns.iter().position(|(k, _)| *k == "cost").unwrap_or(columns.len());
+            columns.insert(at, ("gpu_hours_allocated", Cell::Float(allocated)));
+            columns.insert(at, ("gpu_hours", Cell::Float(gpu_hours(gpu_milli_ns))));
+            let per_gpu_hour =
+                if self.requested_integral[2] > 0 { Cell::Float(cost_ns / allocated) } else { Cell::Missing };
+            after_cost.push(("cost_per_allocated_gpu_hour".to_string(), per_gpu_hour));
         }
-        columns.into_iter().map(|(k, v)| (k.to_string(), v)).chain(per_pool).collect()
+        columns.into_iter().map(|(k, v)| (k.to_string(), v)).chain(per_pool).chain(after_cost).collect()
     }
 
     /// Cost of the nodes up to `t` (each node from its creation), in the pools' currency.

@@ -12,7 +12,7 @@
 //! `nominated_node` and `victims`.
 
 use crate::cluster::ClusterState;
-use crate::scheduler::explain::{Attempt, AttemptSink, FILTERS, SCORES};
+use crate::scheduler::explain::{Attempt, AttemptSink, FILTERS, SCORES, Scores};
 use std::path::{Path, PathBuf};
 
 /// The header of `scheduling-attempts.csv`.
@@ -47,10 +47,10 @@ pub fn row(cluster: &ClusterState, a: &Attempt) -> Vec<String> {
     ];
     r.extend(a.rejected.iter().map(u32::to_string));
     r.push(a.message());
-    let scores = |s: Option<&[i64; 6]>| -> Vec<String> {
+    let scores = |s: Option<&Scores>| -> Vec<String> {
         match s {
             Some(s) => s.iter().map(i64::to_string).chain([s.iter().sum::<i64>().to_string()]).collect(),
-            None => vec![String::new(); 7],
+            None => vec![String::new(); SCORES.len() + 1],
         }
     };
     r.extend(scores(a.chosen_scores.as_ref()));

@@ -58,6 +58,10 @@ pub fn timeseries_csv(metrics: &Metrics, extra_columns: &[String]) -> std::io::R
         let at = header.iter().position(|&h| h == "pods_starting").map_or(header.len(), |i| i + 1);
         header.insert(at, "pods_terminating");
     }
+    if metrics.track_gpu {
+        let at = header.iter().position(|&h| h == "memory_allocation").map_or(header.len(), |i| i + 1);
+        header.insert(at, "gpu_allocation");
+    }
     header.extend(extra_columns.iter().map(String::as_str));
     csv_bytes(&header, metrics.samples.iter().map(|s| s.render()))
 }

@@ -58,7 +58,11 @@ pub fn resolve_node_lists(s: &mut Scenario, base: &Path, file: &Path) -> Result<
                 d
             }
         };
+        errors.extend(nodelist::validate_read(l, &data, &format!("nodeLists[{i}]")));
         lists.push(data);
+    }
+    if !errors.is_empty() {
+        return Err(ScenarioError::Invalid { file: file.to_path_buf(), errors });
     }
     nodelist::expand(s, &lists);
     Ok(())

@@ -84,6 +84,14 @@ pub fn validate(spec: &NodeListSpec, at: &str) -> Vec<FieldError> {
     if !(spec.price_per_hour.is_finite() && spec.price_per_hour >= 0.0) {
         push("pricePerHour", "expected a number >= 0".into());
     }
+    if !(spec.price_per_gpu_hour.is_finite() && spec.price_per_gpu_hour >= 0.0) {
+        push("pricePerGpuHour", "expected a number >= 0".into());
+    }
+    for (model, price) in &spec.gpu_prices_per_hour {
+        if !(price.is_finite() && *price >= 0.0) {
+            push(&format!("gpuPricesPerHour.{model}"), "expected a number >= 0".into());
+        }
+    }
     if spec.zone.trim().is_empty() {
         push("zone", "expected a zone name".into());
     }
@@ -245,6 +253,50 @@ pub fn read(path: &Path, spec: &NodeListSpec) -> Result<NodeListData, TraceError
     Ok(out)
 }
 
+/// The GPU model of a list's pool: the `nvidia.com/gpu.product` label its nodes get (from
+/// the row, else the list's labels), for pools with GPUs.
+fn pool_model<'a>(spec: &'a NodeListSpec, p: &'a ListPool) -> Option<&'a str> {
+    if p.gpus == 0 {
+        return None;
+    }
+    p.labels.get(GPU_MODEL_LABEL).or_else(|| spec.labels.get(GPU_MODEL_LABEL)).map(String::as_str)
+}
+
+/// The price of one GPU for one hour on the nodes of `p`: the list's price for its model,
+/// else `pricePerGpuHour`.
+fn gpu_price(spec: &NodeListSpec, p: &ListPool) -> f64 {
+    pool_model(spec, p)
+        .and_then(|m| spec.gpu_prices_per_hour.get(m))
+        .copied()
+        .unwrap_or(spec.price_per_gpu_hour)
+}
+
+/// Checks of `nodeLists[i]` against its nodes: every model of `gpuPricesPerHour` is the GPU
+/// model of some node.
+pub fn validate_read(spec: &NodeListSpec, data: &NodeListData, at: &str) -> Vec<FieldError> {
+    let models: std::collections::BTreeSet<&str> =
+        data.pools.iter().filter_map(|p| pool_model(spec, p)).collect();
+    spec.gpu_prices_per_hour
+        .keys()
+        .filter(|m| !models.contains(m.as_str()))
+        .map(|m| {
+            let known = if models.is_empty() {
+                "no node of the list has a GPU model".to_string()
+            } else {
+                format!("its models: {}", models.iter().copied().collect::<Vec<_>>().join(", "))
+            };
+            FieldError {
+                path: format!("{at}.gpuPricesPerHour.{m}"),
+                message: format!(
+                    "no node of {} has GPU model `{}` ({known}); expected a model of the list's nodes",
+                    spec.file,
+                    show(m.as_bytes())
+                ),
+            }
+        })
+        .collect()
+}
+
 /// Replaces the pools made from node lists in `s.node_pools` by those of `lists` (one
 /// `NodeListData` per `s.node_lists` entry, in order).
 pub fn expand(s: &mut super::Scenario, lists: &[std::sync::Arc<NodeListData>]) {
@@ -267,6 +319,7 @@ pub fn expand(s: &mut super::Scenario, lists: &[std::sync::Arc<NodeListData>]) {
                 taints: spec.taints.clone(),
                 unschedulable: false,
                 price_per_hour: spec.price_per_hour,
+                price_per_gpu_hour: gpu_price(spec, p),
                 kubelet: spec.kubelet.clone(),
                 failures: None,
                 autoscaling: None,

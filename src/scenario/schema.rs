@@ -9,6 +9,7 @@ use super::quantity::{CountQuantity, CpuQuantity, MemQuantity};
 use crate::cluster::{Affinity, Labels, Taint, Toleration};
 use crate::engine::SimDuration;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A whole scenario.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -378,9 +379,14 @@ pub struct NodePoolSpec {
     /// Cordoned nodes (`spec.unschedulable`).
     #[serde(default)]
     pub unschedulable: bool,
-    /// Price of one node for one hour, in any currency.
+    /// Price of one node for one hour, in any currency (without its GPUs: see
+    /// `price_per_gpu_hour`).
     #[serde(default)]
     pub price_per_hour: f64,
+    /// Price of one of the node's GPUs for one hour, added to `price_per_hour` for each GPU
+    /// (`allocatable.nvidia.com/gpu`); no effect on a pool without GPUs.
+    #[serde(default)]
+    pub price_per_gpu_hour: f64,
     #[serde(default)]
     pub kubelet: KubeletSpec,
     /// Random failures of this pool's nodes (absent: they never fail on their own).
@@ -394,6 +400,19 @@ pub struct NodePoolSpec {
     /// and a pool written with this field in a file is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_node_list: Option<String>,
+}
+
+impl NodePoolSpec {
+    /// The price of one node for one hour, its GPUs included: `pricePerHour` + GPUs ×
+    /// `pricePerGpuHour`. Cloud price models price an accelerator node this way: the
+    /// cluster autoscaler's GCE price model (`NodePrice` in
+    /// `kubernetes/autoscaler:cluster-autoscaler/cloudprovider/gce/gce_price_model.go`)
+    /// adds the node's `nvidia.com/gpu` capacity × a price per GPU-hour (by the node's GPU
+    /// type label, else a default) to the machine type's price; a node list's
+    /// `gpuPricesPerHour` is that per-type table.
+    pub fn node_price_per_hour(&self) -> f64 {
+        self.price_per_hour + self.allocatable.gpu.0 as f64 * self.price_per_gpu_hour
+    }
 }
 
 /// `scheduling.k8s.io/v1` PriorityClass.
@@ -592,6 +611,10 @@ pub struct ClusterAutoscalerSpec {
     pub scale_down_unready_time: DurationSpec,
     #[serde(default = "defaults::half")]
     pub scale_down_utilization_threshold: f64,
+    /// `--scale-down-gpu-utilization-threshold`: nodes with GPUs compare their GPU
+    /// utilisation alone with it.
+    #[serde(default = "defaults::half")]
+    pub scale_down_gpu_utilization_threshold: f64,
     #[serde(default = "defaults::thirty")]
     pub scale_down_non_empty_candidates_count: u32,
     #[serde(default = "defaults::fifteen_minutes")]
@@ -1362,8 +1385,16 @@ pub struct NodeListSpec {
     pub labels: Labels,
     #[serde(default)]
     pub taints: Vec<Taint>,
+    /// Price of one node for one hour, without its GPUs.
     #[serde(default)]
     pub price_per_hour: f64,
+    /// Price of one GPU for one hour, added to `price_per_hour` for each of a node's GPUs.
+    #[serde(default)]
+    pub price_per_gpu_hour: f64,
+    /// Price of one GPU for one hour by GPU model (the `gpuModel` column), for the nodes of
+    /// that model instead of `price_per_gpu_hour`; every model named must be on some node.
+    #[serde(default)]
+    pub gpu_prices_per_hour: BTreeMap<String, f64>,
     #[serde(default)]
     pub kubelet: KubeletSpec,
     /// Keep only the rows with GPUs (like the trace's `openb_node_list_gpu_node.csv`, the

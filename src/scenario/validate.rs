@@ -128,6 +128,11 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             at("pricePerHour"),
             "expected a finite price of 0 or more",
         );
+        e.check(
+            finite_non_negative(p.price_per_gpu_hour),
+            at("pricePerGpuHour"),
+            "expected a finite price of 0 or more",
+        );
         for (t, taint) in p.taints.iter().enumerate() {
             e.check(!taint.key.is_empty(), at(&format!("taints[{t}].key")), "expected a non-empty taint key");
         }
@@ -712,6 +717,12 @@ fn validate_cluster_autoscaler(e: &mut Errors, ca: &ClusterAutoscalerSpec, s: &S
         ca.scale_down_utilization_threshold.is_finite()
             && (0.0..=1.0).contains(&ca.scale_down_utilization_threshold),
         at("scale-down-utilization-threshold"),
+        "expected a fraction in [0, 1] (upstream default 0.5)",
+    );
+    e.check(
+        ca.scale_down_gpu_utilization_threshold.is_finite()
+            && (0.0..=1.0).contains(&ca.scale_down_gpu_utilization_threshold),
+        at("scale-down-gpu-utilization-threshold"),
         "expected a fraction in [0, 1] (upstream default 0.5)",
     );
     e.check(

@@ -27,15 +27,21 @@ pub const FILTERS: [&str; 6] = [
     "InterPodAffinity",
 ];
 
-/// The score plugins whose weighted scores an attempt records.
-pub const SCORES: [&str; 6] = [
+/// The score plugins whose weighted scores an attempt records; `GpuSharing` is the
+/// `scheduler.gpuSharing` policy (0 without one). A plugin that is off scores 0 (with a GPU
+/// policy and no `keepDefaultScores`, the six default ones).
+pub const SCORES: [&str; 7] = [
     "NodeResourcesFit",
     "NodeResourcesBalancedAllocation",
     "TaintToleration",
     "NodeAffinity",
     "PodTopologySpread",
     "InterPodAffinity",
+    "GpuSharing",
 ];
+
+/// One node's weighted score per plugin of [`SCORES`].
+pub type Scores = [i64; SCORES.len()];
 
 /// One scheduling attempt.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -58,8 +64,8 @@ pub struct Attempt {
     pub reasons: BTreeMap<String, u32>,
     /// For a placement: the chosen node's weighted score per plugin ([`SCORES`]), and the
     /// runner-up's node and scores when there was one.
-    pub chosen_scores: Option<[i64; 6]>,
-    pub runner_up: Option<(NodeId, [i64; 6])>,
+    pub chosen_scores: Option<Scores>,
+    pub runner_up: Option<(NodeId, Scores)>,
     /// For a failure after which preemption nominated the pod: the node, and its victims.
     pub nominated: Option<(NodeId, usize)>,
 }
@@ -100,7 +106,7 @@ pub(super) struct Walk {
     pub processed: usize,
     pub only_node: Option<NodeId>,
     /// Per candidate (feasible node scored): node and the six weighted scores.
-    pub scored: Vec<(NodeId, [i64; 6])>,
+    pub scored: Vec<(NodeId, Scores)>,
 }
 
 impl Scheduler {
@@ -216,10 +222,10 @@ impl Scheduler {
             }
         }
         if let Some(chosen) = node {
-            let total = |s: &[i64; 6]| s.iter().sum::<i64>();
+            let total = |s: &Scores| s.iter().sum::<i64>();
             a.chosen_scores = walk.scored.iter().find(|(n, _)| *n == chosen).map(|(_, s)| *s);
             // The runner-up: the best total among the other candidates (the first of equals).
-            let mut best: Option<(NodeId, [i64; 6])> = None;
+            let mut best: Option<(NodeId, Scores)> = None;
             for (n, s) in &walk.scored {
                 if *n != chosen && best.as_ref().is_none_or(|(_, b)| total(s) > total(b)) {
                     best = Some((*n, *s));

@@ -425,6 +425,44 @@ impl Scheduler {
         held
     }
 
+    /// The free milli of `node`'s GPU devices with the Pending pods nominated to it (other
+    /// than `except`, of at least `priority`) holding theirs by the default pick, as the
+    /// device filter sees the node when upstream adds those pods before running the filters
+    /// (`RunFilterPluginsWithNominatedPods`).
+    fn devices_with_nominated(
+        &self,
+        cluster: &ClusterState,
+        node: usize,
+        except: Option<PodId>,
+        priority: i32,
+    ) -> Vec<u16> {
+        let mut free = cluster.gpu.node_free(node).to_vec();
+        for &(q, p, _) in self.nominated_on.get(node).map_or(&[][..], Vec::as_slice) {
+            if Some(q) != except && p >= priority && cluster.is_pending(q) {
+                let demand = cluster.gpu.template(cluster.pod(q).template.index()).demand;
+                crate::cluster::gpu::take_default(&mut free, demand);
+            }
+        }
+        free
+    }
+
+    /// The device filter for a pod of `template` on `node`, with the nominated pods of at
+    /// least `priority` (other than `except`) holding their devices there.
+    fn gpu_fits(
+        &self,
+        cluster: &ClusterState,
+        node: usize,
+        template: usize,
+        except: PodId,
+        priority: i32,
+    ) -> bool {
+        if self.nominated_on.get(node).is_none_or(Vec::is_empty) {
+            return cluster.gpu.fits(node, template);
+        }
+        let free = self.devices_with_nominated(cluster, node, Some(except), priority);
+        cluster.gpu.template(template).demand.is_some_and(|d| crate::cluster::gpu::can_host(&free, d))
+    }
+
     /// Ends `pod`'s nomination, and those of pods on the same node that are no longer
     /// Pending (bound elsewhere or deleted).
     fn clear_nomination(&mut self, cluster: &ClusterState, pod: PodId) {
@@ -629,115 +667,143 @@ impl Scheduler {
         if !self.cfg.plain && !cluster.any_pod_below_priority(prio) {
             return Vec::new();
         }
-        let mut pods: Vec<VictimPod> = Vec::new();
-        let chosen: Option<(NodeId, Vec<u32>)> = if has_pdbs || self.cfg.plain || cycle.is_some() {
-            // Budgets change as pods start and stop: the plain dry run.
-            let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
-                let n = cluster.node(nodes[i]);
-                let on_node = cluster.pods_on_node_unordered(nodes[i]);
-                // Nothing of lower priority on the node: nothing to preempt.
-                let lowest = if self.cfg.plain {
-                    on_node.iter().map(|&q| cluster.pod_template(q).priority).min().unwrap_or(i32::MAX)
-                } else {
-                    cluster.min_priorities()[nodes[i].index()]
-                };
-                if lowest >= prio {
-                    return None;
-                }
-                pods.clear();
-                pods.extend(on_node.iter().map(|&q| victim(q)));
-                let requested = n.requested + self.nominated_load(cluster, nodes[i].index(), Some(pod), prio);
-                let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
-                match cycle {
-                    None => preemption::select_victims_on_node(prio, &req, &state, &allowed),
-                    Some(c) => {
-                        let node = nodes[i];
-                        let mut others = |removed: &[usize]| {
-                            let off: Vec<(usize, usize, bool)> = removed
-                                .iter()
-                                .map(|&k| {
-                                    let q = on_node[k];
-                                    let p = cluster.pod(q);
-                                    (p.template.index(), node.index(), p.phase == PodPhase::Terminating)
-                                })
-                                .collect();
-                            c.filter_with(node, &off).is_ok()
-                        };
-                        preemption::select_victims_on_node_with(
-                            prio,
-                            &req,
-                            &state,
-                            &allowed,
-                            Some(&mut others),
-                        )
-                    }
-                }
-            });
-            preemption::pick_one_node(&candidates, info).and_then(|chosen| {
-                candidates.into_iter().find(|(i, _)| *i == chosen).map(|(i, v)| (nodes[i], v.pods))
-            })
-        } else {
-            // The same dry run and pick, streamed: each node's victims are a pure function of
-            // its pods and the preemptor's priority and requests, memoised per node until its
-            // pods change; the best candidate is kept as the walk goes (first of equal keys,
-            // non-violating before violating, each list capped at `k`, as
-            // `dry_run_preemption` + `pick_one_node` do).
-            let min_prio = cluster.min_priorities();
-            if self.victim_cache.len() < cluster.nodes.len() {
-                self.victim_cache.resize_with(cluster.nodes.len(), VictimCache::default);
-            }
-            let (mut non_violating, mut violating) = (0usize, 0usize);
-            let mut best: [Option<(preemption::PickKey, NodeId)>; 2] = [None, None];
-            let len = nodes.len();
-            for i in 0..len {
-                let id = nodes[if offset + i < len { offset + i } else { offset + i - len }];
-                if min_prio[id.index()] >= prio {
-                    continue;
-                }
-                let epoch = cluster.pods_epoch(id.index());
-                let nominated = if self.nominated_of.is_empty() {
-                    crate::cluster::Resources::ZERO
-                } else {
-                    self.nominated_load(cluster, id.index(), Some(pod), prio)
-                };
-                let entry = &mut self.victim_cache[id.index()];
-                if !(entry.valid
-                    && entry.epoch == epoch
-                    && entry.priority == prio
-                    && entry.requests == req
-                    && entry.nominated == nominated)
-                {
-                    let n = cluster.node(id);
-                    pods.clear();
-                    pods.extend(cluster.pods_on_node_unordered(id).iter().map(|&q| victim(q)));
-                    let requested = n.requested + nominated;
-                    let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
-                    let v = preemption::select_victims_on_node(prio, &req, &state, &allowed)
-                        .filter(|v| !v.pods.is_empty());
-                    *entry = VictimCache {
-                        valid: true,
-                        epoch,
-                        priority: prio,
-                        requests: req,
-                        nominated,
-                        key: v.as_ref().map(|v| preemption::pick_key(v, info)),
-                        victims: v.map(|v| v.pods).unwrap_or_default(),
-                    };
-                }
-                let Some(key) = entry.key else { continue };
-                let (list, count) = if key.0 == 0 { (0, &mut non_violating) } else { (1, &mut violating) };
-                if *count < k {
-                    *count += 1;
-                    if best[list].as_ref().is_none_or(|(b, _)| key < *b) {
-                        best[list] = Some((key, id));
-                    }
-                }
-                if non_violating > 0 && non_violating + violating >= k {
-                    break;
-                }
-            }
-            best[0].or(best[1]).map(|(_, id)| (id, self.victim_cache[id.index()].victims.clone()))
+        // A GPU pod's dry run also re-runs the device filter with the victims' devices given
+        // back, as upstream re-runs every filter after each RemovePod / AddPod.
+        let gpu = match cluster
+            .gpu
+            .any_devices()
+            .then(|| cluster.gpu.template(cluster.pod(pod).template.index()))
+        {
+            Some(t) if t.wants_gpu() => match t.demand {
+                Some(d) => Some(d),
+                // No device layout holds it: no eviction helps.
+                None => return Vec::new(),
+            },
+            _ => None,
         };
+        let mut pods: Vec<VictimPod> = Vec::new();
+        let chosen: Option<(NodeId, Vec<u32>)> =
+            if has_pdbs || self.cfg.plain || cycle.is_some() || gpu.is_some() {
+                // Budgets change as pods start and stop: the plain dry run.
+                let candidates = preemption::dry_run_preemption(nodes.len(), offset, k, |i| {
+                    let n = cluster.node(nodes[i]);
+                    let on_node = cluster.pods_on_node_unordered(nodes[i]);
+                    // Nothing of lower priority on the node: nothing to preempt.
+                    let lowest = if self.cfg.plain {
+                        on_node.iter().map(|&q| cluster.pod_template(q).priority).min().unwrap_or(i32::MAX)
+                    } else {
+                        cluster.min_priorities()[nodes[i].index()]
+                    };
+                    if lowest >= prio {
+                        return None;
+                    }
+                    pods.clear();
+                    pods.extend(on_node.iter().map(|&q| victim(q)));
+                    let requested =
+                        n.requested + self.nominated_load(cluster, nodes[i].index(), Some(pod), prio);
+                    let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
+                    match (cycle, gpu) {
+                        (None, None) => preemption::select_victims_on_node(prio, &req, &state, &allowed),
+                        _ => {
+                            let node = nodes[i];
+                            let mut others = |removed: &[usize]| {
+                                if let Some(d) = gpu {
+                                    let mut free =
+                                        self.devices_with_nominated(cluster, node.index(), Some(pod), prio);
+                                    for &k in removed {
+                                        cluster.gpu.assignment(on_node[k].index()).release(&mut free);
+                                    }
+                                    if !crate::cluster::gpu::can_host(&free, d) {
+                                        return false;
+                                    }
+                                }
+                                let Some(c) = cycle else { return true };
+                                let off: Vec<(usize, usize, bool)> = removed
+                                    .iter()
+                                    .map(|&k| {
+                                        let q = on_node[k];
+                                        let p = cluster.pod(q);
+                                        (p.template.index(), node.index(), p.phase == PodPhase::Terminating)
+                                    })
+                                    .collect();
+                                c.filter_with(node, &off).is_ok()
+                            };
+                            preemption::select_victims_on_node_with(
+                                prio,
+                                &req,
+                                &state,
+                                &allowed,
+                                Some(&mut others),
+                            )
+                        }
+                    }
+                });
+                preemption::pick_one_node(&candidates, info).and_then(|chosen| {
+                    candidates.into_iter().find(|(i, _)| *i == chosen).map(|(i, v)| (nodes[i], v.pods))
+                })
+            } else {
+                // The same dry run and pick, streamed: each node's victims are a pure function of
+                // its pods and the preemptor's priority and requests, memoised per node until its
+                // pods change; the best candidate is kept as the walk goes (first of equal keys,
+                // non-violating before violating, each list capped at `k`, as
+                // `dry_run_preemption` + `pick_one_node` do).
+                let min_prio = cluster.min_priorities();
+                if self.victim_cache.len() < cluster.nodes.len() {
+                    self.victim_cache.resize_with(cluster.nodes.len(), VictimCache::default);
+                }
+                let (mut non_violating, mut violating) = (0usize, 0usize);
+                let mut best: [Option<(preemption::PickKey, NodeId)>; 2] = [None, None];
+                let len = nodes.len();
+                for i in 0..len {
+                    let id = nodes[if offset + i < len { offset + i } else { offset + i - len }];
+                    if min_prio[id.index()] >= prio {
+                        continue;
+                    }
+                    let epoch = cluster.pods_epoch(id.index());
+                    let nominated = if self.nominated_of.is_empty() {
+                        crate::cluster::Resources::ZERO
+                    } else {
+                        self.nominated_load(cluster, id.index(), Some(pod), prio)
+                    };
+                    let entry = &mut self.victim_cache[id.index()];
+                    if !(entry.valid
+                        && entry.epoch == epoch
+                        && entry.priority == prio
+                        && entry.requests == req
+                        && entry.nominated == nominated)
+                    {
+                        let n = cluster.node(id);
+                        pods.clear();
+                        pods.extend(cluster.pods_on_node_unordered(id).iter().map(|&q| victim(q)));
+                        let requested = n.requested + nominated;
+                        let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
+                        let v = preemption::select_victims_on_node(prio, &req, &state, &allowed)
+                            .filter(|v| !v.pods.is_empty());
+                        *entry = VictimCache {
+                            valid: true,
+                            epoch,
+                            priority: prio,
+                            requests: req,
+                            nominated,
+                            key: v.as_ref().map(|v| preemption::pick_key(v, info)),
+                            victims: v.map(|v| v.pods).unwrap_or_default(),
+                        };
+                    }
+                    let Some(key) = entry.key else { continue };
+                    let (list, count) =
+                        if key.0 == 0 { (0, &mut non_violating) } else { (1, &mut violating) };
+                    if *count < k {
+                        *count += 1;
+                        if best[list].as_ref().is_none_or(|(b, _)| key < *b) {
+                            best[list] = Some((key, id));
+                        }
+                    }
+                    if non_violating > 0 && non_violating + violating >= k {
+                        break;
+                    }
+                }
+                best[0].or(best[1]).map(|(_, id)| (id, self.victim_cache[id.index()].victims.clone()))
+            };
         let Some((node, victims)) = chosen else { return Vec::new() };
         let victims: Vec<PodId> = victims.into_iter().map(PodId).collect();
         if !victims.is_empty() {
@@ -836,7 +902,8 @@ impl Scheduler {
             let held = nd.requested + self.nominated_load(cluster, node.index(), Some(pod), tmpl.priority);
             passes_label_filters(cluster, node, placement)
                 && plugins::fit::fits(&req.actual, &nd.allocatable, &held)
-                && (!gpu_filter || cluster.gpu.fits(node.index(), template_id as usize))
+                && (!gpu_filter
+                    || self.gpu_fits(cluster, node.index(), template_id as usize, pod, tmpl.priority))
                 && (!topo_filters || cycle.as_ref().is_none_or(|c| c.filter(node).is_ok()))
         };
         let nominated = self.nominated_of.get(&pod).copied().filter(|&node| feasible(node));
@@ -986,7 +1053,7 @@ impl Scheduler {
             {
                 continue;
             }
-            if gpu_filter && !cluster.gpu.fits(idx, template_id as usize) {
+            if gpu_filter && !self.gpu_fits(cluster, idx, template_id as usize, pod, tmpl.priority) {
                 continue;
             }
             self.candidates.push(Candidate { node: id, base: 0, taint_raw: 0, affinity_raw: 0 });
@@ -1120,11 +1187,16 @@ impl Scheduler {
 
         if self.explain {
             // Each candidate's weighted score per plugin (`explain::SCORES`).
-            let node_scores: Vec<(NodeId, [i64; 6])> = self
+            let gpu_scores = &self.gpu_scratch.1;
+            let node_scores: Vec<(NodeId, explain::Scores)> = self
                 .candidates
                 .iter()
                 .enumerate()
                 .map(|(k, c)| {
+                    let gpu = if self.gpu.is_some() { gpu_scores.get(k).copied().unwrap_or(0) } else { 0 };
+                    if !default_scores {
+                        return (c.node, [0, 0, 0, 0, 0, 0, gpu]);
+                    }
                     let node = &cluster.nodes[c.node.index()];
                     let fit = plugins::fit::score(
                         self.cfg.strategy,
@@ -1153,6 +1225,7 @@ impl Scheduler {
                             self.cfg.weight_node_affinity * normalize(c.affinity_raw, max_affinity, false),
                             self.cfg.weight_topology_spread * topo(&self.topology_scores.1),
                             self.cfg.weight_inter_pod_affinity * topo(&self.topology_scores.2),
+                            gpu,
                         ],
                     )
                 })

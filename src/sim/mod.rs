@@ -3,9 +3,11 @@
 //! [`Simulation::dispatch`] shows everything that can happen in a run.
 
 mod ctx;
+mod error;
 mod event;
 
 pub use ctx::Ctx;
+pub use error::RunError;
 pub use event::Event;
 
 use crate::autoscaler::controller::{Action, Budgets, ClusterAutoscaler, NodeGroup};
@@ -260,8 +262,10 @@ pub(crate) fn template_from_spec(
 }
 
 impl Simulation {
-    /// Builds a run from a validated scenario. `seed` overrides the scenario's seed.
-    pub fn new(s: &Scenario, seed: u64) -> Result<Self, String> {
+    /// Builds a run from a validated scenario. `seed` overrides the scenario's seed. Bad
+    /// input that depends on the seed (a pod trace's inflation, [`RunError::Input`]) is
+    /// refused here; any other error is a bug.
+    pub fn new(s: &Scenario, seed: u64) -> Result<Self, RunError> {
         let now = SimTime::ZERO;
         let mut cluster = ClusterState::default();
         let mut queue = EventQueue::with_capacity(1024);
@@ -281,7 +285,7 @@ impl Simulation {
                     p.allocatable.pods.0,
                 ),
                 taints: p.taints.clone(),
-                price_per_hour: p.price_per_hour,
+                price_per_hour: p.node_price_per_hour(),
                 node_names: crate::scenario::nodelist::node_names(s, pi),
             });
             startup.push(PoolStartup {
@@ -327,13 +331,12 @@ impl Simulation {
                         min_size: g.min_size,
                         max_size: g.max_size,
                         priority: g.priority,
-                        price_per_hour: p.price_per_hour,
-                        template: TemplateNode {
-                            allocatable: cluster.pools[pi].allocatable,
-                            labels: cluster.label_sets[ls.index()].clone(),
-                            taints: p.taints.clone(),
-                            ..TemplateNode::default()
-                        },
+                        price_per_hour: cluster.pools[pi].price_per_hour,
+                        template: TemplateNode::new(
+                            cluster.pools[pi].allocatable,
+                            cluster.label_sets[ls.index()].clone(),
+                            p.taints.clone(),
+                        ),
                         provisioning: g
                             .provisioning_delay
                             .sampler()
@@ -407,7 +410,7 @@ impl Simulation {
                 (Some(rate), _) => crate::scenario::distribution::Sampler::exponential_secs(1.0 / rate)
                     .map_err(|e| format!("churn[{ci}].arrivalRate: {e}"))?,
                 (None, Some(d)) => d.sampler().map_err(|e| format!("churn[{ci}].interArrival: {e}"))?,
-                (None, None) => return Err(format!("churn[{ci}]: no arrival process")),
+                (None, None) => return Err(format!("churn[{ci}]: no arrival process").into()),
             };
             let base = streams::CHURN_BASE + 4 * ci as u64;
             let stop_at = c.stop_at.map_or(end, |d| (SimTime::ZERO + d.0).min(end));
@@ -526,7 +529,9 @@ impl Simulation {
         for (k, h) in s.horizontal_pod_autoscalers.iter().enumerate() {
             let target = h.scale_target_ref.as_ref().map(|r| r.name.as_str());
             let Some(i) = s.deployments.iter().position(|d| Some(d.name.as_str()) == target) else {
-                return Err(format!("horizontalPodAutoscalers[{k}].scaleTargetRef: no such Deployment"));
+                return Err(
+                    format!("horizontalPodAutoscalers[{k}].scaleTargetRef: no such Deployment").into()
+                );
             };
             hpa_specs.push((
                 DeploymentId(i as u32),
@@ -602,6 +607,7 @@ impl Simulation {
             metrics: {
                 let mut m = Metrics::new();
                 m.track_terminating = graceful_termination;
+                m.track_gpu = cluster.pools.iter().any(|p| p.allocatable.gpu_milli > 0);
                 m
             },
             cluster,

@@ -14,8 +14,8 @@
 //!
 //! Exit codes (mapped by the CLI): 0 success, 1 a run failed (a panic in the simulation,
 //! recorded as `runs/run-<i>.failed`; the other runs go on), 2 bad input (before anything
-//! runs, or grid points refused as runs: invalid or beyond this machine's limits, recorded
-//! like failures), 3 a check failed or a metric regressed beyond the tolerance, 4 the
+//! runs, or grid points refused as runs: invalid or beyond this machine's limits, or bad
+//! input for the run's seed (`sim::RunError::Input`), recorded like failures), 3 a check failed or a metric regressed beyond the tolerance, 4 the
 //! results could not be written (no run is started after that).
 //!
 //! A sweep or merge holds an exclusive lock on its output folder while it writes it
@@ -420,9 +420,14 @@ fn compute(plan: &Plan, i: usize) -> Record {
         return Record::Failed(Failure::Input, format!("{} refused: {e}", what()));
     }
     let seed = grid::replication_seed(s.seed, r);
-    match runner::simulate(&s, seed, None) {
+    match runner::simulate(&s, seed, None).map_err(|e| e.in_scenario(&plan.file)) {
         Ok(out) => Record::Done(run_row(&plan.grid, point, r, seed, &out.summary)),
-        Err(msg) => Record::Failed(Failure::Panic, format!("{}, seed {seed}, failed: {msg}", what())),
+        // Bad input that depends on the seed (a pod trace's inflation): refused like an
+        // invalid grid point.
+        Err(Ok(input)) => {
+            Record::Failed(Failure::Input, format!("{}, seed {seed}, refused: {input}", what()))
+        }
+        Err(Err(msg)) => Record::Failed(Failure::Panic, format!("{}, seed {seed}, failed: {msg}", what())),
     }
 }
 

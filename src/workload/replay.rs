@@ -17,9 +17,10 @@ use crate::cluster::{
     NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodRequests, SelectorOperator,
 };
 use crate::engine::{RngStream, SimDuration, SimTime};
+use crate::scenario::FieldError;
 use crate::scenario::podtrace::{self, PodRow, PodShape, PodTraceIndex, PriorityCell, RowReader};
-use crate::scenario::schema::{PodTraceSpec, PreemptionPolicySpec, PriorityClassSpec};
-use crate::sim::{Ctx, Event};
+use crate::scenario::schema::{InflationSpec, PodTraceSpec, PreemptionPolicySpec, PriorityClassSpec};
+use crate::sim::{Ctx, Event, RunError};
 
 /// Counts a replay reports in the summary.
 #[derive(Clone, Debug, Default)]
@@ -153,65 +154,39 @@ impl PodReplay {
         end: SimTime,
         mut rng: RngStream,
         gpu_capacity_milli: i64,
-    ) -> Result<PodReplay, String> {
+    ) -> Result<PodReplay, RunError> {
         let path = index.path.clone();
-        let stamp =
-            podtrace::stamp(&path).map_err(|e| format!("{}: cannot read the file: {e}", path.display()))?;
+        let file_error = |m: String| RunError::input(format!("podTraces[{}].file", id.0), m);
+        let stamp = podtrace::stamp(&path)
+            .map_err(|e| file_error(format!("{}: cannot read the file: {e}", path.display())))?;
         if stamp != index.stamp {
-            return Err(format!(
+            return Err(file_error(format!(
                 "{}: the file changed after the scenario was loaded (podTraces[{}] `{}`); load it again",
                 path.display(),
                 id.0,
                 spec.name
-            ));
+            )));
         }
-        let mut reader = RowReader::open(&path, spec, classes).map_err(|e| e.to_string())?;
+        let mut reader = RowReader::open(&path, spec, classes).map_err(|e| file_error(e.to_string()))?;
         let mut recorder = None;
         let source = if let Some(inf) = &spec.inflation {
-            let mut rows = Vec::with_capacity(usize::try_from(index.rows).unwrap_or(0));
-            while let Some(r) = reader.next_row().map_err(|e| e.to_string())? {
-                if spec.max_rows > 0 && rows.len() as u64 >= spec.max_rows {
-                    break;
-                }
-                rows.push(r);
-            }
-            // (total milli, milli per GPU), by the device model's reading of the amount.
-            let gpu_of = |r: &PodRow| {
-                let all = r.shape.gpu_milli.unwrap_or(0);
-                (all, crate::cluster::gpu::demand_of_milli(all).map_or(all, |d| i64::from(d.gpu_milli())))
-            };
-            let rows = super::inflation::arrange(
-                rows,
-                gpu_of,
+            let rows = inflated_rows(
+                id.0 as usize,
+                spec,
+                inf,
+                &index,
+                &mut reader,
                 gpu_capacity_milli,
-                inf.gpu_percent,
-                inf.shuffle,
-                inf.interval.0.as_nanos(),
+                end,
                 &mut rng,
-            )
-            .map_err(|e| format!("podTraces[{}] `{}`: inflation: {e}", id.0, spec.name))?;
-            let needed = SimTime::ZERO
-                + spec.start_at.0
-                + SimDuration(inf.interval.0.as_nanos().saturating_mul(rows.len() as u64));
-            if needed > end {
-                return Err(format!(
-                    "podTraces[{}] `{}`: inflation makes {} pods, one per {}, so the last arrives at {:.0} s; the run ends at {:.0} s: set `duration` to at least {:.0}s",
-                    id.0,
-                    spec.name,
-                    rows.len(),
-                    inf.interval.0,
-                    needed.as_secs_f64(),
-                    end.as_secs_f64(),
-                    needed.as_secs_f64().ceil()
-                ));
-            }
+            )?;
             recorder = Some(super::inflation::Recorder::new(gpu_capacity_milli, inf.gpu_percent));
             Source::Sorted(rows.into_iter())
         } else if spec.sorted {
             Source::File(Box::new(reader))
         } else {
             let mut rows = Vec::with_capacity(usize::try_from(index.rows).unwrap_or(0));
-            while let Some(r) = reader.next_row().map_err(|e| e.to_string())? {
+            while let Some(r) = reader.next_row().map_err(|e| file_error(e.to_string()))? {
                 rows.push(r);
             }
             rows.sort_by_key(|r| r.arrival_ns);
@@ -369,6 +344,96 @@ impl PodReplay {
     }
 }
 
+/// The arrival sequence of `podTraces[ti]` (`spec`, with `inflation` `inf`): the rows of
+/// `reader` (the first `maxRows`) arranged by the protocol (`inflation::arrange`, drawing
+/// from `rng`) for a cluster of `capacity_milli` GPU milli at the start. Refuses, as bad
+/// input, rows that cannot be arranged and a run that ends at `end` before the last pod
+/// arrives (both depend on the seed).
+#[allow(clippy::too_many_arguments)]
+fn inflated_rows(
+    ti: usize,
+    spec: &PodTraceSpec,
+    inf: &InflationSpec,
+    index: &PodTraceIndex,
+    reader: &mut RowReader,
+    capacity_milli: i64,
+    end: SimTime,
+    rng: &mut RngStream,
+) -> Result<Vec<PodRow>, FieldError> {
+    let field = |f: &str, message: String| FieldError { path: format!("podTraces[{ti}].{f}"), message };
+    let mut rows = Vec::with_capacity(usize::try_from(index.rows).unwrap_or(0));
+    while let Some(r) = reader.next_row().map_err(|e| field("file", e.to_string()))? {
+        if spec.max_rows > 0 && rows.len() as u64 >= spec.max_rows {
+            break;
+        }
+        rows.push(r);
+    }
+    // (total milli, milli per GPU), by the device model's reading of the amount.
+    let gpu_of = |r: &PodRow| {
+        let all = r.shape.gpu_milli.unwrap_or(0);
+        (all, crate::cluster::gpu::demand_of_milli(all).map_or(all, |d| i64::from(d.gpu_milli())))
+    };
+    let rows = super::inflation::arrange(
+        rows,
+        gpu_of,
+        capacity_milli,
+        inf.gpu_percent,
+        inf.shuffle,
+        inf.interval.0.as_nanos(),
+        rng,
+    )
+    .map_err(|e| field("inflation", format!("`{}`: {e}", spec.name)))?;
+    let needed = SimTime::ZERO
+        + spec.start_at.0
+        + SimDuration(inf.interval.0.as_nanos().saturating_mul(rows.len() as u64));
+    if needed > end {
+        let show = |t: SimTime| crate::scenario::duration::format_duration(t.saturating_since(SimTime::ZERO));
+        return Err(FieldError {
+            path: "duration".into(),
+            message: format!(
+                "{} is too short for podTraces[{ti}] `{}`: its inflation makes {} pods, one per {} from {}; \
+                 expected a duration of at least {} (the number of pods depends on the seed)",
+                show(end),
+                spec.name,
+                rows.len(),
+                crate::scenario::duration::format_duration(inf.interval.0),
+                crate::scenario::duration::format_duration(spec.start_at.0),
+                show(needed),
+            ),
+        });
+    }
+    Ok(rows)
+}
+
+/// Checks the inflated pod traces of `s` for `seed` as a run would build them
+/// ([`inflated_rows`]), without building it: reads each inflated trace once more.
+/// `runner::load` calls it so that `run` and `validate` refuse a duration too short for the
+/// scenario's own seed with the other input errors; other seeds (a sweep's replications)
+/// are checked when their run is built.
+pub fn check_inflation(s: &crate::scenario::Scenario, seed: u64) -> Result<(), FieldError> {
+    // The GPUs at the start: every pool's initial nodes.
+    let capacity: i64 = s
+        .node_pools
+        .iter()
+        .map(|p| i64::from(p.count).saturating_mul(p.allocatable.gpu.0.saturating_mul(1000)))
+        .sum();
+    let end = SimTime::ZERO + s.duration.0;
+    for (ti, t) in s.pod_traces.iter().enumerate() {
+        let Some(inf) = &t.inflation else { continue };
+        let Some(index) = s.inputs.pod_trace(s, ti) else { continue };
+        let mut reader = RowReader::open(&index.path, t, &s.priority_classes)
+            .map_err(|e| FieldError { path: format!("podTraces[{ti}].file"), message: e.to_string() })?;
+        let mut rng = trace_rng(seed, ti);
+        inflated_rows(ti, t, inf, index, &mut reader, capacity, end, &mut rng)?;
+    }
+    Ok(())
+}
+
+/// The random stream of pod trace `ti` (its shuffle and draws).
+fn trace_rng(seed: u64, ti: usize) -> RngStream {
+    crate::engine::rng::stream(seed, crate::engine::StreamId(crate::sim::streams::TRACE_BASE + ti as u64))
+}
+
 /// Builds the replays of `s.podTraces` onto `cluster` (each trace's shapes get templates
 /// in order, after every other template) and schedules their first arrivals.
 /// `pool_label_sets[p]`: the (zone, label set) of pool `p`'s nodes.
@@ -379,7 +444,7 @@ pub fn build(
     pool_label_sets: &[Vec<(u16, crate::cluster::LabelSetId)>],
     end: SimTime,
     ctx: &mut Ctx,
-) -> Result<Vec<PodReplay>, String> {
+) -> Result<Vec<PodReplay>, RunError> {
     // The pools that have nodes or can get some (autoscaling), with their nodes' labels.
     let usable = |i: usize| s.node_pools.get(i).is_some_and(|p| p.count > 0 || p.autoscaling.is_some());
     let pools: Vec<NodePool> =
@@ -420,10 +485,7 @@ pub fn build(
         }
         cluster.trace_names.push(t.name.clone());
         let id = TraceId(ti as u32);
-        let rng = crate::engine::rng::stream(
-            seed,
-            crate::engine::StreamId(crate::sim::streams::TRACE_BASE + ti as u64),
-        );
+        let rng = trace_rng(seed, ti);
         let capacity: i64 = cluster.nodes.iter().map(|n| n.allocatable.gpu_milli).sum();
         let mut r = PodReplay::open(id, t, index, &s.priority_classes, templates, fits, end, rng, capacity)?;
         r.arm(ctx);
