@@ -140,6 +140,14 @@ pub struct Context {
 /// Grids of up to this many configurations × variants have every one validated before any run.
 const EAGER_POINTS: usize = 1000;
 
+/// A run that could not be built: bad input (exit 2) or a bug.
+fn run_error(file: &Path, e: crate::sim::RunError) -> PlanError {
+    match e.in_scenario(file) {
+        Ok(input) => PlanError::Input(input.to_string()),
+        Err(m) => PlanError::Internal(m),
+    }
+}
+
 /// Reads and checks everything; nothing is run or written.
 fn prepare(o: &Options) -> Result<Context> {
     let input = PlanError::Input;
@@ -202,7 +210,7 @@ fn prepare(o: &Options) -> Result<Context> {
                 })?;
             check(&s, &format!("{}: variable {}, value {}", v.origin, v.name, value.label))?;
             if v.path.is_none() {
-                let cols = runner::summary_columns(&s).map_err(PlanError::Internal)?;
+                let cols = runner::summary_columns(&s).map_err(|e| run_error(&o.input.scenario, e))?;
                 columns_of.push((format!("choice {} of {} ({})", value.label, v.name, v.origin), cols));
             }
         }
@@ -213,7 +221,7 @@ fn prepare(o: &Options) -> Result<Context> {
         let s = space::derive(&base, &o.input.scenario, &space::config_sets(&spec, &first), v)
             .map_err(|m| input(format!("{}: variant {}: {m}", v.origin, v.name)))?;
         check(&s, &format!("{}: variant {}", v.origin, v.name))?;
-        let cols = runner::summary_columns(&s).map_err(PlanError::Internal)?;
+        let cols = runner::summary_columns(&s).map_err(|e| run_error(&o.input.scenario, e))?;
         columns_of.push((format!("variant {} ({})", v.name, v.origin), cols));
     }
     // Every configuration of a small grid, under every variant.
@@ -301,7 +309,7 @@ struct Evaluator<'a> {
 }
 
 /// How a run ended when it has no row.
-enum RunError {
+enum RunEnd {
     Panic(String),
     Input(String),
     Io(String),
@@ -326,29 +334,31 @@ impl Evaluator<'_> {
     }
 
     /// One run: from its file, or simulated and written.
-    fn run(&self, key: &RunKey, s: &Scenario) -> std::result::Result<(Table, bool), RunError> {
-        if let Some(t) = store::read_run(self.dir, &self.ctx.id, key).map_err(RunError::Input)? {
+    fn run(&self, key: &RunKey, s: &Scenario) -> std::result::Result<(Table, bool), RunEnd> {
+        if let Some(t) = store::read_run(self.dir, &self.ctx.id, key).map_err(RunEnd::Input)? {
             return Ok((t, false));
         }
         let outputs = crate::scenario::budget::Outputs::CSV_ONLY;
         runner::check_limits(s, &self.ctx.file, self.ctx.no_limits, outputs, 1)
-            .map_err(|e| RunError::Input(e.to_string()))?;
-        match runner::simulate(s, key.seed, None) {
+            .map_err(|e| RunEnd::Input(e.to_string()))?;
+        match runner::simulate(s, key.seed, None).map_err(|e| e.in_scenario(&self.ctx.file)) {
             Ok(out) => {
                 let bytes = store::run_bytes(&self.ctx.id, key, &out.summary)
-                    .map_err(|e| RunError::Io(e.to_string()))?;
-                store::write_run(self.dir, key, &bytes, false).map_err(RunError::Io)?;
+                    .map_err(|e| RunEnd::Io(e.to_string()))?;
+                store::write_run(self.dir, key, &bytes, false).map_err(RunEnd::Io)?;
                 let header = out.summary.iter().map(|(k, _)| k.clone()).collect();
                 let row = out.summary.iter().map(|(_, v)| v.render()).collect();
                 Ok((Table { header, rows: vec![row] }, true))
             }
-            Err(msg) => {
+            // Bad input that depends on the seed (a pod trace's inflation).
+            Err(Ok(input)) => Err(RunEnd::Input(input.to_string())),
+            Err(Err(msg)) => {
                 let text = format!(
                     "clustersim plan {} config {} variant {} replication {} seed {} panic\n{msg}\n",
                     self.ctx.id, key.config, key.variant_name, key.replication, key.seed
                 );
-                store::write_run(self.dir, key, text.as_bytes(), true).map_err(RunError::Io)?;
-                Err(RunError::Panic(msg))
+                store::write_run(self.dir, key, text.as_bytes(), true).map_err(RunEnd::Io)?;
+                Err(RunEnd::Panic(msg))
             }
         }
     }
@@ -409,7 +419,7 @@ impl Oracle for Evaluator<'_> {
             if todo.is_empty() {
                 break;
             }
-            let done: Vec<std::result::Result<(Table, bool), RunError>> = self.pool.install(|| {
+            let done: Vec<std::result::Result<(Table, bool), RunEnd>> = self.pool.install(|| {
                 todo.par_iter().with_max_len(1).map(|k| self.run(k, &scenarios[k.variant])).collect()
             });
             for (k, d) in todo.iter().zip(done) {
@@ -419,7 +429,7 @@ impl Oracle for Evaluator<'_> {
                         self.runs_now += usize::from(now);
                         variants[k.variant].rows.push(t);
                     }
-                    Err(RunError::Panic(m)) => {
+                    Err(RunEnd::Panic(m)) => {
                         return Err(PlanError::RunFailed(format!(
                             "configuration {} under variant {}, replication {} (seed {}) failed (a bug in clustersim, \
                              please report it; recorded in {}): {m}",
@@ -430,14 +440,14 @@ impl Oracle for Evaluator<'_> {
                             store::run_file(self.dir, k, true).display()
                         )));
                     }
-                    Err(RunError::Input(m)) => {
+                    Err(RunEnd::Input(m)) => {
                         return Err(PlanError::Input(format!(
                             "configuration {} under variant {}: {m}",
                             space::describe(spec, &vi),
                             k.variant_name
                         )));
                     }
-                    Err(RunError::Io(m)) => return Err(PlanError::Io(m)),
+                    Err(RunEnd::Io(m)) => return Err(PlanError::Io(m)),
                 }
             }
             self.progress
