@@ -1,8 +1,8 @@
 //! The command line: clap types stay in this file. Subcommands resolve their flags into
 //! a scenario and an output folder, run, and map errors to exit codes:
 //! 0 success, 2 bad input (file, flag, value, or a scenario beyond this machine's limits),
-//! 1 internal failure (or a failed run of a sweep), 3 a `--check` failed or a metric
-//! regressed against `--baseline`, 4 the results could not be written (disk full,
+//! 1 internal failure (or a failed run of a sweep or plan), 3 a `--check` failed, a metric
+//! regressed against `--baseline` or no configuration meets a plan's requirements, 4 the results could not be written (disk full,
 //! permissions). Nothing here prints with `println!`: a closed stdout (`| head -1`) only
 //! stops the printing (`output::console`).
 
@@ -123,6 +123,12 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
     },
+    /// Find the cheapest configuration that meets requirements under every variant: a search
+    /// over decision variables (integer ranges of --set paths, categorical choices), with a
+    /// stated decision rule (one-sided confidence bounds over replications, added where a
+    /// bound straddles a threshold). Writes plan.csv, plan.json, runs.csv, charts/ and
+    /// index.html. See README "Capacity planning".
+    Plan(PlanArgs),
     /// Turn Kubernetes objects (`kubectl get nodes,deployments,statefulsets,daemonsets,hpa,pdb,
     /// priorityclasses -A -o yaml`, manifests, JSON) into a scenario: Nodes become node pools,
     /// Deployments, StatefulSets and owner-less ReplicaSets become Deployments, DaemonSets
@@ -167,6 +173,97 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
     },
+}
+
+/// The flags of `clustersim plan`.
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+    /// The plan file (YAML): variables, requirements, objective, replications, confidence,
+    /// rule, under (docs/plan.md).
+    #[arg(long, value_name = "FILE")]
+    pub plan_file: Option<PathBuf>,
+    /// An integer variable PATH over START..=END by STEP (default 1), enumerated unless
+    /// --monotone names it. Repeatable; after the plan file's variables.
+    #[arg(short = 'P', long = "parameter-scan", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 3..=4, value_names = ["PATH", "START", "END", "STEP"])]
+    pub scan: Vec<String>,
+    /// A categorical variable PATH over a comma-separated list of values. Repeatable.
+    #[arg(short = 'L', long = "parameter-list", action = clap::ArgAction::Append, value_parser = clap::value_parser!(String), num_args = 2, value_names = ["PATH", "VALUES"])]
+    pub list: Vec<String>,
+    /// Declare a -P variable monotone: PATH=increasing (more is never worse, nor cheaper)
+    /// or PATH=decreasing. Repeatable.
+    #[arg(long = "monotone", value_name = "PATH=DIRECTION")]
+    pub monotone: Vec<String>,
+    /// A requirement in the --check grammar, e.g. 'latency_p99_ms < 250'. Repeatable.
+    #[arg(long = "require", value_name = "EXPR")]
+    pub require: Vec<String>,
+    /// What to minimise: a summary column or an expression of columns [default: cost].
+    #[arg(long, value_name = "EXPR")]
+    pub objective: Option<String>,
+    /// Replications per configuration and variant: N, or MIN..MAX (sequential).
+    #[arg(short = 'r', long, value_name = "MIN[..MAX]")]
+    pub replications: Option<String>,
+    /// Confidence level of the one-sided bounds [default: 0.95].
+    #[arg(long, value_name = "C")]
+    pub confidence: Option<f64>,
+    /// The decision rule: mean-bound or every-replication [default: mean-bound].
+    #[arg(long, value_name = "RULE")]
+    pub rule: Option<String>,
+    /// A variant the plan must survive, as a YAML mapping, e.g. '{name: zone-a-down,
+    /// faults: [{at: 1h, duration: 30m, fail: {zone: zone-a}}]}'. Repeatable.
+    #[arg(long = "under", value_name = "YAML")]
+    pub under: Vec<String>,
+    /// Parallel runs [default: every core].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Output folder [default: results/<scenario name>-plan/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overwrite an output folder that holds results.
+    #[arg(long)]
+    pub force: bool,
+    /// Finish the plan in the output folder, reusing its run files.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw charts/ and index.html.
+    #[arg(long)]
+    pub no_charts: bool,
+}
+
+impl PlanArgs {
+    /// The plan's options; `sub` gives the order of -P and -L on the command line.
+    fn options(self, sub: Option<&clap::ArgMatches>) -> crate::plan::Options {
+        crate::plan::Options {
+            input: runner::Input {
+                scenario: self.input.scenario,
+                sets: self.input.sets,
+                duration: self.input.duration,
+                seed: self.input.seed,
+                no_limits: self.input.no_limits,
+            },
+            plan_file: self.plan_file,
+            flags: crate::plan::spec::Flags {
+                params: parameters_in_order(sub),
+                monotone: self.monotone,
+                require: self.require,
+                objective: self.objective,
+                replications: self.replications,
+                confidence: self.confidence,
+                rule: self.rule,
+                under: self.under,
+            },
+            jobs: self.jobs,
+            out: self.out,
+            force: self.force,
+            resume: self.resume,
+            quiet: self.quiet,
+            charts: !self.no_charts,
+        }
+    }
 }
 
 /// CI checks shared by `sweep` and `merge`.
@@ -238,6 +335,21 @@ enum Failure {
     RunsFailed(String),
     /// A check failed (exit 3).
     Checks(String),
+    /// No configuration meets a plan's requirements (exit 3).
+    NoPlan(String),
+}
+
+impl From<crate::plan::PlanError> for Failure {
+    fn from(e: crate::plan::PlanError) -> Self {
+        use crate::plan::PlanError as P;
+        match e {
+            P::Input(m) => Failure::Input(m),
+            P::Internal(m) => Failure::Internal(m),
+            P::Io(m) => Failure::Io(m),
+            P::RunFailed(m) => Failure::RunsFailed(m),
+            P::NoPlan(m) => Failure::NoPlan(m),
+        }
+    }
 }
 
 impl From<SweepError> for Failure {
@@ -337,6 +449,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             };
             sweep::sweep(&opts).map_err(Failure::from)
         }
+        Command::Plan(args) => {
+            let opts = args.options(matches.subcommand_matches("plan"));
+            crate::plan::plan(&opts).map_err(Failure::from)
+        }
         Command::Import { inputs, out, prices, keep_placement } => import(
             &inputs,
             out.as_deref(),
@@ -355,6 +471,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         Err(Failure::Io(msg)) => (4, format!("error: cannot write the results: {msg}")),
         Err(Failure::RunsFailed(msg)) => (1, format!("error: {msg}")),
         Err(Failure::Checks(msg)) => (3, format!("check failed: {msg}")),
+        Err(Failure::NoPlan(msg)) => (3, format!("no plan: {msg}")),
     };
     console::err_line(&text);
     ExitCode::from(code)

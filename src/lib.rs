@@ -38,6 +38,7 @@ pub mod kubelet;
 pub mod metrics;
 pub mod nodelifecycle;
 pub mod output;
+pub mod plan;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler;

@@ -7,6 +7,19 @@ use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sim::{RunError, RunOutput, Simulation};
 use std::path::Path;
 
+/// A scenario file and what fixes it for every run, as given on the command line (free of
+/// clap types).
+#[derive(Clone, Debug, Default)]
+pub struct Input {
+    pub scenario: std::path::PathBuf,
+    /// `--set` overrides, in order.
+    pub sets: Vec<String>,
+    pub duration: Option<String>,
+    pub seed: Option<u64>,
+    /// Run beyond this machine's estimated limits (`--no-limits`).
+    pub no_limits: bool,
+}
+
 /// The override `duration=D` for `--duration D`, or the message naming the flag.
 pub fn duration_override(d: &str) -> Result<String, String> {
     scenario::duration::parse_duration(d).map_err(|m| format!("--duration {d}: {m}"))?;

@@ -11,6 +11,8 @@
 //!   95 % confidence band, one line per value of the other parameters, a marker at each
 //!   grid point; a parameter whose values are not numbers gets points with error bars at
 //!   evenly spaced categories instead of a line ([`sweep`]);
+//! - `plan.csv` and `plan.json` (a plan) → the objective against the binding metric and
+//!   the frontier of passing configurations ([`plan`]), and the recommendation section;
 //! - `summary.csv` → the table at the top of the report;
 //!
 //! and writes each chart as `charts/<name>.png` and `charts/<name>.svg` (1000 × 600) plus
@@ -21,6 +23,7 @@
 pub mod cdf;
 pub mod csvdata;
 pub mod families;
+pub mod plan;
 pub mod render;
 pub mod report;
 pub mod sweep;
@@ -36,7 +39,9 @@ use std::sync::OnceLock;
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
     /// The folder holds none of the files charts are made from.
-    #[error("{0}: no results to plot (expected summary.csv, timeseries.csv, startup-cdf.csv or points.csv)")]
+    #[error(
+        "{0}: no results to plot (expected summary.csv, timeseries.csv, startup-cdf.csv, points.csv or plan.csv)"
+    )]
     NoResults(PathBuf),
     /// A file is malformed or lacks what is asked of it.
     #[error("{}: {msg}", path.display())]
@@ -77,7 +82,7 @@ fn register_font() -> Result<(), ChartError> {
 
 /// The scenario's name for titles: `run.json` or `sweep.json`, else the folder's name.
 pub fn scenario_name(dir: &Path) -> String {
-    for file in ["run.json", "sweep.json"] {
+    for file in ["run.json", "sweep.json", "plan.json"] {
         let Ok(text) = std::fs::read_to_string(dir.join(file)) else { continue };
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
         let found = [v.pointer("/scenario/name"), v.get("scenario_name"), v.get("name")]
@@ -112,7 +117,8 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
     let ts = read("timeseries.csv")?;
     let cdf = read("startup-cdf.csv")?;
     let points = read("points.csv")?;
-    if summary.is_none() && ts.is_none() && cdf.is_none() && points.is_none() {
+    let plan = read("plan.csv")?;
+    if summary.is_none() && ts.is_none() && cdf.is_none() && points.is_none() && plan.is_none() {
         return Err(ChartError::NoResults(dir.to_path_buf()));
     }
     if !opts.metrics.is_empty() && points.is_none() {
@@ -143,6 +149,21 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
         }
     }
 
+    let plan = match plan {
+        Some(t) => {
+            let path = dir.join("plan.json");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ChartError::BadInput { path: path.clone(), msg: format!("cannot read: {e}") })?;
+            let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| ChartError::BadInput {
+                path: path.clone(),
+                msg: format!("not a plan.json: {e}"),
+            })?;
+            charts.extend(plan::charts(&t, &json, &scenario));
+            Some(plan::section(&t, &json))
+        }
+        None => None,
+    };
+
     let mut written = Vec::new();
     if !charts.is_empty() {
         register_font()?;
@@ -169,9 +190,11 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
         "pods.csv",
         "scheduling-attempts.csv",
         "points.csv",
+        "plan.csv",
         "runs.csv",
         "run.json",
         "sweep.json",
+        "plan.json",
     ]
     .iter()
     .filter(|f| dir.join(f).is_file())
@@ -197,6 +220,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, ChartErr
         charts: &listed,
         files: &files,
         waits: &waits,
+        plan: plan.as_deref(),
     });
     let index = dir.join("index.html");
     write_atomic(&index, page.as_bytes())

@@ -466,7 +466,8 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) ->
         if points_only {
             // Categorical x: a marker per point with its confidence interval as an error
             // bar, series side by side; no line (the order of categories means nothing).
-            let dx = dodge(i, n);
+            // Side by side on a categorical axis; on a numeric one x is a value, kept exact.
+            let dx = if chart.x_categories.is_some() { dodge(i, n) } else { 0.0 };
             let stroke = color.stroke_width(2);
             for (x, y) in &s.points {
                 if y.is_none() {

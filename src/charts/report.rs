@@ -18,6 +18,8 @@ pub struct Report<'a> {
     pub files: &'a [String],
     /// With `scheduling-attempts.csv`: the pods that waited longest and why.
     pub waits: &'a [super::waits::Wait],
+    /// A plan's section (`plan::section`): the recommendation and its configurations.
+    pub plan: Option<&'a str>,
 }
 
 const CSS: &str = "\
@@ -83,6 +85,9 @@ pub fn html(r: &Report) -> String {
     }
     if !r.waits.is_empty() {
         waits_table(&mut h, r.waits);
+    }
+    if let Some(p) = r.plan {
+        h.push_str(p);
     }
     if !r.charts.is_empty() {
         h.push_str("<h2>Charts</h2>\n");
@@ -196,6 +201,7 @@ mod tests {
             charts: &charts,
             files: &files,
             waits: &[],
+            plan: None,
         });
         assert!(page.contains("<h1>x&lt;y</h1>"));
         assert!(

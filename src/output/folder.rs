@@ -60,6 +60,9 @@ pub const RUN_NAMES: &[&str] = &[
 /// Top-level names a `sweep` or `merge` writes.
 pub const SWEEP_NAMES: &[&str] = &["runs.csv", "points.csv", "sweep.json", "runs", "index.html", "charts"];
 
+/// Top-level names a `plan` writes (besides `runs.csv`, `runs/`, `charts/`, `index.html`).
+pub const PLAN_NAMES: &[&str] = &["plan.csv", "plan.json"];
+
 /// What a folder holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Contents {
@@ -69,7 +72,7 @@ pub struct Contents {
     pub any: bool,
     /// `run.json`: the results of a `run`.
     pub run: bool,
-    /// `sweep.json` or `runs/`: the results of a sweep, a shard or a merge.
+    /// `sweep.json`, `plan.json` or `runs/`: the results of a sweep, a shard, a merge or a plan.
     pub sweep: bool,
     /// Entries clustersim did not write (relative paths), sorted.
     pub foreign: Vec<String>,
@@ -122,7 +125,9 @@ pub fn inspect(dir: &Path) -> Result<Contents, FolderError> {
             continue;
         }
         c.any = true;
-        let known = RUN_NAMES.contains(&name.as_str()) || SWEEP_NAMES.contains(&name.as_str());
+        let known = RUN_NAMES.contains(&name.as_str())
+            || SWEEP_NAMES.contains(&name.as_str())
+            || PLAN_NAMES.contains(&name.as_str());
         let wants_dir = name == "charts" || name == "runs";
         if !known || wants_dir != is_dir {
             c.foreign.push(name);
@@ -130,7 +135,8 @@ pub fn inspect(dir: &Path) -> Result<Contents, FolderError> {
         }
         match name.as_str() {
             "run.json" => c.run = true,
-            "sweep.json" => c.sweep = true,
+            // A plan's folder holds runs like a sweep's: `run` replaces it only with --force.
+            "sweep.json" | "plan.json" => c.sweep = true,
             "runs" => {
                 c.sweep = true;
                 for (f, d) in read(&dir.join("runs"))? {

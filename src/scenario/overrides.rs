@@ -39,6 +39,14 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
     deserialize(&tree).map_err(|message| ScenarioError::Override { arg: sets.join(" "), message })
 }
 
+/// The value of the field at `path` (as `--set` takes it) in `scenario` with every default
+/// filled in, as JSON; `Err` says why the path names no field.
+pub fn value_at(scenario: &Scenario, path: &str) -> Result<Value, String> {
+    let mut tree = serde_json::to_value(scenario)
+        .map_err(|e| format!("internal: cannot represent the scenario: {e}"))?;
+    locate(&mut tree, path).map(|v| v.clone())
+}
+
 fn deserialize(tree: &Value) -> Result<Scenario, String> {
     serde_path_to_error::deserialize::<_, Scenario>(tree)
         .map_err(|e| format!("at {}: {}", e.path(), super::plain_words(&e.inner().to_string())))

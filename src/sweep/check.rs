@@ -26,7 +26,7 @@ pub enum Op {
 }
 
 impl Op {
-    fn symbol(self) -> &'static str {
+    pub fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
@@ -36,7 +36,8 @@ impl Op {
             Op::Ne => "!=",
         }
     }
-    fn holds(self, a: f64, b: f64) -> bool {
+    /// Whether `a OP b`.
+    pub fn holds(self, a: f64, b: f64) -> bool {
         match self {
             Op::Lt => a < b,
             Op::Le => a <= b,

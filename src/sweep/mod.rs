@@ -144,7 +144,7 @@ struct FileRange {
 
 /// A YAML value as `--set` reads it back: strings bare, everything else as JSON (which
 /// is YAML flow syntax).
-fn value_text(v: &serde_json::Value) -> String {
+pub(crate) fn value_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -184,7 +184,7 @@ fn read_sweep_file(path: &Path) -> Result<(Vec<Parameter>, Option<u32>, Vec<Stri
     Ok((params, f.replications, f.checks))
 }
 
-fn flag_parameter(spec: &ParamSpec) -> Result<Parameter> {
+pub(crate) fn flag_parameter(spec: &ParamSpec) -> Result<Parameter> {
     match spec {
         ParamSpec::Range { path, start, end, step } => {
             let values = grid::expand_range(start, end, step.as_deref()).map_err(|m| {
@@ -303,21 +303,8 @@ fn plan(o: &Options, mut parameters: Vec<Parameter>, replications: u32) -> Resul
     // validates the fixed overrides with their own messages.
     let base = runner::load(&o.scenario, &fixed, o.seed).map_err(|e| SweepError::Input(e.to_string()))?;
     let name = base.name.clone().unwrap_or_else(|| "scenario".into());
-    let bytes = std::fs::read(&o.scenario)
-        .map_err(|e| SweepError::Input(format!("{}: cannot read the scenario: {e}", o.scenario.display())))?;
-    let dir = o.scenario.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut input_files = Vec::new();
-    for (named, path) in crate::scenario::inputs::files(&base, dir) {
-        let bytes = std::fs::read(&path)
-            .map_err(|e| SweepError::Input(format!("{}: cannot read: {e}", path.display())))?;
-        input_files.push(store::InputFile { file: named, fnv1a: store::fnv1a(&bytes) });
-    }
     let definition = Definition {
-        clustersim_version: crate::VERSION.to_string(),
-        scenario_file: o.scenario.display().to_string(),
-        scenario_fnv1a: store::fnv1a(&bytes),
-        input_files,
-        overrides: fixed,
+        scenario: input(store::ScenarioIdentity::of(&o.scenario, &base, fixed))?,
         seed: o.seed,
         scenario_seed: base.seed,
         parameters: grid.parameters.clone(),

@@ -57,11 +57,11 @@ impl Table {
     }
 }
 
-/// What determines a sweep's results; two folders can be resumed or merged together only
-/// when their definitions are equal (the scenario's path as typed aside: its content
-/// counts, so `s.yaml` and `$PWD/s.yaml` are the same sweep).
+/// Which scenario a sweep or a plan runs: the clustersim version, the file as named, the
+/// hashes of its bytes and of the files it refers to, and the fixed overrides. Flattened
+/// into their definitions' JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Definition {
+pub struct ScenarioIdentity {
     pub clustersim_version: String,
     /// The scenario file as named on the command line, for the reader; not compared.
     pub scenario_file: String,
@@ -72,6 +72,36 @@ pub struct Definition {
     pub input_files: Vec<InputFile>,
     /// The fixed `--set` overrides (and `--duration`), in order.
     pub overrides: Vec<String>,
+}
+
+impl ScenarioIdentity {
+    /// The identity of `file` loaded as `base` (with the fixed overrides `overrides`).
+    pub fn of(file: &Path, base: &crate::scenario::Scenario, overrides: Vec<String>) -> Result<Self, String> {
+        let bytes =
+            std::fs::read(file).map_err(|e| format!("{}: cannot read the scenario: {e}", file.display()))?;
+        let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut input_files = Vec::new();
+        for (named, path) in crate::scenario::inputs::files(base, dir) {
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+            input_files.push(InputFile { file: named, fnv1a: fnv1a(&bytes) });
+        }
+        Ok(ScenarioIdentity {
+            clustersim_version: crate::VERSION.to_string(),
+            scenario_file: file.display().to_string(),
+            scenario_fnv1a: fnv1a(&bytes),
+            input_files,
+            overrides,
+        })
+    }
+}
+
+/// What determines a sweep's results; two folders can be resumed or merged together only
+/// when their definitions are equal (the scenario's path as typed aside: its content
+/// counts, so `s.yaml` and `$PWD/s.yaml` are the same sweep).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    #[serde(flatten)]
+    pub scenario: ScenarioIdentity,
     /// `--seed`, or null when each grid point uses its scenario's seed.
     pub seed: Option<u64>,
     /// The scenario's seed with the fixed overrides applied (the base seed of every grid
@@ -95,27 +125,12 @@ impl Definition {
     }
 
     fn compared(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        if let serde_json::Value::Object(m) = &mut v {
-            m.remove("scenario_file");
-        }
-        v
+        compared(self)
     }
 
     /// The first field that differs from `other`, as "field: this vs other".
     pub fn difference(&self, other: &Definition) -> Option<String> {
-        let (serde_json::Value::Object(a), serde_json::Value::Object(b)) =
-            (self.compared(), other.compared())
-        else {
-            return None;
-        };
-        for (k, va) in &a {
-            let vb = b.get(k).unwrap_or(&serde_json::Value::Null);
-            if va != vb {
-                return Some(format!("{k}: {va} vs {vb}"));
-            }
-        }
-        None
+        first_difference(&self.compared(), &other.compared())
     }
 
     /// The sweep's identity: FNV-1a 64 of the compared definition. Every run file carries it.
@@ -136,6 +151,30 @@ impl Definition {
         };
         Some(super::grid::replication_seed(base, r))
     }
+}
+
+/// A definition as compared between folders: its JSON without `scenario_file` (how the
+/// scenario was named does not matter, its content does).
+pub fn compared<T: Serialize>(definition: &T) -> serde_json::Value {
+    let mut v = serde_json::to_value(definition).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(m) = &mut v {
+        m.remove("scenario_file");
+    }
+    v
+}
+
+/// The first top-level field of `a` that differs in `b`, as "field: a's vs b's".
+pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (a, b) else {
+        return (a != b).then(|| format!("{a} vs {b}"));
+    };
+    for (k, va) in a {
+        let vb = b.get(k).unwrap_or(&serde_json::Value::Null);
+        if va != vb {
+            return Some(format!("{k}: {va} vs {vb}"));
+        }
+    }
+    b.keys().find(|k| !a.contains_key(*k)).map(|k| format!("{k}: null vs {}", b[k]))
 }
 
 /// A shard: part `index` (1-based) of `count`.
