@@ -135,7 +135,27 @@ const CASES: &[Case] = &[
         name: "--set on an unknown field",
         yaml: VALID,
         args: &["--set", "nodePools.0.colour=red"],
-        expect: &["--set nodePools.0.colour=red", "no field \"colour\"", "expected one of"],
+        expect: &[
+            "--set nodePools.0.colour=red",
+            "nodePools[0].colour",
+            "unknown field `colour`",
+            "expected one of",
+            "`fromNodeList`",
+        ],
+    },
+    Case {
+        // The block is left out of the file: the path creates it, and its validation
+        // names the unknown field with the fields the block has.
+        name: "--set on an unknown field of an absent optional block",
+        yaml: VALID,
+        args: &["--set", "controlPlane.apiserver.corez=4"],
+        expect: &["--set controlPlane.apiserver.corez=4", "unknown field `corez`", "`cores`"],
+    },
+    Case {
+        name: "--set creating an absent optional block with a bad value",
+        yaml: VALID,
+        args: &["--set", "controlPlane.apiserver.cores=0"],
+        expect: &["controlPlane.apiserver.cores", "at least 1 core"],
     },
     Case {
         name: "--set with a value of the wrong type",

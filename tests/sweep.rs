@@ -309,7 +309,7 @@ fn bad_sweep_input() {
     bad(
         d.path(),
         &s(&["-P", "nodePools.0.cont", "1", "3"]),
-        &["parameter nodePools.0.cont", "no field \"cont\"", "count"],
+        &["parameter nodePools.0.cont", "unknown field `cont`", "count"],
     );
     bad(
         d.path(),

@@ -4,7 +4,10 @@
 //! turned into a JSON tree with every default filled in, the value (read as a YAML scalar
 //! or flow collection, so `200`, `500m`, `true` and `[a, b]` all work) replaces the node
 //! at the path, and the tree is deserialized again with the same types as the file, so an
-//! override gets exactly the file's validation.
+//! override gets exactly the file's validation. A path through an optional block the
+//! scenario leaves out (`controlPlane.apf.enabled`, `scheduler.gpuSharing.policy`) creates
+//! the block, as if the file had it with only that field; the block's own validation then
+//! says what else it needs, and a name that is no field is refused with the fields there are.
 
 use super::error::ScenarioError;
 use super::schema::Scenario;
@@ -31,8 +34,17 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
             serde_saphyr::from_str(raw)
                 .map_err(|e| err(format!("cannot read the value {raw:?}: {}", super::bare_message(&e))))?
         };
-        let slot = locate(&mut tree, path).map_err(err)?;
-        *slot = value;
+        match locate(&mut tree, path, false).map(|_| ()) {
+            Ok(()) => *locate(&mut tree, path, false).map_err(err)? = value,
+            Err(_) => {
+                // Through an absent optional block: create it. A name on the way that is
+                // no field at all is refused by the block's validation, which lists the
+                // fields there are (the strict walk only knows the fields present).
+                let mut created = tree.clone();
+                *locate(&mut created, path, true).map_err(err)? = value;
+                tree = created;
+            }
+        }
         // Check this override on its own so the error names it.
         deserialize(&tree).map_err(err)?;
     }
@@ -44,7 +56,7 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
 pub fn value_at(scenario: &Scenario, path: &str) -> Result<Value, String> {
     let mut tree = serde_json::to_value(scenario)
         .map_err(|e| format!("internal: cannot represent the scenario: {e}"))?;
-    locate(&mut tree, path).map(|v| v.clone())
+    locate(&mut tree, path, false).map(|v| v.clone())
 }
 
 fn deserialize(tree: &Value) -> Result<Scenario, String> {
@@ -113,8 +125,10 @@ fn segments(path: &str) -> Result<Vec<Segment>, String> {
     Ok(out)
 }
 
-/// Finds the node at a path (dotted, or with bracketed list indexes); every step must exist.
-fn locate<'a>(tree: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
+/// Finds the node at a path (dotted, or with bracketed list indexes); every step must exist,
+/// unless `create`: then a field that is absent or `null` (an optional block left out) is
+/// created, empty, on the way (list indexes must still exist).
+fn locate<'a>(tree: &'a mut Value, path: &str, create: bool) -> Result<&'a mut Value, String> {
     let mut node = tree;
     // The path walked so far, as validation errors print it: `nodePools[0].kubelet`.
     let mut walked = String::new();
@@ -124,8 +138,14 @@ fn locate<'a>(tree: &'a mut Value, path: &str) -> Result<&'a mut Value, String> 
             Segment::Name(s) => (s, false),
             Segment::Index(s) => (s, true),
         };
+        if create && !bracketed && node.is_null() {
+            *node = Value::Object(serde_json::Map::new());
+        }
         node = match node {
             Value::Object(map) if !bracketed => {
+                if create && !map.contains_key(&seg) {
+                    map.insert(seg.clone(), Value::Null);
+                }
                 if !map.contains_key(&seg) {
                     let keys: Vec<&str> = map.keys().map(String::as_str).collect();
                     return Err(if keys.is_empty() {
@@ -180,5 +200,44 @@ mod tests {
             let e = segments(bad).expect_err(bad);
             assert!(e.contains("expected names separated by dots"), "{bad}: {e}");
         }
+    }
+
+    const BARE: &str =
+        "name: t\nduration: 1m\nnodePools:\n  - {name: p, count: 2, allocatable: {cpu: 4, memory: 8Gi}}\n";
+
+    fn set(sets: &[&str]) -> Result<Scenario, ScenarioError> {
+        let base = super::super::parse_str(BARE, std::path::Path::new("t.yaml")).expect("base parses");
+        apply(&base, &sets.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_path_through_an_absent_block_creates_it() {
+        // `controlPlane` is absent (null) and `apiserver` inside it too: both are created,
+        // the rest of each block keeps its defaults, as if the file had written them.
+        let s = set(&["controlPlane.apiserver.cores=3"]).expect("creates the blocks");
+        let cp = s.control_plane.as_ref().expect("controlPlane created");
+        assert_eq!(cp.apiserver.as_ref().expect("apiserver created").cores, 3);
+        assert!(cp.apf.is_none(), "only the block on the path is created");
+        let written = super::super::parse_str(
+            &format!("{BARE}controlPlane:\n  apiserver: {{cores: 3}}\n"),
+            std::path::Path::new("t.yaml"),
+        )
+        .expect("parses");
+        assert_eq!(serde_json::to_value(&s).ok(), serde_json::to_value(&written).ok());
+        // A second override into the created block adds to it.
+        let s = set(&["controlPlane.apiserver.cores=3", "controlPlane.apiserver.replicas=2"]).expect("ok");
+        let api = s.control_plane.and_then(|c| c.apiserver).expect("apiserver");
+        assert_eq!((api.cores, api.replicas), (3, 2));
+    }
+
+    #[test]
+    fn an_unknown_name_through_an_absent_block_lists_the_fields() {
+        let e = set(&["controlPlane.apizerver.cores=3"]).expect_err("no such field").to_string();
+        assert!(e.contains("unknown field `apizerver`") && e.contains("`apiserver`"), "{e}");
+        let e = set(&["nodePools.0.colour=red"]).expect_err("no such field").to_string();
+        assert!(e.contains("nodePools[0].colour") && e.contains("`count`"), "{e}");
+        // A list index must still exist: nothing is appended to a list.
+        let e = set(&["nodePools.1.count=3"]).expect_err("no such entry").to_string();
+        assert!(e.contains("index 1 does not exist"), "{e}");
     }
 }
