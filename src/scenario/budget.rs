@@ -779,6 +779,17 @@ fn deployment_pods(s: &Scenario, i: usize, d: &DeploymentSpec, run: f64, cycles:
         }
         prev = r;
     }
+    // A rolling update replaces every pod, with up to maxSurge extra pods meanwhile.
+    for (k, r) in d.rollouts.iter().enumerate() {
+        if r.at.0.as_secs_f64() <= run {
+            created += peak;
+            let surge = f64::from(r.max_surge.scaled(peak.min(f64::from(u32::MAX)) as u32, true));
+            if peak + surge > peak {
+                path = at(&format!("rollouts[{k}].maxSurge"));
+            }
+            peak += surge;
+        }
+    }
     if let Some((h, hp)) = hpa_of(s, i, d) {
         let max = f64::from(h.max_replicas.max(0));
         let min = f64::from(h.min_replicas.max(1)).min(initial);

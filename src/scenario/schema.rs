@@ -1117,6 +1117,67 @@ pub struct DeploymentSpec {
     /// least this many other pods of the Deployment stay Ready. Absent: no budget.
     #[serde(default)]
     pub min_available: Option<u32>,
+    /// Rolling updates (`strategy: RollingUpdate`) started at given times, as
+    /// `kubectl rollout restart` does: every pod that exists then is replaced by a new one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollouts: Vec<RolloutSpec>,
+}
+
+/// A rolling update of a Deployment's pods (upstream `pkg/controller/deployment/rolling.go`):
+/// new pods are created while the Deployment has fewer than `replicas + maxSurge` pods, and
+/// old pods are deleted while at least `replicas - maxUnavailable` pods stay available.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RolloutSpec {
+    /// When the update starts, from the start of the run.
+    pub at: DurationSpec,
+    /// `maxSurge`: a count or a percentage of `replicas`, rounded up (default 25%, upstream
+    /// `pkg/apis/apps/v1/defaults.go`).
+    #[serde(default = "defaults::quarter")]
+    pub max_surge: IntOrPercent,
+    /// `maxUnavailable`: a count or a percentage of `replicas`, rounded down (default 25%).
+    #[serde(default = "defaults::quarter")]
+    pub max_unavailable: IntOrPercent,
+}
+
+/// Upstream's `intstr.IntOrString` for `maxSurge`/`maxUnavailable`: `3` or `"25%"`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum IntOrPercent {
+    Int(u32),
+    Percent(String),
+}
+
+impl IntOrPercent {
+    /// The percentage, for a `"<integer>%"` string; `None` for anything else.
+    pub fn percent(&self) -> Option<u32> {
+        match self {
+            IntOrPercent::Int(_) => None,
+            IntOrPercent::Percent(s) => s.strip_suffix('%').and_then(|n| n.parse::<u32>().ok()),
+        }
+    }
+
+    /// Upstream `intstr.GetScaledValueFromIntOrPercent`: a count as it is, a percentage of
+    /// `total` rounded up or down. A malformed percentage (refused by validation) is 0.
+    pub fn scaled(&self, total: u32, round_up: bool) -> u32 {
+        match self {
+            IntOrPercent::Int(n) => *n,
+            IntOrPercent::Percent(_) => {
+                let p = u64::from(self.percent().unwrap_or(0));
+                let x = u64::from(total) * p;
+                let v = if round_up { x.div_ceil(100) } else { x / 100 };
+                u32::try_from(v).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    /// Whether the value is zero (`0` or `"0%"`).
+    pub fn is_zero(&self) -> bool {
+        match self {
+            IntOrPercent::Int(n) => *n == 0,
+            IntOrPercent::Percent(_) => self.percent() == Some(0),
+        }
+    }
 }
 
 /// A DaemonSet (`apps/v1`): one pod of `template` on every node the template can run on,
@@ -1697,6 +1758,9 @@ pub mod defaults {
     }
     pub fn max_in_unschedulable() -> DurationSpec {
         DurationSpec(SimDuration::from_secs(300))
+    }
+    pub fn quarter() -> IntOrPercent {
+        IntOrPercent::Percent("25%".to_string())
     }
     pub fn namespace() -> String {
         "default".to_string()

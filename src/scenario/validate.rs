@@ -207,6 +207,9 @@ pub fn validate(s: &Scenario) -> Result<(), Vec<FieldError>> {
             "expected a finite rate of 0 (all at once) or more pods per second",
         );
         validate_template(&mut e, &at("template"), &d.template, s);
+        for (k, r) in d.rollouts.iter().enumerate() {
+            validate_rollout(&mut e, &at(&format!("rollouts[{k}]")), r);
+        }
         if let Some(svc) = &d.service {
             validate_service(&mut e, &at("service"), svc);
         }
@@ -1187,4 +1190,30 @@ fn validate_inflation(e: &mut Errors, s: &Scenario, i: usize, t: &crate::scenari
         .iter()
         .all(|l| s.node_pools.iter().any(|p| p.from_node_list.as_deref() == Some(l.name.as_str())));
     e.check(gpus > 0 || !lists_read, at("inflation"), "the node pools have no GPUs; inflation repeats rows until the GPUs requested reach a share of the cluster's GPUs");
+}
+
+/// A rolling update's `maxSurge`/`maxUnavailable` (upstream `ValidateRollingUpdateDeployment`,
+/// `pkg/apis/apps/validation/validation.go`): a count or `"<integer>%"`, `maxUnavailable`
+/// at most 100 %, and not both 0.
+fn validate_rollout(e: &mut Errors, path: &str, r: &super::schema::RolloutSpec) {
+    use super::schema::IntOrPercent;
+    for (field, v) in [("maxSurge", &r.max_surge), ("maxUnavailable", &r.max_unavailable)] {
+        if let IntOrPercent::Percent(text) = v {
+            e.check(
+                v.percent().is_some(),
+                format!("{path}.{field}"),
+                format!("got {text:?}; expected a count (3) or a percentage (\"25%\")"),
+            );
+        }
+    }
+    e.check(
+        r.max_unavailable.percent().is_none_or(|p| p <= 100),
+        format!("{path}.maxUnavailable"),
+        "expected at most 100%",
+    );
+    e.check(
+        !(r.max_surge.is_zero() && r.max_unavailable.is_zero()),
+        format!("{path}.maxUnavailable"),
+        "may not be 0 when maxSurge is 0 (the update could never proceed)",
+    );
 }

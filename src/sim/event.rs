@@ -11,6 +11,8 @@ pub enum Event {
     DeploymentCreatePod(DeploymentId),
     /// workload: a Deployment's replica count changes (`deployments[].scale`).
     DeploymentScale { deployment: DeploymentId, replicas: u32 },
+    /// workload: rolling update number `index` of a Deployment begins (`deployments[].rollouts`).
+    DeploymentRollout { deployment: DeploymentId, index: u32 },
     /// workload: the DaemonSets exist (start of the run): a pod for every node that should
     /// run one.
     DaemonSetsStart,

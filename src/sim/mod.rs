@@ -388,6 +388,12 @@ impl Simulation {
                     Event::DeploymentScale { deployment: id, replicas: step.replicas },
                 );
             }
+            for (k, r) in d.rollouts.iter().enumerate() {
+                queue.push(
+                    SimTime::ZERO + r.at.0,
+                    Event::DeploymentRollout { deployment: id, index: k as u32 },
+                );
+            }
         }
         let rates: Vec<f64> = s.deployments.iter().map(|d| d.create_rate).collect();
 
@@ -572,7 +578,14 @@ impl Simulation {
                 rng::stream(seed, streams::CONTAINER_CRASHES),
             )
             .with_termination(termination, rng::stream(seed, streams::TERMINATION)),
-            deployments: DeploymentController::new(&rates),
+            deployments: DeploymentController::new(&rates).with_rollouts(
+                s.deployments
+                    .iter()
+                    .map(|d| {
+                        d.rollouts.iter().map(|r| (r.max_surge.clone(), r.max_unavailable.clone())).collect()
+                    })
+                    .collect(),
+            ),
             daemon_sets: DaemonSetController::new(s.daemon_sets.len()),
             churn,
             gpu_frag: crate::scheduler::gpu::frag_tracker(s, &cluster),
@@ -1283,6 +1296,12 @@ impl Simulation {
                 self.pods_created(pods);
             }
             Event::DeploymentScale { deployment, replicas } => self.scale_deployment(deployment, replicas),
+            Event::DeploymentRollout { deployment, index } => {
+                let change =
+                    self.deployments.on_rollout(&mut self.cluster, deployment, index as usize, &mut ctx);
+                self.delete_surplus(deployment, &change.deleted);
+                self.pods_created(change.created);
+            }
             Event::DaemonSetsStart => {
                 let pods = self.daemon_sets.on_start(&mut self.cluster, self.now);
                 self.pods_created(pods);
@@ -1364,6 +1383,15 @@ impl Simulation {
                         if let Owner::Deployment(d) = owner {
                             self.api_endpoints(d);
                         }
+                    }
+                    // A rolling update proceeds as new pods become available.
+                    if let Owner::Deployment(d) = owner
+                        && self.deployments.rolling(d)
+                    {
+                        let mut ctx = Ctx::new(self.now, &mut self.queue);
+                        let change = self.deployments.reconcile(&mut self.cluster, d, &mut ctx);
+                        self.delete_surplus(d, &change.deleted);
+                        self.pods_created(change.created);
                     }
                 }
             }

@@ -8,6 +8,7 @@
 
 use crate::cluster::{ClusterState, DeploymentId, Owner, PodId, PodPhase};
 use crate::engine::{SimDuration, SimTime, rng::splitmix64};
+use crate::scenario::schema::IntOrPercent;
 use crate::sim::{Ctx, Event};
 
 /// What a reconciliation changed.
@@ -20,7 +21,20 @@ pub struct Change {
     pub deleted: Vec<PodId>,
 }
 
+/// A rolling update in progress (`deployments[].rollouts`).
+#[derive(Clone, Copy, Debug)]
+struct Rollout {
+    /// Pods with a smaller id are the old ReplicaSet's (ids are never reused).
+    boundary: u32,
+    /// `maxSurge` and `maxUnavailable` resolved against `replicas` when the update began.
+    surge: u32,
+    unavailable: u32,
+}
+
 pub struct DeploymentController {
+    /// Each Deployment's rolling updates in order, as (maxSurge, maxUnavailable).
+    rollout_specs: Vec<Vec<(IntOrPercent, IntOrPercent)>>,
+    rollouts: Vec<Option<Rollout>>,
     /// Interval between paced creations per Deployment; `None` = all at once.
     pace: Vec<Option<SimDuration>>,
     /// A paced creation chain is running for this Deployment.
@@ -35,10 +49,108 @@ impl DeploymentController {
             .map(|&r| if r > 0.0 { Some(SimDuration::from_secs_f64(1.0 / r)) } else { None })
             .collect();
         DeploymentController {
+            rollout_specs: vec![Vec::new(); create_rates.len()],
+            rollouts: vec![None; create_rates.len()],
             pace,
             pacing: vec![false; create_rates.len()],
             started: vec![false; create_rates.len()],
         }
+    }
+
+    /// Each Deployment's rolling updates, as (maxSurge, maxUnavailable), in the order of
+    /// their `Event::DeploymentRollout` indexes.
+    pub fn with_rollouts(mut self, specs: Vec<Vec<(IntOrPercent, IntOrPercent)>>) -> Self {
+        self.rollout_specs = specs;
+        self
+    }
+
+    /// Whether a rolling update of `d` is in progress.
+    pub fn rolling(&self, d: DeploymentId) -> bool {
+        self.rollouts[d.index()].is_some()
+    }
+
+    /// `Event::DeploymentRollout`: rolling update `index` of `d` begins; every pod that
+    /// exists now is old. Upstream resolves the fenceposts (`deploymentutil.ResolveFenceposts`):
+    /// maxSurge rounded up, maxUnavailable rounded down, and 1 unavailable if both are 0. A
+    /// Deployment not started yet has nothing to replace.
+    pub fn on_rollout(
+        &mut self,
+        cluster: &mut ClusterState,
+        d: DeploymentId,
+        index: usize,
+        ctx: &mut Ctx,
+    ) -> Change {
+        let Some((surge, unavailable)) = self.rollout_specs[d.index()].get(index) else {
+            return Change::default();
+        };
+        if !self.started[d.index()] {
+            return Change::default();
+        }
+        let replicas = cluster.deployments[d.index()].replicas;
+        let surge = surge.scaled(replicas, true);
+        let mut unavailable = unavailable.scaled(replicas, false);
+        if surge == 0 && unavailable == 0 {
+            unavailable = 1;
+        }
+        self.rollouts[d.index()] = Some(Rollout { boundary: cluster.pods.len() as u32, surge, unavailable });
+        self.reconcile(cluster, d, ctx)
+    }
+
+    /// One pass of upstream `rolloutRolling` (`pkg/controller/deployment/rolling.go`): scale
+    /// the new ReplicaSet up to at most `replicas + maxSurge` pods in all
+    /// (`NewRSNewReplicas`), then the old one down by `all - minAvailable - newUnavailable`
+    /// (`reconcileOldReplicaSets`, minAvailable = replicas - maxUnavailable; an old pod not
+    /// Running goes first, in the ReplicaSet's deletion order), then the new one up again
+    /// for the room the deletions made (upstream's next sync, at the same instant). Pods
+    /// being deleted do not count (`FilterActivePods`); a pod is available once Running
+    /// (`minReadySeconds` 0). Created pods are not paced by `createRate`. When no old pod
+    /// is left and the new ones number `replicas`, the update is complete.
+    fn reconcile_rolling(
+        &mut self,
+        cluster: &mut ClusterState,
+        d: DeploymentId,
+        ro: Rollout,
+        ctx: &mut Ctx,
+    ) -> Change {
+        let replicas = cluster.deployments[d.index()].replicas;
+        let (mut old, mut new, mut new_running) = (0u32, 0u32, 0u32);
+        for (i, pod) in cluster.pods.iter().enumerate() {
+            if pod.owner != Owner::Deployment(d) || !pod.phase.is_active() {
+                continue;
+            }
+            if (i as u32) < ro.boundary {
+                old += 1;
+            } else {
+                new += 1;
+                new_running += u32::from(pod.phase == PodPhase::Running);
+            }
+        }
+        let template = cluster.deployments[d.index()].template;
+        let now = ctx.now;
+        let max_total = replicas.saturating_add(ro.surge);
+        let mut created = Vec::new();
+        let scale_up = |cluster: &mut ClusterState, old: u32, new: &mut u32, created: &mut Vec<PodId>| {
+            let up = max_total.saturating_sub(old + *new).min(replicas.saturating_sub(*new));
+            for _ in 0..up {
+                created.push(cluster.create_pod(template, Owner::Deployment(d), None, now));
+            }
+            *new += up;
+        };
+        scale_up(cluster, old, &mut new, &mut created);
+        let new_unavailable = new - new_running;
+        let min_available = replicas.saturating_sub(ro.unavailable);
+        let down = (old + new).saturating_sub(min_available).saturating_sub(new_unavailable).min(old);
+        let deleted = if down > 0 {
+            pods_to_delete_where(cluster, d, down as usize, now, |p| p.0 < ro.boundary)
+        } else {
+            Vec::new()
+        };
+        let old = old - deleted.len() as u32;
+        scale_up(cluster, old, &mut new, &mut created);
+        if old == 0 && new >= replicas {
+            self.rollouts[d.index()] = None;
+        }
+        Change { created, deleted }
     }
 
     /// `Event::DeploymentStart`.
@@ -64,6 +176,9 @@ impl DeploymentController {
     pub fn reconcile(&mut self, cluster: &mut ClusterState, d: DeploymentId, ctx: &mut Ctx) -> Change {
         if !self.started[d.index()] {
             return Change::default();
+        }
+        if let Some(ro) = self.rollouts[d.index()] {
+            return self.reconcile_rolling(cluster, d, ro, ctx);
         }
         let dep = &cluster.deployments[d.index()];
         let (replicas, live) = (dep.replicas, dep.live_pods);
@@ -168,11 +283,23 @@ fn deletion_key(
 
 /// The `count` pods of Deployment `d` that the ReplicaSet controller deletes first.
 pub fn pods_to_delete(cluster: &ClusterState, d: DeploymentId, count: usize, now: SimTime) -> Vec<PodId> {
+    pods_to_delete_where(cluster, d, count, now, |_| true)
+}
+
+/// The `count` pods of Deployment `d` among those `keep` accepts (a ReplicaSet's own pods)
+/// that the ReplicaSet controller deletes first.
+fn pods_to_delete_where(
+    cluster: &ClusterState,
+    d: DeploymentId,
+    count: usize,
+    now: SimTime,
+    keep: impl Fn(PodId) -> bool,
+) -> Vec<PodId> {
     let active: Vec<PodId> = (0..cluster.pods.len())
         .map(|i| PodId(i as u32))
         .filter(|&p| {
             let pod = cluster.pod(p);
-            pod.owner == Owner::Deployment(d) && pod.phase.is_active()
+            pod.owner == Owner::Deployment(d) && pod.phase.is_active() && keep(p)
         })
         .collect();
     // getPodsRankedByRelatedPodsOnSameNode: active pods of the same owner per node.
