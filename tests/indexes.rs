@@ -20,7 +20,7 @@ fn assert_same(text: &str, what: &str) {
     let fast = run(text, false);
     let plain = run(text, true);
     assert_eq!(fast.cluster.pods.len(), plain.cluster.pods.len(), "{what}: pods created");
-    for (i, (a, b)) in fast.cluster.pods.iter().zip(&plain.cluster.pods).enumerate() {
+    for (i, (a, b)) in fast.cluster.pods.all().zip(plain.cluster.pods.all()).enumerate() {
         assert_eq!(
             (a.phase, a.node, a.scheduled_at, a.running_at, a.finished_at, a.attempts),
             (b.phase, b.node, b.scheduled_at, b.running_at, b.finished_at, b.attempts),
@@ -166,7 +166,7 @@ fn the_start_time_tie_break_sees_pods_that_started_running() {
     let pods = &out.cluster.pods;
     // Pods 0..3 are the first "old" replicas; the second preemptor is created at 100 s
     // exactly (the replacements of victims are created a cycle's cost later).
-    let second = pods.iter().find(|p| p.created_at.0 == 100_000_000_000).expect("second preemptor");
+    let second = pods.all().find(|p| p.created_at.0 == 100_000_000_000).expect("second preemptor");
     let node = second.node.expect("scheduled");
     // The two old pods left at 100 s: the second preemptor took the node of the one that
     // started Running later, although it was bound earlier.

@@ -168,12 +168,12 @@ fn deletion_key(
 
 /// The `count` pods of Deployment `d` that the ReplicaSet controller deletes first.
 pub fn pods_to_delete(cluster: &ClusterState, d: DeploymentId, count: usize, now: SimTime) -> Vec<PodId> {
-    let active: Vec<PodId> = (0..cluster.pods.len())
-        .map(|i| PodId(i as u32))
-        .filter(|&p| {
-            let pod = cluster.pod(p);
-            pod.owner == Owner::Deployment(d) && pod.phase.is_active()
-        })
+    // The stored pods in id order (an ended pod is not active, stored or not).
+    let active: Vec<PodId> = cluster
+        .pods
+        .iter()
+        .filter(|(_, pod)| pod.owner == Owner::Deployment(d) && pod.phase.is_active())
+        .map(|(p, _)| p)
         .collect();
     // getPodsRankedByRelatedPodsOnSameNode: active pods of the same owner per node.
     let mut per_node: std::collections::BTreeMap<Option<u32>, u32> = std::collections::BTreeMap::new();
