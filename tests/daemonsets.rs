@@ -352,7 +352,7 @@ fn initial_pods_run_on_their_node_from_the_start() {
     // big-1 has 3 CPUs left: its agent (1) and one web pod (2); big-0 has 7: agent, 3 web.
     let on = |name: &str, owner: fn(&Owner) -> bool| {
         c.pods
-            .iter()
+            .all()
             .filter(|p| p.phase == PodPhase::Running && owner(&p.owner))
             .filter(|p| p.node.is_some_and(|n| c.node_name(n) == name))
             .count()

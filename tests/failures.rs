@@ -114,7 +114,7 @@ faults: [{at: 5m, fail: {pool: {name: p, fraction: 0.7}}}]
     let evicted_nodes: std::collections::BTreeSet<u32> = out
         .cluster
         .pods
-        .iter()
+        .all()
         .filter(|p| p.phase == PodPhase::Deleted)
         .map(|p| p.node.expect("node").0)
         .collect();
@@ -388,7 +388,7 @@ maintenance: [{{at: 60s, drain: p-0, duration: 5m}}]
     let c = &out.cluster;
     let mut evictions: Vec<u64> = c
         .pods
-        .iter()
+        .all()
         .filter(|p| p.phase == PodPhase::Deleted && p.node.map(|n| n.0) == Some(0))
         .map(|p| p.finished_at.expect("evicted").0)
         .collect();

@@ -1345,7 +1345,7 @@ fn check_placements(cluster: &ClusterState, rules: &[PRules]) -> Result<(), Stri
     let never = u64::MAX;
     let held: Vec<Held> = cluster
         .pods
-        .iter()
+        .all()
         .filter_map(|p| {
             let (node, at) = (p.node?, p.scheduled_at?);
             Some((
@@ -1464,7 +1464,7 @@ fn check_final_skew(c: &PCase, cluster: &ClusterState, rules: &[PRules]) -> Resu
 fn check_current_anti_affinity(cluster: &ClusterState, rules: &[PRules]) -> Result<(), String> {
     let holding: Vec<(usize, NodeId)> = cluster
         .pods
-        .iter()
+        .all()
         .filter(|p| p.phase.holds_node())
         .filter_map(|p| p.node.map(|n| (p.template.index(), n)))
         .collect();

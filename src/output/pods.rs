@@ -250,10 +250,11 @@ impl PodsCsv {
     pub fn ended(&mut self, cluster: &ClusterState, id: PodId, pod: &Pod, gpu: Assignment) {
         let row = render(&mut self.enc, cluster, id, pod, gpu);
         self.buf.push(row);
-        if self.buf.len() >= self.limit && self.error.is_none() {
-            if let Err(e) = self.spill() {
-                self.error = Some(e.to_string());
-            }
+        if self.buf.len() >= self.limit
+            && self.error.is_none()
+            && let Err(e) = self.spill()
+        {
+            self.error = Some(e.to_string());
         }
     }
 
