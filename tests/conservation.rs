@@ -278,7 +278,7 @@ fn check(
     let c = &sim.cluster;
     let scheduled = c.pods.all().filter(|p| p.scheduled_at.is_some()).count() as u64;
     prop_assert_eq!(scheduled, sim.scheduler.stats.scheduled, "each pod is scheduled at most once");
-    for p in &c.pods {
+    for p in c.pods.all() {
         // Timestamps only move forward along the lifecycle.
         if let (Some(a), Some(b)) = (p.scheduled_at, p.bound_at) {
             prop_assert!(a <= b);
