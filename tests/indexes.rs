@@ -170,7 +170,7 @@ fn the_start_time_tie_break_sees_pods_that_started_running() {
     let node = second.node.expect("scheduled");
     // The two old pods left at 100 s: the second preemptor took the node of the one that
     // started Running later, although it was bound earlier.
-    let left: Vec<_> = pods[..3].iter().filter(|p| p.running_at.is_some()).collect();
+    let left: Vec<_> = pods.all().take(3).filter(|p| p.running_at.is_some()).collect();
     assert_eq!(left.len(), 2, "one old pod was preempted at 1 s, two ran");
     let (victim, other) = if left[0].node == Some(node) { (left[0], left[1]) } else { (left[1], left[0]) };
     assert_eq!(victim.node, Some(node));
