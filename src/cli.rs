@@ -614,8 +614,10 @@ fn run(
     } else {
         None
     };
+    // `--pods`: rows of ended pods are held up to a bound, then spilled to the staging folder.
+    let rows = pods.then(|| output::pods::PodsCsv::new(out, output::pods::DEFAULT_BUFFER_ROWS));
     let mut result =
-        runner::simulate_explained(&s, s.seed, slices, sink).map_err(|e| run_failure(file, e))?;
+        runner::simulate_with(&s, s.seed, slices, sink, rows).map_err(|e| run_failure(file, e))?;
     progress.finish();
     if let Some(sink) = result.attempts.take() {
         let staged = out.display().to_string();
@@ -632,8 +634,9 @@ fn run(
     write("summary.csv", output::summary_csv(&result.summary))?;
     write("timeseries.csv", output::timeseries_csv(&result.metrics, &result.timeseries_columns))?;
     write("startup-cdf.csv", output::startup_cdf_csv(&result.metrics.startup_quantiles_s()))?;
-    if pods {
-        write("pods.csv", output::pods_csv(&result.cluster))?;
+    if let Some(rows) = result.pods_csv.take() {
+        rows.write(&result.cluster, &out.join("pods.csv"))
+            .map_err(|e| Failure::Io(format!("{}: {e}", target.join("pods.csv").display())))?;
     }
     if result.has_hpa || result.has_cluster_autoscaler {
         write(

@@ -133,8 +133,25 @@ pub fn simulate_explained(
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
     attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
 ) -> Result<RunOutput, RunError> {
+    simulate_with(s, seed, progress, attempts, None)
+}
+
+/// [`simulate_explained`], with the rows of `pods.csv` (`--pods`) handed to `pods_csv` as
+/// the pods end; the output's `pods_csv` hands it back to be written.
+///
+/// Every run on this path releases the storage of ended pods
+/// ([`Simulation::release_ended_pods`]): its memory follows the pods alive, its results
+/// are the same, and the output's `cluster` stores only the pods that had not ended.
+pub fn simulate_with(
+    s: &Scenario,
+    seed: u64,
+    progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
+    attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
+    pods_csv: Option<crate::output::pods::PodsCsv>,
+) -> Result<RunOutput, RunError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<RunOutput, RunError> {
         let mut sim = Simulation::new(s, seed)?;
+        sim.release_ended_pods(pods_csv);
         if let Some(sink) = attempts {
             sim.explain_to(sink);
         }

@@ -260,7 +260,7 @@ fn check(
             return Err(TestCaseError::fail(format!("at {t}: {e}\n{text}")));
         }
         // A Terminating pod on a working node is gone within its 15 s grace period.
-        for (i, p) in sim.cluster.pods.iter().enumerate() {
+        for (i, p) in sim.cluster.pods.all().enumerate() {
             if p.phase == PodPhase::Terminating
                 && p.node.is_some_and(|n| sim.cluster.node(n).up)
                 && p.terminating_at.is_some_and(|at| at + SimDuration::from_secs(15) < t)
@@ -276,9 +276,9 @@ fn check(
         PREEMPTIONS.fetch_add(sim.scheduler.stats.preemptions, std::sync::atomic::Ordering::Relaxed);
     }
     let c = &sim.cluster;
-    let scheduled = c.pods.iter().filter(|p| p.scheduled_at.is_some()).count() as u64;
+    let scheduled = c.pods.all().filter(|p| p.scheduled_at.is_some()).count() as u64;
     prop_assert_eq!(scheduled, sim.scheduler.stats.scheduled, "each pod is scheduled at most once");
-    for p in &c.pods {
+    for p in c.pods.all() {
         // Timestamps only move forward along the lifecycle.
         if let (Some(a), Some(b)) = (p.scheduled_at, p.bound_at) {
             prop_assert!(a <= b);

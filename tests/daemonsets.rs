@@ -321,7 +321,7 @@ fn initial_pods_run_on_their_node_from_the_start() {
     let mut sim = Simulation::new(&s, s.seed).expect("builds");
     let c = &sim.cluster;
     c.check_invariants().expect("invariants at the start");
-    let initial: Vec<_> = c.pods.iter().filter(|p| p.owner == Owner::Bare).collect();
+    let initial: Vec<_> = c.pods.all().filter(|p| p.owner == Owner::Bare).collect();
     assert_eq!(initial.len(), 4);
     let node_of = |i: usize| c.node_name(initial[i].node.expect("bound"));
     assert_eq!(
@@ -348,11 +348,11 @@ fn initial_pods_run_on_their_node_from_the_start() {
     let out = sim.finish();
     let c = &out.cluster;
     c.check_invariants().expect("invariants at the end");
-    assert!(c.pods.iter().filter(|p| p.owner == Owner::Bare).all(|p| p.phase == PodPhase::Running));
+    assert!(c.pods.all().filter(|p| p.owner == Owner::Bare).all(|p| p.phase == PodPhase::Running));
     // big-1 has 3 CPUs left: its agent (1) and one web pod (2); big-0 has 7: agent, 3 web.
     let on = |name: &str, owner: fn(&Owner) -> bool| {
         c.pods
-            .iter()
+            .all()
             .filter(|p| p.phase == PodPhase::Running && owner(&p.owner))
             .filter(|p| p.node.is_some_and(|n| c.node_name(n) == name))
             .count()

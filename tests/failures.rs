@@ -26,7 +26,7 @@ const SEC: u64 = 1_000_000_000;
 /// The first eviction time of each node that lost pods, sorted.
 fn first_evictions_per_node(out: &RunOutput) -> Vec<u64> {
     let mut first: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
-    for p in out.cluster.pods.iter().filter(|p| p.phase == PodPhase::Deleted) {
+    for p in out.cluster.pods.all().filter(|p| p.phase == PodPhase::Deleted) {
         let t = p.finished_at.expect("evicted").0;
         first.entry(p.node.expect("node").0).and_modify(|x| *x = (*x).min(t)).or_insert(t);
     }
@@ -114,7 +114,7 @@ faults: [{at: 5m, fail: {pool: {name: p, fraction: 0.7}}}]
     let evicted_nodes: std::collections::BTreeSet<u32> = out
         .cluster
         .pods
-        .iter()
+        .all()
         .filter(|p| p.phase == PodPhase::Deleted)
         .map(|p| p.node.expect("node").0)
         .collect();
@@ -158,7 +158,7 @@ faults: [{at: 60s, duration: 60s, fail: {node: p-0}}]
         1,
     );
     let c = &out.cluster;
-    let failed: Vec<_> = c.pods.iter().filter(|p| p.phase == PodPhase::Failed).collect();
+    let failed: Vec<_> = c.pods.all().filter(|p| p.phase == PodPhase::Failed).collect();
     assert_eq!(failed.len(), 2);
     assert!(failed.iter().all(|p| p.finished_at == Some(SimTime(120 * SEC))));
     assert_eq!(c.pods_in(PodPhase::Running), 4, "replacements run on the repaired node");
@@ -388,7 +388,7 @@ maintenance: [{{at: 60s, drain: p-0, duration: 5m}}]
     let c = &out.cluster;
     let mut evictions: Vec<u64> = c
         .pods
-        .iter()
+        .all()
         .filter(|p| p.phase == PodPhase::Deleted && p.node.map(|n| n.0) == Some(0))
         .map(|p| p.finished_at.expect("evicted").0)
         .collect();

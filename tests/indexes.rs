@@ -20,7 +20,7 @@ fn assert_same(text: &str, what: &str) {
     let fast = run(text, false);
     let plain = run(text, true);
     assert_eq!(fast.cluster.pods.len(), plain.cluster.pods.len(), "{what}: pods created");
-    for (i, (a, b)) in fast.cluster.pods.iter().zip(&plain.cluster.pods).enumerate() {
+    for (i, (a, b)) in fast.cluster.pods.all().zip(plain.cluster.pods.all()).enumerate() {
         assert_eq!(
             (a.phase, a.node, a.scheduled_at, a.running_at, a.finished_at, a.attempts),
             (b.phase, b.node, b.scheduled_at, b.running_at, b.finished_at, b.attempts),
@@ -166,11 +166,11 @@ fn the_start_time_tie_break_sees_pods_that_started_running() {
     let pods = &out.cluster.pods;
     // Pods 0..3 are the first "old" replicas; the second preemptor is created at 100 s
     // exactly (the replacements of victims are created a cycle's cost later).
-    let second = pods.iter().find(|p| p.created_at.0 == 100_000_000_000).expect("second preemptor");
+    let second = pods.all().find(|p| p.created_at.0 == 100_000_000_000).expect("second preemptor");
     let node = second.node.expect("scheduled");
     // The two old pods left at 100 s: the second preemptor took the node of the one that
     // started Running later, although it was bound earlier.
-    let left: Vec<_> = pods[..3].iter().filter(|p| p.running_at.is_some()).collect();
+    let left: Vec<_> = pods.all().take(3).filter(|p| p.running_at.is_some()).collect();
     assert_eq!(left.len(), 2, "one old pod was preempted at 1 s, two ran");
     let (victim, other) = if left[0].node == Some(node) { (left[0], left[1]) } else { (left[1], left[0]) };
     assert_eq!(victim.node, Some(node));

@@ -120,9 +120,9 @@ scheduler: {cost: {perPod: 1ms, perNodeExamined: 0s}}
 nodePools: [{name: p, count: 1, allocatable: {cpu: 64, memory: 256Gi, pods: 1000}}]
 deployments: [{name: d, replicas: 1000, template: {requests: {cpu: 10m}}}]
 ");
-    let last = out.cluster.pods.iter().filter_map(|p| p.scheduled_at).max().expect("scheduled");
+    let last = out.cluster.pods.all().filter_map(|p| p.scheduled_at).max().expect("scheduled");
     assert_eq!(last, SimTime(999 * MS));
-    let bound = out.cluster.pods.iter().filter_map(|p| p.bound_at).max().expect("bound");
+    let bound = out.cluster.pods.all().filter_map(|p| p.bound_at).max().expect("bound");
     assert_eq!(bound, SimTime(1000 * MS));
 }
 
@@ -185,8 +185,7 @@ deployments: [{{name: d, replicas: 10, template: {{requests: {{cpu: 200m, memory
 "
         )
     };
-    let used =
-        |out: &RunOutput| out.cluster.pods.iter().filter_map(|p| p.node).collect::<BTreeSet<_>>().len();
+    let used = |out: &RunOutput| out.cluster.pods.all().filter_map(|p| p.node).collect::<BTreeSet<_>>().len();
     assert_eq!(used(&run(&yaml("MostAllocated", "List"))), 1);
     assert_eq!(used(&run(&yaml("LeastAllocated", "List"))), 10);
     // With the system defaults (hostname maxSkew 3, ScheduleAnyway, weight 2) a

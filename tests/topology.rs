@@ -1345,7 +1345,7 @@ fn check_placements(cluster: &ClusterState, rules: &[PRules]) -> Result<(), Stri
     let never = u64::MAX;
     let held: Vec<Held> = cluster
         .pods
-        .iter()
+        .all()
         .filter_map(|p| {
             let (node, at) = (p.node?, p.scheduled_at?);
             Some((
@@ -1445,7 +1445,7 @@ fn check_final_skew(c: &PCase, cluster: &ClusterState, rules: &[PRules]) -> Resu
                     if zone { cluster.label_sets[nd.labels.index()][ZONE].clone() } else { format!("#{n}") };
                 count.entry(d).or_insert(0);
             }
-            for p in cluster.pods.iter().filter(|p| p.template.index() == i && p.phase.holds_node()) {
+            for p in cluster.pods.all().filter(|p| p.template.index() == i && p.phase.holds_node()) {
                 let Some(n) = p.node else { continue };
                 let d = if zone { cluster.node_labels(n)[ZONE].clone() } else { format!("#{}", n.index()) };
                 *count.entry(d).or_insert(0) += 1;
@@ -1464,7 +1464,7 @@ fn check_final_skew(c: &PCase, cluster: &ClusterState, rules: &[PRules]) -> Resu
 fn check_current_anti_affinity(cluster: &ClusterState, rules: &[PRules]) -> Result<(), String> {
     let holding: Vec<(usize, NodeId)> = cluster
         .pods
-        .iter()
+        .all()
         .filter(|p| p.phase.holds_node())
         .filter_map(|p| p.node.map(|n| (p.template.index(), n)))
         .collect();
@@ -1509,7 +1509,7 @@ fn run_pcase(c: &PCase) -> Result<(), TestCaseError> {
         }
     }
     let out = sim.finish();
-    let placed = out.cluster.pods.iter().filter(|p| p.scheduled_at.is_some()).count();
+    let placed = out.cluster.pods.all().filter(|p| p.scheduled_at.is_some()).count();
     PLACED.fetch_add(placed as u64, Ordering::Relaxed);
     check_placements(&out.cluster, &rules).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
     check_final_skew(c, &out.cluster, &rules).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;

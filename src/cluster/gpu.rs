@@ -342,8 +342,9 @@ pub struct GpuDevices {
     /// Free milli of every device, 0..=1000.
     free: Vec<u16>,
     templates: Vec<TemplateGpu>,
-    /// The devices of each pod that holds some (grown on demand; absent = none).
-    pod_assign: Vec<Assignment>,
+    /// The devices of each stored pod that holds some, by pod id (absent = none); a pod's
+    /// record goes when its storage is released ([`GpuDevices::forget`]).
+    pod_assign: std::collections::BTreeMap<usize, Assignment>,
 }
 
 impl GpuDevices {
@@ -437,7 +438,7 @@ impl GpuDevices {
 
     /// The devices the pod holds or held (none when it holds no GPU).
     pub fn assignment(&self, pod: usize) -> Assignment {
-        self.pod_assign.get(pod).copied().unwrap_or(Assignment::NONE)
+        self.pod_assign.get(&pod).copied().unwrap_or(Assignment::NONE)
     }
 
     /// True when the node's devices can hold the template's GPU demand ([`can_host`]; the
@@ -461,16 +462,13 @@ impl GpuDevices {
         let first = self.node_first[node] as usize;
         let count = self.node_count[node] as usize;
         a.apply(&mut self.free[first..first + count]);
-        if self.pod_assign.len() <= pod {
-            self.pod_assign.resize(pod + 1, Assignment::NONE);
-        }
-        self.pod_assign[pod] = a;
+        self.pod_assign.insert(pod, a);
     }
 
     /// The pod gives its devices on `node` back (called once, when it stops holding the
     /// node; the assignment stays on record for `pods.csv`).
     pub fn release(&mut self, pod: usize, node: usize) {
-        let Some(&a) = self.pod_assign.get(pod) else { return };
+        let Some(&a) = self.pod_assign.get(&pod) else { return };
         if a == Assignment::NONE {
             return;
         }
@@ -479,17 +477,30 @@ impl GpuDevices {
         a.release(&mut self.free[first..first + count]);
     }
 
+    /// Drops the record of a pod whose storage is released; returns the devices it held
+    /// (for its `pods.csv` row).
+    pub fn forget(&mut self, pod: usize) -> Assignment {
+        self.pod_assign.remove(&pod).unwrap_or(Assignment::NONE)
+    }
+
     /// The devices as text for `pods.csv`: `0:500` (device 0, 500 milli) or `0+1+2:1000`;
     /// empty for none.
     pub fn describe(&self, pod: usize) -> String {
-        let a = self.assignment(pod);
-        if a == Assignment::NONE {
-            return String::new();
-        }
-        let ids: Vec<String> = a.device_indexes().map(|i| i.to_string()).collect();
-        format!("{}:{}", ids.join("+"), a.milli_per_device())
+        describe(self.assignment(pod))
     }
+}
 
+/// Devices as text for `pods.csv`: `0:500` (device 0, 500 milli) or `0+1+2:1000`; empty for
+/// none.
+pub fn describe(a: Assignment) -> String {
+    if a == Assignment::NONE {
+        return String::new();
+    }
+    let ids: Vec<String> = a.device_indexes().map(|i| i.to_string()).collect();
+    format!("{}:{}", ids.join("+"), a.milli_per_device())
+}
+
+impl GpuDevices {
     /// Checks the books against the pods: every device's free milli is 1000 minus the milli
     /// of the pods holding a node that hold it, a pod's devices match its template's demand and lie on
     /// its node, and each node's devices sum to its scalar `nvidia.com/gpu` request.

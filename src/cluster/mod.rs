@@ -6,6 +6,7 @@
 pub mod gpu;
 pub mod label_selector;
 pub mod pod_affinity;
+pub mod pods;
 pub mod resources;
 pub mod room;
 pub mod selectors;

@@ -83,7 +83,7 @@ impl Owner {
 /// Pod lifecycle. `Bound` is upstream's Pending-with-nodeName: the scheduler has placed
 /// the pod and the kubelet is pulling images and starting containers. `Deleted` records a
 /// pod whose object was deleted (e.g. by a scale-down) before its containers ended; it is
-/// not an upstream phase, but clustersim keeps every pod it ever created, so each ends in
+/// not an upstream phase, but clustersim counts every pod it ever created, so each ends in
 /// exactly one of these states. `Terminating` is upstream's pod with a deletion timestamp
 /// whose containers have not exited yet: it still holds its node's resources, but its owner
 /// no longer counts it (the pod ends `Deleted`).
@@ -242,9 +242,67 @@ pub struct Pod {
     pub terminating_at: Option<SimTime>,
     /// The `DisruptionTarget` condition of a Terminating pod, if it has one.
     pub disruption: Option<DisruptionReason>,
+    /// The image pull the kubelet drew when the pod was bound (the pod startup SLI leaves
+    /// it out).
+    pub image_pull: SimDuration,
+    /// When its last scheduling attempt failed (the scheduler's backoff starts there).
+    pub last_failure: SimTime,
+    /// Things not yet done that will read the pod ([`ClusterState::pin`]): its storage is
+    /// released only once it has ended and nothing holds it.
+    pins: u8,
+}
+
+/// What [`ClusterState::pod`] returns for a pod whose storage was released: ended
+/// (`Deleted`), on no node, owned by nobody. Only code that checks the phase first reads
+/// it (an event about a pod that has ended since it was scheduled).
+static RELEASED: Pod = Pod {
+    template: TemplateId(0),
+    owner: Owner::Bare,
+    phase: PodPhase::Deleted,
+    node: None,
+    created_at: SimTime::ZERO,
+    scheduled_at: None,
+    bound_at: None,
+    running_at: None,
+    finished_at: None,
+    run_for: None,
+    attempts: 0,
+    terminating_at: None,
+    disruption: None,
+    image_pull: SimDuration::ZERO,
+    last_failure: SimTime::ZERO,
+    pins: 0,
+};
+
+impl Default for Pod {
+    fn default() -> Pod {
+        RELEASED.clone()
+    }
 }
 
 impl Pod {
+    /// A Pending pod created at `now`.
+    pub fn new(template: TemplateId, owner: Owner, run_for: Option<SimDuration>, now: SimTime) -> Pod {
+        Pod {
+            template,
+            owner,
+            phase: PodPhase::Pending,
+            node: None,
+            created_at: now,
+            scheduled_at: None,
+            bound_at: None,
+            running_at: None,
+            finished_at: None,
+            run_for,
+            attempts: 0,
+            terminating_at: None,
+            disruption: None,
+            image_pull: SimDuration::ZERO,
+            last_failure: SimTime::ZERO,
+            pins: 0,
+        }
+    }
+
     /// The only node the scheduler may place the pod on: a DaemonSet pod's node (its
     /// `metadata.name` node affinity); `None` for any other pod.
     #[inline]
@@ -285,6 +343,8 @@ pub struct Totals {
     pub nodes_removed: u32,
     pub pods_created: u64,
     pub pods_in_phase: [u64; 7],
+    /// The largest number of pods that existed at once (created and not ended).
+    pub pods_alive_peak: u64,
 }
 
 /// [`ClusterState::node_flags`]: `spec.unschedulable` is set.
@@ -300,7 +360,18 @@ pub struct ClusterState {
     pub zones: Vec<String>,
     pub templates: Vec<PodTemplate>,
     pub nodes: Vec<Node>,
-    pub pods: Vec<Pod>,
+    /// The pods stored now, by id ([`super::pods::PodStore`]): every pod ever created while
+    /// [`Self::release_ended_pods`] is off, else the pods that have not ended or that
+    /// something still holds.
+    pub pods: super::pods::PodStore,
+    /// Release the storage of ended pods ([`Self::take_released`]).
+    release_ended: bool,
+    /// Ended pods nothing holds any more, to be taken out by [`Self::take_released`].
+    released: Vec<PodId>,
+    /// Per phase: the pods taken out of the store.
+    released_in_phase: [u64; 7],
+    /// Where changes to a released pod go ([`Self::pod_mut`]).
+    scratch: Pod,
     pub deployments: Vec<Deployment>,
     /// Names of the pod traces (`podTraces[]`), by [`TraceId`].
     pub trace_names: Vec<String>,
@@ -333,8 +404,6 @@ pub struct ClusterState {
     room_held: Option<super::room::RoomIndex>,
     /// Bumped whenever a Pending pod is deleted (a nominated one may be among them).
     pub pending_deleted_epoch: u64,
-    /// Per pod: whether it is Pending (a packed copy of `Pod::phase` for hot loops).
-    pod_pending: Vec<bool>,
     /// Per node: bumped on every change of its pods (placed, started, bound, gone), so a
     /// per-node result that depends on the pods can be memoised.
     pods_epoch: Vec<u32>,
@@ -353,7 +422,7 @@ impl ClusterState {
     /// array).
     #[inline]
     pub fn is_pending(&self, pod: PodId) -> bool {
-        self.pod_pending[pod.index()]
+        self.pods.is_pending(pod)
     }
 
     /// Node `node`'s generation (as `Node::generation`, from a packed array).
@@ -416,7 +485,7 @@ impl ClusterState {
         let pods = &self.pods;
         self.min_priority[i] = self.node_pods[i]
             .iter()
-            .map(|q| templates[pods[q.index()].template.index()].priority)
+            .map(|q| templates[pods.get(*q).unwrap_or(&RELEASED).template.index()].priority)
             .min()
             .unwrap_or(i32::MAX);
         self.pods_epoch[i] = self.pods_epoch[i].wrapping_add(1);
@@ -495,14 +564,109 @@ impl ClusterState {
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
     }
+    /// The pod; a pod whose storage was released reads as ended (`Deleted`) on no node.
+    #[inline]
     pub fn pod(&self, id: PodId) -> &Pod {
-        &self.pods[id.index()]
+        self.pods.get(id).unwrap_or(&RELEASED)
+    }
+
+    /// The stored pod, to change it; a released pod's changes go to a scratch copy
+    /// (nothing changes an ended pod that nothing holds).
+    #[inline]
+    fn pod_mut(&mut self, id: PodId) -> &mut Pod {
+        match self.pods.get_mut(id) {
+            Some(p) => p,
+            None => {
+                debug_assert!(false, "pod {} changed after its storage was released", id.0);
+                self.scratch = RELEASED.clone();
+                &mut self.scratch
+            }
+        }
+    }
+
+    /// Counts a scheduling attempt of the pod.
+    pub fn count_attempt(&mut self, pod: PodId) {
+        self.pod_mut(pod).attempts += 1;
+    }
+
+    /// Records that the pod's scheduling attempt failed at `now`.
+    pub fn set_last_failure(&mut self, pod: PodId, now: SimTime) {
+        self.pod_mut(pod).last_failure = now;
+    }
+
+    /// Records the image pull the kubelet drew for the pod.
+    pub fn set_image_pull(&mut self, pod: PodId, pull: SimDuration) {
+        self.pod_mut(pod).image_pull = pull;
+    }
+
+    /// Something not yet done will read the pod (an in-flight binding, a status update
+    /// waited for, the scheduler queue holding a deleted Pending pod): its storage stays
+    /// until [`Self::unpin`].
+    pub fn pin(&mut self, pod: PodId) {
+        if self.pods.get(pod).is_some() {
+            let p = self.pod_mut(pod);
+            p.pins = p.pins.saturating_add(1);
+        }
+    }
+
+    /// Undoes one [`Self::pin`]; an ended pod nothing holds any more is released.
+    pub fn unpin(&mut self, pod: PodId) {
+        if self.pods.get(pod).is_none() {
+            return;
+        }
+        let p = self.pod_mut(pod);
+        p.pins = p.pins.saturating_sub(1);
+        let free = p.pins == 0 && p.phase.is_terminal();
+        if free && self.release_ended {
+            self.released.push(pod);
+        }
+    }
+
+    /// Turns on the release of ended pods' storage: from now on an ended pod nothing
+    /// holds is handed out by [`Self::take_released`] (its `pods.csv` row and summary
+    /// contributions taken) and removed from the store.
+    pub fn release_ended_pods(&mut self) {
+        self.release_ended = true;
+        let ended: Vec<PodId> = self
+            .pods
+            .iter()
+            .filter(|(_, p)| p.phase.is_terminal() && p.pins == 0)
+            .map(|(id, _)| id)
+            .collect();
+        self.released.extend(ended);
+    }
+
+    /// True when some ended pods wait for [`Self::take_released`].
+    #[inline]
+    pub fn has_released(&self) -> bool {
+        !self.released.is_empty()
+    }
+
+    /// Takes the ended pods nothing holds out of the store, in the order they ended, with
+    /// their GPU devices (what their `pods.csv` row shows). Their slots go to later pods.
+    pub fn take_released(&mut self) -> Vec<(PodId, Pod, super::gpu::Assignment)> {
+        let ids = std::mem::take(&mut self.released);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(p) = self.pods.remove(id) {
+                self.released_in_phase[p.phase as usize] += 1;
+                let a = self.gpu.forget(id.index());
+                out.push((id, p, a));
+            }
+        }
+        out
+    }
+
+    /// Pod storage slots: the largest number of pods stored at once (with
+    /// [`Self::release_ended_pods`], about the largest number alive at once).
+    pub fn pod_slots(&self) -> usize {
+        self.pods.slots()
     }
     pub fn template(&self, id: TemplateId) -> &PodTemplate {
         &self.templates[id.index()]
     }
     pub fn pod_template(&self, id: PodId) -> &PodTemplate {
-        &self.templates[self.pods[id.index()].template.index()]
+        &self.templates[self.pod(id).template.index()]
     }
     /// Whether some template's PodTopologySpread or InterPodAffinity rules can reject a
     /// node (a `DoNotSchedule` constraint or a required term): only then may a bound pod
@@ -625,43 +789,35 @@ impl ClusterState {
         run_for: Option<SimDuration>,
         now: SimTime,
     ) -> PodId {
-        self.pods.push(Pod {
-            template,
-            owner,
-            phase: PodPhase::Pending,
-            node: None,
-            created_at: now,
-            scheduled_at: None,
-            bound_at: None,
-            running_at: None,
-            finished_at: None,
-            run_for,
-            attempts: 0,
-            terminating_at: None,
-            disruption: None,
-        });
-        self.pod_pending.push(true);
+        let id = self.pods.push(Pod::new(template, owner, run_for, now), true);
         self.totals.pods_created += 1;
         self.totals.pods_in_phase[PodPhase::Pending as usize] += 1;
+        let ended: u64 = PodPhase::ALL.iter().filter(|p| p.is_terminal()).map(|&p| self.pods_in(p)).sum();
+        self.totals.pods_alive_peak = self.totals.pods_alive_peak.max(self.totals.pods_created - ended);
         if let Owner::Deployment(d) = owner {
             self.deployments[d.index()].live_pods += 1;
         }
-        PodId((self.pods.len() - 1) as u32)
+        id
     }
 
     fn set_phase(&mut self, pod: PodId, phase: PodPhase) {
-        let p = &mut self.pods[pod.index()];
-        self.totals.pods_in_phase[p.phase as usize] -= 1;
-        self.totals.pods_in_phase[phase as usize] += 1;
+        let p = self.pod_mut(pod);
+        let was = p.phase;
         p.phase = phase;
-        self.pod_pending[pod.index()] = phase == PodPhase::Pending;
+        let free = phase.is_terminal() && p.pins == 0;
+        self.totals.pods_in_phase[was as usize] -= 1;
+        self.totals.pods_in_phase[phase as usize] += 1;
+        self.pods.set_pending(pod, phase == PodPhase::Pending);
+        if free && !was.is_terminal() && self.release_ended {
+            self.released.push(pod);
+        }
     }
 
     /// The scheduler's "assume": reserves the pod's requests on `node` at decision time so
     /// that the next scheduling cycle sees them, its GPUs on the devices of the default pick
     /// ([`super::gpu::GpuDevices::tightest`]). The pod moves to `Bound`.
     pub fn assume_pod(&mut self, pod: PodId, node: NodeId, now: SimTime) {
-        let template = self.pods[pod.index()].template.index();
+        let template = self.pod(pod).template.index();
         let devices = self.gpu.tightest(node.index(), template);
         self.assume_pod_on(pod, node, devices, now);
     }
@@ -674,7 +830,7 @@ impl ClusterState {
         if let Some(a) = devices {
             self.gpu.bind(pod.index(), node.index(), a);
         }
-        let req = self.templates[self.pods[pod.index()].template.index()].requests;
+        let req = self.templates[self.pod(pod).template.index()].requests;
         let n = &mut self.nodes[node.index()];
         n.requested += req.actual;
         n.non_zero_requested += req.non_zero;
@@ -684,15 +840,17 @@ impl ClusterState {
         }
         self.refresh_room(node);
         self.node_pods[node.index()].push(pod);
-        let template = self.pods[pod.index()].template.index();
+        let template = self.pod(pod).template.index();
         let prio = self.templates[template].priority;
         *self.held_priorities.entry(prio).or_insert(0) += 1;
         self.pods_added(node, prio);
         if !self.topology.is_empty() {
             self.topology.pod_moved(template, node.index(), 1, true);
         }
-        let p = &mut self.pods[pod.index()];
+        let p = self.pod_mut(pod);
         debug_assert!(p.phase == PodPhase::Pending && p.node.is_none());
+        // Held until its binding is done (`Event::Bind`, see [`Self::unpin`]).
+        p.pins = p.pins.saturating_add(1);
         p.node = Some(node);
         p.scheduled_at = Some(now);
         self.set_phase(pod, PodPhase::Bound);
@@ -704,31 +862,32 @@ impl ClusterState {
     /// `None`).
     pub fn place_running(&mut self, pod: PodId, node: NodeId, now: SimTime) {
         self.assume_pod(pod, node, now);
-        self.pods[pod.index()].scheduled_at = None;
+        self.unpin(pod);
+        self.pod_mut(pod).scheduled_at = None;
         self.mark_bound(pod, now);
         self.mark_running(pod, now);
     }
 
     /// The binding API call completed: the kubelet on the node now sees the pod.
     pub fn mark_bound(&mut self, pod: PodId, now: SimTime) {
-        self.pods[pod.index()].bound_at = Some(now);
-        if let Some(node) = self.pods[pod.index()].node {
+        self.pod_mut(pod).bound_at = Some(now);
+        if let Some(node) = self.pod(pod).node {
             self.pods_epoch[node.index()] = self.pods_epoch[node.index()].wrapping_add(1);
         }
     }
 
     /// The kubelet started the pod's containers.
     pub fn mark_running(&mut self, pod: PodId, now: SimTime) {
-        self.pods[pod.index()].running_at = Some(now);
+        self.pod_mut(pod).running_at = Some(now);
         self.set_phase(pod, PodPhase::Running);
-        if let Some(node) = self.pods[pod.index()].node {
+        if let Some(node) = self.pod(pod).node {
             self.pods_epoch[node.index()] = self.pods_epoch[node.index()].wrapping_add(1);
         }
     }
 
     /// Releases the pod's requests from its node, if it holds any.
     fn release(&mut self, pod: PodId) {
-        let p = &self.pods[pod.index()];
+        let p = self.pod(pod);
         if !p.phase.holds_node() {
             return;
         }
@@ -736,7 +895,7 @@ impl ClusterState {
         if !self.topology.is_empty() {
             self.topology.pod_moved(p.template.index(), node.index(), -1, p.phase != PodPhase::Terminating);
         }
-        let p = &self.pods[pod.index()];
+        let p = self.pod(pod);
         let tmpl = &self.templates[p.template.index()];
         let (req, prio) = (tmpl.requests, tmpl.priority);
         self.gpu.release(pod.index(), node.index());
@@ -762,7 +921,7 @@ impl ClusterState {
     }
 
     fn owner_lost_pod(&mut self, pod: PodId) {
-        if let Owner::Deployment(d) = self.pods[pod.index()].owner {
+        if let Owner::Deployment(d) = self.pod(pod).owner {
             self.deployments[d.index()].live_pods -= 1;
         }
     }
@@ -771,7 +930,7 @@ impl ClusterState {
     /// object is being deleted, ends `Deleted`). Its resources are freed.
     pub fn finish_pod(&mut self, pod: PodId, phase: PodPhase, now: SimTime) {
         debug_assert!(phase.is_terminal());
-        let was = self.pods[pod.index()].phase;
+        let was = self.pod(pod).phase;
         if was.is_terminal() {
             return;
         }
@@ -779,7 +938,7 @@ impl ClusterState {
         if was != PodPhase::Terminating {
             self.owner_lost_pod(pod);
         }
-        self.pods[pod.index()].finished_at = Some(now);
+        self.pod_mut(pod).finished_at = Some(now);
         self.set_phase(pod, if was == PodPhase::Terminating { PodPhase::Deleted } else { phase });
     }
 
@@ -787,16 +946,16 @@ impl ClusterState {
     /// resources until [`Self::delete_pod`] ends it, and its owner stops counting it.
     /// Returns false (and does nothing) for a pod that is not Running.
     pub fn begin_termination(&mut self, pod: PodId, now: SimTime, reason: Option<DisruptionReason>) -> bool {
-        if self.pods[pod.index()].phase != PodPhase::Running {
+        if self.pod(pod).phase != PodPhase::Running {
             return false;
         }
         self.owner_lost_pod(pod);
         if !self.topology.is_empty()
-            && let Some(node) = self.pods[pod.index()].node
+            && let Some(node) = self.pod(pod).node
         {
-            self.topology.pod_terminating(self.pods[pod.index()].template.index(), node.index());
+            self.topology.pod_terminating(self.pod(pod).template.index(), node.index());
         }
-        let p = &mut self.pods[pod.index()];
+        let p = self.pod_mut(pod);
         p.terminating_at = Some(now);
         p.disruption = reason;
         self.set_phase(pod, PodPhase::Terminating);
@@ -808,20 +967,23 @@ impl ClusterState {
     /// pod held resources on a node (a cluster change for the scheduler). Deleting an ended
     /// pod does nothing.
     pub fn delete_pod(&mut self, pod: PodId, now: SimTime) -> bool {
-        let p = &self.pods[pod.index()];
-        if p.phase.is_terminal() {
+        let phase = self.pod(pod).phase;
+        if phase.is_terminal() {
             return false;
         }
-        let held = p.phase.holds_node();
-        if p.phase == PodPhase::Pending {
+        let held = phase.holds_node();
+        if phase == PodPhase::Pending {
             self.pending_deleted_epoch += 1;
+            // The scheduling queue (or the creation on its way to it) still holds the pod
+            // until it surfaces there; see [`Self::unpin`].
+            self.pin(pod);
         }
-        let terminating = p.phase == PodPhase::Terminating;
+        let terminating = phase == PodPhase::Terminating;
         self.release(pod);
         if !terminating {
             self.owner_lost_pod(pod);
         }
-        self.pods[pod.index()].finished_at = Some(now);
+        self.pod_mut(pod).finished_at = Some(now);
         self.set_phase(pod, PodPhase::Deleted);
         held
     }
@@ -903,7 +1065,7 @@ impl ClusterState {
     /// must move (`kubectl drain --ignore-daemonsets`; the cluster autoscaler's
     /// `GetPodsToMove` sets DaemonSet pods apart).
     pub fn pods_to_drain_on_node(&self, node: NodeId) -> usize {
-        self.node_pods[node.index()].iter().filter(|&&p| !self.pods[p.index()].owner.is_daemon_set()).count()
+        self.node_pods[node.index()].iter().filter(|&&p| !self.pod(p).owner.is_daemon_set()).count()
     }
 
     /// Recomputes every sum from the pods and compares with the maintained ones; returns
@@ -911,10 +1073,15 @@ impl ClusterState {
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut requested = vec![Resources::ZERO; self.nodes.len()];
         let mut non_zero = vec![Resources::ZERO; self.nodes.len()];
-        let mut phases = [0u64; 7];
         let mut live = vec![0u32; self.deployments.len()];
         let mut on_node: Vec<Vec<PodId>> = vec![Vec::new(); self.nodes.len()];
-        for (i, p) in self.pods.iter().enumerate() {
+        self.pods.check()?;
+        let mut phases = self.released_in_phase;
+        for (id, p) in self.pods.iter() {
+            let i = id.index();
+            if p.phase.is_terminal() && p.pins == 0 && self.release_ended && !self.released.contains(&id) {
+                return Err(format!("pod {i} ended and nothing holds it, but it is still stored"));
+            }
             phases[p.phase as usize] += 1;
             if p.phase.holds_node() {
                 let Some(n) = p.node else {
@@ -935,8 +1102,12 @@ impl ClusterState {
         }
         let gpu_requested: Vec<i64> = requested.iter().map(|r| r.gpu_milli).collect();
         self.gpu.check(
-            self.pods.iter().enumerate().map(|(i, p)| {
-                (i, if p.phase.holds_node() { p.node.map(|n| n.index()) } else { None }, p.template.index())
+            self.pods.iter().map(|(id, p)| {
+                (
+                    id.index(),
+                    if p.phase.holds_node() { p.node.map(|n| n.index()) } else { None },
+                    p.template.index(),
+                )
             }),
             &gpu_requested,
         )?;
@@ -945,6 +1116,8 @@ impl ClusterState {
         }
         if phases.iter().sum::<u64>() != self.totals.pods_created
             || self.pods.len() as u64 != self.totals.pods_created
+            || self.pods.stored() as u64 + self.released_in_phase.iter().sum::<u64>()
+                != self.totals.pods_created
         {
             return Err("pods created does not equal the sum over phases".into());
         }
@@ -1020,6 +1193,7 @@ impl ClusterState {
             let holding: Vec<(usize, usize, bool)> = self
                 .pods
                 .iter()
+                .map(|(_, p)| p)
                 .filter(|p| p.phase.holds_node())
                 .filter_map(|p| {
                     p.node.map(|n| (p.template.index(), n.index(), p.phase == PodPhase::Terminating))

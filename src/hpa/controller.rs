@@ -157,13 +157,12 @@ impl HpaController {
             let pods: Vec<_> = cluster
                 .pods
                 .iter()
-                .enumerate()
                 .filter(|(_, p)| p.owner == Owner::Deployment(h.deployment) && p.phase.is_active())
                 .collect();
             let samples = |value: &dyn Fn(&crate::traffic::PodUsage) -> i64| -> Vec<PodSample> {
                 pods.iter()
                     .map(|(i, p)| {
-                        let usage = traffic.pod_usage(crate::cluster::PodId(*i as u32));
+                        let usage = traffic.pod_usage(*i);
                         let running = p.phase == PodPhase::Running;
                         PodSample {
                             phase: if running { HpaPhase::Running } else { HpaPhase::Pending },

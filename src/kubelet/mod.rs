@@ -21,11 +21,9 @@ pub struct Kubelet {
     /// Time-to-crash of each pod template (`None`: never crashes).
     crash_samplers: Vec<Option<Sampler>>,
     crash_rng: RngStream,
-    crash: Vec<CrashState>,
+    crash: std::collections::BTreeMap<PodId, CrashState>,
     /// Container restarts so far.
     pub restarts: u64,
-    /// Each pod's image-pull time, ns (the pod start-up SLI excludes it).
-    pub image_pull_ns: Vec<u64>,
     /// Per pod template: how long its containers take to exit after SIGTERM and its grace
     /// period (`None`: they exit at once). Set with [`Kubelet::with_termination`].
     termination: Vec<Option<(Sampler, SimDuration)>>,
@@ -44,9 +42,8 @@ impl Kubelet {
             rng,
             crash_samplers,
             crash_rng,
-            crash: Vec::new(),
+            crash: std::collections::BTreeMap::new(),
             restarts: 0,
-            image_pull_ns: Vec::new(),
             termination: Vec::new(),
             termination_rng: None,
         }
@@ -92,10 +89,7 @@ impl Kubelet {
         let pool = &self.pools[cluster.node(node).pool.index()];
         let pull = pool.image_pull.sample(&mut self.rng);
         let delay = pull + pool.container_start.sample(&mut self.rng);
-        if self.image_pull_ns.len() <= pod.index() {
-            self.image_pull_ns.resize(pod.index() + 1, 0);
-        }
-        self.image_pull_ns[pod.index()] = pull.as_nanos();
+        cluster.set_image_pull(pod, pull);
         ctx.after(delay, Event::ContainersStarted(pod));
     }
 
@@ -153,10 +147,12 @@ struct CrashState {
 
 impl Kubelet {
     fn crash_state(&mut self, pod: PodId) -> &mut CrashState {
-        if self.crash.len() <= pod.index() {
-            self.crash.resize(pod.index() + 1, CrashState::default());
-        }
-        &mut self.crash[pod.index()]
+        self.crash.entry(pod).or_default()
+    }
+
+    /// Drops the records of a pod whose storage was released.
+    pub fn forget(&mut self, pod: PodId) {
+        self.crash.remove(&pod);
     }
 
     /// Schedules the next crash of a pod whose container just (re)started.
@@ -179,8 +175,11 @@ impl Kubelet {
         let p = cluster.pod(pod);
         let alive = p.phase == PodPhase::Running && p.node.is_some_and(|n| cluster.node(n).up);
         let now = ctx.now;
+        if !alive {
+            return false;
+        }
         let st = self.crash_state(pod);
-        if !alive || st.run != run || st.down {
+        if st.run != run || st.down {
             return false;
         }
         st.down = true;
@@ -203,8 +202,11 @@ impl Kubelet {
     pub fn on_restart(&mut self, cluster: &ClusterState, pod: PodId, run: u32, ctx: &mut Ctx) -> bool {
         let p = cluster.pod(pod);
         let alive = p.phase == PodPhase::Running && p.node.is_some_and(|n| cluster.node(n).up);
+        if !alive {
+            return false;
+        }
         let st = self.crash_state(pod);
-        if !alive || st.run != run || !st.down {
+        if st.run != run || !st.down {
             return false;
         }
         self.arm_crash(cluster, pod, ctx);
@@ -213,6 +215,6 @@ impl Kubelet {
 
     /// True while the pod's container is in CrashLoopBackOff.
     pub fn is_crashed(&self, pod: PodId) -> bool {
-        self.crash.get(pod.index()).is_some_and(|s| s.down)
+        self.crash.get(&pod).is_some_and(|s| s.down)
     }
 }

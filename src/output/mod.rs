@@ -3,7 +3,7 @@
 //! run leaves the previous results intact. CSVs hold only simulated quantities (never
 //! wall-clock figures), so identical runs give identical bytes.
 
-use crate::cluster::{ClusterState, Owner};
+use crate::cluster::ClusterState;
 use crate::metrics::{Cell, Metrics, TIMESERIES_COLUMNS};
 use std::io::Write;
 use std::path::Path;
@@ -11,11 +11,21 @@ use std::path::Path;
 pub mod attempts;
 pub mod console;
 pub mod folder;
+pub mod pods;
 pub mod progress;
 
 /// Writes `bytes` to `path` atomically (temporary file + rename). On any failure (a full
 /// disk, say) the temporary file is removed and `path` keeps its previous content.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] with the bytes streamed by `write` (a file too large to hold in
+/// memory, such as `pods.csv`).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // A counter keeps parallel writers of one process (a sweep's workers) apart.
@@ -24,7 +34,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        write(&mut f)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -110,49 +120,8 @@ pub const POD_TERMINATION_COLUMNS: [&str; 2] = ["terminating_s", "disruption_tar
 /// its node, `<device>[+<device>…]:<milli each>` (`0:500`, `0+1:1000`), empty for none.
 pub const POD_GPU_COLUMN: &str = "gpu_devices";
 
-/// `pods.csv`: one row per pod, in creation order.
+/// `pods.csv`: one row per pod the cluster stores, in creation order (every pod of a run
+/// that keeps them; a run that releases ended pods writes theirs with [`pods::PodsCsv`]).
 pub fn pods_csv(cluster: &ClusterState) -> std::io::Result<Vec<u8>> {
-    let graceful = cluster.templates.iter().any(|t| t.graceful_termination);
-    let gpus = cluster.gpu.any_devices();
-    let t =
-        |x: Option<crate::engine::SimTime>| x.map_or(String::new(), |t| format!("{:.6}", t.as_secs_f64()));
-    let rows = cluster.pods.iter().enumerate().map(move |(i, p)| {
-        let tmpl = &cluster.templates[p.template.index()];
-        let owner = match p.owner {
-            Owner::Deployment(d) => format!("Deployment/{}", cluster.deployments[d.index()].name),
-            Owner::Churn(_) => "Churn".to_string(),
-            Owner::Trace(t) => format!("PodTrace/{}", cluster.trace_names[t.index()]),
-            Owner::DaemonSet(d, _) => format!("DaemonSet/{}", cluster.daemon_sets[d.index()].name),
-            Owner::Bare => String::new(),
-        };
-        let mut row = vec![
-            i.to_string(),
-            owner,
-            tmpl.name.clone(),
-            tmpl.priority.to_string(),
-            p.phase.name().to_string(),
-            p.node.map_or(String::new(), |n| cluster.node_name(n)),
-            format!("{:.6}", p.created_at.as_secs_f64()),
-            t(p.bound_at),
-            t(p.running_at),
-            t(p.finished_at),
-            p.attempts.to_string(),
-        ];
-        if graceful {
-            row.push(t(p.terminating_at));
-            row.push(p.disruption.map_or(String::new(), |r| r.name().to_string()));
-        }
-        if gpus {
-            row.push(cluster.gpu.describe(i));
-        }
-        row
-    });
-    let mut header = POD_COLUMNS.to_vec();
-    if graceful {
-        header.extend(POD_TERMINATION_COLUMNS);
-    }
-    if gpus {
-        header.push(POD_GPU_COLUMN);
-    }
-    csv_bytes(&header, rows)
+    pods::PodsCsv::new(Path::new("."), usize::MAX).to_bytes(cluster)
 }

@@ -27,7 +27,7 @@ pub fn node_view(cluster: &ClusterState, node: usize, classes: bool) -> NodeView
     let n = &cluster.nodes[node];
     let gpu_classes = if classes {
         cluster.pods_on_node(NodeId(node as u32)).iter().fold(GpuClassSet::EMPTY, |set, &p| {
-            match cluster.gpu.template(cluster.pods[p.index()].template.index()).demand {
+            match cluster.gpu.template(cluster.pod(p).template.index()).demand {
                 Some(d) => set.with(d),
                 None => set,
             }

@@ -123,8 +123,6 @@ pub struct Scheduler {
     busy: bool,
     next_start_node_index: usize,
     tie_rng: RngStream,
-    /// Time of each pod's last failed attempt, indexed by pod.
-    last_failure: Vec<SimTime>,
     backoff_wakeup: Option<SimTime>,
     flush_scheduled: bool,
     candidates: Vec<Candidate>,
@@ -233,7 +231,6 @@ impl Scheduler {
             busy: false,
             next_start_node_index: 0,
             tie_rng,
-            last_failure: Vec::new(),
             backoff_wakeup: None,
             flush_scheduled: false,
             candidates: Vec::new(),
@@ -282,7 +279,7 @@ impl Scheduler {
         if self.queue.unschedulable_len() == 0 {
             return;
         }
-        self.queue.move_all_to_active_or_backoff(ctx.now, backoff_state(cluster, &self.last_failure));
+        self.queue.move_all_to_active_or_backoff(ctx.now, backoff_state(cluster));
         self.arm_backoff_wakeup(ctx);
         self.wake(ctx);
     }
@@ -306,7 +303,7 @@ impl Scheduler {
             r.spread.iter().any(|s| s.hard && ix.is_member(s.set, assigned))
                 || r.affinity.iter().any(|t| ix.is_member(t.set, assigned))
         };
-        self.queue.move_to_active_or_backoff_if(ctx.now, helps, backoff_state(cluster, &self.last_failure));
+        self.queue.move_to_active_or_backoff_if(ctx.now, helps, backoff_state(cluster));
         self.arm_backoff_wakeup(ctx);
         self.wake(ctx);
     }
@@ -314,7 +311,7 @@ impl Scheduler {
     /// `Event::FlushUnschedulable`.
     pub fn on_flush(&mut self, cluster: &ClusterState, ctx: &mut Ctx) {
         self.flush_scheduled = false;
-        self.queue.flush_unschedulable_leftover(ctx.now, backoff_state(cluster, &self.last_failure));
+        self.queue.flush_unschedulable_leftover(ctx.now, backoff_state(cluster));
         self.arm_backoff_wakeup(ctx);
         self.arm_flush(ctx);
         self.wake(ctx);
@@ -344,6 +341,8 @@ impl Scheduler {
                     if pod.phase == PodPhase::Pending {
                         break p;
                     }
+                    // Deleted while queued: the queue no longer holds it.
+                    cluster.unpin(p);
                 }
             }
         };
@@ -374,11 +373,7 @@ impl Scheduler {
             }
             None => {
                 out.attempted = Some((pod, false));
-                let idx = pod.index();
-                if self.last_failure.len() <= idx {
-                    self.last_failure.resize(idx + 1, SimTime::ZERO);
-                }
-                self.last_failure[idx] = ctx.now;
+                cluster.set_last_failure(pod, ctx.now);
                 // PodScheduled turns False on the first failure (until the pod is bound).
                 let first = self.unschedulable_pods.insert(pod);
                 let prio = cluster.pod_template(pod).priority;
@@ -618,7 +613,7 @@ impl Scheduler {
         let mut allowed: Vec<i64> = vec![i64::MAX; self.min_available.len()];
         if has_pdbs {
             let mut running = vec![0i64; self.min_available.len()];
-            for p in &cluster.pods {
+            for (_, p) in cluster.pods.iter() {
                 if let crate::cluster::Owner::Deployment(d) = p.owner
                     && p.phase == PodPhase::Running
                     && d.index() < running.len()
@@ -856,7 +851,7 @@ impl Scheduler {
     /// sampling, scores, selects. Does not change the cluster.
     pub fn schedule_one(&mut self, cluster: &mut ClusterState, pod: PodId, _now: SimTime) -> Placed {
         self.stats.attempts += 1;
-        cluster.pods[pod.index()].attempts += 1;
+        cluster.count_attempt(pod);
         self.sync_nominated_loads(cluster);
         let decision = self.find_node(cluster, pod);
         self.stats.nodes_examined += decision.examined as u64;
@@ -1304,11 +1299,11 @@ fn first_allowed(
 
 /// What the queue needs to compute a pod's backoff: its attempt count and the time of its
 /// last failed attempt.
-fn backoff_state<'a>(
-    cluster: &'a ClusterState,
-    last_failure: &'a [SimTime],
-) -> impl FnMut(PodId) -> (u32, SimTime) + 'a {
-    move |p| (cluster.pod(p).attempts, last_failure.get(p.index()).copied().unwrap_or(SimTime::ZERO))
+fn backoff_state(cluster: &ClusterState) -> impl FnMut(PodId) -> (u32, SimTime) + '_ {
+    move |p| {
+        let pod = cluster.pod(p);
+        (pod.attempts, pod.last_failure)
+    }
 }
 
 /// One element of upstream `DefaultNormalizeScore` given the maximum over all nodes.

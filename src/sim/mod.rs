@@ -85,6 +85,17 @@ pub struct RunOutput {
     pub attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
     /// Why the run's results cannot be trusted (a trace file that changed under the run).
     pub failure: Option<String>,
+    /// `pods.csv` rows of the pods whose storage was released, to be written with those of
+    /// the pods `cluster` still stores ([`Simulation::release_ended_pods`]).
+    pub pods_csv: Option<crate::output::pods::PodsCsv>,
+}
+
+/// What the `throughputCollector` columns need of the measured pods whose storage was
+/// released: the earliest creation and the binding times.
+#[derive(Default)]
+struct MeasuredReleased {
+    first_created: Option<SimTime>,
+    bound: Vec<u64>,
 }
 
 pub struct Simulation {
@@ -119,7 +130,11 @@ pub struct Simulation {
     /// Each pool's `unschedulable` setting, restored by an uncordon.
     pool_unschedulable: Vec<bool>,
     /// For a pod created to replace one lost to a node failure: when that node failed.
-    replaces_failure_at: Vec<Option<SimTime>>,
+    replaces_failure_at: std::collections::BTreeMap<PodId, SimTime>,
+    /// `pods.csv` rows of released pods (`--pods` on a run that releases them).
+    pods_csv: Option<crate::output::pods::PodsCsv>,
+    /// The measured pods (`throughputCollector`) whose storage was released.
+    measured_released: MeasuredReleased,
     pub autoscaler: Option<ClusterAutoscaler>,
     /// Per pool: the (zone, label set) its nodes take round-robin by index.
     pool_label_sets: Vec<Vec<(u16, LabelSetId)>>,
@@ -153,6 +168,7 @@ fn collector_summary(
     measured: &[bool],
     interval: SimDuration,
     end: SimTime,
+    released: &MeasuredReleased,
 ) -> Vec<(String, Cell)> {
     let is_measured =
         |o: &Owner| matches!(o, Owner::Deployment(d) if measured.get(d.index()).copied().unwrap_or(false));
@@ -163,9 +179,14 @@ fn collector_summary(
         .filter(|(_, m)| **m)
         .map(|(d, _)| u64::from(d.replicas))
         .sum();
-    let pods: Vec<&crate::cluster::Pod> = cluster.pods.iter().filter(|p| is_measured(&p.owner)).collect();
-    let start = pods.iter().map(|p| p.created_at).min();
-    let mut bound: Vec<u64> = pods.iter().filter_map(|p| p.bound_at.map(SimTime::as_nanos)).collect();
+    let pods: Vec<&crate::cluster::Pod> =
+        cluster.pods.iter().map(|(_, p)| p).filter(|p| is_measured(&p.owner)).collect();
+    let start = pods.iter().map(|p| p.created_at).chain(released.first_created).min();
+    let mut bound: Vec<u64> = pods
+        .iter()
+        .filter_map(|p| p.bound_at.map(SimTime::as_nanos))
+        .chain(released.bound.iter().copied())
+        .collect();
     bound.sort_unstable();
     let f = |v: Option<f64>| v.map_or(Cell::Missing, Cell::Float);
     const PHASES: u64 = 10;
@@ -600,7 +621,9 @@ impl Simulation {
             drain_evictions: 0,
             draining: vec![false; node_count],
             pool_unschedulable: s.node_pools.iter().map(|p| p.unschedulable).collect(),
-            replaces_failure_at: Vec::new(),
+            replaces_failure_at: std::collections::BTreeMap::new(),
+            pods_csv: None,
+            measured_released: MeasuredReleased::default(),
             autoscaler,
             next_node_index: s.node_pools.iter().map(|p| p.count).collect(),
             pool_label_sets,
@@ -637,6 +660,48 @@ impl Simulation {
             sim.queue.push(SimTime::ZERO + sim.sample_interval, Event::Sample);
         }
         Ok(sim)
+    }
+
+    /// Releases the storage of every pod once it has ended and nothing holds it, so the
+    /// run's memory follows the pods alive rather than the pods ever created: its
+    /// contributions to the summary are folded in as it goes and, with `pods_csv`, its row
+    /// is handed over ([`crate::output::pods`]). The results are the same; the output's
+    /// `cluster` then stores only the pods that have not ended.
+    pub fn release_ended_pods(&mut self, pods_csv: Option<crate::output::pods::PodsCsv>) {
+        self.pods_csv = pods_csv;
+        self.cluster.release_ended_pods();
+        self.take_released();
+    }
+
+    /// Takes the pods released since the last call out of the cluster: their rows, summary
+    /// contributions and per-pod records elsewhere.
+    fn take_released(&mut self) {
+        if !self.cluster.has_released() {
+            return;
+        }
+        for (id, pod, gpu) in self.cluster.take_released() {
+            if let Some(rows) = self.pods_csv.as_mut() {
+                rows.ended(&self.cluster, id, &pod, gpu);
+            }
+            if let Some((measured, _)) = &self.collector
+                && matches!(pod.owner, Owner::Deployment(d) if measured.get(d.index()).copied().unwrap_or(false))
+            {
+                let m = &mut self.measured_released;
+                m.first_created = Some(m.first_created.map_or(pod.created_at, |t| t.min(pod.created_at)));
+                if let Some(b) = pod.bound_at {
+                    m.bound.push(b.as_nanos());
+                }
+            }
+            if let Owner::Trace(t) = pod.owner
+                && pod.phase == PodPhase::Succeeded
+                && let Some(r) = self.replays.get_mut(t.index())
+            {
+                r.released_succeeded += 1;
+            }
+            self.replaces_failure_at.remove(&id);
+            self.kubelet.forget(id);
+            self.traffic.forget(id);
+        }
     }
 
     /// Records every scheduling attempt into `sink` (`--explain`); the run's
@@ -679,6 +744,7 @@ impl Simulation {
             self.now = t;
             self.events += 1;
             self.dispatch(ev);
+            self.take_released();
             self.metrics.observe_peak(&self.cluster.totals.requested, &self.cluster.totals.allocatable_ready);
             self.metrics.observe_nodes_down(self.cluster.totals.nodes_down);
         }
@@ -755,7 +821,13 @@ impl Simulation {
             summary.push(("scheduling_throughput_avg_pods_per_s".to_string(), Cell::Float(throughput)));
         }
         if let Some((measured, interval)) = &self.collector {
-            summary.extend(collector_summary(&self.cluster, measured, *interval, self.end));
+            summary.extend(collector_summary(
+                &self.cluster,
+                measured,
+                *interval,
+                self.end,
+                &self.measured_released,
+            ));
         }
         summary.extend(traffic_summary);
         summary.extend(crate::workload::replay::summary(&self.replays, &self.cluster));
@@ -780,6 +852,7 @@ impl Simulation {
             cluster: self.cluster,
             attempts: self.attempts.take(),
             failure,
+            pods_csv: self.pods_csv.take(),
         }
     }
 
@@ -788,6 +861,8 @@ impl Simulation {
     fn gpu_attempted(&mut self, pod: PodId, scheduled: bool, gave_up: bool) {
         if gave_up {
             self.cluster.delete_pod(pod, self.now);
+            // Popped for this attempt: the scheduling queue no longer holds it.
+            self.cluster.unpin(pod);
         }
         if let Owner::Trace(t) = self.cluster.pod(pod).owner
             && self.replays[t.index()].inflation.is_some()
@@ -948,9 +1023,13 @@ impl Simulation {
                 if self.cluster.pod(p).phase == PodPhase::Pending {
                     let mut ctx = Ctx::new(self.now, &mut self.queue);
                     self.scheduler.enqueue(&self.cluster, p, &mut ctx);
+                } else {
+                    // Deleted before the scheduler saw it: nothing holds it any more.
+                    self.cluster.unpin(p);
                 }
             }
             Then::Bind { pod, node } => {
+                self.cluster.unpin(pod);
                 let p = self.cluster.pod(pod);
                 if p.phase == PodPhase::Bound && p.node == Some(node) {
                     self.last_bind_at = self.now;
@@ -959,11 +1038,12 @@ impl Simulation {
             }
             Then::Observed(pod) => {
                 let p = self.cluster.pod(pod);
-                let pull = self.kubelet.image_pull_ns.get(pod.index()).copied().unwrap_or(0);
+                let pull = p.image_pull.as_nanos();
                 let sli = self.now.saturating_since(p.created_at).as_nanos().saturating_sub(pull);
                 if let Some(h) = self.startup_sli_us.as_mut() {
                     let _ = h.record(sli / 1_000);
                 }
+                self.cluster.unpin(pod);
             }
         }
     }
@@ -998,10 +1078,7 @@ impl Simulation {
     /// replacement-latency metric.
     fn replace(&mut self, lost: &[PodId], failed_at: SimTime) {
         for p in self.reconcile_owners(lost) {
-            if self.replaces_failure_at.len() <= p.index() {
-                self.replaces_failure_at.resize(p.index() + 1, None);
-            }
-            self.replaces_failure_at[p.index()] = Some(failed_at);
+            self.replaces_failure_at.insert(p, failed_at);
         }
     }
 
@@ -1081,9 +1158,10 @@ impl Simulation {
 
     /// Healthy pods of a Deployment (see [`Self::pod_healthy`]).
     fn healthy_pods(&self, d: DeploymentId) -> i64 {
-        (0..self.cluster.pods.len() as u32)
-            .map(PodId)
-            .filter(|&q| self.cluster.pod(q).owner == Owner::Deployment(d) && self.pod_healthy(q))
+        self.cluster
+            .pods
+            .iter()
+            .filter(|&(q, p)| p.owner == Owner::Deployment(d) && self.pod_healthy(q))
             .count() as i64
     }
 
@@ -1359,14 +1437,17 @@ impl Simulation {
                     cp.submit(self.now, Client::Scheduler, Call::CreateBinding, Then::Bind { pod, node });
                     cp.submit(self.now, Client::SchedulerEvents, Call::CreateEvent, Then::Nothing);
                 }
-                None => self.bound(pod),
+                None => {
+                    self.cluster.unpin(pod);
+                    self.bound(pod);
+                }
             },
             Event::ApiDone(then) => self.api_done(then),
             Event::ContainersStarted(pod) => {
                 if self.kubelet.on_containers_started(&mut self.cluster, pod, &mut ctx) {
                     let p = self.cluster.pod(pod);
                     self.metrics.on_running(p.created_at, self.now);
-                    if let Some(Some(failed_at)) = self.replaces_failure_at.get(pod.index()) {
+                    if let Some(failed_at) = self.replaces_failure_at.get(&pod) {
                         self.metrics.on_replacement_running(*failed_at, self.now);
                     }
                     let owner = p.owner;
@@ -1379,6 +1460,7 @@ impl Simulation {
                         // The kubelet reports Running (the SLI ends when that is stored) and
                         // records a Started event; the endpoints controller adds the pod.
                         cp.submit(self.now, Client::Kubelet(node), Call::PatchPodStatus, Then::Observed(pod));
+                        self.cluster.pin(pod);
                         cp.submit(self.now, Client::KubeletEvents(node), Call::CreateEvent, Then::Nothing);
                         if let Owner::Deployment(d) = owner {
                             self.api_endpoints(d);

@@ -459,7 +459,7 @@ pub struct Traffic {
     /// Service index of each Deployment, if it serves traffic.
     by_deployment: Vec<Option<u32>>,
     /// (service, slot) of each pod that ever became an endpoint, indexed by pod.
-    slot_of: Vec<Option<(u32, u32)>>,
+    slot_of: std::collections::BTreeMap<PodId, (u32, u32)>,
 }
 
 fn ms(ns: u64) -> f64 {
@@ -547,7 +547,12 @@ impl Traffic {
                 interval_capacity_start: 0,
             });
         }
-        Ok(Traffic { services, by_deployment, slot_of: Vec::new(), healthy: Vec::new() })
+        Ok(Traffic {
+            services,
+            by_deployment,
+            slot_of: std::collections::BTreeMap::new(),
+            healthy: Vec::new(),
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -566,16 +571,18 @@ impl Traffic {
     pub fn pod_ready(&mut self, deployment: DeploymentId, pod: PodId, t: SimTime) {
         let Some(Some(si)) = self.by_deployment.get(deployment.index()).copied() else { return };
         let slot = self.services[si as usize].add_endpoint(t.0);
-        if self.slot_of.len() <= pod.index() {
-            self.slot_of.resize(pod.index() + 1, None);
-        }
-        self.slot_of[pod.index()] = Some((si, slot));
+        self.slot_of.insert(pod, (si, slot));
+    }
+
+    /// Drops the records of a pod whose storage was released.
+    pub fn forget(&mut self, pod: PodId) {
+        self.slot_of.remove(&pod);
     }
 
     /// A pod stopped and was removed (deleted, evicted, lost): its queued and in-flight
     /// requests fail and it receives no more traffic.
     pub fn pod_stopped(&mut self, pod: PodId, t: SimTime) {
-        if let Some(Some((si, slot))) = self.slot_of.get(pod.index()).copied() {
+        if let Some((si, slot)) = self.slot_of.get(&pod).copied() {
             self.services[si as usize].kill(slot, t.0);
             self.services[si as usize].remove_endpoint(slot);
         }
@@ -584,14 +591,14 @@ impl Traffic {
     /// The pod's node failed: its requests fail, and requests still routed to it fail
     /// until `pod_not_ready` removes it from the endpoints.
     pub fn pod_dead(&mut self, pod: PodId, t: SimTime) {
-        if let Some(Some((si, slot))) = self.slot_of.get(pod.index()).copied() {
+        if let Some((si, slot)) = self.slot_of.get(&pod).copied() {
             self.services[si as usize].kill(slot, t.0);
         }
     }
 
     /// The pod was marked NotReady (its node was found unreachable): no more traffic.
     pub fn pod_not_ready(&mut self, pod: PodId) {
-        if let Some(Some((si, slot))) = self.slot_of.get(pod.index()).copied() {
+        if let Some((si, slot)) = self.slot_of.get(&pod).copied() {
             self.services[si as usize].remove_endpoint(slot);
         }
     }
@@ -618,7 +625,7 @@ impl Traffic {
 
     /// What was last published for a pod (`None` if it has no serving slot).
     pub fn pod_usage(&self, pod: PodId) -> Option<PodUsage> {
-        let (si, slot) = self.slot_of.get(pod.index()).copied().flatten()?;
+        let (si, slot) = self.slot_of.get(&pod).copied()?;
         let p = &self.services[si as usize].slots[slot as usize];
         (!p.stopped).then_some(PodUsage {
             cpu_milli: p.cpu_usage_milli,
@@ -629,7 +636,7 @@ impl Traffic {
 
     /// The CPU usage metrics-server last published for a pod, millicores.
     pub fn pod_cpu_usage_milli(&self, pod: PodId) -> Option<u64> {
-        let (si, slot) = self.slot_of.get(pod.index()).copied().flatten()?;
+        let (si, slot) = self.slot_of.get(&pod).copied()?;
         let p = &self.services[si as usize].slots[slot as usize];
         (!p.stopped).then_some(p.cpu_usage_milli)
     }

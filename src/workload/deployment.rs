@@ -295,12 +295,12 @@ fn pods_to_delete_where(
     now: SimTime,
     keep: impl Fn(PodId) -> bool,
 ) -> Vec<PodId> {
-    let active: Vec<PodId> = (0..cluster.pods.len())
-        .map(|i| PodId(i as u32))
-        .filter(|&p| {
-            let pod = cluster.pod(p);
-            pod.owner == Owner::Deployment(d) && pod.phase.is_active() && keep(p)
-        })
+    // The stored pods in id order (an ended pod is not active, stored or not).
+    let active: Vec<PodId> = cluster
+        .pods
+        .iter()
+        .filter(|(p, pod)| pod.owner == Owner::Deployment(d) && pod.phase.is_active() && keep(*p))
+        .map(|(p, _)| p)
         .collect();
     // getPodsRankedByRelatedPodsOnSameNode: active pods of the same owner per node.
     let mut per_node: std::collections::BTreeMap<Option<u32>, u32> = std::collections::BTreeMap::new();

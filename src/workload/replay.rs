@@ -65,6 +65,9 @@ pub struct PodReplay {
     pub error: Option<String>,
     /// With `inflation`: the allocation per 1 % of arrived GPU demand.
     pub inflation: Option<super::inflation::Recorder>,
+    /// Its pods that Succeeded and whose storage was released (the cluster no longer
+    /// stores them; [`summary`] adds them).
+    pub released_succeeded: u64,
 }
 
 /// The GPU-model requirement of a shape on the node label.
@@ -212,6 +215,7 @@ impl PodReplay {
             duration_scale: spec.duration_scale,
             rate_multiplier: spec.rate_multiplier,
             start_at: SimTime::ZERO + spec.start_at.0,
+            released_succeeded: 0,
             end,
             rng,
             stats: ReplayStats::default(),
@@ -500,9 +504,9 @@ pub fn summary(replays: &[PodReplay], cluster: &ClusterState) -> Vec<(String, cr
     use crate::cluster::PodPhase;
     use crate::metrics::Cell;
     let mut pending = vec![0u64; replays.len()];
-    let mut succeeded = vec![0u64; replays.len()];
+    let mut succeeded: Vec<u64> = replays.iter().map(|r| r.released_succeeded).collect();
     if !replays.is_empty() {
-        for p in &cluster.pods {
+        for (_, p) in cluster.pods.iter() {
             if let Owner::Trace(t) = p.owner {
                 match p.phase {
                     PodPhase::Pending => pending[t.index()] += 1,
