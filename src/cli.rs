@@ -60,6 +60,10 @@ pub enum Command {
         /// Do not draw charts/ and index.html.
         #[arg(long)]
         no_charts: bool,
+        /// Threads for the run's scheduling work (the scores of attempts with thousands of
+        /// candidate nodes) [default: every core]. The results are byte-identical at any count.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
         /// Fail (exit 3) unless the summary row satisfies EXPR, e.g. 'latency_p99_ms < 250'.
         /// Repeatable; see README "Sweeps and CI" for the grammar.
         #[arg(long = "check", value_name = "EXPR")]
@@ -402,8 +406,12 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         }
     };
     let result = match cli.command {
-        Command::Run { input, out, force, pods, explain, quiet, no_charts, checks } => {
-            run(&input, out, force, pods, explain, quiet, no_charts, &checks)
+        Command::Run { input, out, force, pods, explain, quiet, no_charts, threads, checks } => {
+            let threads = threads.map_or_else(
+                || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+                usize::from,
+            );
+            run(&input, out, force, pods, explain, quiet, no_charts, threads, &checks)
         }
         Command::Validate { input } => validate(&input),
         Command::Plot { dir, metrics } => plot(&dir, metrics).map(|written| {
@@ -580,6 +588,7 @@ fn run(
     explain: bool,
     quiet: bool,
     no_charts: bool,
+    threads: usize,
     checks: &[String],
 ) -> Result<(), Failure> {
     let run_checks = sweep::parse_run_checks(checks)?;
@@ -617,7 +626,7 @@ fn run(
     // `--pods`: rows of ended pods are held up to a bound, then spilled to the staging folder.
     let rows = pods.then(|| output::pods::PodsCsv::new(out, output::pods::DEFAULT_BUFFER_ROWS));
     let mut result =
-        runner::simulate_with(&s, s.seed, slices, sink, rows).map_err(|e| run_failure(file, e))?;
+        runner::simulate_with(&s, s.seed, slices, sink, rows, threads).map_err(|e| run_failure(file, e))?;
     progress.finish();
     if let Some(sink) = result.attempts.take() {
         let staged = out.display().to_string();

@@ -122,18 +122,20 @@ pub fn simulate(
     seed: u64,
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
 ) -> Result<RunOutput, RunError> {
-    simulate_explained(s, seed, progress, None)
+    simulate_explained(s, seed, progress, None, 1)
 }
 
-/// [`simulate`], recording every scheduling attempt into `attempts` (`--explain`); the
-/// output's `attempts` hands the sink back to be finished.
+/// [`simulate`], recording every scheduling attempt into `attempts` (`--explain`), with
+/// `threads` threads for the scheduling work (`run --threads`; the output is the same at
+/// any count); the output's `attempts` hands the sink back to be finished.
 pub fn simulate_explained(
     s: &Scenario,
     seed: u64,
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
     attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
+    threads: usize,
 ) -> Result<RunOutput, RunError> {
-    simulate_with(s, seed, progress, attempts, None)
+    simulate_with(s, seed, progress, attempts, None, threads)
 }
 
 /// [`simulate_explained`], with the rows of `pods.csv` (`--pods`) handed to `pods_csv` as
@@ -148,10 +150,13 @@ pub fn simulate_with(
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
     attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
     pods_csv: Option<crate::output::pods::PodsCsv>,
+    threads: usize,
 ) -> Result<RunOutput, RunError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<RunOutput, RunError> {
         let mut sim = Simulation::new(s, seed)?;
         sim.release_ended_pods(pods_csv);
+        sim.scheduler.workers =
+            crate::scheduler::parallel::Workers::with_threads(threads).map_err(RunError::Internal)?;
         if let Some(sink) = attempts {
             sim.explain_to(sink);
         }

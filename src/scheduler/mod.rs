@@ -13,6 +13,7 @@
 pub mod explain;
 pub mod gpu;
 pub mod noise;
+pub mod parallel;
 pub mod plugins;
 pub mod preemption;
 pub mod queue;
@@ -70,6 +71,9 @@ pub struct SchedulerStats {
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
     node: NodeId,
+    /// Scored on a worker: its resource score was not memoised and is to be written to the
+    /// memo after the parallel pass.
+    fresh: bool,
     base: i64,
     taint_raw: i64,
     affinity_raw: i64,
@@ -175,6 +179,9 @@ pub struct Scheduler {
     pub gpu: Option<gpu::GpuScoring>,
     /// Scratch for the GPU policy: the candidates and their weighted scores.
     gpu_scratch: (Vec<NodeId>, Vec<i64>),
+    /// Worker threads for the score work of attempts with many candidates (`--threads`);
+    /// the decisions do not depend on them.
+    pub workers: parallel::Workers,
 }
 
 /// What a failed attempt writes through the API (upstream `handleSchedulingFailure`,
@@ -255,6 +262,7 @@ impl Scheduler {
             topology_filters: false,
             gpu: None,
             gpu_scratch: (Vec::new(), Vec::new()),
+            workers: parallel::Workers::sequential(),
         }
     }
 
@@ -1051,7 +1059,13 @@ impl Scheduler {
             if gpu_filter && !self.gpu_fits(cluster, idx, template_id as usize, pod, tmpl.priority) {
                 continue;
             }
-            self.candidates.push(Candidate { node: id, base: 0, taint_raw: 0, affinity_raw: 0 });
+            self.candidates.push(Candidate {
+                node: id,
+                fresh: false,
+                base: 0,
+                taint_raw: 0,
+                affinity_raw: 0,
+            });
         }
         let processed = k;
         let examined = processed
@@ -1111,20 +1125,25 @@ impl Scheduler {
         let class = self.score_class[template_id as usize];
         let row = (class as usize & (ways - 1)) * self.score_stride;
         let cache = &mut self.score_cache[row..row + n];
-        for c in self.candidates.iter_mut().filter(|_| default_scores) {
+        // Per candidate: the weighted resource scores (memoised per node, request class and
+        // node generation: `Some(entry)` when computed), the raw TaintToleration and
+        // NodeAffinity scores.
+        let cfg = &self.cfg;
+        let score_one = |c: &mut Candidate, cache: &[CachedScore]| -> Option<CachedScore> {
             let i = c.node.index();
             let generation = cluster.node_generation(i);
-            let cached = &mut cache[i];
-            if cached.template == class && cached.generation == generation {
+            let cached = &cache[i];
+            let fresh = if cached.template == class && cached.generation == generation {
                 c.base = cached.base;
+                None
             } else {
                 let node = &cluster.nodes[i];
                 let fit = plugins::fit::score(
-                    self.cfg.strategy,
+                    cfg.strategy,
                     &req.non_zero,
                     &node.non_zero_requested,
                     &node.allocatable,
-                    &self.cfg.fit_resources,
+                    &cfg.fit_resources,
                 );
                 let balanced = if skip_balanced {
                     0
@@ -1133,19 +1152,49 @@ impl Scheduler {
                         &req.actual,
                         &node.requested,
                         &node.allocatable,
-                        &self.cfg.balanced_resources,
+                        &cfg.balanced_resources,
                     )
                 };
-                c.base = self.cfg.weight_fit * fit + self.cfg.weight_balanced * balanced;
-                *cached = CachedScore { template: class, generation, base: c.base };
-            }
+                c.base = cfg.weight_fit * fit + cfg.weight_balanced * balanced;
+                Some(CachedScore { template: class, generation, base: c.base })
+            };
             if cluster.node_flags(i) & crate::cluster::NODE_TAINTED != 0 {
                 let taints = cluster.node_taints(c.node);
                 c.taint_raw = plugins::taint_toleration::score(taints, &placement.tolerations);
-                max_taint = max_taint.max(c.taint_raw);
             }
             if !no_label_constraints {
                 c.affinity_raw = plugins::node_affinity::score(cluster.node_labels(c.node), placement);
+            }
+            fresh
+        };
+        if default_scores && self.workers.parallel_for(self.candidates.len()) {
+            // On the workers, the memo read only; then its writes in candidate order (each
+            // node is a candidate once, so every read saw what the sequential loop sees).
+            let read: &[CachedScore] = cache;
+            let maxima = self.workers.map_chunks(&mut self.candidates, |_, chunk| {
+                let (mut taint, mut affinity) = (0, 0);
+                for c in chunk {
+                    c.fresh = score_one(c, read).is_some();
+                    taint = taint.max(c.taint_raw);
+                    affinity = affinity.max(c.affinity_raw);
+                }
+                (taint, affinity)
+            });
+            for (t, a) in maxima {
+                max_taint = max_taint.max(t);
+                max_affinity = max_affinity.max(a);
+            }
+            for c in self.candidates.iter().filter(|c| c.fresh) {
+                let i = c.node.index();
+                cache[i] =
+                    CachedScore { template: class, generation: cluster.node_generation(i), base: c.base };
+            }
+        } else if default_scores {
+            for c in self.candidates.iter_mut() {
+                if let Some(entry) = score_one(c, cache) {
+                    cache[c.node.index()] = entry;
+                }
+                max_taint = max_taint.max(c.taint_raw);
                 max_affinity = max_affinity.max(c.affinity_raw);
             }
         }
@@ -1160,7 +1209,7 @@ impl Scheduler {
         {
             topo_nodes.clear();
             topo_nodes.extend(self.candidates.iter().map(|c| c.node));
-            c.scores(topo_nodes, topo_spread, topo_affinity);
+            c.scores_on(topo_nodes, topo_spread, topo_affinity, &self.workers);
             for (k, cand) in self.candidates.iter_mut().enumerate() {
                 cand.base += self.cfg.weight_topology_spread * topo_spread[k]
                     + self.cfg.weight_inter_pod_affinity * topo_affinity[k];
@@ -1229,14 +1278,26 @@ impl Scheduler {
         }
 
         // selectHost: highest total, ties uniformly at random (reservoir sampling).
+        let (w_taint, w_affinity) = (self.cfg.weight_taint_toleration, self.cfg.weight_node_affinity);
+        let total_of = |c: &Candidate| {
+            c.base
+                + w_taint * normalize(c.taint_raw, max_taint, true)
+                + w_affinity * normalize(c.affinity_raw, max_affinity, false)
+        };
+        let parallel_totals = self.workers.parallel_for(self.candidates.len());
+        if parallel_totals {
+            // The totals on the workers (into `base`, not read again); the draws below.
+            self.workers.map_chunks(&mut self.candidates, |_, chunk| {
+                for c in chunk {
+                    c.base = total_of(c);
+                }
+            });
+        }
         let mut best = self.candidates[0].node;
         let mut best_score = i64::MIN;
         let mut ties: u64 = 0;
         for c in &self.candidates {
-            let taint = normalize(c.taint_raw, max_taint, true);
-            let affinity = normalize(c.affinity_raw, max_affinity, false);
-            let total =
-                c.base + self.cfg.weight_taint_toleration * taint + self.cfg.weight_node_affinity * affinity;
+            let total = if parallel_totals { c.base } else { total_of(c) };
             if total > best_score {
                 best_score = total;
                 best = c.node;

@@ -27,6 +27,7 @@ use crate::cluster::spread::{NodeInclusionPolicy, TopologySpreadConstraint, When
 use crate::cluster::topology::{KeyId, NO_DOMAIN, SetId, TopologyIndex};
 pub use crate::cluster::topology::{SpreadRule, TemplateRules, TermRule};
 use crate::cluster::{ClusterState, Labels, NodeId, Placement, TemplateId};
+use crate::scheduler::parallel::Workers;
 use crate::scheduler::plugins::{self, MAX_NODE_SCORE};
 use std::collections::BTreeMap;
 
@@ -486,17 +487,30 @@ impl<'a> Cycle<'a> {
     /// Score + NormalizeScore of both plugins for the feasible `nodes`, unweighted:
     /// `(spread[i], affinity[i])` in 0..=100 (all 0 for a plugin that skips).
     pub fn scores(&self, nodes: &[NodeId], spread: &mut Vec<i64>, affinity: &mut Vec<i64>) {
+        self.scores_on(nodes, spread, affinity, &Workers::sequential());
+    }
+
+    /// [`Self::scores`], PodTopologySpread's per-node raw scores computed on `workers` when
+    /// there are many nodes (each node's score is its own; the extremes are exact integer
+    /// reductions, so the result does not depend on the threads).
+    pub fn scores_on(
+        &self,
+        nodes: &[NodeId],
+        spread: &mut Vec<i64>,
+        affinity: &mut Vec<i64>,
+        workers: &Workers,
+    ) {
         spread.clear();
         affinity.clear();
         spread.resize(nodes.len(), 0);
         affinity.resize(nodes.len(), 0);
-        self.spread_scores(nodes, spread);
+        self.spread_scores(nodes, spread, workers);
         self.affinity_scores(nodes, affinity);
     }
 
     /// PodTopologySpread PreScore/Score/NormalizeScore (`scoring.go`) for the ScheduleAnyway
     /// constraints.
-    fn spread_scores(&self, nodes: &[NodeId], out: &mut [i64]) {
+    fn spread_scores(&self, nodes: &[NodeId], out: &mut [i64], workers: &Workers) {
         if nodes.is_empty() || self.rules.spread.iter().all(|r| r.hard) {
             return;
         }
@@ -521,13 +535,20 @@ impl<'a> Cycle<'a> {
             // Domains seen among the scored nodes; the last slot is domain "" (no key).
             let nd = key.domains.len();
             let mut seen = vec![false; nd + 1];
+            // Every slot that can be seen: once all are, the rest of the nodes add none.
+            let possible = nd + usize::from(key.nodes_missing > 0);
+            let mut size = 0;
             for &n in nodes {
                 if !ignored(n) {
                     let d = ix.domain(r.key, n.index());
-                    seen[if d == NO_DOMAIN { nd } else { d as usize }] = true;
+                    let slot = &mut seen[if d == NO_DOMAIN { nd } else { d as usize }];
+                    size += usize::from(!*slot);
+                    *slot = true;
+                    if size >= possible {
+                        break;
+                    }
                 }
             }
-            let size = seen.iter().filter(|&&x| x).count();
             let mut counts = vec![0i64; nd];
             let fast = !((r.honor_affinity && !self.placement.has_no_node_constraints())
                 || r.honor_taints
@@ -565,49 +586,60 @@ impl<'a> Cycle<'a> {
             host_live: &'k [u32],
             offset: f64,
             weight: f64,
+            /// Other keys: `scoreForCount` of each domain's count, computed once per attempt
+            /// by the same operations as per node (so the same `f64`).
+            per_domain: Vec<f64>,
         }
-        let terms: Vec<(Term, &Vec<i64>)> = soft()
+        let terms: Vec<Term> = soft()
             .zip(&per_rule)
             .map(|(r, (weight, counts))| {
                 let key = &ix.keys[r.key.0 as usize];
-                let t = Term {
+                let offset = (r.max_skew - 1) as f64;
+                Term {
                     domain_of_node: &key.domain_of_node,
                     hostname: key.hostname,
                     host_live: if key.hostname { &ix.counts(r.set, r.key).live } else { &[] },
-                    offset: (r.max_skew - 1) as f64,
+                    offset,
                     weight: *weight,
-                };
-                (t, counts)
+                    per_domain: counts.iter().map(|&c| c as f64 * *weight + offset).collect(),
+                }
             })
             .collect();
-        let mut min = i64::MAX;
-        let mut max = i64::MIN;
-        for (k, &n) in nodes.iter().enumerate() {
-            if require && ignored(n) {
-                out[k] = -1;
-                continue;
-            }
-            let i = n.index();
-            let mut score = 0.0f64;
-            for (t, counts) in &terms {
-                let d = t.domain_of_node.get(i).copied().unwrap_or(NO_DOMAIN);
-                // Upstream Score skips a constraint whose key the node lacks.
-                if d == NO_DOMAIN {
+        // Each node's raw score (-1: ignored) and the chunk's extremes.
+        let raw = |offset: usize, out: &mut [i64]| {
+            let mut min = i64::MAX;
+            let mut max = i64::MIN;
+            for (o, &n) in out.iter_mut().zip(&nodes[offset..]) {
+                if require && ignored(n) {
+                    *o = -1;
                     continue;
                 }
-                let cnt = if t.hostname {
-                    t.host_live.get(d as usize).copied().unwrap_or(0) as f64
-                } else {
-                    counts[d as usize] as f64
-                };
-                // `scoreForCount`: cnt × weight + (maxSkew − 1).
-                score += cnt * t.weight + t.offset;
+                let i = n.index();
+                let mut score = 0.0f64;
+                for t in &terms {
+                    let d = t.domain_of_node.get(i).copied().unwrap_or(NO_DOMAIN);
+                    // Upstream Score skips a constraint whose key the node lacks.
+                    if d == NO_DOMAIN {
+                        continue;
+                    }
+                    // `scoreForCount`: cnt × weight + (maxSkew − 1).
+                    score += if t.hostname {
+                        t.host_live.get(d as usize).copied().unwrap_or(0) as f64 * t.weight + t.offset
+                    } else {
+                        t.per_domain[d as usize]
+                    };
+                }
+                let s = round_non_negative(score);
+                *o = s;
+                min = min.min(s);
+                max = max.max(s);
             }
-            let s = round_non_negative(score);
-            out[k] = s;
-            min = min.min(s);
-            max = max.max(s);
-        }
+            (min, max)
+        };
+        let (min, max) = workers
+            .map_chunks(out, raw)
+            .into_iter()
+            .fold((i64::MAX, i64::MIN), |(a, b), (c, d)| (a.min(c), b.max(d)));
         if min > max {
             // Every node ignored.
             out.iter_mut().for_each(|o| *o = 0);

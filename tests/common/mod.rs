@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod shrink;
 pub mod topology_gen;
 
 use std::collections::BTreeMap;

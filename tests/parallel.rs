@@ -1,0 +1,322 @@
+//! Parallel scoring (`run --threads N`, `src/scheduler/parallel.rs`) makes the same decisions
+//! as the sequential path: every shipped scenario (shrunk as in `tests/determinism.rs`) and
+//! random clusters (taints, node affinity, spread constraints, pod (anti-)affinity, GPUs,
+//! priorities and preemption) give byte-identical CSVs and the same pod for pod placements
+//! on one thread and on two, with the pool used for every attempt (no size threshold).
+
+mod common;
+use clustersim::output;
+use clustersim::scheduler::parallel::Workers;
+use clustersim::sim::{RunOutput, Simulation};
+use common::shrink::SHRINK;
+use common::*;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use std::path::Path;
+
+/// Every CSV a run writes (`pods.csv` included), by name.
+fn csvs(out: &RunOutput) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("summary.csv", output::summary_csv(&out.summary).expect("summary")),
+        (
+            "timeseries.csv",
+            output::timeseries_csv(&out.metrics, &out.timeseries_columns).expect("timeseries"),
+        ),
+        ("startup-cdf.csv", output::startup_cdf_csv(&out.metrics.startup_quantiles_s()).expect("cdf")),
+        ("pods.csv", output::pods_csv(&out.cluster).expect("pods")),
+        (
+            "autoscaler-events.csv",
+            output::autoscaler_events_csv(&out.hpa_decisions, &out.ca_decisions).expect("ca"),
+        ),
+    ]
+}
+
+/// Runs `s` on one thread, or on a pool of `threads` used by every attempt.
+fn run_on(s: &clustersim::scenario::Scenario, threads: usize) -> (RunOutput, u64) {
+    let mut sim = Simulation::new(s, s.seed).expect("builds");
+    if threads > 1 {
+        sim.scheduler.workers = Workers::with_threads(threads).expect("pool").with_min_parallel(1);
+    }
+    let out = sim.run();
+    assert!(out.failure.is_none(), "{:?}", out.failure);
+    let attempts = sim_attempts(&out);
+    (out, attempts)
+}
+
+fn sim_attempts(out: &RunOutput) -> u64 {
+    out.cluster.pods.iter().map(|p| u64::from(p.attempts)).sum()
+}
+
+fn assert_same_decisions(a: &RunOutput, b: &RunOutput, what: &str) {
+    assert_eq!(a.cluster.pods.len(), b.cluster.pods.len(), "{what}: pods created");
+    for (i, (x, y)) in a.cluster.pods.iter().zip(&b.cluster.pods).enumerate() {
+        assert_eq!(
+            (x.phase, x.node, x.scheduled_at, x.running_at, x.finished_at, x.attempts),
+            (y.phase, y.node, y.scheduled_at, y.running_at, y.finished_at, y.attempts),
+            "{what}: pod {i}"
+        );
+    }
+    for ((name, x), (_, y)) in csvs(a).iter().zip(&csvs(b)) {
+        assert!(x == y, "{what}: {name} differs between one thread and two");
+    }
+}
+
+/// The `--set` overrides of a SHRINK entry (`--duration D` is `duration=D`).
+fn overrides(args: &[&str]) -> Vec<String> {
+    args.chunks(2)
+        .map(|kv| match kv {
+            ["--set", v] => v.to_string(),
+            ["--duration", d] => format!("duration={d}"),
+            other => panic!("unexpected SHRINK arguments {other:?}"),
+        })
+        .collect()
+}
+
+fn needs_absent_shared_data(file: &str) -> bool {
+    let text = std::fs::read_to_string(repo().join("scenarios").join(file)).unwrap_or_default();
+    text.contains("shared/data/") && !repo().join("../shared/data").is_dir()
+}
+
+#[test]
+fn every_shipped_scenario_decides_the_same_on_two_threads() {
+    for (file, shrink) in SHRINK {
+        if needs_absent_shared_data(file) {
+            eprintln!("SKIPPED {file}: ../shared/data is absent");
+            continue;
+        }
+        let path = if file.contains('/') { repo().join(file) } else { repo().join("scenarios").join(file) };
+        let s = clustersim::runner::load(&path, &overrides(shrink), None).expect("scenario loads");
+        let (one, attempts) = run_on(&s, 1);
+        let (two, _) = run_on(&s, 2);
+        assert!(attempts > 0 || *file == "cl2-density.yaml" || file.contains("trace"), "{file}: no attempt");
+        assert_same_decisions(&one, &two, file);
+    }
+}
+
+#[test]
+fn the_threads_flag_gives_the_same_bytes_and_refuses_zero() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = repo().join("scenarios/density-5k-spread.yaml").to_string_lossy().into_owned();
+    let args = |out: &'static str, threads: &'static str| -> Vec<String> {
+        [file.as_str(), "--out", out, "--pods", "-q", "--no-charts", "--threads", threads]
+            .iter()
+            .chain(&["--set", "nodePools.0.count=300", "--duration", "300s"])
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (out, threads) in [("t1", "1"), ("t2", "2")] {
+        let mut a = vec!["run".to_string()];
+        a.extend(args(out, threads));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = run_in(dir.path(), &a);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    for f in ["summary.csv", "timeseries.csv", "pods.csv", "startup-cdf.csv"] {
+        let x = std::fs::read(dir.path().join("t1").join(f)).expect("t1");
+        let y = std::fs::read(dir.path().join("t2").join(f)).expect("t2");
+        assert!(x == y, "{f} differs between --threads 1 and 2");
+    }
+    let o = run_in(dir.path(), &["run", &file, "--threads", "0", "-q"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("--threads") && o.stderr.contains("1.."), "{}", o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+}
+
+/// A random cluster and workload: pools with zones, a tainted pool, a GPU pool; Deployments
+/// with priorities, tolerations, node selectors, spread constraints (hard and soft, zone and
+/// hostname), pod (anti-)affinity, GPU requests; a scale step that makes high-priority pods
+/// preempt; churn.
+#[derive(Clone, Debug)]
+struct Case {
+    seed: u64,
+    pools: Vec<(u32, u32, bool, bool)>,
+    deployments: Vec<Dep>,
+    percentage: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Dep {
+    replicas: u32,
+    cpu_m: u32,
+    prio: u8,
+    app: u8,
+    tolerate: bool,
+    selector: bool,
+    spread: u8,
+    anti: u8,
+    gpu: u8,
+    late: bool,
+}
+
+fn dep() -> impl Strategy<Value = Dep> {
+    (1u32..40, 100u32..3000, 0u8..3, 0u8..3, any::<bool>(), 0u8..4, 0u8..5, 0u8..4, 0u8..4, any::<bool>())
+        .prop_map(|(replicas, cpu_m, prio, app, tolerate, selector, spread, anti, gpu, late)| Dep {
+            replicas,
+            cpu_m,
+            prio,
+            app,
+            tolerate,
+            selector: selector == 0,
+            spread,
+            anti,
+            gpu,
+            late,
+        })
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        any::<u64>(),
+        prop::collection::vec((3u32..30, 1u32..4, any::<bool>(), any::<bool>()), 1..4),
+        prop::collection::vec(dep(), 1..5),
+        prop_oneof![Just(0u32), Just(30), Just(100)],
+    )
+        .prop_map(|(seed, pools, deployments, percentage)| Case { seed, pools, deployments, percentage })
+}
+
+fn yaml(c: &Case) -> String {
+    let mut y = format!(
+        "seed: {}\nduration: 12m\nsampleInterval: 30s\nscheduler: {{percentageOfNodesToScore: {}}}\n\
+         priorityClasses:\n  - {{name: p0, value: 0}}\n  - {{name: p1, value: 500}}\n  - {{name: p2, value: 1000}}\n\
+         nodePools:\n",
+        c.seed % 1000,
+        c.percentage
+    );
+    let zones = ["a", "b", "c"];
+    for (i, (count, nz, tainted, gpu)) in c.pools.iter().enumerate() {
+        let zs: Vec<&str> = zones[..*nz as usize].to_vec();
+        y += &format!("  - name: pool{i}\n    count: {count}\n    zones: [{}]\n", zs.join(", "));
+        y += &format!("    labels: {{tier: t{}}}\n", i % 2);
+        if *gpu {
+            y += "    allocatable: {cpu: 8, memory: 32Gi, pods: 20, nvidia.com/gpu: 2}\n";
+        } else {
+            y += "    allocatable: {cpu: 4, memory: 16Gi, pods: 12}\n";
+        }
+        if *tainted {
+            y += "    taints: [{key: dedicated, value: x, effect: NoSchedule}, {key: soft, value: y, effect: PreferNoSchedule}]\n";
+        }
+    }
+    y += "deployments:\n";
+    for (i, d) in c.deployments.iter().enumerate() {
+        let app = ["web", "db", "cache"][d.app as usize];
+        y += &format!("  - name: d{i}\n");
+        if d.late {
+            y += &format!("    replicas: 0\n    scale: [{{at: 4m, replicas: {}}}]\n", d.replicas);
+        } else {
+            y += &format!("    replicas: {}\n", d.replicas);
+        }
+        y += &format!(
+            "    template:\n      priorityClassName: p{}\n      labels: {{app: {app}}}\n",
+            if d.late { 2 } else { d.prio }
+        );
+        match d.gpu {
+            1 => y += &format!("      requests: {{cpu: {}m, memory: 1Gi, nvidia.com/gpu: 1}}\n", d.cpu_m),
+            2 => {
+                y += &format!(
+                    "      requests: {{cpu: {}m, memory: 1Gi, nvidia.com/gpu: 1, alibabacloud.com/gpu-milli: 400}}\n",
+                    d.cpu_m
+                )
+            }
+            _ => y += &format!("      requests: {{cpu: {}m, memory: 1Gi}}\n", d.cpu_m),
+        }
+        if d.tolerate {
+            y += "      tolerations: [{key: dedicated, operator: Exists}]\n";
+        }
+        if d.selector {
+            y += "      nodeSelector: {tier: t0}\n";
+        }
+        let key = |k: u8| {
+            if k.is_multiple_of(2) { "topology.kubernetes.io/zone" } else { "kubernetes.io/hostname" }
+        };
+        match d.spread {
+            1 | 2 => {
+                y += &format!(
+                    "      topologySpreadConstraints:\n        - {{maxSkew: {}, topologyKey: {}, whenUnsatisfiable: DoNotSchedule, labelSelector: {{matchLabels: {{app: {app}}}}}}}\n",
+                    d.spread,
+                    key(d.spread)
+                )
+            }
+            3 => {
+                y += &format!(
+                    "      topologySpreadConstraints:\n        - {{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway, labelSelector: {{matchLabels: {{app: {app}}}}}}}\n"
+                )
+            }
+            _ => {}
+        }
+        match d.anti {
+            1 => {
+                y += &format!(
+                    "      affinity:\n        podAntiAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            - {{topologyKey: kubernetes.io/hostname, labelSelector: {{matchLabels: {{app: {app}}}}}}}\n"
+                )
+            }
+            2 => {
+                y += "      affinity:\n        podAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:\n            - weight: 50\n              podAffinityTerm: {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: web}}}\n"
+            }
+            3 => {
+                y += "      affinity:\n        nodeAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:\n            - weight: 20\n              preference: {matchExpressions: [{key: tier, operator: In, values: [t1]}]}\n"
+            }
+            _ => {}
+        }
+    }
+    y += "churn:\n  - name: jobs\n    arrivalRate: 0.3\n    lifetime: {exponential: {mean: 60s}}\n    templates:\n      - {weight: 1, template: {priorityClassName: p0, requests: {cpu: 500m, memory: 1Gi}}}\n";
+    y
+}
+
+fn check(c: &Case) -> Result<(), TestCaseError> {
+    let text = yaml(c);
+    let s = match clustersim::scenario::parse_str(&text, Path::new("parallel.yaml")) {
+        Ok(s) => s,
+        // Validation may refuse a combination (e.g. a GPU share on a pool without devices);
+        // such a case says nothing about the scheduler.
+        Err(_) => return Ok(()),
+    };
+    let (one, _) = run_on(&s, 1);
+    let (two, _) = run_on(&s, 2);
+    prop_assert_eq!(one.cluster.pods.len(), two.cluster.pods.len());
+    for (i, (x, y)) in one.cluster.pods.iter().zip(&two.cluster.pods).enumerate() {
+        prop_assert_eq!(
+            (x.phase, x.node, x.scheduled_at, x.attempts),
+            (y.phase, y.node, y.scheduled_at, y.attempts),
+            "pod {}\n{}",
+            i,
+            text
+        );
+    }
+    prop_assert_eq!(format!("{:?}", one.summary), format!("{:?}", two.summary));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, .. ProptestConfig::default() })]
+
+    /// Random clusters decide the same on one thread and two.
+    fn random_clusters_decide_the_same(c in case()) {
+        check(&c)?;
+    }
+}
+
+#[test]
+fn random_clusters_decide_the_same_on_two_threads() {
+    random_clusters_decide_the_same();
+}
+
+#[test]
+fn the_random_clusters_are_valid_and_busy() {
+    // The generator must mostly produce valid scenarios that schedule, preempt and score
+    // (else the property above proves little).
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut valid, mut preempting) = (0, 0);
+    for _ in 0..24 {
+        let c = case().new_tree(&mut runner).expect("case").current();
+        if let Ok(s) = clustersim::scenario::parse_str(&yaml(&c), Path::new("parallel.yaml")) {
+            valid += 1;
+            let (out, attempts) = run_on(&s, 2);
+            assert!(attempts > 0);
+            let preempted =
+                out.summary.iter().find(|(k, _)| k == "pods_preempted").map(|(_, v)| format!("{v:?}"));
+            preempting += usize::from(preempted.as_deref().is_some_and(|v| v != "Int(0)"));
+        }
+    }
+    assert!(valid >= 18, "only {valid} of 24 generated scenarios are valid");
+    assert!(preempting >= 1, "no generated scenario preempts");
+}
