@@ -114,11 +114,11 @@ impl DeploymentController {
     ) -> Change {
         let replicas = cluster.deployments[d.index()].replicas;
         let (mut old, mut new, mut new_running) = (0u32, 0u32, 0u32);
-        for (i, pod) in cluster.pods.iter().enumerate() {
+        for (p, pod) in cluster.pods.iter() {
             if pod.owner != Owner::Deployment(d) || !pod.phase.is_active() {
                 continue;
             }
-            if (i as u32) < ro.boundary {
+            if p.0 < ro.boundary {
                 old += 1;
             } else {
                 new += 1;
