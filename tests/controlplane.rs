@@ -245,3 +245,198 @@ fn control_plane_input_errors_name_the_field() {
         assert!(o.stderr.contains(path) && o.stderr.contains(reason), "{value}: {}", o.stderr);
     }
 }
+
+/// 30 nodes in three zones, 60 pods Running by 5 min, the node-lifecycle controller with
+/// its upstream defaults; one kube-apiserver replica.
+const OUTAGE: &str = "
+duration: 20m
+sampleInterval: 30s
+nodePools:
+  - name: general
+    count: 30
+    zones: [zone-a, zone-b, zone-c]
+    allocatable: {cpu: 8, memory: 32Gi}
+    kubelet: {imagePull: {constant: 1s}, containerStart: {constant: 1s}}
+deployments:
+  - name: web
+    replicas: 60
+    scale: [{at: 6m, replicas: 75}]
+    template:
+      requests: {cpu: '1', memory: 1Gi}
+controlPlane:
+  apiserver: {replicas: 1}
+faults:
+  - at: 5m
+    duration: 5m
+    fail: {apiserver: {}}
+";
+
+#[test]
+fn an_apiserver_outage_leaves_running_pods_and_evicts_nothing_on_return() {
+    let (_dir, out) = run_yaml(OUTAGE, &[]);
+    let s = summary(&out);
+    // Every kubelet's lease is older than the 50-s grace period at the first monitor tick
+    // after the return (10 min): all 30 nodes go NotReady, every zone is fully disrupted,
+    // so the controller enters the master disruption mode and taints nothing; the leases
+    // renewed within 7 s bring the nodes back. Nothing is evicted.
+    assert_eq!(num(&s, "nodes_lease_stale"), 30.0);
+    assert_eq!(num(&s, "pods_evicted"), 0.0);
+    assert_eq!(num(&s, "pods_evicted_after_cp_fault"), 0.0);
+    // The relist storm: per node the kubelet's pods and its Node, plus the scheduler's and
+    // the controller manager's pods and nodes: 2 × 30 + 4 LISTs.
+    assert_eq!(num(&s, "relist_lists"), 64.0);
+    // Unavailable 300 s of 1,200.
+    assert_eq!(num(&s, "api_availability"), 0.75);
+    assert_eq!(num(&s, "api_unavailable_s"), 300.0);
+    assert_eq!(num(&s, "pods_running_end"), 75.0);
+    // During the outage: the 60 pods keep running, the 15 created by the scale-up at 6 min
+    // are not even visible to the scheduler (their creates wait), so none is bound.
+    let rows = csv_rows(&out.join("timeseries.csv"));
+    for r in rows.iter().filter(|r| {
+        let t: f64 = r["time_s"].parse().expect("time");
+        (330.0..=600.0).contains(&t)
+    }) {
+        assert_eq!(r["pods_running"], "60", "at {}", r["time_s"]);
+        assert_eq!(r["pods_starting"], "0", "at {}", r["time_s"]);
+        // No request reaches a server until the return at 600 s.
+        if r["time_s"] != "600.000" {
+            assert_eq!(r["api_requests"], "0", "at {}", r["time_s"]);
+        }
+    }
+}
+
+#[test]
+fn a_short_outage_or_one_replica_down_marks_no_node_and_relists_nothing() {
+    // 30 s away is less than the grace period: no lease is stale at the first tick after.
+    let yaml = OUTAGE.replace("duration: 5m\n    fail", "duration: 30s\n    fail");
+    let (_dir, out) = run_yaml(&yaml, &[]);
+    let s = summary(&out);
+    assert_eq!(num(&s, "nodes_lease_stale"), 0.0);
+    assert_eq!(num(&s, "relist_lists"), 64.0);
+    assert_eq!(num(&s, "api_unavailable_s"), 30.0);
+    // One of three replicas down: the others serve (watches resume there), no relist.
+    let yaml = OUTAGE
+        .replace("apiserver: {replicas: 1}", "apiserver: {replicas: 3}")
+        .replace("fail: {apiserver: {}}", "fail: {apiserver: {replicas: 1}}");
+    let (_dir, out) = run_yaml(&yaml, &[]);
+    let s = summary(&out);
+    assert_eq!(num(&s, "api_availability"), 1.0);
+    assert_eq!(num(&s, "relist_lists"), 0.0);
+    assert_eq!(num(&s, "nodes_lease_stale"), 0.0);
+    assert_eq!(num(&s, "pods_running_end"), 75.0);
+}
+
+#[test]
+fn etcd_down_stops_writes_and_etcd_slow_adds_commit_latency() {
+    // etcd unavailable 5 min: writes wait (the API is unavailable for them), no relist (the
+    // API servers stay up), the leases go stale and the master disruption mode evicts
+    // nothing.
+    let yaml = OUTAGE.replace("fail: {apiserver: {}}", "fail: {etcd: {}}");
+    let (_dir, out) = run_yaml(&yaml, &[]);
+    let s = summary(&out);
+    assert_eq!(num(&s, "api_unavailable_s"), 300.0);
+    assert_eq!(num(&s, "relist_lists"), 0.0);
+    assert_eq!(num(&s, "nodes_lease_stale"), 30.0);
+    assert_eq!(num(&s, "pods_evicted"), 0.0);
+    assert_eq!(num(&s, "pods_running_end"), 75.0);
+    // The pod creates of the scale-up at 6 min wait for etcd until 10 min: about 240 s.
+    assert!(num(&s, "api_post_pods_p99_ms") > 239_000.0, "{}", num(&s, "api_post_pods_p99_ms"));
+    // etcd slow by 2 s for 5 min: the leases renewed then take at least 2 s, the API stays
+    // available, and it is healthy again at once after the fault.
+    let yaml = OUTAGE.replace("fail: {apiserver: {}}", "fail: {etcd: {slow: 2s}}");
+    let (_dir, out) = run_yaml(&yaml, &[]);
+    let s = summary(&out);
+    assert_eq!(num(&s, "api_availability"), 1.0);
+    assert!(num(&s, "api_put_leases_p99_ms") >= 2000.0, "{}", num(&s, "api_put_leases_p99_ms"));
+    assert_eq!(num(&s, "api_recovery_s"), 0.0);
+    assert_eq!(num(&s, "nodes_lease_stale"), 0.0);
+}
+
+/// One zone of 10 nodes, two 4-core pods on each 8-core node; `FRACTION` of the nodes
+/// fail for good at 1 min.
+const ZONE: &str = "
+duration: 15m
+nodePools:
+  - name: p
+    count: 10
+    zones: [zone-a]
+    allocatable: {cpu: 8, memory: 32Gi}
+    kubelet: {imagePull: {constant: 0s}, containerStart: {constant: 1s}}
+deployments:
+  - name: web
+    replicas: 20
+    template:
+      requests: {cpu: '4', memory: 1Gi}
+faults:
+  - at: 1m
+    fail: {pool: {name: p, fraction: FRACTION}}
+";
+
+#[test]
+fn zone_disruption_modes_decide_the_evictions() {
+    let evicted = |fraction: &str| {
+        let (_dir, out) = run_yaml(&ZONE.replace("FRACTION", fraction), &[]);
+        num(&summary(&out), "pods_evicted")
+    };
+    // 4 of 10 NotReady: 0.4 < unhealthyZoneThreshold 0.55, the zone stays Normal; every
+    // failed node is tainted (0.1 node/s) and its 2 pods evicted 300 s later.
+    assert_eq!(evicted("0.4"), 8.0);
+    // 6 of 10: PartialDisruption once the sixth is noticed; a zone of at most
+    // largeClusterSizeThreshold (50) nodes then taints nothing more, so only the nodes
+    // tainted while it was Normal lose their pods.
+    let partial = evicted("0.6");
+    assert!(partial > 0.0 && partial < 12.0, "{partial}");
+    // 10 of 10, the only zone: every zone is fully disrupted, the master disruption mode
+    // removes the taints placed and evicts nothing.
+    assert_eq!(evicted("1.0"), 0.0);
+}
+
+#[test]
+fn control_plane_fault_input_errors_name_the_field() {
+    let base = "duration: 10m\nnodePools: [{name: p, count: 2, allocatable: {cpu: 4, memory: 8Gi}}]\n";
+    let cases = [
+        (
+            "faults: [{at: 1m, duration: 1m, fail: {apiserver: {}}}]",
+            "faults[0].fail.apiserver",
+            "controlPlane",
+        ),
+        ("faults: [{at: 1m, duration: 1m, fail: {etcd: {slow: 1s}}}]", "faults[0].fail.etcd", "controlPlane"),
+        (
+            "controlPlane: {}\nfaults: [{at: 1m, fail: {apiserver: {}}}]",
+            "faults[0].duration",
+            "needs a duration",
+        ),
+        (
+            "controlPlane: {apiserver: {replicas: 2}}\nfaults: [{at: 1m, duration: 1m, fail: {apiserver: {replicas: 3}}}]",
+            "faults[0].fail.apiserver.replicas",
+            "expected 1 to 2",
+        ),
+        (
+            "controlPlane: {}\nfaults: [{at: 1m, duration: 1m, fail: {apiserver: {replicas: 0}}}]",
+            "faults[0].fail.apiserver.replicas",
+            "expected 1 to 1",
+        ),
+        (
+            "controlPlane: {misbehavingClient: {listsPerSecond: 0}}",
+            "controlPlane.misbehavingClient.listsPerSecond",
+            "greater than 0",
+        ),
+        (
+            "controlPlane: {lists: {kubelet: disk}}",
+            "s.yaml:3:",
+            "unknown value `disk`; expected one of watchCache, etcd",
+        ),
+        (
+            "controlPlane: {}\nfaults: [{at: 1m, duration: 1m, fail: {etcd: {slow: -1s}}}]",
+            "s.yaml:4:",
+            "invalid duration \"-1s\": must not be negative",
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (extra, path, reason) in cases {
+        std::fs::write(dir.path().join("s.yaml"), format!("{base}{extra}\n")).expect("write");
+        let o = run_in(dir.path(), &["validate", "s.yaml"]);
+        assert_eq!(o.code, 2, "{extra}: {}", o.stderr);
+        assert!(o.stderr.contains(path) && o.stderr.contains(reason), "{extra}: {}", o.stderr);
+    }
+}

@@ -17,7 +17,11 @@
 //!   into HTTP 429; a level whose limit response is `Reject` rejects whatever cannot run at
 //!   once).
 //!
-//! Simplifications, all of them in docs/scenario.md: every request is one seat with the same
+//! - a LIST's width in seats (`request/list_work_estimator.go`: ceil(objects / 100
+//!   `objectsPerSeat`), at least 1 `minimumSeats`, at most 10 `maximumSeats`; every other
+//!   request 1 seat): a request runs when its seats fit, or when nothing of its level runs.
+//!
+//! Simplifications, all of them in docs/scenario.md: every request of a width has the same
 //! work estimate, so upstream's virtual-time fair queuing (dispatch from the queue whose head
 //! has the smallest virtual finish time) reduces to serving the non-empty queues in turn;
 //! levels do not borrow or lend seats (upstream's `lendablePercent`/`borrowingLimitPercent`,
@@ -481,6 +485,14 @@ pub enum Admit {
     Reject,
 }
 
+/// Seats a request occupies (`request/list_work_estimator.go`, `objectsPerSeat` 100,
+/// `minimumSeats` 1, `maximumSeats` 10; mutating requests 1, their watch fan-out's extra
+/// latency is not modelled): a LIST of `objects` objects takes ceil(objects / 100) seats
+/// within [1, 10].
+pub fn width(mutating: bool, objects: u64) -> u32 {
+    if mutating { 1 } else { objects.div_ceil(100).clamp(1, 10) as u32 }
+}
+
 /// One priority level's seats and queues.
 #[derive(Clone, Debug)]
 pub struct QueueSet {
@@ -489,7 +501,8 @@ pub struct QueueSet {
     executing: u32,
     dealer: Option<Dealer>,
     queue_length_limit: u32,
-    queues: Vec<VecDeque<u32>>,
+    /// Waiting requests: (id, seats).
+    queues: Vec<VecDeque<(u32, u32)>>,
     /// Requests enqueued so far (upstream `enqueues`: the offset into the hand).
     enqueues: u64,
     /// Next queue the round-robin dispatch looks at.
@@ -527,10 +540,21 @@ impl QueueSet {
         self.waiting
     }
 
-    /// A request `id` of the flow hashed to `hash` arrives.
+    /// A request `id` of one seat of the flow hashed to `hash` arrives.
     pub fn admit(&mut self, id: u32, hash: u64) -> Admit {
-        if self.limit.is_none_or(|l| self.executing < l) && self.waiting == 0 {
-            self.executing += 1;
+        self.admit_wide(id, hash, 1)
+    }
+
+    /// Seats of `width` fit now (or nothing runs: upstream lets a request wider than the
+    /// limit run alone).
+    fn fits(&self, width: u32) -> bool {
+        self.executing == 0 || self.limit.is_none_or(|l| self.executing + width <= l)
+    }
+
+    /// A request `id` taking `width` seats of the flow hashed to `hash` arrives.
+    pub fn admit_wide(&mut self, id: u32, hash: u64, width: u32) -> Admit {
+        if self.waiting == 0 && self.fits(width) {
+            self.executing += width;
             return Admit::Execute;
         }
         let Some(dealer) = self.dealer else { return Admit::Reject };
@@ -549,7 +573,7 @@ impl QueueSet {
         if queue.len() >= self.queue_length_limit as usize {
             return Admit::Reject;
         }
-        queue.push_back(id);
+        queue.push_back((id, width));
         self.waiting += 1;
         Admit::Queued(best)
     }
@@ -557,27 +581,65 @@ impl QueueSet {
     /// A request of this level finished: frees its seat and returns the request that takes
     /// it, if one waits (the next non-empty queue in turn).
     pub fn finish(&mut self) -> Option<u32> {
-        self.executing = self.executing.saturating_sub(1);
-        if self.waiting == 0 || self.limit.is_some_and(|l| self.executing >= l) {
-            return None;
-        }
+        self.finish_wide(1).pop()
+    }
+
+    /// A request of `width` seats finished: frees them and returns the requests that now
+    /// run, in turn from the non-empty queues while the next one's seats fit.
+    pub fn finish_wide(&mut self, width: u32) -> Vec<u32> {
+        self.executing = self.executing.saturating_sub(width);
+        let mut out = Vec::new();
         let n = self.queues.len();
-        for k in 0..n {
-            let q = (self.cursor + k) % n;
-            if let Some(id) = self.queues[q].pop_front() {
-                self.cursor = (q + 1) % n;
-                self.waiting -= 1;
-                self.executing += 1;
-                return Some(id);
+        while self.waiting > 0 {
+            let Some(q) = (0..n).map(|k| (self.cursor + k) % n).find(|&q| !self.queues[q].is_empty()) else {
+                break;
+            };
+            let Some(&(id, w)) = self.queues[q].front() else { break };
+            if !self.fits(w) {
+                break;
             }
+            self.queues[q].pop_front();
+            self.cursor = (q + 1) % n;
+            self.waiting -= 1;
+            self.executing += w;
+            out.push(id);
         }
-        None
+        out
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_width_is_objects_over_100_within_1_to_10_seats_by_hand() {
+        assert_eq!(width(false, 0), 1);
+        assert_eq!(width(false, 100), 1);
+        assert_eq!(width(false, 101), 2);
+        assert_eq!(width(false, 250), 3);
+        assert_eq!(width(false, 20_000), 10);
+        assert_eq!(width(true, 20_000), 1);
+        // 12 seats, one queue: a 10-seat LIST runs; a second one waits (10 + 10 > 12) and
+        // so does a 1-seat write behind it (FIFO in its queue); when the first LIST ends the
+        // second runs (10 seats), then the write fits (11 ≤ 12).
+        let level = PriorityLevel {
+            name: "l".into(),
+            exempt: false,
+            shares: 1,
+            limit_response: LimitResponse::Queue { queues: 1, hand_size: 1, queue_length_limit: 10 },
+        };
+        let mut qs = QueueSet::new(&level, Some(12)).expect("queue set");
+        assert_eq!(qs.admit_wide(0, 7, 10), Admit::Execute);
+        assert_eq!(qs.admit_wide(1, 7, 10), Admit::Queued(0));
+        assert_eq!(qs.admit_wide(2, 7, 1), Admit::Queued(0));
+        assert_eq!(qs.executing(), 10);
+        assert_eq!(qs.finish_wide(10), vec![1, 2]);
+        assert_eq!(qs.executing(), 11);
+        // A request wider than the limit runs when nothing else does.
+        let mut qs = QueueSet::new(&level, Some(5)).expect("queue set");
+        assert_eq!(qs.admit_wide(0, 7, 10), Admit::Execute);
+    }
 
     #[test]
     fn nominal_concurrency_limits_of_the_defaults_by_hand() {

@@ -30,6 +30,12 @@
 //!   etcd log, whose commit latency grows with the database size:
 //!   `writeLatency × (1 + dbBytes / quotaBackendBytes)` (calibration, docs/scenario.md).
 //!
+//! - LISTs cost in proportion to the objects returned; served from the watch cache (the
+//!   default) they take API server CPU only, served from etcd (`controlPlane.lists`, a
+//!   quorum read) the range also takes `etcdRangePerObject` per object on etcd's log, ahead
+//!   of writes. A misbehaving client (`controlPlane.misbehavingClient`) LISTs every pod at a
+//!   fixed rate. Control-plane faults and the relists that follow them: [`outage`].
+//!
 //! Requests are not engine events: the control plane keeps its own queue of arrivals and
 //! completions and the simulation advances it before each event (like request traffic);
 //! only a completion that someone waits for (a created pod the scheduler must see, a
@@ -37,6 +43,7 @@
 
 pub mod apf;
 pub mod bucket;
+pub mod outage;
 pub mod ps;
 
 use crate::cluster::{NodeId, PodId};
@@ -60,6 +67,8 @@ pub enum Client {
     /// own spam filter); they are classified as the component's own requests.
     SchedulerEvents,
     KubeletEvents(NodeId),
+    /// `controlPlane.misbehavingClient`: a service account with no client-side limit.
+    Misbehaving,
 }
 
 impl Client {
@@ -72,6 +81,11 @@ impl Client {
             Client::Scheduler | Client::SchedulerEvents => (0, apf::KUBE_SCHEDULER, AUTHENTICATED),
             Client::ControllerManager => (1, apf::KUBE_CONTROLLER_MANAGER, AUTHENTICATED),
             Client::Kubelet(_) | Client::KubeletEvents(_) => (2, "system:node", NODES),
+            Client::Misbehaving => (
+                3,
+                "system:serviceaccount:default:flood",
+                &["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"],
+            ),
         }
     }
 
@@ -103,8 +117,11 @@ pub enum Call {
     UpdateEndpoints,
     /// The HPA or a user changes a Deployment's scale (`PUT deployments/scale`).
     UpdateScale,
-    /// The HPA lists the pods of its target (`LIST pods`, namespace scope).
+    /// The HPA lists the pods of its target (`LIST pods`, namespace scope); an informer
+    /// relists pods; the misbehaving client lists every pod.
     ListPods,
+    /// An informer relists nodes (`LIST nodes`).
+    ListNodes,
 }
 
 impl Call {
@@ -119,10 +136,11 @@ impl Call {
             Call::UpdateEndpoints => "put_endpoints",
             Call::UpdateScale => "put_deployments_scale",
             Call::ListPods => "list_pods",
+            Call::ListNodes => "list_nodes",
         }
     }
     pub fn mutating(self) -> bool {
-        !matches!(self, Call::ListPods)
+        !matches!(self, Call::ListPods | Call::ListNodes)
     }
 
     /// (verb, resource, namespace) as the API server's request info has them.
@@ -140,6 +158,7 @@ impl Call {
             },
             Call::UpdateScale => ("update", "deployments/scale", "default"),
             Call::ListPods => ("list", "pods", "default"),
+            Call::ListNodes => ("list", "nodes", ""),
         }
     }
 
@@ -155,12 +174,15 @@ impl Call {
             Call::CreateEvent => EVENT_BYTES,
             Call::UpdateEndpoints => objects.saturating_mul(ENDPOINT_BYTES),
             Call::ListPods => objects.saturating_mul(POD_BYTES),
+            Call::ListNodes => objects.saturating_mul(NODE_BYTES),
         }
     }
 }
 
 /// Serialised size of a pod (calibration).
 pub const POD_BYTES: u64 = 2048;
+/// Serialised size of a node with its status (calibration).
+pub const NODE_BYTES: u64 = 4096;
 /// A Binding, a Lease, a Scale (calibration).
 pub const SMALL_OBJECT_BYTES: u64 = 256;
 /// An Event object (calibration).
@@ -182,6 +204,17 @@ pub enum Then {
     },
     /// The pod's Running status is stored and observed (the start-up SLI ends).
     Observed(PodId),
+    /// A node's first lease renewal after a control-plane fault is stored.
+    LeaseRenewed(NodeId),
+}
+
+/// A control-plane fault (`faults[].fail`) as the control plane applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpFault {
+    /// kube-apiserver replicas down (`None`: all).
+    Apiserver(Option<u32>),
+    EtcdDown,
+    EtcdSlow(SimDuration),
 }
 
 struct Request {
@@ -198,6 +231,8 @@ struct Request {
     client: Client,
     /// Its APF priority level (APF only).
     level: u8,
+    /// A LIST served from etcd (quorum read).
+    from_etcd: bool,
 }
 
 /// API Priority and Fairness state (`controlPlane.apf`).
@@ -298,6 +333,8 @@ struct Resources {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Internal {
     Arrive(u32),
+    /// Informer `i` of the last relist storm LISTs.
+    Relist(u32),
     Done(u32),
     /// Every node renews its lease once per period; one tick per second spreads them.
     LeaseTick,
@@ -339,7 +376,34 @@ pub struct ControlPlane {
     apf: Option<Apf>,
     /// The time of the last [`Self::advance_to`].
     clock: SimTime,
+    /// kube-apiserver replicas down (the last ones of the round-robin).
+    down: u32,
+    /// When every replica went down (the informers' watches broke).
+    all_down_since: Option<SimTime>,
+    /// etcd-unavailable faults in progress.
+    etcd_down: u32,
+    /// Commit latency added by slow-etcd faults in progress.
+    etcd_slow: SimDuration,
+    /// Requests that reached no server while every replica was down (sent again on return).
+    parked: Vec<u32>,
+    /// The informers of the current relist storm: (client, call, objects).
+    relists: Vec<(Client, Call, u64)>,
+    /// Reflector back-off jitter.
+    relist_rng: crate::engine::RngStream,
+    /// Availability and recovery (`Some` only when the scenario has control-plane faults).
+    pub outages: Option<outage::Record>,
+    /// With a misbehaving client: its LISTs' latency, and everyone else's per class.
+    flood: Option<FloodStats>,
 }
+
+/// Latency of the misbehaving client's LISTs and of the other clients' requests (µs).
+struct FloodStats {
+    lists: Histogram<u64>,
+    others: [Histogram<u64>; 2],
+}
+
+/// The reflectors' back-off jitter stream.
+pub const RELIST_STREAM: crate::engine::StreamId = crate::engine::StreamId(13);
 
 fn histogram() -> Histogram<u64> {
     Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is a valid precision"))
@@ -347,7 +411,20 @@ fn histogram() -> Histogram<u64> {
 
 impl ControlPlane {
     pub fn new(cfg: ControlPlaneSpec, lease_period: SimDuration, nodes: u64) -> Self {
+        Self::with_faults(cfg, lease_period, nodes, false, 0)
+    }
+
+    /// `faults`: the scenario has control-plane faults (their columns are reported);
+    /// `seed`: the run's, for the reflectors' back-off jitter.
+    pub fn with_faults(
+        cfg: ControlPlaneSpec,
+        lease_period: SimDuration,
+        nodes: u64,
+        faults: bool,
+        seed: u64,
+    ) -> Self {
         let bucket = |c: &crate::scenario::schema::ClientSpec| TokenBucket::new(c.qps, c.burst);
+        let cfg_has_flood = cfg.misbehaving_client.is_some();
         let mut queue = EventQueue::with_capacity(1024);
         if cfg.node_leases && nodes > 0 {
             queue.push(SimTime::ZERO + SimDuration::from_secs(1), Internal::LeaseTick);
@@ -396,6 +473,16 @@ impl ControlPlane {
             watch_items_sent: 0,
             interval_watch_items: 0,
             interval_requests: 0,
+            down: 0,
+            all_down_since: None,
+            etcd_down: 0,
+            etcd_slow: SimDuration::ZERO,
+            parked: Vec::new(),
+            relists: Vec::new(),
+            relist_rng: crate::engine::rng::stream(seed, RELIST_STREAM),
+            flood: cfg_has_flood
+                .then(|| FloodStats { lists: histogram(), others: [histogram(), histogram()] }),
+            outages: faults.then(outage::Record::default),
         }
     }
 
@@ -415,6 +502,103 @@ impl ControlPlane {
     /// Sends a request at `now`; `then` runs when it completes.
     pub fn submit(&mut self, now: SimTime, client: Client, call: Call, then: Then) {
         self.submit_with(now, client, call, then, SimDuration::ZERO, 0);
+    }
+
+    /// Every replica is down: nothing reaches a server.
+    fn all_down(&self) -> bool {
+        let replicas = self.res.as_ref().map_or(1, |r| r.replicas.len() as u32);
+        self.down >= replicas
+    }
+
+    /// Replicas serving now.
+    fn up_replicas(&self) -> usize {
+        let replicas = self.res.as_ref().map_or(1, |r| r.replicas.len());
+        replicas.saturating_sub(self.down as usize).max(1)
+    }
+
+    /// Writes cannot be stored now (every replica down or etcd unavailable).
+    pub fn unavailable(&self) -> bool {
+        self.all_down() || self.etcd_down > 0
+    }
+
+    /// A control-plane fault begins at `now` and lasts until `end`. Returns true when the
+    /// API became unable to store writes (the node-lifecycle controller goes blind).
+    pub fn fault_begin(&mut self, now: SimTime, end: SimTime, fault: CpFault) -> bool {
+        let was = self.unavailable();
+        let replicas = self.res.as_ref().map_or(1, |r| r.replicas.len() as u32);
+        match fault {
+            CpFault::Apiserver(n) => {
+                self.down = self.down.saturating_add(n.unwrap_or(replicas)).min(replicas);
+                if self.all_down() && self.all_down_since.is_none() {
+                    self.all_down_since = Some(now);
+                }
+            }
+            CpFault::EtcdDown => {
+                self.etcd_down += 1;
+                // Nothing commits (and no quorum read is answered) before etcd is back.
+                self.etcd_free_at = self.etcd_free_at.max(end);
+            }
+            CpFault::EtcdSlow(d) => self.etcd_slow = self.etcd_slow + d,
+        }
+        self.clock = self.clock.max(now);
+        let unavailable = self.all_down() || matches!(fault, CpFault::EtcdDown);
+        if let Some(o) = self.outages.as_mut() {
+            o.windows.push(outage::Window { start: now, end, unavailable, last_slow_arrival: None });
+        }
+        !was && unavailable
+    }
+
+    /// A control-plane fault ends at `now`. `informers` are the watches that relist if every
+    /// replica was down (client, call, objects), `nodes` the live nodes whose kubelets renew
+    /// their leases if writes were impossible. Returns true when the API can store writes
+    /// again.
+    pub fn fault_end(
+        &mut self,
+        now: SimTime,
+        fault: CpFault,
+        informers: impl FnOnce() -> (Vec<(Client, Call, u64)>, Vec<NodeId>),
+    ) -> bool {
+        self.clock = self.clock.max(now);
+        let was = self.unavailable();
+        let was_all_down = self.all_down();
+        let replicas = self.res.as_ref().map_or(1, |r| r.replicas.len() as u32);
+        match fault {
+            CpFault::Apiserver(n) => self.down = self.down.saturating_sub(n.unwrap_or(replicas)),
+            CpFault::EtcdDown => self.etcd_down = self.etcd_down.saturating_sub(1),
+            CpFault::EtcdSlow(d) => {
+                self.etcd_slow =
+                    SimDuration::from_nanos(self.etcd_slow.as_nanos().saturating_sub(d.as_nanos()))
+            }
+        }
+        let replicas_back = was_all_down && !self.all_down();
+        let writes_back = was && !self.unavailable();
+        if !replicas_back && !writes_back {
+            return false;
+        }
+        let (watches, nodes) = informers();
+        if replicas_back {
+            // Clients send again what reached no server, in order.
+            for id in std::mem::take(&mut self.parked) {
+                self.queue.push(now, Internal::Arrive(id));
+            }
+            // Every informer relists at its reflector's first attempt after the return.
+            let since = self.all_down_since.take().unwrap_or(now);
+            self.relists = watches;
+            for i in 0..self.relists.len() {
+                let at = outage::relist_time(since, now, &mut self.relist_rng);
+                self.queue.push(at, Internal::Relist(i as u32));
+            }
+        }
+        if !writes_back {
+            return false;
+        }
+        // Every kubelet renews its lease within the lease controller's retry cap.
+        let n = nodes.len().max(1) as u64;
+        for (k, node) in nodes.into_iter().enumerate() {
+            let at = now + SimDuration::from_nanos(outage::LEASE_RETRY_CAP.as_nanos() / n * k as u64);
+            self.submit(at, Client::Kubelet(node), Call::UpdateLease, Then::LeaseRenewed(node));
+        }
+        true
     }
 
     /// An Endpoints/EndpointSlice update for a service that now has `endpoints` endpoints:
@@ -443,9 +627,25 @@ impl ControlPlane {
         );
     }
 
-    /// `LIST` of `objects` objects.
+    /// `LIST` of `objects` pods, served where `controlPlane.lists` says for the client.
     pub fn list(&mut self, now: SimTime, client: Client, objects: u64) {
-        self.submit_with(now, client, Call::ListPods, Then::Nothing, SimDuration::ZERO, objects);
+        self.list_call(now, client, Call::ListPods, objects);
+    }
+
+    /// A LIST (`ListPods` or `ListNodes`) of `objects` objects.
+    pub fn list_call(&mut self, now: SimTime, client: Client, call: Call, objects: u64) {
+        use crate::scenario::schema::ListSourceSpec::Etcd;
+        let lists = self.cfg.lists.unwrap_or_default();
+        let from_etcd = match client {
+            Client::Scheduler | Client::SchedulerEvents => lists.scheduler == Etcd,
+            Client::ControllerManager => lists.controller_manager == Etcd,
+            Client::Kubelet(_) | Client::KubeletEvents(_) => lists.kubelet == Etcd,
+            Client::Misbehaving => self.cfg.misbehaving_client.is_some_and(|m| m.from == Etcd),
+        };
+        let id = self.submit_with(now, client, call, Then::Nothing, SimDuration::ZERO, objects);
+        if let Some(r) = self.requests[id as usize].as_mut() {
+            r.from_etcd = from_etcd;
+        }
     }
 
     fn submit_with(
@@ -456,9 +656,9 @@ impl ControlPlane {
         then: Then,
         extra: SimDuration,
         objects: u64,
-    ) {
+    ) -> u32 {
         let bucket = match client {
-            Client::SchedulerEvents | Client::KubeletEvents(_) => None,
+            Client::SchedulerEvents | Client::KubeletEvents(_) | Client::Misbehaving => None,
             Client::Scheduler => Some(&mut self.scheduler),
             Client::ControllerManager => Some(&mut self.controller_manager),
             Client::Kubelet(n) => {
@@ -475,7 +675,17 @@ impl ControlPlane {
             Some(b) => b.reserve(now),
             None => now,
         };
-        let req = Request { call, then, arrived: at, extra, objects, replica: 0, client, level: 0 };
+        let req = Request {
+            call,
+            then,
+            arrived: at,
+            extra,
+            objects,
+            replica: 0,
+            client,
+            level: 0,
+            from_etcd: false,
+        };
         let id = match self.free_ids.pop() {
             Some(id) => {
                 self.requests[id as usize] = Some(req);
@@ -487,6 +697,7 @@ impl ControlPlane {
             }
         };
         self.queue.push(at, Internal::Arrive(id));
+        id
     }
 
     /// Processes the control plane's own events up to `t`. Returns true as soon as one
@@ -507,6 +718,14 @@ impl ControlPlane {
                     }
                 }
                 Internal::LeaseTick => self.lease_tick(at),
+                Internal::Relist(i) => {
+                    if let Some(&(client, call, objects)) = self.relists.get(i as usize) {
+                        if let Some(o) = self.outages.as_mut() {
+                            o.relists += 1;
+                        }
+                        self.list_call(at, client, call, objects);
+                    }
+                }
                 Internal::CpuDone(r) => self.cpu_done(r, at),
             }
         }
@@ -518,8 +737,11 @@ impl ControlPlane {
         let period_s = self.lease_period.as_secs_f64().max(1.0);
         let per_tick = (self.nodes as f64 / period_s).ceil() as u64;
         let spacing = SimDuration::from_nanos(1_000_000_000 / per_tick.max(1));
+        // While writes cannot be stored the kubelets' renewals fail (they retry at the
+        // return, [`Self::fault_end`]).
+        let blocked = self.unavailable();
         for k in 0..per_tick {
-            if self.nodes == 0 {
+            if self.nodes == 0 || blocked {
                 break;
             }
             let node = NodeId((self.lease_cursor % self.nodes) as u32);
@@ -543,6 +765,10 @@ impl ControlPlane {
     fn arrive(&mut self, id: u32, now: SimTime) {
         let Some(req) = &self.requests[id as usize] else { return };
         let class = Self::class(req.call);
+        if self.down > 0 && self.all_down() {
+            self.parked.push(id);
+            return;
+        }
         self.requests_total += 1;
         self.interval_requests += 1;
         if self.apf.is_some() {
@@ -567,10 +793,13 @@ impl ControlPlane {
             let slot = SimDuration::from_secs_f64(1.0 / self.cfg.etcd.max_writes_per_second);
             let begin = processed.max(self.etcd_free_at);
             self.etcd_free_at = begin + slot;
-            begin + slot + self.cfg.etcd.write_latency.0
+            begin + slot + self.cfg.etcd.write_latency.0 + self.etcd_slow
         } else {
-            now + st.read.0
-                + SimDuration::from_nanos(st.list_per_object.0.as_nanos().saturating_mul(req.objects))
+            let (objects, from_etcd) = (req.objects, req.from_etcd);
+            let served = now
+                + st.read.0
+                + SimDuration::from_nanos(st.list_per_object.0.as_nanos().saturating_mul(objects));
+            if from_etcd { self.etcd_range(objects, served) } else { served }
         };
         self.queue.push(done, Internal::Done(id));
     }
@@ -591,12 +820,24 @@ impl ControlPlane {
                 self.start(next, now);
             }
         }
-        let next =
-            self.apf.as_mut().and_then(|a| a.sets[req.replica as usize][usize::from(req.level)].finish());
-        if let Some(next) = next {
-            self.begin(next, now);
+        let width = apf::width(req.call.mutating(), req.objects);
+        let next = self
+            .apf
+            .as_mut()
+            .map(|a| a.sets[req.replica as usize][usize::from(req.level)].finish_wide(width))
+            .unwrap_or_default();
+        for id in next {
+            self.begin(id, now);
         }
-        self.record(req.call, now.saturating_since(req.arrived), now);
+        let latency = now.saturating_since(req.arrived);
+        if let Some(f) = self.flood.as_mut() {
+            let us = latency.as_nanos() / 1_000;
+            let _ = match req.client {
+                Client::Misbehaving => f.lists.record(us),
+                _ => f.others[Self::class(req.call)].record(us),
+            };
+        }
+        self.record(req.call, latency, now);
         (req.then != Then::Nothing).then_some(req.then)
     }
 
@@ -612,11 +853,12 @@ impl ControlPlane {
     /// 10 retries the controller's work queue requeues the item, here simply more retries).
     fn arrive_apf(&mut self, id: u32, now: SimTime) {
         let endpoints = self.cfg.watch.endpoints;
+        let up = self.up_replicas();
         let Some(req) = self.requests[id as usize].as_mut() else { return };
         let r = match self.res.as_mut() {
             Some(res) => {
-                let r = res.cursor;
-                res.cursor = (r + 1) % res.replicas.len();
+                let r = res.cursor % up;
+                res.cursor = (r + 1) % up;
                 r
             }
             None => 0,
@@ -626,7 +868,8 @@ impl ControlPlane {
         req.replica = r as u32;
         req.level = level;
         let l = usize::from(level);
-        match apf.sets[r][l].admit(id, hash) {
+        let width = apf::width(req.call.mutating(), req.objects);
+        match apf.sets[r][l].admit_wide(id, hash, width) {
             apf::Admit::Execute => self.begin(id, now),
             apf::Admit::Queued(_) => {}
             apf::Admit::Reject => {
@@ -643,9 +886,10 @@ impl ControlPlane {
     /// seat there, or waits FIFO for one.
     fn arrive_at_replica(&mut self, id: u32, class: usize, now: SimTime) {
         let limit = self.limit(class);
+        let up = self.up_replicas();
         let Some(res) = self.res.as_mut() else { return };
-        let r = res.cursor;
-        res.cursor = (r + 1) % res.replicas.len();
+        let r = res.cursor % up;
+        res.cursor = (r + 1) % up;
         if let Some(req) = self.requests[id as usize].as_mut() {
             req.replica = r as u32;
         }
@@ -666,7 +910,7 @@ impl ControlPlane {
             Call::PatchPodStatus => c.patch.0,
             Call::DeletePod => c.delete.0,
             Call::UpdateLease | Call::UpdateEndpoints | Call::UpdateScale => c.update.0,
-            Call::ListPods => c.list.0,
+            Call::ListPods | Call::ListNodes => c.list.0,
         };
         let per_object = if req.call.mutating() { 0 } else { req.objects };
         let bytes = req.call.bytes(req.objects);
@@ -709,11 +953,29 @@ impl ControlPlane {
         replica.next = None;
         let Some(id) = replica.cpu.complete(now) else { return };
         self.reschedule_cpu(r);
-        let Some((call, objects)) = self.requests[id as usize].as_ref().map(|q| (q.call, q.objects)) else {
+        let Some((call, objects, from_etcd)) =
+            self.requests[id as usize].as_ref().map(|q| (q.call, q.objects, q.from_etcd))
+        else {
             return;
         };
-        let done = if call.mutating() { self.etcd_commit(call, objects, now) } else { now };
+        let done = if call.mutating() {
+            self.etcd_commit(call, objects, now)
+        } else if from_etcd {
+            self.etcd_range(objects, now)
+        } else {
+            now
+        };
         self.queue.push(done, Internal::Done(id));
+    }
+
+    /// A quorum LIST reaches etcd at `now`: its range of `objects` objects takes
+    /// `etcdRangePerObject` each on etcd's log (after what is ahead of it). Returns when the
+    /// objects are read.
+    fn etcd_range(&mut self, objects: u64, now: SimTime) -> SimTime {
+        let per = self.cfg.lists.unwrap_or_default().etcd_range_per_object.0;
+        let begin = now.max(self.etcd_free_at);
+        self.etcd_free_at = begin + SimDuration::from_nanos(per.as_nanos().saturating_mul(objects));
+        self.etcd_free_at
     }
 
     /// A write reaches etcd at `now`: it takes the next slot of the log
@@ -725,7 +987,8 @@ impl ControlPlane {
         let slot = SimDuration::from_secs_f64(1.0 / etcd.max_writes_per_second);
         let begin = now.max(self.etcd_free_at);
         self.etcd_free_at = begin + slot;
-        let Some(res) = self.res.as_mut() else { return begin + slot + etcd.write_latency.0 };
+        let slow = self.etcd_slow;
+        let Some(res) = self.res.as_mut() else { return begin + slot + etcd.write_latency.0 + slow };
         let growth = 1.0 + res.db_bytes.max(0) as f64 / etcd.quota_backend_bytes().max(1) as f64;
         let commit =
             SimDuration::from_nanos((etcd.write_latency.0.as_nanos() as f64 * growth).round() as u64);
@@ -735,12 +998,17 @@ impl ControlPlane {
             Call::DeletePod => res.db_bytes -= size,
             _ => {}
         }
-        begin + slot + commit
+        begin + slot + commit + slow
     }
 
     fn record(&mut self, call: Call, latency: SimDuration, now: SimTime) {
         let us = latency.as_nanos() / 1_000;
         let class = Self::class(call);
+        if call.mutating()
+            && let Some(o) = self.outages.as_mut()
+        {
+            o.observe(SimTime(now.0.saturating_sub(latency.as_nanos())), latency);
+        }
         let _ = self.latency_us.entry(call).or_insert_with(histogram).record(us);
         let _ = self.class_us[class].record(us);
         let _ = self.interval_us[class].record(us);
@@ -869,6 +1137,25 @@ impl ControlPlane {
             ));
             out.push(("etcd_db_bytes_end".to_string(), Cell::Int(res.db_bytes.max(0) as u64)));
             out.push(("watch_bytes_sent".to_string(), Cell::Int(res.watch_bytes)));
+        }
+        if let Some(f) = &self.flood {
+            out.push(("api_misbehaving_lists".to_string(), Cell::Int(f.lists.len())));
+            out.push(("api_misbehaving_list_p99_ms".to_string(), q(&f.lists, 0.99)));
+            out.push(("api_others_mutating_p99_ms".to_string(), q(&f.others[1], 0.99)));
+            out.push(("api_others_readonly_p99_ms".to_string(), q(&f.others[0], 0.99)));
+            let ok = f.others[1].is_empty() || f.others[1].value_at_quantile(0.99) <= 1_000_000;
+            out.push(("slo_others_mutating_ok".to_string(), Cell::Int(u64::from(ok))));
+        }
+        if let Some(o) = &self.outages {
+            let run = now.as_nanos() as f64 / 1e9;
+            let away = o.unavailable(now).as_secs_f64();
+            out.push((
+                "api_availability".to_string(),
+                Cell::Float(if run > 0.0 { 1.0 - away / run } else { 1.0 }),
+            ));
+            out.push(("api_unavailable_s".to_string(), Cell::Float(away)));
+            out.push(("api_recovery_s".to_string(), Cell::Float(o.recovery_secs(now))));
+            out.push(("relist_lists".to_string(), Cell::Int(o.relists)));
         }
         if let Some(apf) = &self.apf {
             out.push(("api_rejected_429".to_string(), Cell::Int(apf.rejected.iter().sum())));
@@ -1045,6 +1332,7 @@ mod tests {
             replica: 0,
             client: Client::Scheduler,
             level: 0,
+            from_etcd: false,
         };
         assert_eq!(ControlPlane::cpu_demand(&spec, &req(Call::ListPods, 100)), SimDuration::from_millis(3));
         assert_eq!(ControlPlane::cpu_demand(&spec, &req(Call::CreatePod, 0)), SimDuration::from_micros(2010));
@@ -1245,6 +1533,84 @@ mod tests {
         );
         let etcd: Vec<String> = v["etcd"].as_object().expect("object").keys().cloned().collect();
         assert_eq!(etcd, ["maxWritesPerSecond", "writeLatency"]);
+    }
+
+    /// Two one-core replicas; a LIST costs 10 µs of CPU per object and nothing else; etcd
+    /// reads 10 µs per object and writes instantly.
+    fn list_spec() -> ControlPlaneSpec {
+        spec(
+            "{nodeLeases: false, maxRequestsInflight: 0, maxMutatingRequestsInflight: 0,
+              etcd: {writeLatency: 0s, maxWritesPerSecond: 1000000000},
+              apiserver: {replicas: 2, cores: 1,
+                cost: {create: 0s, update: 0s, patch: 0s, delete: 0s, list: 0s, perObject: 10us, perKiB: 0s}},
+              lists: {scheduler: etcd, etcdRangePerObject: 10us},
+              clients: {scheduler: {qps: 1000, burst: 1000}, controllerManager: {qps: 1000, burst: 1000}}}",
+        )
+    }
+
+    fn p99_ms(cp: &mut ControlPlane, column: &str) -> f64 {
+        let s = cp.summary();
+        s.iter().find(|(n, _)| n == column).and_then(|(_, v)| v.render().parse().ok()).expect(column)
+    }
+
+    #[test]
+    fn list_cost_is_proportional_to_the_objects_and_etcd_lists_read_the_range_by_hand() {
+        // From the watch cache (the controller manager): 1,000 pods take 10 ms of CPU,
+        // 2,000 take 20 ms (each alone on its replica).
+        for (objects, want) in [(1_000u64, 10.0), (2_000, 20.0), (4_000, 40.0)] {
+            let mut cp = ControlPlane::new(list_spec(), SimDuration::from_secs(10), 0);
+            cp.list(SimTime::ZERO, Client::ControllerManager, objects);
+            run(&mut cp, SimTime::ZERO + SimDuration::from_secs(10));
+            let got = p99_ms(&mut cp, "api_list_pods_p99_ms");
+            assert!((got - want).abs() < want * 1e-3, "{objects}: {got}");
+        }
+        // From etcd (the scheduler): 10 ms of CPU, then the 1,000-object range holds etcd's
+        // log for 10 ms: 20 ms. A binding reaching etcd at 15 ms (0 CPU) waits behind it.
+        let mut cp = ControlPlane::new(list_spec(), SimDuration::from_secs(10), 0);
+        cp.list(SimTime::ZERO, Client::Scheduler, 1_000);
+        let t15 = SimTime::ZERO + SimDuration::from_millis(15);
+        cp.submit(t15, Client::ControllerManager, Call::CreateBinding, Then::Observed(PodId(0)));
+        let done = run(&mut cp, SimTime::ZERO + SimDuration::from_secs(10));
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].0.as_nanos(), 20_000_001, "stored after the range, one 1-ns slot");
+        let got = p99_ms(&mut cp, "api_list_pods_p99_ms");
+        assert!((got - 20.0).abs() < 0.02, "{got}");
+    }
+
+    #[test]
+    fn every_informer_relists_once_after_all_replicas_were_down() {
+        // One replica down from 10 s to 70 s; three informers. Their LISTs come after the
+        // return (reflector back-off), one each; the requests sent meanwhile reach the server
+        // at the return; lease renewals of the two nodes are stored within 7 s of it.
+        let cfg = spec("{nodeLeases: false, apiserver: {replicas: 1}}");
+        let mut cp = ControlPlane::with_faults(cfg, SimDuration::from_secs(10), 2, true, 1);
+        let s = |x: u64| SimTime::ZERO + SimDuration::from_secs(x);
+        assert!(cp.fault_begin(s(10), s(70), CpFault::Apiserver(None)));
+        cp.submit(s(20), Client::Scheduler, Call::CreateBinding, Then::Observed(PodId(7)));
+        run(&mut cp, s(69));
+        assert_eq!(cp.requests_total, 0, "nothing reaches a server while all are down");
+        let informers = vec![
+            (Client::Kubelet(NodeId(0)), Call::ListPods, 3),
+            (Client::Kubelet(NodeId(1)), Call::ListPods, 5),
+            (Client::Scheduler, Call::ListNodes, 2),
+        ];
+        assert!(cp.fault_end(s(70), CpFault::Apiserver(None), || (informers, vec![NodeId(0), NodeId(1)])));
+        let done = run(&mut cp, s(300));
+        let renewed: Vec<SimTime> =
+            done.iter().filter(|(_, t)| matches!(t, Then::LeaseRenewed(_))).map(|(at, _)| *at).collect();
+        assert_eq!(renewed.len(), 2);
+        assert!(renewed.iter().all(|&t| t >= s(70) && t < s(77)));
+        let bind = done.iter().find(|(_, t)| *t == Then::Observed(PodId(7))).map(|(at, _)| *at);
+        assert!(bind.is_some_and(|t| t >= s(70) && t < s(71)), "{bind:?}");
+        // 3 LISTs + the binding + 2 lease renewals.
+        assert_eq!(cp.requests_total, 6);
+        let sm = cp.summary();
+        let get = |k: &str| sm.iter().find(|(n, _)| n == k).map(|(_, v)| v.render()).expect(k);
+        assert_eq!(get("relist_lists"), "3");
+        assert_eq!(get("api_unavailable_s"), "60.000000");
+        // The binding sent at 20 s took 50 s: the API became healthy for requests sent after
+        // the return, so the recovery time is 0.
+        assert_eq!(get("api_recovery_s"), "0.000000");
     }
 
     #[test]

@@ -88,6 +88,14 @@ impl Faults {
         }
         for (j, f) in s.faults.iter().enumerate() {
             let at = SimTime::ZERO + f.at.0;
+            if f.fail.is_control_plane() {
+                // Validation requires a duration for these.
+                ctx.at(at, Event::ControlPlaneFault { fault: j as u16, begin: true });
+                if let Some(d) = f.duration {
+                    ctx.at(at + d.0, Event::ControlPlaneFault { fault: j as u16, begin: false });
+                }
+                continue;
+            }
             let mut pick = rng::stream(seed, StreamId(FAULTS_BASE + 1_000 + j as u64));
             for node in targets(&f.fail, cluster, &mut pick) {
                 ctx.at(at, Event::NodeFail { node, random: false });
@@ -135,5 +143,7 @@ fn targets(t: &FaultTarget, cluster: &ClusterState, pick: &mut RngStream) -> Vec
             nodes.sort();
             nodes
         }
+        // Control-plane faults take no node down (`Faults::new` schedules them apart).
+        FaultTarget::Apiserver(_) | FaultTarget::Etcd(_) => Vec::new(),
     }
 }

@@ -18,10 +18,22 @@
 //!    expires (`tolerationSeconds`, 300 s by DefaultTolerationSeconds admission); the
 //!    ReplicaSet controller replaces it.
 //!
+//! 4. Control-plane faults (`faults[].fail.apiserver`/`etcd`): while writes cannot be stored
+//!    the controller can change nothing (detections, taints and evictions wait for the
+//!    return) and no kubelet renews its lease. At the first monitor tick after the return,
+//!    every node whose lease has not been renewed since and whose last renewal before the
+//!    fault is older than the grace period is marked NotReady and queued for the taint, like
+//!    a failed node; its next renewal makes it Ready again (taint and evictions cancelled).
+//!    When every zone is then fully disrupted, `handleDisruption` enters the master
+//!    disruption mode: no taints anywhere and the taints already placed are removed
+//!    (`markNodeAsReachable`), so a cluster that only looked down is not evicted.
+//!
 //! Simplifications: the controller's monitor ticks are at multiples of its period from
 //! t = 0 (lease renewals have a random phase per node); the taint queue is drained the instant a token is available (upstream polls every
 //! 100 ms); a repaired node is Ready and untainted at once; the "all zones fully disrupted"
-//! mode stops tainting but does not untaint nodes already tainted.
+//! mode removes the taints placed (their nodes are queued again) but pods already marked
+//! NotReady stay so; pods on a node marked NotReady only because its lease went stale
+//! during a control-plane fault keep their endpoints.
 
 use crate::cluster::{ClusterState, NodeId, PodId, Taint, TaintEffect};
 use crate::engine::{RngStream, SimDuration, SimTime, StreamId, rng};
@@ -100,6 +112,24 @@ pub struct NodeLifecycle {
     zones: Vec<ZoneTainter>,
     pub evicted: u64,
     pub failures: u64,
+    /// The API cannot store writes (a control-plane fault): the controller waits.
+    api_down: bool,
+    /// When the API last became unable to store writes.
+    api_down_since: SimTime,
+    /// Events that came while the API was down, replayed at its return.
+    deferred: Vec<Event>,
+    /// Per node: marked NotReady because its lease was not renewed after a fault.
+    stale: Vec<bool>,
+    /// Per node: its lease was renewed since the API returned.
+    renewed: Vec<bool>,
+    /// Per node: when its NoExecute taint was placed, and for which failure.
+    tainted: Vec<Option<(SimTime, u32)>>,
+    /// Every zone is fully disrupted (master disruption mode).
+    all_full: bool,
+    /// Nodes marked NotReady after control-plane faults.
+    pub stale_marked: u64,
+    /// Evictions once a control-plane fault had begun (`None`: no such fault yet).
+    pub evicted_since_cp_fault: Option<u64>,
 }
 
 impl NodeLifecycle {
@@ -120,7 +150,136 @@ impl NodeLifecycle {
             })
             .collect();
         let added_rng = rng::stream(seed, ADDED_NODES_STREAM);
-        NodeLifecycle { cfg, heartbeat_phase, added_rng, zones, evicted: 0, failures: 0 }
+        let n = cluster.nodes.len();
+        NodeLifecycle {
+            cfg,
+            heartbeat_phase,
+            added_rng,
+            zones,
+            evicted: 0,
+            failures: 0,
+            api_down: false,
+            api_down_since: SimTime::ZERO,
+            deferred: Vec::new(),
+            stale: vec![false; n],
+            renewed: vec![false; n],
+            tainted: vec![None; n],
+            all_full: false,
+            stale_marked: 0,
+            evicted_since_cp_fault: None,
+        }
+    }
+
+    /// The node-lifecycle controller is blind while the API cannot store writes: `ev` (a
+    /// detection, a taint pass or an eviction) waits for the return. True if deferred.
+    pub fn defer(&mut self, ev: Event) -> bool {
+        if self.api_down {
+            self.deferred.push(ev);
+        }
+        self.api_down
+    }
+
+    /// The API can no longer store writes.
+    pub fn on_api_unavailable(&mut self, cluster: &ClusterState, now: SimTime) {
+        if !self.api_down {
+            self.api_down = true;
+            self.api_down_since = now;
+        }
+        self.evicted_since_cp_fault.get_or_insert(0);
+        self.grow(cluster);
+        self.renewed.iter_mut().for_each(|r| *r = false);
+    }
+
+    /// The API stores writes again: what waited happens now, and the first monitor tick
+    /// from now looks at the leases.
+    pub fn on_api_available(&mut self, ctx: &mut Ctx) {
+        self.api_down = false;
+        for ev in std::mem::take(&mut self.deferred) {
+            ctx.at(ctx.now, ev);
+        }
+        // Taint passes that fell in the fault are superseded: each zone's queue goes on now.
+        for z in 0..self.zones.len() {
+            self.zones[z].pass_at = None;
+            self.arm(z, ctx);
+        }
+        let period = self.cfg.node_monitor_period.0.as_nanos().max(1);
+        let tick = ctx.now.0.div_ceil(period) * period;
+        ctx.at(SimTime(tick), Event::LeaseCheck);
+    }
+
+    fn grow(&mut self, cluster: &ClusterState) {
+        let n = cluster.nodes.len();
+        self.stale.resize(n, false);
+        self.renewed.resize(n, false);
+        self.tainted.resize(n, None);
+    }
+
+    /// The last lease renewal of `node` at or before `t` (renewals every
+    /// `nodeStatusUpdateFrequency` at the node's phase).
+    fn last_renewal(&self, node: NodeId, t: SimTime) -> u64 {
+        let hb = self.cfg.node_status_update_frequency.0.as_nanos().max(1);
+        let phase = self.heartbeat_phase.get(node.index()).copied().unwrap_or(0);
+        let t = t.0;
+        if t < phase { 0 } else { t - (t - phase) % hb }
+    }
+
+    /// `Event::LeaseCheck`: the first monitor pass after a control-plane fault. Every live,
+    /// running, Ready node whose lease was not renewed since the return and whose last
+    /// renewal before the fault is older than the grace period goes NotReady and is queued
+    /// for the taint. Returns how many.
+    pub fn on_lease_check(&mut self, cluster: &mut ClusterState, ctx: &mut Ctx) -> u64 {
+        if self.api_down {
+            return 0; // another fault began meanwhile: its return checks again
+        }
+        self.grow(cluster);
+        let grace = self.cfg.node_monitor_grace_period.0.as_nanos();
+        let mut marked = 0;
+        for i in 0..cluster.nodes.len() {
+            let node = NodeId(i as u32);
+            let n = cluster.node(node);
+            if n.removed_at.is_none() && n.up && n.ready && !self.renewed[i] {
+                let last = self.last_renewal(node, self.api_down_since);
+                if ctx.now.0.saturating_sub(last) > grace {
+                    let (zone, epoch) = (n.zone as usize, n.failures);
+                    self.stale[i] = true;
+                    cluster.set_node_ready(node, false);
+                    self.zones[zone].queue.push_back((node, epoch));
+                    marked += 1;
+                }
+            }
+        }
+        self.stale_marked += marked;
+        self.update_zone_states(cluster, ctx.now);
+        for z in 0..self.zones.len() {
+            self.arm(z, ctx);
+        }
+        marked
+    }
+
+    /// A kubelet's lease renewal after a control-plane fault is stored: a node marked
+    /// NotReady for its stale lease is Ready again (its taint goes, evictions are cancelled).
+    /// Returns true when the node became Ready.
+    pub fn on_lease_renewed(&mut self, cluster: &mut ClusterState, node: NodeId, ctx: &mut Ctx) -> bool {
+        self.grow(cluster);
+        self.renewed[node.index()] = true;
+        if !self.stale[node.index()] {
+            return false;
+        }
+        self.stale[node.index()] = false;
+        self.tainted[node.index()] = None;
+        if cluster.node(node).up && cluster.node(node).removed_at.is_none() {
+            cluster.set_node_ready(node, true);
+        }
+        self.update_zone_states(cluster, ctx.now);
+        for z in 0..self.zones.len() {
+            self.arm(z, ctx);
+        }
+        true
+    }
+
+    /// The controller thinks the node is down: it failed, or its lease went stale.
+    fn unhealthy(&self, cluster: &ClusterState, node: NodeId) -> bool {
+        !cluster.node(node).up || self.stale.get(node.index()).copied().unwrap_or(false)
     }
 
     /// When the controller notices a node that failed at `failed_at`: the first monitor tick
@@ -194,6 +353,19 @@ impl NodeLifecycle {
             .map(|z| compute_zone_state(ready[z], not_ready[z], self.cfg.unhealthy_zone_threshold))
             .collect();
         let all_full = !states.is_empty() && states.iter().all(|s| *s == ZoneState::FullDisruption);
+        if all_full && !self.all_full {
+            // Entering the master disruption mode: upstream `markNodeAsReachable` on every
+            // node removes the taints placed; the nodes still down are queued again.
+            for i in 0..self.tainted.len() {
+                if let Some((_, epoch)) = self.tainted[i].take() {
+                    let node = NodeId(i as u32);
+                    if self.unhealthy(cluster, node) && cluster.node(node).failures == epoch {
+                        self.zones[cluster.node(node).zone as usize].queue.push_back((node, epoch));
+                    }
+                }
+            }
+        }
+        self.all_full = all_full;
         for (z, state) in states.into_iter().enumerate() {
             let size = ready[z] + not_ready[z];
             let qps = if all_full {
@@ -239,9 +411,8 @@ impl NodeLifecycle {
         self.zones[z].refill(ctx.now);
         while self.zones[z].tokens >= 1.0 - 1e-9 {
             let Some((node, epoch)) = self.zones[z].queue.pop_front() else { break };
-            let n = cluster.node(node);
-            if n.up || n.failures != epoch {
-                continue; // repaired meanwhile: no taint, no token spent
+            if !self.unhealthy(cluster, node) || cluster.node(node).failures != epoch {
+                continue; // repaired or renewed meanwhile: no taint, no token spent
             }
             self.zones[z].tokens -= 1.0;
             self.taint(cluster, node, epoch, ctx);
@@ -251,6 +422,8 @@ impl NodeLifecycle {
 
     /// The NoExecute taint lands: each pod is evicted when its toleration runs out.
     fn taint(&mut self, cluster: &ClusterState, node: NodeId, epoch: u32, ctx: &mut Ctx) {
+        self.grow(cluster);
+        self.tainted[node.index()] = Some((ctx.now, epoch));
         for pod in cluster.pods_on_node(node) {
             if let Some(after) = self.toleration(cluster, pod) {
                 ctx.after(after, Event::EvictPod { pod, node, epoch });
@@ -281,12 +454,31 @@ impl NodeLifecycle {
     }
 
     /// `Event::EvictPod`: true when the pod is still on the failed node and must go.
-    pub fn should_evict(&mut self, cluster: &ClusterState, pod: PodId, node: NodeId, epoch: u32) -> bool {
+    pub fn should_evict(
+        &mut self,
+        cluster: &ClusterState,
+        pod: PodId,
+        node: NodeId,
+        epoch: u32,
+        now: SimTime,
+    ) -> bool {
         let p = cluster.pod(pod);
         let n = cluster.node(node);
-        let go = p.node == Some(node) && p.phase.holds_node() && !n.up && n.failures == epoch;
+        // The taint this timer belongs to is still there (not removed by the master
+        // disruption mode or a renewal, nor placed again later).
+        let taint_holds = self.tainted.get(node.index()).copied().flatten().is_some_and(|(at, e)| {
+            e == epoch && self.toleration(cluster, pod).is_some_and(|tol| at + tol <= now)
+        });
+        let go = p.node == Some(node)
+            && p.phase.holds_node()
+            && self.unhealthy(cluster, node)
+            && n.failures == epoch
+            && taint_holds;
         if go {
             self.evicted += 1;
+            if let Some(e) = self.evicted_since_cp_fault.as_mut() {
+                *e += 1;
+            }
         }
         go
     }

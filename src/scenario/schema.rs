@@ -462,6 +462,55 @@ pub struct ControlPlaneSpec {
     /// `maxMutatingRequestsInflight` per class, the pre-APF mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apf: Option<ApfSpec>,
+    /// Where each client kind's LISTs are served from (absent: the watch cache for all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lists: Option<ListsSpec>,
+    /// A client that LISTs every pod at a fixed rate (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub misbehaving_client: Option<MisbehavingClientSpec>,
+}
+
+/// Where a LIST is served from: the API server's watch cache (`resourceVersion=0`, the
+/// informers' default: only API server CPU) or etcd (a quorum read: the range also takes
+/// time on etcd's log, `etcd.rangePerObject` per object).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ListSourceSpec {
+    #[default]
+    WatchCache,
+    Etcd,
+}
+
+/// `controlPlane.lists`: the source of each client kind's LISTs (informer relists, the
+/// HPA's LIST of its target's pods).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListsSpec {
+    #[serde(default)]
+    pub kubelet: ListSourceSpec,
+    #[serde(default)]
+    pub scheduler: ListSourceSpec,
+    #[serde(default)]
+    pub controller_manager: ListSourceSpec,
+    /// etcd time per object of a LIST served from etcd (calibration: 10 µs, about 200 MB/s
+    /// of 2-KiB pods).
+    #[serde(default = "defaults::etcd_range_per_object")]
+    pub etcd_range_per_object: DurationSpec,
+}
+
+/// `controlPlane.misbehavingClient`: one client (a service account, no client-side rate
+/// limit) that LISTs every pod of the cluster `listsPerSecond` times a second from `start`
+/// for `duration` (absent: to the end).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MisbehavingClientSpec {
+    pub lists_per_second: f64,
+    #[serde(default)]
+    pub from: ListSourceSpec,
+    #[serde(default = "defaults::zero_duration")]
+    pub start: DurationSpec,
+    #[serde(default)]
+    pub duration: Option<DurationSpec>,
 }
 
 /// API Priority and Fairness with upstream's default priority levels and flow schemas; the
@@ -805,6 +854,35 @@ pub enum FaultTarget {
     Pool(PoolFraction),
     /// Every node of a zone.
     Zone(String),
+    /// kube-apiserver replicas stop (`{apiserver: {}}`: all of them; `{apiserver:
+    /// {replicas: 1}}`: one). Needs `controlPlane`.
+    Apiserver(ApiserverFault),
+    /// etcd is unavailable (`{etcd: {}}`) or slow (`{etcd: {slow: 200ms}}`: added commit
+    /// latency). Needs `controlPlane`.
+    Etcd(EtcdFault),
+}
+
+impl FaultTarget {
+    /// A fault of the control plane rather than of nodes.
+    pub fn is_control_plane(&self) -> bool {
+        matches!(self, FaultTarget::Apiserver(_) | FaultTarget::Etcd(_))
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiserverFault {
+    /// Replicas down; absent: all.
+    #[serde(default)]
+    pub replicas: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EtcdFault {
+    /// Added commit latency; absent: etcd is unavailable.
+    #[serde(default)]
+    pub slow: Option<DurationSpec>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -1814,6 +1892,9 @@ pub mod defaults {
     }
     pub fn api_list_per_object() -> DurationSpec {
         DurationSpec(SimDuration::from_micros(2))
+    }
+    pub fn etcd_range_per_object() -> DurationSpec {
+        DurationSpec(SimDuration::from_micros(10))
     }
     pub fn etcd_write_latency() -> DurationSpec {
         DurationSpec(SimDuration::from_millis(1))

@@ -468,6 +468,36 @@ fn validate_failures(e: &mut Errors, s: &Scenario) {
                     "expected a fraction from 0 to 1",
                 );
             }
+            FaultTarget::Apiserver(a) => {
+                let Some(cp) = &s.control_plane else {
+                    e.push(
+                        format!("{at}.fail.apiserver"),
+                        "a control-plane fault needs a `controlPlane:` section (use `controlPlane: {}` for the defaults)",
+                    );
+                    continue;
+                };
+                let replicas = cp.apiserver.as_ref().map_or(1, |a| a.replicas);
+                if let Some(r) = a.replicas {
+                    e.check(
+                        r >= 1 && r <= replicas,
+                        format!("{at}.fail.apiserver.replicas"),
+                        format!(
+                            "got {r}; expected 1 to {replicas} (controlPlane.apiserver.replicas), or leave it out for all of them"
+                        ),
+                    );
+                }
+                cp_fault_duration(e, &at, f);
+            }
+            FaultTarget::Etcd(_) => {
+                if s.control_plane.is_none() {
+                    e.push(
+                        format!("{at}.fail.etcd"),
+                        "a control-plane fault needs a `controlPlane:` section (use `controlPlane: {}` for the defaults)",
+                    );
+                    continue;
+                }
+                cp_fault_duration(e, &at, f);
+            }
             FaultTarget::Zone(z) => {
                 // Node i of a pool is in zone i mod len(zones).
                 let has_nodes = s
@@ -648,7 +678,33 @@ fn validate_hpa(e: &mut Errors, hp: &str, h: &HpaSpec, d: &DeploymentSpec) {
     }
 }
 
+/// A control-plane fault lasts a given time (the API comes back; the relist storm and the
+/// node-lifecycle controller's disruption modes follow).
+fn cp_fault_duration(e: &mut Errors, at: &str, f: &crate::scenario::schema::FaultSpec) {
+    if f.duration.is_none() {
+        e.push(
+            format!("{at}.duration"),
+            "a control-plane fault needs a duration (how long the API server or etcd is away), e.g. `duration: 5m`",
+        );
+    }
+}
+
 fn validate_control_plane(e: &mut Errors, cp: &ControlPlaneSpec) {
+    if let Some(m) = &cp.misbehaving_client {
+        let r = m.lists_per_second;
+        e.check(
+            r.is_finite() && r > 0.0 && r <= 100_000.0,
+            "controlPlane.misbehavingClient.listsPerSecond",
+            format!("got {r}; expected a rate greater than 0 and at most 100000 LISTs per second"),
+        );
+        if let Some(d) = m.duration {
+            e.check(
+                d.0.as_nanos() > 0,
+                "controlPlane.misbehavingClient.duration",
+                "expected a duration greater than 0",
+            );
+        }
+    }
     for (name, c) in [
         ("scheduler", cp.clients.scheduler),
         ("controllerManager", cp.clients.controller_manager),

@@ -71,4 +71,10 @@ pub enum Event {
     CaDrainStep { node: NodeId },
     /// node lifecycle: a pod's toleration of the unreachable taint ran out.
     EvictPod { pod: PodId, node: NodeId, epoch: u32 },
+    /// faults: control-plane fault `fault` (index in `faults`) begins or ends.
+    ControlPlaneFault { fault: u16, begin: bool },
+    /// node lifecycle: the first monitor pass after a control-plane fault looks at leases.
+    LeaseCheck,
+    /// control plane: the misbehaving client sends its next LIST of every pod.
+    MisbehavingList,
 }

@@ -2,6 +2,7 @@
 //! in (time, insertion) order and routes each to the model that owns it. Reading
 //! [`Simulation::dispatch`] shows everything that can happen in a run.
 
+mod cpfault;
 mod ctx;
 mod error;
 mod event;
@@ -144,6 +145,10 @@ pub struct Simulation {
     nodes_peak: u32,
     /// The control-plane model (`controlPlane:`); `None` keeps API calls instantaneous.
     pub control_plane: Option<ControlPlane>,
+    /// Per fault: the control-plane fault and its duration (`None`: a node fault).
+    cp_faults: Vec<Option<(crate::controlplane::CpFault, SimDuration)>>,
+    /// The misbehaving client: (first LIST, interval, end).
+    flood: Option<(SimTime, SimDuration, SimTime)>,
     /// Pod start-up SLI samples (created → Running observed, image pull excluded), µs.
     startup_sli_us: Option<hdrhistogram::Histogram<u64>>,
     /// Which Deployments have a service (their pods are endpoints).
@@ -629,8 +634,12 @@ impl Simulation {
             pool_label_sets,
             nodes_peak: node_count as u32,
             control_plane: s.control_plane.clone().map(|c| {
-                ControlPlane::new(c, s.node_lifecycle.node_status_update_frequency.0, node_count as u64)
+                let faults = s.faults.iter().any(|f| f.fail.is_control_plane());
+                let period = s.node_lifecycle.node_status_update_frequency.0;
+                ControlPlane::with_faults(c, period, node_count as u64, faults, seed)
             }),
+            cp_faults: cpfault::faults_of(s),
+            flood: cpfault::flood_of(s),
             startup_sli_us: s.control_plane.as_ref().and_then(|_| hdrhistogram::Histogram::new(3).ok()),
             has_service: s.deployments.iter().map(|d| d.service.is_some()).collect(),
             first_pod_at: None,
@@ -658,6 +667,12 @@ impl Simulation {
         sim.metrics.sample(&sim.cluster, SimTime::ZERO, extra);
         if SimTime::ZERO + sim.sample_interval <= end {
             sim.queue.push(SimTime::ZERO + sim.sample_interval, Event::Sample);
+        }
+        if let Some((start, _, stop)) = sim.flood
+            && start < stop
+            && start <= end
+        {
+            sim.queue.push(start, Event::MisbehavingList);
         }
         Ok(sim)
     }
@@ -805,6 +820,12 @@ impl Simulation {
         }
         if let Some(cp) = self.control_plane.as_mut() {
             summary.extend(cp.summary());
+            if cp.outages.is_some() {
+                let l = &self.lifecycle;
+                summary.push(("nodes_lease_stale".to_string(), Cell::Int(l.stale_marked)));
+                let after = l.evicted_since_cp_fault.unwrap_or(0);
+                summary.push(("pods_evicted_after_cp_fault".to_string(), Cell::Int(after)));
+            }
             let q = |h: &hdrhistogram::Histogram<u64>, p: f64| {
                 if h.is_empty() { Cell::Missing } else { Cell::Float(h.value_at_quantile(p) as f64 / 1e6) }
             };
@@ -1034,6 +1055,12 @@ impl Simulation {
                 if p.phase == PodPhase::Bound && p.node == Some(node) {
                     self.last_bind_at = self.now;
                     self.bound(pod);
+                }
+            }
+            Then::LeaseRenewed(node) => {
+                let mut ctx = Ctx::new(self.now, &mut self.queue);
+                if self.lifecycle.on_lease_renewed(&mut self.cluster, node, &mut ctx) {
+                    self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
                 }
             }
             Then::Observed(pod) => {
@@ -1554,6 +1581,8 @@ impl Simulation {
                     self.faults.schedule_failure(node, pool, &mut ctx);
                 }
             }
+            Event::NodeDetected { .. } | Event::ZoneTaintPass { .. } | Event::EvictPod { .. }
+                if self.lifecycle.defer(ev) => {}
             Event::NodeDetected { node, epoch } => {
                 let effects = self.lifecycle.on_detected(&mut self.cluster, node, epoch, &mut ctx);
                 for p in effects.not_ready {
@@ -1562,7 +1591,7 @@ impl Simulation {
             }
             Event::ZoneTaintPass { zone } => self.lifecycle.on_taint_pass(&self.cluster, zone, &mut ctx),
             Event::EvictPod { pod, node, epoch } => {
-                if self.lifecycle.should_evict(&self.cluster, pod, node, epoch) {
+                if self.lifecycle.should_evict(&self.cluster, pod, node, epoch, self.now) {
                     self.cluster.delete_pod(pod, self.now);
                     self.traffic.pod_stopped(pod, self.now);
                     self.api_delete(&[pod]);
@@ -1570,6 +1599,12 @@ impl Simulation {
                     self.replace(&[pod], failed_at);
                 }
             }
+            Event::ControlPlaneFault { fault, begin } => self.control_plane_fault(fault, begin),
+            Event::LeaseCheck => {
+                self.lifecycle.on_lease_check(&mut self.cluster, &mut ctx);
+                self.scheduler.on_cluster_change(&self.cluster, &mut ctx);
+            }
+            Event::MisbehavingList => self.misbehaving_list(),
             Event::CaScan => self.cluster_autoscaler_scan(),
             Event::CaNodeRegistered { group } => self.add_autoscaled_node(group as usize),
             Event::CaProvisionTimeout { group } => {
