@@ -1189,13 +1189,45 @@ impl Scheduler {
                 cache[i] =
                     CachedScore { template: class, generation: cluster.node_generation(i), base: c.base };
             }
-        } else if default_scores {
-            for c in self.candidates.iter_mut() {
-                if let Some(entry) = score_one(c, cache) {
-                    cache[c.node.index()] = entry;
+        } else {
+            // On this thread (the loop as it was before the workers: the common case).
+            for c in self.candidates.iter_mut().filter(|_| default_scores) {
+                let i = c.node.index();
+                let generation = cluster.node_generation(i);
+                let cached = &mut cache[i];
+                if cached.template == class && cached.generation == generation {
+                    c.base = cached.base;
+                } else {
+                    let node = &cluster.nodes[i];
+                    let fit = plugins::fit::score(
+                        cfg.strategy,
+                        &req.non_zero,
+                        &node.non_zero_requested,
+                        &node.allocatable,
+                        &cfg.fit_resources,
+                    );
+                    let balanced = if skip_balanced {
+                        0
+                    } else {
+                        plugins::balanced::score(
+                            &req.actual,
+                            &node.requested,
+                            &node.allocatable,
+                            &cfg.balanced_resources,
+                        )
+                    };
+                    c.base = cfg.weight_fit * fit + cfg.weight_balanced * balanced;
+                    *cached = CachedScore { template: class, generation, base: c.base };
                 }
-                max_taint = max_taint.max(c.taint_raw);
-                max_affinity = max_affinity.max(c.affinity_raw);
+                if cluster.node_flags(i) & crate::cluster::NODE_TAINTED != 0 {
+                    let taints = cluster.node_taints(c.node);
+                    c.taint_raw = plugins::taint_toleration::score(taints, &placement.tolerations);
+                    max_taint = max_taint.max(c.taint_raw);
+                }
+                if !no_label_constraints {
+                    c.affinity_raw = plugins::node_affinity::score(cluster.node_labels(c.node), placement);
+                    max_affinity = max_affinity.max(c.affinity_raw);
+                }
             }
         }
 
