@@ -44,12 +44,12 @@ fn run_on(s: &clustersim::scenario::Scenario, threads: usize) -> (RunOutput, u64
 }
 
 fn sim_attempts(out: &RunOutput) -> u64 {
-    out.cluster.pods.iter().map(|p| u64::from(p.attempts)).sum()
+    out.cluster.pods.all().map(|p| u64::from(p.attempts)).sum()
 }
 
 fn assert_same_decisions(a: &RunOutput, b: &RunOutput, what: &str) {
     assert_eq!(a.cluster.pods.len(), b.cluster.pods.len(), "{what}: pods created");
-    for (i, (x, y)) in a.cluster.pods.iter().zip(&b.cluster.pods).enumerate() {
+    for (i, (x, y)) in a.cluster.pods.all().zip(b.cluster.pods.all()).enumerate() {
         assert_eq!(
             (x.phase, x.node, x.scheduled_at, x.running_at, x.finished_at, x.attempts),
             (y.phase, y.node, y.scheduled_at, y.running_at, y.finished_at, y.attempts),
@@ -273,7 +273,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let (one, _) = run_on(&s, 1);
     let (two, _) = run_on(&s, 2);
     prop_assert_eq!(one.cluster.pods.len(), two.cluster.pods.len());
-    for (i, (x, y)) in one.cluster.pods.iter().zip(&two.cluster.pods).enumerate() {
+    for (i, (x, y)) in one.cluster.pods.all().zip(two.cluster.pods.all()).enumerate() {
         prop_assert_eq!(
             (x.phase, x.node, x.scheduled_at, x.attempts),
             (y.phase, y.node, y.scheduled_at, y.attempts),
