@@ -61,7 +61,8 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
         /// Threads for the run's scheduling work (the scores of attempts with thousands of
-        /// candidate nodes) [default: every core]. The results are byte-identical at any count.
+        /// candidate nodes) [default: 1; see BENCHMARKS.md: on 2 cores, 2 threads measured
+        /// slower]. The results are byte-identical at any count.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         threads: Option<u16>,
         /// Fail (exit 3) unless the summary row satisfies EXPR, e.g. 'latency_p99_ms < 250'.
@@ -407,10 +408,9 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     };
     let result = match cli.command {
         Command::Run { input, out, force, pods, explain, quiet, no_charts, threads, checks } => {
-            let threads = threads.map_or_else(
-                || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-                usize::from,
-            );
+            // One thread unless asked: the fork-join per attempt measured slower than one
+            // thread on the 2-core machine (BENCHMARKS.md, "Threads inside a run").
+            let threads = threads.map_or(1, usize::from);
             run(&input, out, force, pods, explain, quiet, no_charts, threads, &checks)
         }
         Command::Validate { input } => validate(&input),
