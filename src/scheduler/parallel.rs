@@ -15,8 +15,10 @@
 
 use std::sync::Arc;
 
-/// Attempts with fewer candidates than this are scored on the calling thread: below it a
-/// fork-join costs more than it saves (about 2–5 µs against 5–10 ns per candidate).
+/// Attempts with fewer candidates than this are scored on the calling thread. On an idle
+/// 2-core machine the fork-join (√n chunks, waking a sleeping worker each attempt) measured
+/// slower than one thread even at 2,500–5,000 candidates (BENCHMARKS.md, "Threads inside a
+/// run on an idle machine"), which is why `run` defaults to one thread.
 pub const DEFAULT_MIN_PARALLEL: usize = 2048;
 
 /// Upstream `parallelize.DefaultParallelism`.
