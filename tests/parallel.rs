@@ -31,16 +31,25 @@ fn csvs(out: &RunOutput) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// Runs `s` on one thread, or on a pool of `threads` used by every attempt.
+/// Runs `s` on one thread (with the packed cycle), or on a pool of `threads` used by every
+/// attempt (the packed cycle off: it does not use the pool, so every attempt is scored on
+/// the pool's path).
 fn run_on(s: &clustersim::scenario::Scenario, threads: usize) -> (RunOutput, u64) {
+    run_with(s, threads, threads == 1).0
+}
+
+/// [`run_on`], with the packed cycle on or off; also how many attempts took it.
+fn run_with(s: &clustersim::scenario::Scenario, threads: usize, packed: bool) -> ((RunOutput, u64), u64) {
     let mut sim = Simulation::new(s, s.seed).expect("builds");
     if threads > 1 {
         sim.scheduler.workers = Workers::with_threads(threads).expect("pool").with_min_parallel(1);
     }
+    sim.scheduler.packed_path = packed;
     let out = sim.run();
+    let packed_attempts = out.packed_attempts;
     assert!(out.failure.is_none(), "{:?}", out.failure);
     let attempts = sim_attempts(&out);
-    (out, attempts)
+    ((out, attempts), packed_attempts)
 }
 
 fn sim_attempts(out: &RunOutput) -> u64 {
@@ -57,7 +66,7 @@ fn assert_same_decisions(a: &RunOutput, b: &RunOutput, what: &str) {
         );
     }
     for ((name, x), (_, y)) in csvs(a).iter().zip(&csvs(b)) {
-        assert!(x == y, "{what}: {name} differs between one thread and two");
+        assert!(x == y, "{what}: {name} differs");
     }
 }
 
@@ -91,6 +100,25 @@ fn every_shipped_scenario_decides_the_same_on_two_threads() {
         assert!(attempts > 0 || *file == "cl2-density.yaml" || file.contains("trace"), "{file}: no attempt");
         assert_same_decisions(&one, &two, file);
     }
+}
+
+#[test]
+fn every_shipped_scenario_decides_the_same_without_the_packed_cycle() {
+    let mut packed_somewhere = 0;
+    for (file, shrink) in SHRINK {
+        if needs_absent_shared_data(file) {
+            eprintln!("SKIPPED {file}: ../shared/data is absent");
+            continue;
+        }
+        let path = if file.contains('/') { repo().join(file) } else { repo().join("scenarios").join(file) };
+        let s = clustersim::runner::load(&path, &overrides(shrink), None).expect("scenario loads");
+        let ((packed, _), used) = run_with(&s, 1, true);
+        let ((generic, _), unused) = run_with(&s, 1, false);
+        assert_eq!(unused, 0, "{file}: the packed cycle ran while off");
+        packed_somewhere += usize::from(used > 0);
+        assert_same_decisions(&packed, &generic, file);
+    }
+    assert!(packed_somewhere >= 10, "the packed cycle ran in only {packed_somewhere} scenarios");
 }
 
 #[test]
@@ -283,13 +311,25 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
         );
     }
     prop_assert_eq!(format!("{:?}", one.summary), format!("{:?}", two.summary));
+    // The packed cycle against the generic one, on one thread.
+    let ((generic, _), _) = run_with(&s, 1, false);
+    for (i, (x, y)) in one.cluster.pods.all().zip(generic.cluster.pods.all()).enumerate() {
+        prop_assert_eq!(
+            (x.phase, x.node, x.scheduled_at, x.attempts),
+            (y.phase, y.node, y.scheduled_at, y.attempts),
+            "packed against generic, pod {}\n{}",
+            i,
+            text
+        );
+    }
+    prop_assert_eq!(format!("{:?}", one.summary), format!("{:?}", generic.summary));
     Ok(())
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, .. ProptestConfig::default() })]
 
-    /// Random clusters decide the same on one thread and two.
+    /// Random clusters decide the same on one thread and two, and without the packed cycle.
     fn random_clusters_decide_the_same(c in case()) {
         check(&c)?;
     }
@@ -305,13 +345,14 @@ fn the_random_clusters_are_valid_and_busy() {
     // The generator must mostly produce valid scenarios that schedule, preempt and score
     // (else the property above proves little).
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let (mut valid, mut preempting) = (0, 0);
+    let (mut valid, mut preempting, mut packed) = (0, 0, 0);
     for _ in 0..24 {
         let c = case().new_tree(&mut runner).expect("case").current();
         if let Ok(s) = clustersim::scenario::parse_str(&yaml(&c), Path::new("parallel.yaml")) {
             valid += 1;
-            let (out, attempts) = run_on(&s, 2);
+            let ((out, attempts), used) = run_with(&s, 2, true);
             assert!(attempts > 0);
+            packed += usize::from(used > 0);
             let preempted =
                 out.summary.iter().find(|(k, _)| k == "pods_preempted").map(|(_, v)| format!("{v:?}"));
             preempting += usize::from(preempted.as_deref().is_some_and(|v| v != "Int(0)"));
@@ -319,4 +360,5 @@ fn the_random_clusters_are_valid_and_busy() {
     }
     assert!(valid >= 18, "only {valid} of 24 generated scenarios are valid");
     assert!(preempting >= 1, "no generated scenario preempts");
+    assert!(packed >= 6, "the packed cycle ran in only {packed} generated scenarios");
 }

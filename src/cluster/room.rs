@@ -36,8 +36,15 @@ pub fn room_of(allocatable: &Resources, requested: &Resources) -> Room {
 }
 
 #[inline]
-fn covers(room: &Room, need: &Room) -> bool {
+pub fn covers(room: &Room, need: &Room) -> bool {
     room[0] >= need[0] && room[1] >= need[1] && room[2] >= need[2] && room[3] >= need[3]
+}
+
+/// [`covers`] without short-circuits (every component compared), for loops that count
+/// instead of branch.
+#[inline(always)]
+pub fn covers_all(room: &Room, need: &Room) -> bool {
+    (room[0] >= need[0]) & (room[1] >= need[1]) & (room[2] >= need[2]) & (room[3] >= need[3])
 }
 
 #[inline]
@@ -85,6 +92,12 @@ impl RoomIndex {
             }
             self.tree[k] = m;
         }
+    }
+
+    /// Every node's entry, in id order.
+    #[inline]
+    pub fn leaves(&self) -> &[Room] {
+        &self.tree[self.size..self.size + self.len]
     }
 
     /// Node `i`'s entry.

@@ -437,6 +437,25 @@ impl ClusterState {
         self.node_flags[node]
     }
 
+    /// Every node's generation, by id (packed: what the scheduler's score memo checks).
+    #[inline]
+    pub fn node_generations(&self) -> &[u32] {
+        &self.node_generation
+    }
+
+    /// Every node's flags, by id.
+    #[inline]
+    pub fn all_node_flags(&self) -> &[u8] {
+        &self.node_flags
+    }
+
+    /// The free-capacity index's entries (with the nominated loads held, when any node has
+    /// one), by node id: what [`Self::first_node_with_room_held`] searches.
+    #[inline]
+    pub fn room_leaves_held(&self) -> &[super::room::Room] {
+        self.room_held.as_ref().unwrap_or(&self.room).leaves()
+    }
+
     /// Recomputes node `node`'s entry of the free-capacity index, and its packed
     /// generation and flags.
     fn refresh_room(&mut self, node: NodeId) {

@@ -13,6 +13,7 @@
 pub mod explain;
 pub mod gpu;
 pub mod noise;
+pub mod packed;
 pub mod parallel;
 pub mod plugins;
 pub mod preemption;
@@ -182,6 +183,13 @@ pub struct Scheduler {
     /// Worker threads for the score work of attempts with many candidates (`--threads`);
     /// the decisions do not depend on them.
     pub workers: parallel::Workers,
+    /// Attempts that qualify take the packed cycle ([`packed`]); off only in tests that
+    /// compare it with the generic one (same decisions).
+    pub packed_path: bool,
+    /// Attempts that took the packed cycle (for tests; no output reads it).
+    pub packed_attempts: u64,
+    /// Scratch of the packed cycle.
+    packed: packed::Packed,
 }
 
 /// What a failed attempt writes through the API (upstream `handleSchedulingFailure`,
@@ -263,6 +271,9 @@ impl Scheduler {
             gpu: None,
             gpu_scratch: (Vec::new(), Vec::new()),
             workers: parallel::Workers::sequential(),
+            packed_path: true,
+            packed_attempts: 0,
+            packed: packed::Packed::default(),
         }
     }
 
@@ -876,6 +887,40 @@ impl Scheduler {
         Placed { node: decision.node, examined: decision.examined, devices }
     }
 
+    /// The score memo's key for the pod of `template_id` (its request class) and the start
+    /// of its row, sized for `n` nodes (grown, and cleared, as templates and nodes come).
+    fn score_row(&mut self, cluster: &ClusterState, template_id: u32, n: usize) -> (u32, usize) {
+        if self.score_class.len() < cluster.templates.len() {
+            // Each template's class: templates with the same requests share one (numbered
+            // densely in order of first appearance; a hash lookup each, so a million trace
+            // shapes cost a million lookups, not 10¹² compares).
+            let mut first: std::collections::HashMap<crate::cluster::PodRequests, u32> =
+                std::collections::HashMap::with_capacity(cluster.templates.len());
+            self.score_class = (0..cluster.templates.len())
+                .map(|t| {
+                    let next = first.len() as u32;
+                    *first.entry(cluster.templates[t].requests).or_insert(next)
+                })
+                .collect();
+            let ways = first.len().next_power_of_two().clamp(1, SCORE_CACHE_MAX_WAYS);
+            if ways != self.score_ways {
+                self.score_ways = ways;
+                self.score_cache.clear();
+            }
+        }
+        let ways = self.score_ways;
+        if self.score_stride < n || self.score_cache.len() < self.score_stride * ways {
+            self.score_stride = self.score_stride.max(n).max(n + n / 4);
+            self.score_cache.clear();
+            self.score_cache.resize(
+                self.score_stride * ways,
+                CachedScore { template: NO_TEMPLATE, generation: 0, base: 0 },
+            );
+        }
+        let class = self.score_class[template_id as usize];
+        (class, (class as usize & (ways - 1)) * self.score_stride)
+    }
+
     fn find_node(&mut self, cluster: &ClusterState, pod: PodId) -> Decision {
         let n = cluster.nodes.len();
         if n == 0 {
@@ -969,6 +1014,23 @@ impl Scheduler {
         // NodeResourcesFit filter on Ready nodes): the nodes jumped over fail the filter, and
         // they are counted as examined like upstream, except removed ones.
         let need = crate::cluster::room::need_of(&req.actual);
+        // The packed cycle (`packed.rs`) when the attempt's only filters are the fit, the
+        // cordon and the taints and its scores are the default ones without preferences.
+        if self.packed_path
+            && held_mode
+            && self.nominated_of.is_empty()
+            && !topo_filters
+            && no_label_constraints
+            && !gpu_filter
+            && self.gpu.is_none()
+            && !self.explain
+            && cycle.as_ref().is_none_or(|c| c.affinity_skips() && !c.spread_may_ignore())
+        {
+            let attempt =
+                packed::Attempt { template_id, req, placement, need, start, want, cycle: cycle.as_ref() };
+            self.packed_attempts += 1;
+            return self.find_node_packed(cluster, &attempt);
+        }
         // Nodes a hostname anti-affinity (the pod's own, or an existing pod's against it)
         // rules out: the walk jumps over them as over nodes without room (they would fail
         // InterPodAffinity's filter; they still count as examined).
@@ -1095,35 +1157,7 @@ impl Scheduler {
         let default_scores = self.gpu.as_ref().is_none_or(|g| g.keep_default_scores);
         let mut max_taint = 0;
         let mut max_affinity = 0;
-        if self.score_class.len() < cluster.templates.len() {
-            // Each template's class: templates with the same requests share one (numbered
-            // densely in order of first appearance; a hash lookup each, so a million trace
-            // shapes cost a million lookups, not 10¹² compares).
-            let mut first: std::collections::HashMap<crate::cluster::PodRequests, u32> =
-                std::collections::HashMap::with_capacity(cluster.templates.len());
-            self.score_class = (0..cluster.templates.len())
-                .map(|t| {
-                    let next = first.len() as u32;
-                    *first.entry(cluster.templates[t].requests).or_insert(next)
-                })
-                .collect();
-            let ways = first.len().next_power_of_two().clamp(1, SCORE_CACHE_MAX_WAYS);
-            if ways != self.score_ways {
-                self.score_ways = ways;
-                self.score_cache.clear();
-            }
-        }
-        let ways = self.score_ways;
-        if self.score_stride < n || self.score_cache.len() < self.score_stride * ways {
-            self.score_stride = self.score_stride.max(n).max(n + n / 4);
-            self.score_cache.clear();
-            self.score_cache.resize(
-                self.score_stride * ways,
-                CachedScore { template: NO_TEMPLATE, generation: 0, base: 0 },
-            );
-        }
-        let class = self.score_class[template_id as usize];
-        let row = (class as usize & (ways - 1)) * self.score_stride;
+        let (class, row) = self.score_row(cluster, template_id, n);
         let cache = &mut self.score_cache[row..row + n];
         // Per candidate: the weighted resource scores (memoised per node, request class and
         // node generation: `Some(entry)` when computed), the raw TaintToleration and

@@ -508,18 +508,19 @@ impl<'a> Cycle<'a> {
         self.affinity_scores(nodes, affinity);
     }
 
-    /// PodTopologySpread PreScore/Score/NormalizeScore (`scoring.go`) for the ScheduleAnyway
-    /// constraints.
-    fn spread_scores(&self, nodes: &[NodeId], out: &mut [i64], workers: &Workers) {
+    /// PodTopologySpread PreScore (`scoring.go` `PreScore`) for the ScheduleAnyway
+    /// constraints, over the feasible `nodes`: each constraint's weight and the counts its
+    /// Score reads. `None` when the plugin skips (no ScheduleAnyway constraint, or no node).
+    pub fn spread_terms<T: Copy>(&self, nodes: &[T], index: impl Fn(T) -> usize) -> Option<SpreadTerms<'a>> {
         if nodes.is_empty() || self.rules.spread.iter().all(|r| r.hard) {
-            return;
+            return None;
         }
         let ix = &self.cluster.topology;
         let cluster = self.cluster;
         let soft = || self.rules.spread.iter().filter(|r| !r.hard);
         // Ignored: a scored node missing a key when every key is required.
         let require = self.rules.require_all_topologies;
-        let ignored = |n: NodeId| require && soft().any(|r| ix.domain(r.key, n.index()) == NO_DOMAIN);
+        let ignored = |n: T| require && soft().any(|r| ix.domain(r.key, index(n)) == NO_DOMAIN);
         let scored = nodes.iter().filter(|&&n| !ignored(n)).count();
         let any_missing = soft().any(|r| ix.keys[r.key.0 as usize].nodes_missing > 0);
         // Per constraint: the weight ln(domains + 2) over the scored nodes' domains (hostname:
@@ -540,7 +541,7 @@ impl<'a> Cycle<'a> {
             let mut size = 0;
             for &n in nodes {
                 if !ignored(n) {
-                    let d = ix.domain(r.key, n.index());
+                    let d = ix.domain(r.key, index(n));
                     let slot = &mut seen[if d == NO_DOMAIN { nd } else { d as usize }];
                     size += usize::from(!*slot);
                     *slot = true;
@@ -576,26 +577,12 @@ impl<'a> Cycle<'a> {
             }
             per_rule.push((plugins::topology_spread::topology_normalizing_weight(size), counts));
         }
-        // Score, then NormalizeScore: reversed against the extremes of the non-ignored nodes.
-        // Per constraint, what the per-node loop reads.
-        struct Term<'k> {
-            domain_of_node: &'k [u32],
-            hostname: bool,
-            /// Hostname key: the set's live pods per node (the key's domain of a node is the
-            /// node itself, so its per-domain counts are dense per-node counts).
-            host_live: &'k [u32],
-            offset: f64,
-            weight: f64,
-            /// Other keys: `scoreForCount` of each domain's count, computed once per attempt
-            /// by the same operations as per node (so the same `f64`).
-            per_domain: Vec<f64>,
-        }
-        let terms: Vec<Term> = soft()
+        let terms = soft()
             .zip(&per_rule)
             .map(|(r, (weight, counts))| {
                 let key = &ix.keys[r.key.0 as usize];
                 let offset = (r.max_skew - 1) as f64;
-                Term {
+                SpreadTerm {
                     domain_of_node: &key.domain_of_node,
                     hostname: key.hostname,
                     host_live: if key.hostname { &ix.counts(r.set, r.key).live } else { &[] },
@@ -605,31 +592,30 @@ impl<'a> Cycle<'a> {
                 }
             })
             .collect();
+        Some(SpreadTerms { terms, may_ignore: require && any_missing })
+    }
+
+    /// PodTopologySpread PreScore/Score/NormalizeScore (`scoring.go`) for the ScheduleAnyway
+    /// constraints.
+    fn spread_scores(&self, nodes: &[NodeId], out: &mut [i64], workers: &Workers) {
+        let Some(terms) = self.spread_terms(nodes, |n| n.index()) else {
+            return;
+        };
+        let ix = &self.cluster.topology;
+        let soft = || self.rules.spread.iter().filter(|r| !r.hard);
+        let ignored =
+            |n: NodeId| terms.may_ignore && soft().any(|r| ix.domain(r.key, n.index()) == NO_DOMAIN);
+        // Score, then NormalizeScore: reversed against the extremes of the non-ignored nodes.
         // Each node's raw score (-1: ignored) and the chunk's extremes.
         let raw = |offset: usize, out: &mut [i64]| {
             let mut min = i64::MAX;
             let mut max = i64::MIN;
             for (o, &n) in out.iter_mut().zip(&nodes[offset..]) {
-                if require && ignored(n) {
+                if ignored(n) {
                     *o = -1;
                     continue;
                 }
-                let i = n.index();
-                let mut score = 0.0f64;
-                for t in &terms {
-                    let d = t.domain_of_node.get(i).copied().unwrap_or(NO_DOMAIN);
-                    // Upstream Score skips a constraint whose key the node lacks.
-                    if d == NO_DOMAIN {
-                        continue;
-                    }
-                    // `scoreForCount`: cnt × weight + (maxSkew − 1).
-                    score += if t.hostname {
-                        t.host_live.get(d as usize).copied().unwrap_or(0) as f64 * t.weight + t.offset
-                    } else {
-                        t.per_domain[d as usize]
-                    };
-                }
-                let s = round_non_negative(score);
+                let s = terms.raw(n.index());
                 *o = s;
                 min = min.min(s);
                 max = max.max(s);
@@ -645,8 +631,7 @@ impl<'a> Cycle<'a> {
             out.iter_mut().for_each(|o| *o = 0);
             return;
         }
-        let normalized =
-            |o: i64| if max == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (max + min - o) / max };
+        let normalized = |o: i64| spread_normalized(o, min, max);
         // The raw scores are few distinct small integers (pod counts): one division per
         // distinct value instead of one per node.
         let range = (max - min) as usize;
@@ -660,6 +645,21 @@ impl<'a> Cycle<'a> {
                 *o = if *o < 0 { 0 } else { normalized(*o) };
             }
         }
+    }
+
+    /// PodTopologySpread's Score may ignore a node (every key is required and some node
+    /// lacks a ScheduleAnyway constraint's key): [`SpreadTerms::may_ignore`].
+    pub fn spread_may_ignore(&self) -> bool {
+        let ix = &self.cluster.topology;
+        self.rules.require_all_topologies
+            && self.rules.spread.iter().any(|r| !r.hard && ix.keys[r.key.0 as usize].nodes_missing > 0)
+    }
+
+    /// InterPodAffinity's Score skips (every node scores 0): no score term, or no existing
+    /// pod matches any.
+    pub fn affinity_skips(&self) -> bool {
+        let ix = &self.cluster.topology;
+        self.rules.affinity_score.iter().all(|t| ix.counts(t.set, t.key).total_all == 0)
     }
 
     /// InterPodAffinity Score + NormalizeScore (`scoring.go`).
@@ -695,13 +695,143 @@ impl<'a> Cycle<'a> {
     }
 }
 
+/// PodTopologySpread NormalizeScore (`scoring.go`) of raw score `o` given the extremes of
+/// the scored nodes: reversed, `MaxNodeScore × (max + min − o) / max`.
+#[inline]
+pub fn spread_normalized(o: i64, min: i64, max: i64) -> i64 {
+    if max == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (max + min - o) / max }
+}
+
+/// One ScheduleAnyway constraint as the per-node Score reads it.
+struct SpreadTerm<'k> {
+    domain_of_node: &'k [u32],
+    hostname: bool,
+    /// Hostname key: the set's live pods per node (the key's domain of a node is the node
+    /// itself, so its per-domain counts are dense per-node counts).
+    host_live: &'k [u32],
+    offset: f64,
+    weight: f64,
+    /// Other keys: `scoreForCount` of each domain's count, computed once per attempt by the
+    /// same operations as per node (so the same `f64`).
+    per_domain: Vec<f64>,
+}
+
+/// PodTopologySpread's PreScore state for one attempt ([`Cycle::spread_terms`]).
+pub struct SpreadTerms<'k> {
+    terms: Vec<SpreadTerm<'k>>,
+    /// Some node may be ignored (every key is required and some node lacks one): only then
+    /// must a caller test each node before [`SpreadTerms::raw`].
+    pub may_ignore: bool,
+}
+
+impl SpreadTerms<'_> {
+    /// Node `i`'s raw Score (`scoring.go` `Score`: Σ `scoreForCount` over the constraints
+    /// whose key the node has, rounded), for a node that is not ignored. A constraint whose
+    /// key the node lacks adds `+0.0`, which leaves the sum unchanged (every term is ≥ 0).
+    #[inline(always)]
+    pub fn raw(&self, i: usize) -> i64 {
+        let score = match self.terms.as_slice() {
+            [] => 0.0,
+            [a] => 0.0 + a.score(i),
+            [a, b] => 0.0 + a.score(i) + b.score(i),
+            ts => ts.iter().fold(0.0, |s, t| s + t.score(i)),
+        };
+        round_non_negative(score)
+    }
+}
+
+impl SpreadTerms<'_> {
+    /// [`SpreadTerms::raw`] of every node of `nodes` into `out` (none ignored), and their
+    /// extremes. With at most
+    /// one hostname constraint and one other, a node's raw score depends only on (its pod
+    /// count, its domain): each pair is computed once, from the first node that has it, and
+    /// looked up for the others (`memo` is scratch). Same values as node by node.
+    pub fn raw_into(&self, nodes: &[u32], out: &mut Vec<i64>, memo: &mut Vec<i64>) -> (i64, i64) {
+        const HOST_CAP: usize = 128;
+        out.clear();
+        let host = self.terms.iter().position(|t| t.hostname);
+        let other = self.terms.iter().position(|t| !t.hostname);
+        let shape_ok = self.terms.len() == usize::from(host.is_some()) + usize::from(other.is_some());
+        let zones = other.map_or(1, |o| self.terms[o].per_domain.len() + 1);
+        let slots = if host.is_some() { HOST_CAP + 1 } else { 1 } * zones;
+        if !shape_ok || slots > 4 * nodes.len().max(1) {
+            out.extend(nodes.iter().map(|&i| self.raw(i as usize)));
+            return extremes(out);
+        }
+        memo.clear();
+        memo.resize(slots, -1);
+        // The pair's slot: host part 0 when the node lacks the hostname key, else count + 1
+        // (counts from HOST_CAP on are computed directly); zone part the domain, or the
+        // last slot without the key. The arrays are read through locals so that the loop
+        // keeps them in registers.
+        let empty: &[u32] = &[];
+        let (host_dom, host_live) =
+            host.map_or((empty, empty), |h| (self.terms[h].domain_of_node, self.terms[h].host_live));
+        let zone_dom = other.map_or(empty, |o| self.terms[o].domain_of_node);
+        let has_host = host.is_some();
+        let has_zone = other.is_some();
+        out.reserve(nodes.len());
+        for &i in nodes {
+            let i = i as usize;
+            let h = if has_host {
+                let d = host_dom.get(i).copied().unwrap_or(NO_DOMAIN);
+                if d == NO_DOMAIN {
+                    0
+                } else {
+                    let c = host_live.get(d as usize).copied().unwrap_or(0) as usize;
+                    if c >= HOST_CAP {
+                        out.push(self.raw(i));
+                        continue;
+                    }
+                    c + 1
+                }
+            } else {
+                0
+            };
+            let z = if has_zone {
+                let d = zone_dom.get(i).copied().unwrap_or(NO_DOMAIN);
+                if d == NO_DOMAIN { zones - 1 } else { (d as usize).min(zones - 1) }
+            } else {
+                0
+            };
+            let slot = &mut memo[h * zones + z];
+            if *slot < 0 {
+                *slot = self.raw(i);
+            }
+            out.push(*slot);
+        }
+        extremes(out)
+    }
+}
+
+impl SpreadTerm<'_> {
+    /// `scoreForCount` (cnt × weight + (maxSkew − 1)) of node `i`'s domain; `0.0` when the
+    /// node lacks the key (upstream Score skips the constraint).
+    #[inline(always)]
+    fn score(&self, i: usize) -> f64 {
+        let d = self.domain_of_node.get(i).copied().unwrap_or(NO_DOMAIN);
+        if d == NO_DOMAIN {
+            0.0
+        } else if self.hostname {
+            self.host_live.get(d as usize).copied().unwrap_or(0) as f64 * self.weight + self.offset
+        } else {
+            self.per_domain[d as usize]
+        }
+    }
+}
+
+/// (min, max) of `v` ((`i64::MAX`, `i64::MIN`) when empty).
+fn extremes(v: &[i64]) -> (i64, i64) {
+    v.iter().fold((i64::MAX, i64::MIN), |(a, b), &x| (a.min(x), b.max(x)))
+}
+
 /// Go's `math.Round` (half away from zero) for a score, which is never negative: the
 /// conversion truncates, and the remainder is exact below 2⁵² (scores are far smaller).
 /// Same value as `f64::round`, without its library call on every node.
 #[inline]
 fn round_non_negative(x: f64) -> i64 {
     let t = x as i64;
-    if x - t as f64 >= 0.5 { t + 1 } else { t }
+    t + i64::from(x - t as f64 >= 0.5)
 }
 
 /// Upstream `matchNodeInclusionPolicies` (`podtopologyspread/common.go`).

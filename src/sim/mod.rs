@@ -89,6 +89,9 @@ pub struct RunOutput {
     /// `pods.csv` rows of the pods whose storage was released, to be written with those of
     /// the pods `cluster` still stores ([`Simulation::release_ended_pods`]).
     pub pods_csv: Option<crate::output::pods::PodsCsv>,
+    /// Scheduling attempts that took the packed cycle (`scheduler/packed.rs`); no output
+    /// reads it (tests do).
+    pub packed_attempts: u64,
 }
 
 /// What the `throughputCollector` columns need of the measured pods whose storage was
@@ -874,6 +877,7 @@ impl Simulation {
             attempts: self.attempts.take(),
             failure,
             pods_csv: self.pods_csv.take(),
+            packed_attempts: self.scheduler.packed_attempts,
         }
     }
 
