@@ -147,40 +147,28 @@ impl Scheduler {
         let generations = cluster.node_generations();
         // PodTopologySpread's PreScore over the candidates (`None`: it skips).
         let terms = a.cycle.and_then(|c| c.spread_terms(&p.nodes, |i| i as usize));
-        p.base.clear();
-        p.base.reserve(p.nodes.len());
-        p.spread.clear();
-        for &i in &p.nodes {
-            let i = i as usize;
+        let mut base_of = |i: usize| {
             let generation = generations[i];
             let cached = &mut cache[i];
-            let base = if cached.template == class && cached.generation == generation {
+            if cached.template == class && cached.generation == generation {
                 cached.base
             } else {
-                let node = &cluster.nodes[i];
-                let fit = plugins::fit::score(
-                    cfg.strategy,
-                    &a.req.non_zero,
-                    &node.non_zero_requested,
-                    &node.allocatable,
-                    &cfg.fit_resources,
-                );
-                let balanced = if skip_balanced {
-                    0
-                } else {
-                    plugins::balanced::score(
-                        &a.req.actual,
-                        &node.requested,
-                        &node.allocatable,
-                        &cfg.balanced_resources,
-                    )
-                };
-                let base = cfg.weight_fit * fit + cfg.weight_balanced * balanced;
+                let base = resource_score(cfg, cluster, i, &a.req, skip_balanced);
                 *cached = super::CachedScore { template: class, generation, base };
                 base
-            };
-            p.base.push(base);
+            }
+        };
+        if terms.is_none() && !any_tainted {
+            // Only the resource scores differ between candidates: scored and selected in one
+            // pass (TaintToleration's normalised score is the maximum for all, NodeAffinity's 0).
+            let constant = cfg.weight_taint_toleration * normalize(0, 0, true)
+                + cfg.weight_node_affinity * normalize(0, 0, false);
+            let best =
+                select_host(&mut self.tie_rng, p.nodes.iter().map(|&i| base_of(i as usize) + constant));
+            return Decision { node: Some(NodeId(p.nodes[best])), examined };
         }
+        p.base.clear();
+        p.base.extend(p.nodes.iter().map(|&i| base_of(i as usize)));
         p.tainted.clear();
         let mut max_taint = 0;
         if any_tainted {
@@ -230,6 +218,33 @@ impl Scheduler {
         };
         Decision { node: Some(NodeId(p.nodes[best])), examined }
     }
+}
+
+/// NodeResourcesFit + BalancedAllocation, weighted, of node `i` for a pod requesting `req`
+/// (a memo miss: kept out of the loops so that they keep their registers).
+#[cold]
+#[inline(never)]
+fn resource_score(
+    cfg: &super::SchedulerConfig,
+    cluster: &ClusterState,
+    i: usize,
+    req: &PodRequests,
+    skip_balanced: bool,
+) -> i64 {
+    let node = &cluster.nodes[i];
+    let fit = plugins::fit::score(
+        cfg.strategy,
+        &req.non_zero,
+        &node.non_zero_requested,
+        &node.allocatable,
+        &cfg.fit_resources,
+    );
+    let balanced = if skip_balanced {
+        0
+    } else {
+        plugins::balanced::score(&req.actual, &node.requested, &node.allocatable, &cfg.balanced_resources)
+    };
+    cfg.weight_fit * fit + cfg.weight_balanced * balanced
 }
 
 /// selectHost (`schedule_one.go`): the position of the highest of `totals`, ties broken
