@@ -290,6 +290,23 @@ fn yaml(c: &Case) -> String {
     y
 }
 
+/// The two runs placed every pod alike and wrote the same summary.
+fn same_pods(a: &RunOutput, b: &RunOutput, what: &str, text: &str) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a.cluster.pods.len(), b.cluster.pods.len());
+    for (i, (x, y)) in a.cluster.pods.all().zip(b.cluster.pods.all()).enumerate() {
+        prop_assert_eq!(
+            (x.phase, x.node, x.scheduled_at, x.attempts),
+            (y.phase, y.node, y.scheduled_at, y.attempts),
+            "{}, pod {}\n{}",
+            what,
+            i,
+            text
+        );
+    }
+    prop_assert_eq!(format!("{:?}", a.summary), format!("{:?}", b.summary));
+    Ok(())
+}
+
 fn check(c: &Case) -> Result<(), TestCaseError> {
     let text = yaml(c);
     let s = match clustersim::scenario::parse_str(&text, Path::new("parallel.yaml")) {
@@ -300,29 +317,10 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     };
     let (one, _) = run_on(&s, 1);
     let (two, _) = run_on(&s, 2);
-    prop_assert_eq!(one.cluster.pods.len(), two.cluster.pods.len());
-    for (i, (x, y)) in one.cluster.pods.all().zip(two.cluster.pods.all()).enumerate() {
-        prop_assert_eq!(
-            (x.phase, x.node, x.scheduled_at, x.attempts),
-            (y.phase, y.node, y.scheduled_at, y.attempts),
-            "pod {}\n{}",
-            i,
-            text
-        );
-    }
-    prop_assert_eq!(format!("{:?}", one.summary), format!("{:?}", two.summary));
+    same_pods(&one, &two, "one thread against two", &text)?;
     // The packed cycle against the generic one, on one thread.
     let ((generic, _), _) = run_with(&s, 1, false);
-    for (i, (x, y)) in one.cluster.pods.all().zip(generic.cluster.pods.all()).enumerate() {
-        prop_assert_eq!(
-            (x.phase, x.node, x.scheduled_at, x.attempts),
-            (y.phase, y.node, y.scheduled_at, y.attempts),
-            "packed against generic, pod {}\n{}",
-            i,
-            text
-        );
-    }
-    prop_assert_eq!(format!("{:?}", one.summary), format!("{:?}", generic.summary));
+    same_pods(&one, &generic, "packed against generic", &text)?;
     Ok(())
 }
 

@@ -1171,25 +1171,7 @@ impl Scheduler {
                 c.base = cached.base;
                 None
             } else {
-                let node = &cluster.nodes[i];
-                let fit = plugins::fit::score(
-                    cfg.strategy,
-                    &req.non_zero,
-                    &node.non_zero_requested,
-                    &node.allocatable,
-                    &cfg.fit_resources,
-                );
-                let balanced = if skip_balanced {
-                    0
-                } else {
-                    plugins::balanced::score(
-                        &req.actual,
-                        &node.requested,
-                        &node.allocatable,
-                        &cfg.balanced_resources,
-                    )
-                };
-                c.base = cfg.weight_fit * fit + cfg.weight_balanced * balanced;
+                c.base = packed::resource_score(cfg, cluster, i, &req, skip_balanced);
                 Some(CachedScore { template: class, generation, base: c.base })
             };
             if cluster.node_flags(i) & crate::cluster::NODE_TAINTED != 0 {
@@ -1232,25 +1214,7 @@ impl Scheduler {
                 if cached.template == class && cached.generation == generation {
                     c.base = cached.base;
                 } else {
-                    let node = &cluster.nodes[i];
-                    let fit = plugins::fit::score(
-                        cfg.strategy,
-                        &req.non_zero,
-                        &node.non_zero_requested,
-                        &node.allocatable,
-                        &cfg.fit_resources,
-                    );
-                    let balanced = if skip_balanced {
-                        0
-                    } else {
-                        plugins::balanced::score(
-                            &req.actual,
-                            &node.requested,
-                            &node.allocatable,
-                            &cfg.balanced_resources,
-                        )
-                    };
-                    c.base = cfg.weight_fit * fit + cfg.weight_balanced * balanced;
+                    c.base = packed::resource_score(cfg, cluster, i, &req, skip_balanced);
                     *cached = CachedScore { template: class, generation, base: c.base };
                 }
                 if cluster.node_flags(i) & crate::cluster::NODE_TAINTED != 0 {

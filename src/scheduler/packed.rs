@@ -224,7 +224,7 @@ impl Scheduler {
 /// (a memo miss: kept out of the loops so that they keep their registers).
 #[cold]
 #[inline(never)]
-fn resource_score(
+pub(super) fn resource_score(
     cfg: &super::SchedulerConfig,
     cluster: &ClusterState,
     i: usize,
