@@ -167,6 +167,10 @@ pub struct Scheduler {
     pending_deleted_seen: u64,
     /// Per node: its last dry-run result, valid while its pods do not change.
     victim_cache: Vec<VictimCache>,
+    victim_check: Vec<VictimCheck>,
+    /// Preemptors' requests seen by the dry-run memo, numbered from 1 (looked up, never
+    /// iterated).
+    victim_shapes: std::collections::HashMap<crate::cluster::Resources, u32>,
     /// Machine noise on the cycle cost, if configured.
     noise: Option<noise::CostNoise>,
     /// Record every attempt (`--explain`): [`CycleOutcome::attempt`].
@@ -222,17 +226,27 @@ pub struct CycleOutcome {
     pub gave_up: Option<PodId>,
 }
 
-/// One node's memoised dry-run result for a preemptor's priority and requests.
-#[derive(Clone, Debug, Default)]
-struct VictimCache {
-    valid: bool,
+/// One node's memoised dry-run result for a preemptor's priority and requests: what the
+/// walk reads of every node, packed (one cache line a node: a walk over tens of thousands
+/// of nodes streams these, not [`VictimCache`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct VictimCheck {
+    /// The preemptor's requests, interned (`Scheduler::victim_shapes`); 0: no entry.
+    shape: u32,
     epoch: u32,
     priority: i32,
-    requests: crate::cluster::Resources,
-    /// Requests of the pods nominated to the node that the dry run held there.
-    nominated: crate::cluster::Resources,
+    /// The dry run held no nominated pod's requests (else they are in [`VictimCache`]).
+    nominated_zero: bool,
     /// The candidate's pick key; `None` when the node yields no candidate.
     key: Option<preemption::PickKey>,
+}
+
+/// The rest of a node's memoised dry run, read on a miss, with nominated pods, and for the
+/// chosen node.
+#[derive(Clone, Debug, Default)]
+struct VictimCache {
+    /// Requests of the pods nominated to the node that the dry run held there.
+    nominated: crate::cluster::Resources,
     victims: Vec<u32>,
 }
 
@@ -261,6 +275,8 @@ impl Scheduler {
             preempt_nodes: Vec::new(),
             preempt_nodes_key: None,
             victim_cache: Vec::new(),
+            victim_check: Vec::new(),
+            victim_shapes: std::collections::HashMap::new(),
             nominated_priorities: std::collections::BTreeMap::new(),
             nominated_dirty: Vec::new(),
             pending_deleted_seen: 0,
@@ -764,7 +780,10 @@ impl Scheduler {
                 let min_prio = cluster.min_priorities();
                 if self.victim_cache.len() < cluster.nodes.len() {
                     self.victim_cache.resize_with(cluster.nodes.len(), VictimCache::default);
+                    self.victim_check.resize(cluster.nodes.len(), VictimCheck::default());
                 }
+                let next_shape = self.victim_shapes.len() as u32 + 1;
+                let shape = *self.victim_shapes.entry(req).or_insert(next_shape);
                 let (mut non_violating, mut violating) = (0usize, 0usize);
                 let mut best: [Option<(preemption::PickKey, NodeId)>; 2] = [None, None];
                 let len = nodes.len();
@@ -779,12 +798,14 @@ impl Scheduler {
                     } else {
                         self.nominated_load(cluster, id.index(), Some(pod), prio)
                     };
+                    let nominated_zero = nominated == crate::cluster::Resources::ZERO;
+                    let check = &mut self.victim_check[id.index()];
                     let entry = &mut self.victim_cache[id.index()];
-                    if !(entry.valid
-                        && entry.epoch == epoch
-                        && entry.priority == prio
-                        && entry.requests == req
-                        && entry.nominated == nominated)
+                    if !(check.shape == shape
+                        && check.epoch == epoch
+                        && check.priority == prio
+                        && check.nominated_zero == nominated_zero
+                        && (nominated_zero || entry.nominated == nominated))
                     {
                         let n = cluster.node(id);
                         pods.clear();
@@ -793,17 +814,16 @@ impl Scheduler {
                         let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
                         let v = preemption::select_victims_on_node(prio, &req, &state, &allowed)
                             .filter(|v| !v.pods.is_empty());
-                        *entry = VictimCache {
-                            valid: true,
+                        *check = VictimCheck {
+                            shape,
                             epoch,
                             priority: prio,
-                            requests: req,
-                            nominated,
+                            nominated_zero,
                             key: v.as_ref().map(|v| preemption::pick_key(v, info)),
-                            victims: v.map(|v| v.pods).unwrap_or_default(),
                         };
+                        *entry = VictimCache { nominated, victims: v.map(|v| v.pods).unwrap_or_default() };
                     }
-                    let Some(key) = entry.key else { continue };
+                    let Some(key) = check.key else { continue };
                     let (list, count) =
                         if key.0 == 0 { (0, &mut non_violating) } else { (1, &mut violating) };
                     if *count < k {
