@@ -52,12 +52,18 @@ fn max_of(a: &Room, b: &Room) -> Room {
     [a[0].max(b[0]), a[1].max(b[1]), a[2].max(b[2]), a[3].max(b[3])]
 }
 
+/// Nodes per block of [`RoomIndex::block_fits`].
+pub const BLOCK: usize = 64;
+
 /// The segment tree. Leaves `size..size + len` are the nodes in id order.
 #[derive(Clone, Debug, Default)]
 pub struct RoomIndex {
     len: usize,
     size: usize,
     tree: Vec<Room>,
+    /// Per block of [`BLOCK`] node ids: the component-wise minimum of its nodes' entries,
+    /// so a block whose minimum covers a need is known to fit it at every node.
+    block_min: Vec<Room>,
 }
 
 impl RoomIndex {
@@ -74,16 +80,40 @@ impl RoomIndex {
             }
         }
         self.len += 1;
+        // The new node joins its block's minimum (`set` below changes nothing when `room`
+        // equals the empty leaf it replaces).
+        let b = (self.len - 1) / BLOCK;
+        if self.block_min.len() <= b {
+            self.block_min.resize(b + 1, [i64::MAX; 4]);
+        }
+        let m = &mut self.block_min[b];
+        *m = [m[0].min(room[0]), m[1].min(room[1]), m[2].min(room[2]), m[3].min(room[3])];
         self.set(self.len - 1, room);
     }
 
     /// Sets node `i`'s free capacity.
     pub fn set(&mut self, i: usize, room: Room) {
         let mut k = self.size + i;
-        if self.tree[k] == room {
+        let old = self.tree[k];
+        if old == room {
             return;
         }
         self.tree[k] = room;
+        // The block's minimum: lowered in place when no component grew, else recomputed.
+        let b = i / BLOCK;
+        if self.block_min.len() <= b {
+            self.block_min.resize(b + 1, [i64::MAX; 4]);
+        }
+        if (0..4).all(|c| room[c] <= old[c]) {
+            let m = &mut self.block_min[b];
+            *m = [m[0].min(room[0]), m[1].min(room[1]), m[2].min(room[2]), m[3].min(room[3])];
+        } else {
+            let lo = self.size + b * BLOCK;
+            let hi = self.size + ((b + 1) * BLOCK).min(self.len.max(i + 1));
+            self.block_min[b] = self.tree[lo..hi]
+                .iter()
+                .fold([i64::MAX; 4], |m, r| [m[0].min(r[0]), m[1].min(r[1]), m[2].min(r[2]), m[3].min(r[3])]);
+        }
         while k > 1 {
             k /= 2;
             let m = max_of(&self.tree[2 * k], &self.tree[2 * k + 1]);
@@ -92,6 +122,25 @@ impl RoomIndex {
             }
             self.tree[k] = m;
         }
+    }
+
+    /// Every node of block `b` (ids `b × BLOCK ..`, a whole block) fits `need`.
+    #[inline]
+    pub fn block_fits(&self, b: usize, need: &Room) -> bool {
+        self.block_min.get(b).is_some_and(|m| covers_all(m, need))
+    }
+
+    /// The block minima agree with the entries (for `ClusterState::check_invariants`).
+    pub fn check_blocks(&self) -> Result<(), String> {
+        for (b, chunk) in self.leaves().chunks(BLOCK).enumerate() {
+            let m = chunk
+                .iter()
+                .fold([i64::MAX; 4], |m, r| [m[0].min(r[0]), m[1].min(r[1]), m[2].min(r[2]), m[3].min(r[3])]);
+            if self.block_min.get(b) != Some(&m) {
+                return Err(format!("free-capacity block {b}: minimum {:?} != {m:?}", self.block_min.get(b)));
+            }
+        }
+        Ok(())
     }
 
     /// Every node's entry, in id order.
@@ -209,7 +258,36 @@ mod tests {
                 }
             }
             assert_eq!(idx.any_may_fit(&need), rooms.iter().any(|r| covers(r, &need)));
+            // Every whole block: fits at every node exactly when the block says so.
+            for b in 0..300 / BLOCK {
+                let all = rooms[b * BLOCK..(b + 1) * BLOCK].iter().all(|r| covers(r, &need));
+                assert_eq!(idx.block_fits(b, &need), all, "block {b} after step {step}");
+            }
         }
+    }
+
+    #[test]
+    fn block_minima_follow_rooms_that_shrink_and_grow() {
+        let mut idx = RoomIndex::default();
+        for _ in 0..2 * BLOCK {
+            idx.push([1000, 1000, 0, 10]);
+        }
+        let need = [500, 500, i64::MIN, 1];
+        assert!(idx.block_fits(0, &need) && idx.block_fits(1, &need));
+        idx.set(70, [400, 1000, 0, 10]);
+        assert!(idx.block_fits(0, &need) && !idx.block_fits(1, &need), "a node shrank below the need");
+        idx.set(70, [900, 1000, 0, 10]);
+        assert!(idx.block_fits(1, &need), "it grew back: the block minimum is recomputed");
+        idx.set(3, NO_ROOM);
+        assert!(!idx.block_fits(0, &need), "a node that is not Ready has no room");
+        assert!(!idx.block_fits(2, &need), "no such block");
+        // A node added without room (not Ready) lowers its block's minimum.
+        let mut idx = RoomIndex::default();
+        for i in 0..BLOCK {
+            idx.push(if i == 5 { NO_ROOM } else { [1000, 1000, 0, 10] });
+        }
+        assert!(!idx.block_fits(0, &need));
+        assert_eq!(idx.check_blocks(), Ok(()));
     }
 
     #[test]

@@ -449,6 +449,13 @@ impl ClusterState {
         &self.node_flags
     }
 
+    /// Every node of block `b` of the held free-capacity index (`room::BLOCK` ids) fits
+    /// `need` ([`super::room::RoomIndex::block_fits`]).
+    #[inline]
+    pub fn room_block_fits_held(&self, b: usize, need: &super::room::Room) -> bool {
+        self.room_held.as_ref().unwrap_or(&self.room).block_fits(b, need)
+    }
+
     /// The free-capacity index's entries (with the nominated loads held, when any node has
     /// one), by node id: what [`Self::first_node_with_room_held`] searches.
     #[inline]
@@ -1192,6 +1199,10 @@ impl ClusterState {
             if min != self.min_priority[i] {
                 return Err(format!("node {i}: lowest pod priority {} != {min}", self.min_priority[i]));
             }
+        }
+        self.room.check_blocks()?;
+        if let Some(h) = &self.room_held {
+            h.check_blocks()?;
         }
         let held: u32 = self.held_priorities.values().sum();
         if u64::from(held) != self.node_pods.iter().map(|v| v.len() as u64).sum::<u64>() {

@@ -27,9 +27,10 @@ use super::{Decision, Scheduler, normalize, plugins, uniform_below};
 use crate::cluster::room::{Room, covers_all};
 use crate::cluster::{ClusterState, NODE_CORDONED, NODE_TAINTED, NodeId, Placement, PodRequests};
 
-/// Nodes compacted per block of the filter scan. After a block without a fit the scan
-/// jumps through the free-capacity index instead.
-const BLOCK: usize = 64;
+/// Nodes per block of the filter scan (the free-capacity index's blocks: a block whose
+/// minimum covers the need is taken whole). After a block without a fit the scan jumps
+/// through the index instead.
+use crate::cluster::room::BLOCK;
 
 /// Scratch arrays of the packed cycle (kept across attempts: no allocation per attempt).
 #[derive(Debug, Default)]
@@ -88,8 +89,25 @@ impl Scheduler {
                         None => break,
                     }
                 }
-                let end = (i + BLOCK).min(hi);
+                // Blocks end at multiples of BLOCK, so a whole block can be answered by the
+                // index's block minimum.
+                let end = ((i / BLOCK + 1) * BLOCK).min(hi);
                 let before = p.nodes.len();
+                if end - i == BLOCK
+                    && cluster.room_block_fits_held(i / BLOCK, &a.need)
+                    && flags[i..end].iter().all(|&f| f == 0)
+                {
+                    // Every node of the block fits and none is cordoned or tainted.
+                    p.nodes.extend(i as u32..end as u32);
+                    if p.nodes.len() >= want {
+                        p.nodes.truncate(want);
+                        let last = p.nodes[want - 1] as usize;
+                        processed = if last >= start { last - start } else { last + n - start } + 1;
+                        break 'walk;
+                    }
+                    i = end;
+                    continue;
+                }
                 p.nodes.resize(before + (end - i), 0);
                 let out = &mut p.nodes[before..];
                 let mut m = 0;
