@@ -99,12 +99,14 @@ impl RoomIndex {
             return;
         }
         self.tree[k] = room;
-        // The block's minimum: lowered in place when no component grew, else recomputed.
+        // The block's minimum: kept in place unless a component grew from the minimum (the
+        // node may have been the only one holding it), then recomputed over the block.
         let b = i / BLOCK;
         if self.block_min.len() <= b {
             self.block_min.resize(b + 1, [i64::MAX; 4]);
         }
-        if (0..4).all(|c| room[c] <= old[c]) {
+        let held = self.block_min[b];
+        if (0..4).all(|c| room[c] <= old[c] || old[c] > held[c]) {
             let m = &mut self.block_min[b];
             *m = [m[0].min(room[0]), m[1].min(room[1]), m[2].min(room[2]), m[3].min(room[3])];
         } else {

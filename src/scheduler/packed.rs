@@ -9,9 +9,11 @@
 //! a closure per plugin. Here each step is one loop over dense arrays:
 //!
 //! - **filter**: the free-capacity leaves (`room.rs`, one `[i64; 4]` per node) are scanned in
-//!   blocks with a branch-free compaction (every node's index is written, the count advances
-//!   by the fit test), jumping through the index over stretches without room; the rare
-//!   cordoned or tainted node is checked afterwards by the same plugin functions;
+//!   blocks of 64 node ids: a block whose minimum (kept by the index) covers the need and
+//!   has no cordoned or tainted node is taken whole; another is compacted branch-free
+//!   (every node's index is written, the count advances by the fit test); stretches without
+//!   room are jumped through the index; the rare cordoned or tainted node is checked by the
+//!   same plugin functions as in the generic cycle;
 //! - **score**: the memoised NodeResourcesFit + BalancedAllocation score by node generation
 //!   (the memo of `mod.rs`), PodTopologySpread's raw score from `topology::SpreadTerms`, each
 //!   into its own array;
