@@ -86,18 +86,26 @@ fn needs_absent_shared_data(file: &str) -> bool {
     text.contains("shared/data/") && !repo().join("../shared/data").is_dir()
 }
 
-#[test]
-fn every_shipped_scenario_decides_the_same_on_two_threads() {
+/// Every shipped scenario, shrunk (those reading an absent `../shared/data` skipped).
+fn shipped() -> Vec<(&'static str, clustersim::scenario::Scenario)> {
+    let mut v = Vec::new();
     for (file, shrink) in SHRINK {
         if needs_absent_shared_data(file) {
             eprintln!("SKIPPED {file}: ../shared/data is absent");
             continue;
         }
         let path = if file.contains('/') { repo().join(file) } else { repo().join("scenarios").join(file) };
-        let s = clustersim::runner::load(&path, &overrides(shrink), None).expect("scenario loads");
+        v.push((*file, clustersim::runner::load(&path, &overrides(shrink), None).expect("scenario loads")));
+    }
+    v
+}
+
+#[test]
+fn every_shipped_scenario_decides_the_same_on_two_threads() {
+    for (file, s) in shipped() {
         let (one, attempts) = run_on(&s, 1);
         let (two, _) = run_on(&s, 2);
-        assert!(attempts > 0 || *file == "cl2-density.yaml" || file.contains("trace"), "{file}: no attempt");
+        assert!(attempts > 0 || file == "cl2-density.yaml" || file.contains("trace"), "{file}: no attempt");
         assert_same_decisions(&one, &two, file);
     }
 }
@@ -105,13 +113,7 @@ fn every_shipped_scenario_decides_the_same_on_two_threads() {
 #[test]
 fn every_shipped_scenario_decides_the_same_without_the_packed_cycle() {
     let mut packed_somewhere = 0;
-    for (file, shrink) in SHRINK {
-        if needs_absent_shared_data(file) {
-            eprintln!("SKIPPED {file}: ../shared/data is absent");
-            continue;
-        }
-        let path = if file.contains('/') { repo().join(file) } else { repo().join("scenarios").join(file) };
-        let s = clustersim::runner::load(&path, &overrides(shrink), None).expect("scenario loads");
+    for (file, s) in shipped() {
         let ((packed, _), used) = run_with(&s, 1, true);
         let ((generic, _), unused) = run_with(&s, 1, false);
         assert_eq!(unused, 0, "{file}: the packed cycle ran while off");

@@ -1150,12 +1150,7 @@ impl Scheduler {
             });
         }
         let processed = k;
-        let examined = processed
-            - if start + processed <= n {
-                cluster.removed_in(start, start + processed)
-            } else {
-                cluster.removed_in(start, n) + cluster.removed_in(0, start + processed - n)
-            };
+        let examined = examined(cluster, start, processed);
         self.next_start_node_index = (start + processed) % n;
         if self.explain {
             self.walk = explain::Walk { start, processed, ..explain::Walk::default() };
@@ -1415,6 +1410,18 @@ fn backoff_state(cluster: &ClusterState) -> impl FnMut(PodId) -> (u32, SimTime) 
         let pod = cluster.pod(p);
         (pod.attempts, pod.last_failure)
     }
+}
+
+/// The nodes a walk of `processed` nodes from `start` (rotating) counts as examined: all
+/// but the removed ones (not in upstream's snapshot).
+fn examined(cluster: &ClusterState, start: usize, processed: usize) -> usize {
+    let n = cluster.nodes.len();
+    processed
+        - if start + processed <= n {
+            cluster.removed_in(start, start + processed)
+        } else {
+            cluster.removed_in(start, n) + cluster.removed_in(0, start + processed - n)
+        }
 }
 
 /// One element of upstream `DefaultNormalizeScore` given the maximum over all nodes.

@@ -82,6 +82,35 @@ impl Scheduler {
                 && (f & NODE_TAINTED == 0
                     || plugins::taint_toleration::filter(cluster.node_taints(NodeId(i as u32)), tolerations))
         };
+        // The nodes of `i..end` with room, compacted branch-free, then those of them that a
+        // cordon or a taint rules out dropped.
+        let mut compact = |nodes: &mut Vec<u32>, i: usize, end: usize| {
+            let before = nodes.len();
+            nodes.resize(before + (end - i), 0);
+            let out = &mut nodes[before..];
+            let mut m = 0;
+            // The union of the flags of the nodes with room.
+            let mut flagged = 0u8;
+            for ((j, leaf), &f) in leaves[i..end].iter().enumerate().zip(&flags[i..end]) {
+                out[m] = (i + j) as u32;
+                let fit = covers_all(leaf, &a.need);
+                m += usize::from(fit);
+                flagged |= f & 0u8.wrapping_sub(u8::from(fit));
+            }
+            nodes.truncate(before + m);
+            any_tainted |= flagged & NODE_TAINTED != 0;
+            if flagged != 0 {
+                let mut w = before;
+                for r in before..nodes.len() {
+                    let j = nodes[r];
+                    if passes_flags(j as usize) {
+                        nodes[w] = j;
+                        w += 1;
+                    }
+                }
+                nodes.truncate(w);
+            }
+        };
         'walk: for (lo, hi) in [(start, n), (0, start)] {
             let mut i = lo;
             while i < hi {
@@ -94,45 +123,14 @@ impl Scheduler {
                 // Blocks end at multiples of BLOCK, so a whole block can be answered by the
                 // index's block minimum.
                 let end = ((i / BLOCK + 1) * BLOCK).min(hi);
-                let before = p.nodes.len();
                 if end - i == BLOCK
                     && cluster.room_block_fits_held(i / BLOCK, &a.need)
                     && flags[i..end].iter().all(|&f| f == 0)
                 {
                     // Every node of the block fits and none is cordoned or tainted.
                     p.nodes.extend(i as u32..end as u32);
-                    if p.nodes.len() >= want {
-                        p.nodes.truncate(want);
-                        let last = p.nodes[want - 1] as usize;
-                        processed = if last >= start { last - start } else { last + n - start } + 1;
-                        break 'walk;
-                    }
-                    i = end;
-                    continue;
-                }
-                p.nodes.resize(before + (end - i), 0);
-                let out = &mut p.nodes[before..];
-                let mut m = 0;
-                // The union of the flags of the nodes with room.
-                let mut flagged = 0u8;
-                for ((j, leaf), &f) in leaves[i..end].iter().enumerate().zip(&flags[i..end]) {
-                    out[m] = (i + j) as u32;
-                    let fit = covers_all(leaf, &a.need);
-                    m += usize::from(fit);
-                    flagged |= f & 0u8.wrapping_sub(u8::from(fit));
-                }
-                p.nodes.truncate(before + m);
-                any_tainted |= flagged & NODE_TAINTED != 0;
-                if flagged != 0 {
-                    let mut w = before;
-                    for r in before..p.nodes.len() {
-                        let j = p.nodes[r];
-                        if passes_flags(j as usize) {
-                            p.nodes[w] = j;
-                            w += 1;
-                        }
-                    }
-                    p.nodes.truncate(w);
+                } else {
+                    compact(&mut p.nodes, i, end);
                 }
                 if p.nodes.len() >= want {
                     p.nodes.truncate(want);
@@ -143,12 +141,7 @@ impl Scheduler {
                 i = end;
             }
         }
-        let examined = processed
-            - if start + processed <= n {
-                cluster.removed_in(start, start + processed)
-            } else {
-                cluster.removed_in(start, n) + cluster.removed_in(0, start + processed - n)
-            };
+        let examined = super::examined(cluster, start, processed);
         self.next_start_node_index = (start + processed) % n;
         match self.packed.nodes.len() {
             0 => return Decision { node: None, examined },
