@@ -52,6 +52,16 @@ fn max_of(a: &Room, b: &Room) -> Room {
     [a[0].max(b[0]), a[1].max(b[1]), a[2].max(b[2]), a[3].max(b[3])]
 }
 
+#[inline]
+fn min_of(a: &Room, b: &Room) -> Room {
+    [a[0].min(b[0]), a[1].min(b[1]), a[2].min(b[2]), a[3].min(b[3])]
+}
+
+/// The component-wise minimum of `rooms` (all `i64::MAX` when empty).
+fn min_over(rooms: &[Room]) -> Room {
+    rooms.iter().fold([i64::MAX; 4], |m, r| min_of(&m, r))
+}
+
 /// Nodes per block of [`RoomIndex::block_fits`].
 pub const BLOCK: usize = 64;
 
@@ -86,8 +96,7 @@ impl RoomIndex {
         if self.block_min.len() <= b {
             self.block_min.resize(b + 1, [i64::MAX; 4]);
         }
-        let m = &mut self.block_min[b];
-        *m = [m[0].min(room[0]), m[1].min(room[1]), m[2].min(room[2]), m[3].min(room[3])];
+        self.block_min[b] = min_of(&self.block_min[b], &room);
         self.set(self.len - 1, room);
     }
 
@@ -107,14 +116,11 @@ impl RoomIndex {
         }
         let held = self.block_min[b];
         if (0..4).all(|c| room[c] <= old[c] || old[c] > held[c]) {
-            let m = &mut self.block_min[b];
-            *m = [m[0].min(room[0]), m[1].min(room[1]), m[2].min(room[2]), m[3].min(room[3])];
+            self.block_min[b] = min_of(&held, &room);
         } else {
             let lo = self.size + b * BLOCK;
             let hi = self.size + ((b + 1) * BLOCK).min(self.len.max(i + 1));
-            self.block_min[b] = self.tree[lo..hi]
-                .iter()
-                .fold([i64::MAX; 4], |m, r| [m[0].min(r[0]), m[1].min(r[1]), m[2].min(r[2]), m[3].min(r[3])]);
+            self.block_min[b] = min_over(&self.tree[lo..hi]);
         }
         while k > 1 {
             k /= 2;
@@ -135,9 +141,7 @@ impl RoomIndex {
     /// The block minima agree with the entries (for `ClusterState::check_invariants`).
     pub fn check_blocks(&self) -> Result<(), String> {
         for (b, chunk) in self.leaves().chunks(BLOCK).enumerate() {
-            let m = chunk
-                .iter()
-                .fold([i64::MAX; 4], |m, r| [m[0].min(r[0]), m[1].min(r[1]), m[2].min(r[2]), m[3].min(r[3])]);
+            let m = min_over(chunk);
             if self.block_min.get(b) != Some(&m) {
                 return Err(format!("free-capacity block {b}: minimum {:?} != {m:?}", self.block_min.get(b)));
             }

@@ -283,24 +283,7 @@ impl Default for Pod {
 impl Pod {
     /// A Pending pod created at `now`.
     pub fn new(template: TemplateId, owner: Owner, run_for: Option<SimDuration>, now: SimTime) -> Pod {
-        Pod {
-            template,
-            owner,
-            phase: PodPhase::Pending,
-            node: None,
-            created_at: now,
-            scheduled_at: None,
-            bound_at: None,
-            running_at: None,
-            finished_at: None,
-            run_for,
-            attempts: 0,
-            terminating_at: None,
-            disruption: None,
-            image_pull: SimDuration::ZERO,
-            last_failure: SimTime::ZERO,
-            pins: 0,
-        }
+        Pod { template, owner, phase: PodPhase::Pending, created_at: now, run_for, ..RELEASED }
     }
 
     /// The only node the scheduler may place the pod on: a DaemonSet pod's node (its
@@ -449,18 +432,11 @@ impl ClusterState {
         &self.node_flags
     }
 
-    /// Every node of block `b` of the held free-capacity index (`room::BLOCK` ids) fits
-    /// `need` ([`super::room::RoomIndex::block_fits`]).
+    /// The free-capacity index with the nominated loads held (the plain one while no node
+    /// has a nominated pod): what [`Self::first_node_with_room_held`] searches.
     #[inline]
-    pub fn room_block_fits_held(&self, b: usize, need: &super::room::Room) -> bool {
-        self.room_held.as_ref().unwrap_or(&self.room).block_fits(b, need)
-    }
-
-    /// The free-capacity index's entries (with the nominated loads held, when any node has
-    /// one), by node id: what [`Self::first_node_with_room_held`] searches.
-    #[inline]
-    pub fn room_leaves_held(&self) -> &[super::room::Room] {
-        self.room_held.as_ref().unwrap_or(&self.room).leaves()
+    pub fn room_index_held(&self) -> &super::room::RoomIndex {
+        self.room_held.as_ref().unwrap_or(&self.room)
     }
 
     /// Recomputes node `node`'s entry of the free-capacity index, and its packed
@@ -552,7 +528,7 @@ impl ClusterState {
     /// nominated and whose priority is at most that of every nominated pod.
     #[inline]
     pub fn first_node_with_room_held(&self, lo: usize, hi: usize, need: &super::room::Room) -> Option<usize> {
-        self.room_held.as_ref().unwrap_or(&self.room).first_fit(lo, hi, need)
+        self.room_index_held().first_fit(lo, hi, need)
     }
 
     /// As [`Self::no_ready_node_has_room`], with each node's nominated load held.

@@ -22,17 +22,12 @@
 //! The decisions are those of the generic cycle by construction: the same candidates in the
 //! same rotating order, the same early stop at `numFeasibleNodesToFind` and
 //! `nextStartNodeIndex`, the same integer and `f64` operations per score, the same draws.
-//! `tests/packed.rs` compares the two paths (`SchedulerConfig::packed` off) decision for
+//! `tests/parallel.rs` compares the two paths (`Scheduler::packed_path` off) decision for
 //! decision on generated clusters and on every shipped scenario.
 
 use super::{Decision, Scheduler, normalize, plugins, uniform_below};
-use crate::cluster::room::{Room, covers_all};
+use crate::cluster::room::{BLOCK, Room, covers_all};
 use crate::cluster::{ClusterState, NODE_CORDONED, NODE_TAINTED, NodeId, Placement, PodRequests};
-
-/// Nodes per block of the filter scan (the free-capacity index's blocks: a block whose
-/// minimum covers the need is taken whole). After a block without a fit the scan jumps
-/// through the index instead.
-use crate::cluster::room::BLOCK;
 
 /// Scratch arrays of the packed cycle (kept across attempts: no allocation per attempt).
 #[derive(Debug, Default)]
@@ -45,6 +40,8 @@ pub struct Packed {
     spread: Vec<i64>,
     /// Scratch of `SpreadTerms::raw_into`.
     spread_memo: Vec<i64>,
+    /// PodTopologySpread's weighted normalised score of each raw score from the minimum.
+    spread_table: Vec<i64>,
     /// Candidates on tainted nodes, with their raw TaintToleration score.
     tainted: Vec<(u32, i64)>,
 }
@@ -61,12 +58,13 @@ pub(super) struct Attempt<'c> {
 }
 
 impl Scheduler {
-    /// The attempt on the packed path (the caller has checked that it qualifies:
-    /// [`Scheduler::packed_applies`]).
+    /// The attempt on the packed path (the caller, `find_node`, has checked that it
+    /// qualifies).
     pub(super) fn find_node_packed(&mut self, cluster: &ClusterState, a: &Attempt<'_>) -> Decision {
         let n = cluster.nodes.len();
         let (start, want) = (a.start, a.want);
-        let leaves = cluster.room_leaves_held();
+        let room = cluster.room_index_held();
+        let leaves = room.leaves();
         let flags = cluster.all_node_flags();
         let p = &mut self.packed;
         p.nodes.clear();
@@ -115,7 +113,7 @@ impl Scheduler {
             let mut i = lo;
             while i < hi {
                 if !covers_all(&leaves[i], &a.need) {
-                    match cluster.first_node_with_room_held(i, hi, &a.need) {
+                    match room.first_fit(i, hi, &a.need) {
                         Some(j) => i = j,
                         None => break,
                     }
@@ -124,7 +122,7 @@ impl Scheduler {
                 // index's block minimum.
                 let end = ((i / BLOCK + 1) * BLOCK).min(hi);
                 if end - i == BLOCK
-                    && cluster.room_block_fits_held(i / BLOCK, &a.need)
+                    && room.block_fits(i / BLOCK, &a.need)
                     && flags[i..end].iter().all(|&f| f == 0)
                 {
                     // Every node of the block fits and none is cordoned or tainted.
@@ -194,38 +192,34 @@ impl Scheduler {
             }
         }
         // Totals: the base, TaintToleration normalised (every untainted candidate scores the
-        // maximum), NodeAffinity 0 (no preferred terms: `normalize(0, 0)`), InterPodAffinity 0
-        // (it skips), PodTopologySpread weighted (below).
-        let untainted = cfg.weight_taint_toleration * normalize(0, max_taint, true)
-            + cfg.weight_node_affinity * normalize(0, 0, false);
+        // maximum: the tainted ones get the difference), NodeAffinity 0 (no preferred terms:
+        // `normalize(0, 0)`), InterPodAffinity 0 (it skips), PodTopologySpread weighted.
+        let w_taint = cfg.weight_taint_toleration;
+        let untainted =
+            w_taint * normalize(0, max_taint, true) + cfg.weight_node_affinity * normalize(0, 0, false);
         for &(k, raw) in &p.tainted {
-            p.base[k as usize] += cfg.weight_taint_toleration * normalize(raw, max_taint, true)
-                - cfg.weight_taint_toleration * normalize(0, max_taint, true);
+            p.base[k as usize] +=
+                w_taint * normalize(raw, max_taint, true) - w_taint * normalize(0, max_taint, true);
         }
-        for b in p.base.iter_mut() {
-            *b += untainted;
-        }
-
-        // PodTopologySpread's raw scores and their extremes, then NormalizeScore, by a table
-        // of the few distinct values, weighted.
         let rng = &mut self.tie_rng;
         let best = match &terms {
-            None => select_host(rng, p.base.iter().copied()),
+            None => select_host(rng, p.base.iter().map(|b| b + untainted)),
             Some(t) => {
+                // Raw scores and their extremes, then NormalizeScore by a table of the few
+                // distinct values (one division per value, not per node).
                 let (min, max) = t.raw_into(&p.nodes, &mut p.spread, &mut p.spread_memo);
                 let w = cfg.weight_topology_spread;
+                let spread = |s: i64| w * super::topology::spread_normalized(s, min, max);
                 if ((max - min) as usize) < 4096 {
-                    let table: Vec<i64> =
-                        (min..=max).map(|o| w * super::topology::spread_normalized(o, min, max)).collect();
-                    select_host(rng, p.base.iter().zip(&p.spread).map(|(b, s)| b + table[(s - min) as usize]))
-                } else {
+                    p.spread_table.clear();
+                    p.spread_table.extend((min..=max).map(spread));
+                    let table = &p.spread_table;
                     select_host(
                         rng,
-                        p.base
-                            .iter()
-                            .zip(&p.spread)
-                            .map(|(b, &s)| b + w * super::topology::spread_normalized(s, min, max)),
+                        p.base.iter().zip(&p.spread).map(|(b, s)| b + untainted + table[(s - min) as usize]),
                     )
+                } else {
+                    select_host(rng, p.base.iter().zip(&p.spread).map(|(b, &s)| b + untainted + spread(s)))
                 }
             }
         };

@@ -738,14 +738,12 @@ impl SpreadTerms<'_> {
         };
         round_non_negative(score)
     }
-}
 
-impl SpreadTerms<'_> {
     /// [`SpreadTerms::raw`] of every node of `nodes` into `out` (none ignored), and their
-    /// extremes. With at most
-    /// one hostname constraint and one other, a node's raw score depends only on (its pod
-    /// count, its domain): each pair is computed once, from the first node that has it, and
-    /// looked up for the others (`memo` is scratch). Same values as node by node.
+    /// extremes. With at most one hostname constraint and one other, a node's raw score
+    /// depends only on (its pod count, its domain): each pair is computed once, from the
+    /// first node that has it, and looked up for the others (`memo` is scratch). Same values
+    /// as node by node.
     pub fn raw_into(&self, nodes: &[u32], out: &mut Vec<i64>, memo: &mut Vec<i64>) -> (i64, i64) {
         const HOST_CAP: usize = 128;
         out.clear();
