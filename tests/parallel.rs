@@ -362,3 +362,116 @@ fn the_random_clusters_are_valid_and_busy() {
     assert!(preempting >= 1, "no generated scenario preempts");
     assert!(packed >= 6, "the packed cycle ran in only {packed} generated scenarios");
 }
+
+/// A cluster of a few hundred nodes, so that whole blocks of 64 candidates are scored by
+/// their states (`scheduler/packed.rs` `BlockStates`) and those states go stale: churn of
+/// two request shapes (no spread terms), Deployments under the system default spreading,
+/// scale-downs with graceful termination, tainted pools.
+#[derive(Clone, Debug)]
+struct Big {
+    seed: u64,
+    /// (nodes, zones, tainted, pods per node)
+    pools: Vec<(u32, u32, bool, u32)>,
+    /// (replicas, cpu milli, app, tolerates the taint, scaled down at 5 min)
+    deployments: Vec<(u32, u32, u8, bool, bool)>,
+    percentage: u32,
+    termination: bool,
+}
+
+fn big() -> impl Strategy<Value = Big> {
+    (
+        any::<u64>(),
+        prop::collection::vec(
+            (64u32..260, 1u32..4, any::<bool>(), prop_oneof![Just(40u32), Just(110)]),
+            1..3,
+        ),
+        prop::collection::vec((50u32..1500, 5u32..400, 0u8..3, any::<bool>(), any::<bool>()), 1..4),
+        prop_oneof![Just(0u32), Just(30), Just(100)],
+        any::<bool>(),
+    )
+        .prop_map(|(seed, pools, deployments, percentage, termination)| Big {
+            seed,
+            pools,
+            deployments,
+            percentage,
+            termination,
+        })
+}
+
+fn big_yaml(c: &Big) -> String {
+    let mut y = format!(
+        "seed: {}\nduration: 10m\nsampleInterval: 1m\nscheduler: {{percentageOfNodesToScore: {}}}\nnodePools:\n",
+        c.seed % 1000,
+        c.percentage
+    );
+    for (i, (count, nz, tainted, pods)) in c.pools.iter().enumerate() {
+        let zs = ["a", "b", "c"][..*nz as usize].join(", ");
+        y += &format!(
+            "  - name: pool{i}\n    count: {count}\n    zones: [{zs}]\n    allocatable: {{cpu: 8, memory: 32Gi, pods: {pods}}}\n"
+        );
+        if *tainted {
+            y += "    taints: [{key: dedicated, value: x, effect: NoSchedule}]\n";
+        }
+    }
+    y += "deployments:\n";
+    for (i, (replicas, cpu_m, app, tolerate, scale)) in c.deployments.iter().enumerate() {
+        y += &format!("  - name: d{i}\n    replicas: {replicas}\n");
+        if *scale {
+            y += &format!("    scale: [{{at: 5m, replicas: {}}}]\n", replicas / 3);
+        }
+        y += &format!(
+            "    template:\n      labels: {{app: a{app}}}\n      requests: {{cpu: {cpu_m}m, memory: 64Mi}}\n"
+        );
+        if c.termination {
+            y += "      terminationTime: 40s\n";
+        }
+        if *tolerate {
+            y += "      tolerations: [{key: dedicated, operator: Exists}]\n";
+        }
+    }
+    y += "churn:\n  - name: jobs\n    arrivalRate: 3\n    lifetime: {exponential: {mean: 60s}}\n    templates:\n      - {weight: 1, template: {requests: {cpu: 50m, memory: 64Mi}}}\n      - {weight: 1, template: {requests: {cpu: 120m, memory: 128Mi}}}\n";
+    y
+}
+
+/// Runs `text` with the packed cycle and without: the same pods, and how many blocks the
+/// packed cycle scored by their states.
+fn packed_against_generic(text: &str) -> u64 {
+    let s = clustersim::scenario::parse_str(text, Path::new("blocks.yaml")).expect("valid scenario");
+    let ((packed, _), used) = run_with(&s, 1, true);
+    let ((generic, _), _) = run_with(&s, 1, false);
+    assert!(used > 0, "the packed cycle never ran\n{text}");
+    if let Err(e) = same_pods(&packed, &generic, "packed against generic", text) {
+        panic!("{e}");
+    }
+    assert_eq!(csvs(&packed), csvs(&generic), "{text}");
+    packed.packed_blocks
+}
+
+#[test]
+fn large_clusters_score_whole_blocks_by_state_with_the_same_decisions() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut by_state = 0;
+    for _ in 0..10 {
+        let c = big().new_tree(&mut runner).expect("case").current();
+        by_state += packed_against_generic(&big_yaml(&c));
+    }
+    assert!(by_state > 1000, "only {by_state} blocks were scored by their states");
+}
+
+#[test]
+fn nodes_past_the_spread_memo_score_the_same() {
+    // 140 pods of one Deployment per node: past the memo's 128 pod counts, a block's nodes
+    // are scored one by one (and the blocks before that by their states).
+    let text = "seed: 3\nduration: 30m\nnodePools:\n  - name: big\n    count: 130\n    zones: [a, b]\n    allocatable: {cpu: 64, memory: 256Gi, pods: 300}\ndeployments:\n  - name: many\n    replicas: 18200\n    template:\n      requests: {cpu: 1m, memory: 1Mi}\n";
+    assert!(packed_against_generic(text) > 0);
+}
+
+#[test]
+fn terminating_pods_renew_their_blocks() {
+    // A scale-down leaves pods Terminating (they hold their nodes but no longer count for
+    // spreading) while the scale-up after it schedules: with 1m requests the resource scores
+    // tie and the system default spreading decides, from live counts that changed without
+    // any request changing.
+    let text = "seed: 5\nduration: 10m\nnodePools:\n  - name: flat\n    count: 256\n    zones: [a]\n    allocatable: {cpu: 8, memory: 32Gi, pods: 110}\ndeployments:\n  - name: web\n    replicas: 2000\n    scale: [{at: 3m, replicas: 600}, {at: 3m10s, replicas: 2400}]\n    template:\n      requests: {cpu: 1m, memory: 1Mi}\n      terminationTime: 2m\n";
+    assert!(packed_against_generic(text) > 0);
+}

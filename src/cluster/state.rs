@@ -379,6 +379,10 @@ pub struct ClusterState {
     /// ([`NODE_CORDONED`], [`NODE_TAINTED`]).
     node_generation: Vec<u32>,
     node_flags: Vec<u8>,
+    /// Per block of [`super::room::BLOCK`] node ids: bumped whenever a node of the block
+    /// changes anything a score reads (its generation, flags, or its pods as topology
+    /// counts them), so the scheduler can memoise a whole block's scores.
+    block_epoch: Vec<u32>,
     /// Per node: requests of the Pending pods a preemption nominated to it (set by the
     /// scheduler), and a second free-capacity index with that load held: see
     /// [`ClusterState::first_node_with_room_held`].
@@ -432,6 +436,23 @@ impl ClusterState {
         &self.node_flags
     }
 
+    /// Every block's epoch, by block (node id / [`super::room::BLOCK`]): equal epochs mean
+    /// that no node of the block changed its generation, flags or pods in between.
+    #[inline]
+    pub fn block_epochs(&self) -> &[u32] {
+        &self.block_epoch
+    }
+
+    /// Bumps the epoch of node `node`'s block.
+    #[inline]
+    fn touch_block(&mut self, node: usize) {
+        let b = node / super::room::BLOCK;
+        if b >= self.block_epoch.len() {
+            self.block_epoch.resize(b + 1, 0);
+        }
+        self.block_epoch[b] = self.block_epoch[b].wrapping_add(1);
+    }
+
     /// The free-capacity index with the nominated loads held (the plain one while no node
     /// has a nominated pod): what [`Self::first_node_with_room_held`] searches.
     #[inline]
@@ -447,6 +468,8 @@ impl ClusterState {
             h.set(node.index(), Self::held_room(n, &self.nominated_load[node.index()]));
         }
         self.node_generation[node.index()] = n.generation;
+        self.touch_block(node.index());
+        let n = &self.nodes[node.index()];
         self.node_flags[node.index()] = if n.unschedulable { NODE_CORDONED } else { 0 }
             | if self.pools[n.pool.index()].taints.is_empty() { 0 } else { NODE_TAINTED };
         let room =
@@ -848,6 +871,7 @@ impl ClusterState {
         self.pods_added(node, prio);
         if !self.topology.is_empty() {
             self.topology.pod_moved(template, node.index(), 1, true);
+            self.touch_block(node.index());
         }
         let p = self.pod_mut(pod);
         debug_assert!(p.phase == PodPhase::Pending && p.node.is_none());
@@ -896,6 +920,7 @@ impl ClusterState {
         let Some(node) = p.node else { return };
         if !self.topology.is_empty() {
             self.topology.pod_moved(p.template.index(), node.index(), -1, p.phase != PodPhase::Terminating);
+            self.touch_block(node.index());
         }
         let p = self.pod(pod);
         let tmpl = &self.templates[p.template.index()];
@@ -956,6 +981,7 @@ impl ClusterState {
             && let Some(node) = self.pod(pod).node
         {
             self.topology.pod_terminating(self.pod(pod).template.index(), node.index());
+            self.touch_block(node.index());
         }
         let p = self.pod_mut(pod);
         p.terminating_at = Some(now);

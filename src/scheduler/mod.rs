@@ -196,6 +196,14 @@ pub struct Scheduler {
     packed: packed::Packed,
 }
 
+impl Scheduler {
+    /// Whole blocks of candidates the packed cycle scored by their states (for tests; no
+    /// output reads it).
+    pub fn packed_blocks(&self) -> u64 {
+        self.packed.by_state
+    }
+}
+
 /// What a failed attempt writes through the API (upstream `handleSchedulingFailure`,
 /// `pkg/scheduler/schedule_one.go`): a `FailedScheduling` event and, through `updatePod`, a
 /// pod status patch when the `PodScheduled` condition changes or a preemption sets a new

@@ -25,6 +25,7 @@
 //! `tests/parallel.rs` compares the two paths (`Scheduler::packed_path` off) decision for
 //! decision on generated clusters and on every shipped scenario.
 
+use super::topology::{SpreadSlots, SpreadTerms};
 use super::{Decision, Scheduler, normalize, plugins, uniform_below};
 use crate::cluster::room::{BLOCK, Room, covers_all};
 use crate::cluster::{ClusterState, NODE_CORDONED, NODE_TAINTED, NodeId, Placement, PodRequests};
@@ -44,6 +45,89 @@ pub struct Packed {
     spread_table: Vec<i64>,
     /// Candidates on tainted nodes, with their raw TaintToleration score.
     tainted: Vec<(u32, i64)>,
+    /// The whole blocks among `nodes`: (block, position of its first node in `nodes`).
+    whole: Vec<(u32, u32)>,
+    /// Per block of node ids: its nodes grouped by what their scores depend on, kept
+    /// across attempts while the block's epoch stays.
+    blocks: Vec<BlockStates>,
+    /// Whole blocks scored by their states so far (for tests; no output reads it).
+    pub by_state: u64,
+}
+
+/// Distinct node states a block summary keeps; a block with more is scored node by node.
+const STATES: usize = 16;
+
+// A block's nodes are the bits of one `u64`.
+const _: () = assert!(BLOCK == 64);
+
+/// The nodes of one block of ids grouped by state: the weighted NodeResourcesFit +
+/// BalancedAllocation score and PodTopologySpread's (pod count, domain) pair, which is all
+/// a candidate's total depends on when no candidate is tainted. Valid for one request
+/// class and spread identity while the block's epoch (`ClusterState::block_epochs`) stays.
+#[derive(Clone, Debug)]
+struct BlockStates {
+    class: u32,
+    ident: [u32; 3],
+    epoch: u32,
+    /// States in `state` (0: the block is scored node by node).
+    len: u8,
+    /// Per node of the block: its state.
+    of: [u8; BLOCK],
+    state: [BlockState; STATES],
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct BlockState {
+    base: i64,
+    pair: (u32, u32),
+    /// The block's nodes in this state.
+    mask: u64,
+}
+
+impl Default for BlockStates {
+    fn default() -> Self {
+        BlockStates {
+            class: u32::MAX,
+            ident: [u32::MAX; 3],
+            epoch: 0,
+            len: 0,
+            of: [0; BLOCK],
+            state: [BlockState::default(); STATES],
+        }
+    }
+}
+
+impl BlockStates {
+    /// Groups the nodes of block `b` (all of them candidates) by state; leaves `len` 0 when
+    /// a node's pair is not memoised or there are more than [`STATES`] states.
+    fn rebuild(
+        &mut self,
+        b: usize,
+        stamp: (u32, [u32; 3], u32),
+        base_of: &mut impl FnMut(usize) -> i64,
+        pair_of: &impl Fn(usize) -> Option<(u32, u32)>,
+    ) {
+        (self.class, self.ident, self.epoch) = stamp;
+        self.len = 0;
+        let mut len = 0;
+        for j in 0..BLOCK {
+            let i = b * BLOCK + j;
+            let base = base_of(i);
+            let Some(pair) = pair_of(i) else { return };
+            let k = match self.state[..len].iter().position(|s| s.base == base && s.pair == pair) {
+                Some(k) => k,
+                None if len < STATES => {
+                    self.state[len] = BlockState { base, pair, mask: 0 };
+                    len += 1;
+                    len - 1
+                }
+                None => return,
+            };
+            self.state[k].mask |= 1 << j;
+            self.of[j] = k as u8;
+        }
+        self.len = len as u8;
+    }
 }
 
 /// What the generic cycle has worked out before the walk.
@@ -68,6 +152,7 @@ impl Scheduler {
         let flags = cluster.all_node_flags();
         let p = &mut self.packed;
         p.nodes.clear();
+        p.whole.clear();
         // Filter (schedule_one.go findNodesThatPassFilters), in rotating order from `start`:
         // `processed` nodes looked at when `want` are found (all of them otherwise).
         let mut processed = n;
@@ -112,26 +197,32 @@ impl Scheduler {
         'walk: for (lo, hi) in [(start, n), (0, start)] {
             let mut i = lo;
             while i < hi {
-                if !covers_all(&leaves[i], &a.need) {
-                    match room.first_fit(i, hi, &a.need) {
-                        Some(j) => i = j,
-                        None => break,
-                    }
-                }
                 // Blocks end at multiples of BLOCK, so a whole block can be answered by the
-                // index's block minimum.
+                // index's block minimum (without reading its nodes' room).
                 let end = ((i / BLOCK + 1) * BLOCK).min(hi);
                 if end - i == BLOCK
                     && room.block_fits(i / BLOCK, &a.need)
                     && flags[i..end].iter().all(|&f| f == 0)
                 {
                     // Every node of the block fits and none is cordoned or tainted.
+                    p.whole.push(((i / BLOCK) as u32, p.nodes.len() as u32));
                     p.nodes.extend(i as u32..end as u32);
+                } else if !covers_all(&leaves[i], &a.need) {
+                    match room.first_fit(i, hi, &a.need) {
+                        Some(j) => {
+                            i = j;
+                            continue;
+                        }
+                        None => break,
+                    }
                 } else {
                     compact(&mut p.nodes, i, end);
                 }
                 if p.nodes.len() >= want {
                     p.nodes.truncate(want);
+                    if p.whole.last().is_some_and(|&(_, at)| at as usize + BLOCK > want) {
+                        p.whole.pop();
+                    }
                     let last = p.nodes[want - 1] as usize;
                     processed = if last >= start { last - start } else { last + n - start } + 1;
                     break 'walk;
@@ -169,14 +260,27 @@ impl Scheduler {
                 base
             }
         };
-        if terms.is_none() && !any_tainted {
-            // Only the resource scores differ between candidates: scored and selected in one
-            // pass (TaintToleration's normalised score is the maximum for all, NodeAffinity's 0).
-            let constant = cfg.weight_taint_toleration * normalize(0, 0, true)
-                + cfg.weight_node_affinity * normalize(0, 0, false);
-            let best =
-                select_host(&mut self.tie_rng, p.nodes.iter().map(|&i| base_of(i as usize) + constant));
-            return Decision { node: Some(NodeId(p.nodes[best])), examined };
+        if !any_tainted {
+            // Every candidate's TaintToleration normalised score is the maximum, its
+            // NodeAffinity score 0 (no preferred terms): a candidate's total depends only on
+            // its resource score and spread pair, which whole blocks keep by state.
+            let slots = match &terms {
+                None => Some(None),
+                Some(t) => t.slots(p.nodes.len()).map(Some),
+            };
+            if let Some(slots) = slots {
+                let untainted = cfg.weight_taint_toleration * normalize(0, 0, true)
+                    + cfg.weight_node_affinity * normalize(0, 0, false);
+                let scoring = ByBlocks {
+                    stamp: (class, slots.map_or([u32::MAX; 3], |s| s.ident)),
+                    epochs: cluster.block_epochs(),
+                    terms: terms.as_ref().zip(slots),
+                    untainted,
+                    weight: cfg.weight_topology_spread,
+                };
+                let best = scoring.select(p, &mut self.tie_rng, &mut base_of);
+                return Decision { node: Some(NodeId(p.nodes[best])), examined };
+            }
         }
         p.base.clear();
         p.base.extend(p.nodes.iter().map(|&i| base_of(i as usize)));
@@ -254,25 +358,188 @@ pub(super) fn resource_score(
     cfg.weight_fit * fit + cfg.weight_balanced * balanced
 }
 
-/// selectHost (`schedule_one.go`): the position of the highest of `totals`, ties broken
-/// uniformly at random by reservoir sampling (a draw for every total equal to the best so
-/// far, in order).
-#[inline(always)]
-fn select_host(rng: &mut crate::engine::RngStream, totals: impl Iterator<Item = i64>) -> usize {
-    let mut best = 0;
-    let mut best_score = i64::MIN;
-    let mut ties: u64 = 0;
-    for (k, total) in totals.enumerate() {
-        if total > best_score {
-            best_score = total;
-            best = k;
-            ties = 1;
-        } else if total == best_score {
-            ties += 1;
-            if uniform_below(rng, ties) == 0 {
-                best = k;
+/// selectHost (`schedule_one.go`) as it goes: the position of the highest total offered,
+/// ties broken uniformly at random by reservoir sampling (a draw for every total equal to
+/// the best so far, in order). A total below the best so far changes nothing.
+struct Reservoir {
+    best: usize,
+    best_score: i64,
+    ties: u64,
+}
+
+impl Reservoir {
+    fn new() -> Reservoir {
+        Reservoir { best: 0, best_score: i64::MIN, ties: 0 }
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, rng: &mut crate::engine::RngStream, k: usize, total: i64) {
+        if total > self.best_score {
+            self.best_score = total;
+            self.best = k;
+            self.ties = 1;
+        } else if total == self.best_score {
+            self.ties += 1;
+            if uniform_below(rng, self.ties) == 0 {
+                self.best = k;
             }
         }
     }
-    best
+}
+
+/// selectHost over `totals` in candidate order: the position chosen.
+#[inline(always)]
+fn select_host(rng: &mut crate::engine::RngStream, totals: impl Iterator<Item = i64>) -> usize {
+    let mut r = Reservoir::new();
+    for (k, total) in totals.enumerate() {
+        r.offer(rng, k, total);
+    }
+    r.best
+}
+
+/// The scores and selectHost of an attempt without tainted candidates, whole blocks by
+/// their states ([`BlockStates`]), the other candidates node by node.
+struct ByBlocks<'s, 'k> {
+    /// The request class and the spread identity the block states must be for.
+    stamp: (u32, [u32; 3]),
+    epochs: &'s [u32],
+    /// PodTopologySpread's PreScore and its memo (`None`: it skips).
+    terms: Option<(&'s SpreadTerms<'k>, SpreadSlots<'s>)>,
+    /// Every candidate's TaintToleration and NodeAffinity weighted scores.
+    untainted: i64,
+    weight: i64,
+}
+
+impl ByBlocks<'_, '_> {
+    fn select(
+        &self,
+        p: &mut Packed,
+        rng: &mut crate::engine::RngStream,
+        base_of: &mut impl FnMut(usize) -> i64,
+    ) -> usize {
+        let len = p.nodes.len();
+        // Only the positions scored node by node are written (in pass 1) and read (in pass
+        // 2): the arrays are grown, never cleared.
+        if p.base.len() < len {
+            p.base.resize(len, 0);
+        }
+        if p.spread.len() < len {
+            p.spread.resize(len, 0);
+        }
+        p.spread_memo.clear();
+        if let Some((_, slots)) = &self.terms {
+            p.spread_memo.resize(slots.memo_len(), -1);
+        }
+        let pair_of = |i: usize| self.terms.as_ref().map_or(Some((0, 0)), |(_, s)| s.key(i));
+        // Node `i`'s raw spread score, by its pair's memo slot.
+        let raw = |memo: &mut [i64], i: usize, pair: Option<(u32, u32)>| -> i64 {
+            match (&self.terms, pair) {
+                (None, _) => 0,
+                (Some((t, s)), Some(pair)) => {
+                    let slot = &mut memo[s.slot(pair)];
+                    if *slot < 0 {
+                        *slot = t.raw(i);
+                    }
+                    *slot
+                }
+                (Some((t, _)), None) => t.raw(i),
+            }
+        };
+        // Pass 1: the block states (rebuilt where stale), every distinct raw spread score and
+        // their extremes; the other candidates' scores into `base` and `spread`.
+        let (mut min, mut max) = (i64::MAX, i64::MIN);
+        let (mut w, mut pos) = (0, 0);
+        while pos < len {
+            let mut end = p.whole.get(w).map_or(len, |&(_, at)| at as usize);
+            if end == pos {
+                let b = p.whole[w].0 as usize;
+                w += 1;
+                end = pos + BLOCK;
+                if p.blocks.len() <= b {
+                    p.blocks.resize(b + 1, BlockStates::default());
+                }
+                let bs = &mut p.blocks[b];
+                let stamp = (self.stamp.0, self.stamp.1, self.epochs[b]);
+                if (bs.class, bs.ident, bs.epoch) != stamp {
+                    bs.rebuild(b, stamp, base_of, &pair_of);
+                }
+                if bs.len > 0 {
+                    p.by_state += 1;
+                    for st in &bs.state[..bs.len as usize] {
+                        let i = b * BLOCK + st.mask.trailing_zeros() as usize;
+                        let r = raw(&mut p.spread_memo, i, Some(st.pair));
+                        min = min.min(r);
+                        max = max.max(r);
+                    }
+                    pos = end;
+                    continue;
+                }
+            }
+            for k in pos..end {
+                let i = p.nodes[k] as usize;
+                p.base[k] = base_of(i);
+                let r = raw(&mut p.spread_memo, i, pair_of(i));
+                p.spread[k] = r;
+                min = min.min(r);
+                max = max.max(r);
+            }
+            pos = end;
+        }
+        // NormalizeScore by a table of the few distinct values (one division per value).
+        let spread_of = |s: i64| self.weight * super::topology::spread_normalized(s, min, max);
+        let table = self.terms.is_some() && ((max - min) as usize) < 4096;
+        p.spread_table.clear();
+        if table {
+            p.spread_table.extend((min..=max).map(spread_of));
+        }
+        let spread_score = |s: i64| match (&self.terms, table) {
+            (None, _) => 0,
+            (Some(_), true) => p.spread_table[(s - min) as usize],
+            (Some(_), false) => spread_of(s),
+        };
+        // Pass 2: selectHost in candidate order. A whole block whose best state is below the
+        // best so far is skipped (none of its nodes would change anything); in another,
+        // the nodes of the states at or above it are offered in order.
+        let mut sel = Reservoir::new();
+        let (mut w, mut pos) = (0, 0);
+        while pos < len {
+            let mut end = p.whole.get(w).map_or(len, |&(_, at)| at as usize);
+            if end == pos {
+                let b = p.whole[w].0 as usize;
+                w += 1;
+                end = pos + BLOCK;
+                let bs = &p.blocks[b];
+                if bs.len > 0 {
+                    let states = &bs.state[..bs.len as usize];
+                    let mut totals = [0i64; STATES];
+                    let mut block_max = i64::MIN;
+                    for (t, st) in totals.iter_mut().zip(states) {
+                        let r = self.terms.as_ref().map_or(0, |(_, s)| p.spread_memo[s.slot(st.pair)]);
+                        *t = st.base + self.untainted + spread_score(r);
+                        block_max = block_max.max(*t);
+                    }
+                    if block_max >= sel.best_score {
+                        let mut mask = 0;
+                        for (t, st) in totals.iter().zip(states) {
+                            if *t >= sel.best_score {
+                                mask |= st.mask;
+                            }
+                        }
+                        while mask != 0 {
+                            let j = mask.trailing_zeros() as usize;
+                            mask &= mask - 1;
+                            sel.offer(rng, pos + j, totals[bs.of[j] as usize]);
+                        }
+                    }
+                    pos = end;
+                    continue;
+                }
+            }
+            for k in pos..end {
+                sel.offer(rng, k, p.base[k] + self.untainted + spread_score(p.spread[k]));
+            }
+            pos = end;
+        }
+        sel.best
+    }
 }

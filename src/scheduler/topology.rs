@@ -521,7 +521,7 @@ impl<'a> Cycle<'a> {
         // Ignored: a scored node missing a key when every key is required.
         let require = self.rules.require_all_topologies;
         let ignored = |n: T| require && soft().any(|r| ix.domain(r.key, index(n)) == NO_DOMAIN);
-        let scored = nodes.iter().filter(|&&n| !ignored(n)).count();
+        let scored = if require { nodes.iter().filter(|&&n| !ignored(n)).count() } else { nodes.len() };
         let any_missing = soft().any(|r| ix.keys[r.key.0 as usize].nodes_missing > 0);
         // Per constraint: the weight ln(domains + 2) over the scored nodes' domains (hostname:
         // the scored nodes), and the counts of those domains over the nodes that match the
@@ -585,6 +585,7 @@ impl<'a> Cycle<'a> {
                 SpreadTerm {
                     domain_of_node: &key.domain_of_node,
                     hostname: key.hostname,
+                    ident: (r.set.0, r.key.0),
                     host_live: if key.hostname { &ix.counts(r.set, r.key).live } else { &[] },
                     offset,
                     weight: *weight,
@@ -706,6 +707,8 @@ pub fn spread_normalized(o: i64, min: i64, max: i64) -> i64 {
 struct SpreadTerm<'k> {
     domain_of_node: &'k [u32],
     hostname: bool,
+    /// The constraint's (set, key).
+    ident: (u32, u32),
     /// Hostname key: the set's live pods per node (the key's domain of a node is the node
     /// itself, so its per-domain counts are dense per-node counts).
     host_live: &'k [u32],
@@ -740,65 +743,123 @@ impl SpreadTerms<'_> {
     }
 
     /// [`SpreadTerms::raw`] of every node of `nodes` into `out` (none ignored), and their
-    /// extremes. With at most one hostname constraint and one other, a node's raw score
-    /// depends only on (its pod count, its domain): each pair is computed once, from the
-    /// first node that has it, and looked up for the others (`memo` is scratch). Same values
-    /// as node by node.
+    /// extremes: by [`SpreadSlots`] when the terms allow (each (pod count, domain) pair
+    /// computed once, from the first node that has it; `memo` is scratch), else node by
+    /// node. Same values either way.
     pub fn raw_into(&self, nodes: &[u32], out: &mut Vec<i64>, memo: &mut Vec<i64>) -> (i64, i64) {
-        const HOST_CAP: usize = 128;
         out.clear();
+        let Some(slots) = self.slots(nodes.len()) else {
+            out.extend(nodes.iter().map(|&i| self.raw(i as usize)));
+            return extremes(out);
+        };
+        memo.clear();
+        memo.resize(slots.memo_len(), -1);
+        out.extend(nodes.iter().map(|&i| {
+            let i = i as usize;
+            match slots.key(i) {
+                Some(key) => {
+                    let slot = &mut memo[slots.slot(key)];
+                    if *slot < 0 {
+                        *slot = self.raw(i);
+                    }
+                    *slot
+                }
+                None => self.raw(i),
+            }
+        }));
+        extremes(out)
+    }
+
+    /// How a node's raw score can be memoised for an attempt over `candidates` nodes: with
+    /// at most one hostname constraint and one other, it depends only on (the node's pod
+    /// count, its domain of the other key). `None` when the terms have another shape or the
+    /// pairs would outnumber four per candidate.
+    pub fn slots(&self, candidates: usize) -> Option<SpreadSlots<'_>> {
         let host = self.terms.iter().position(|t| t.hostname);
         let other = self.terms.iter().position(|t| !t.hostname);
         let shape_ok = self.terms.len() == usize::from(host.is_some()) + usize::from(other.is_some());
         let zones = other.map_or(1, |o| self.terms[o].per_domain.len() + 1);
         let slots = if host.is_some() { HOST_CAP + 1 } else { 1 } * zones;
-        if !shape_ok || slots > 4 * nodes.len().max(1) {
-            out.extend(nodes.iter().map(|&i| self.raw(i as usize)));
-            return extremes(out);
+        if !shape_ok || slots > 4 * candidates.max(1) {
+            return None;
         }
-        memo.clear();
-        memo.resize(slots, -1);
-        // The pair's slot: host part 0 when the node lacks the hostname key, else count + 1
-        // (counts from HOST_CAP on are computed directly); zone part the domain, or the
-        // last slot without the key. The arrays are read through locals so that the loop
-        // keeps them in registers.
         let empty: &[u32] = &[];
         let (host_dom, host_live) =
             host.map_or((empty, empty), |h| (self.terms[h].domain_of_node, self.terms[h].host_live));
-        let zone_dom = other.map_or(empty, |o| self.terms[o].domain_of_node);
-        let has_host = host.is_some();
-        let has_zone = other.is_some();
-        out.reserve(nodes.len());
-        for &i in nodes {
-            let i = i as usize;
-            let h = if has_host {
-                let d = host_dom.get(i).copied().unwrap_or(NO_DOMAIN);
-                if d == NO_DOMAIN {
-                    0
-                } else {
-                    let c = host_live.get(d as usize).copied().unwrap_or(0) as usize;
-                    if c >= HOST_CAP {
-                        out.push(self.raw(i));
-                        continue;
-                    }
-                    c + 1
+        Some(SpreadSlots {
+            host_dom,
+            host_live,
+            zone_dom: other.map_or(empty, |o| self.terms[o].domain_of_node),
+            has_host: host.is_some(),
+            has_zone: other.is_some(),
+            zones,
+            ident: [
+                host.map_or(u32::MAX, |h| self.terms[h].ident.0),
+                host.map_or(u32::MAX, |h| self.terms[h].ident.1),
+                other.map_or(u32::MAX, |o| self.terms[o].ident.1),
+            ],
+        })
+    }
+}
+
+/// Pod counts from this one on are not memoised (the node's raw score is computed).
+const HOST_CAP: usize = 128;
+
+/// The memo of raw spread scores by (pod count, domain) ([`SpreadTerms::slots`]).
+#[derive(Clone, Copy)]
+pub struct SpreadSlots<'k> {
+    host_dom: &'k [u32],
+    host_live: &'k [u32],
+    zone_dom: &'k [u32],
+    has_host: bool,
+    has_zone: bool,
+    zones: usize,
+    /// The hostname constraint's (set, key) and the other constraint's key (`u32::MAX`:
+    /// none): two attempts with the same identity read the same per-node counts and
+    /// domains, so a node's [`SpreadSlots::key`] changes only with its pods.
+    pub ident: [u32; 3],
+}
+
+impl SpreadSlots<'_> {
+    /// Slots of the memo.
+    pub fn memo_len(&self) -> usize {
+        (if self.has_host { HOST_CAP + 1 } else { 1 }) * self.zones
+    }
+
+    /// Node `i`'s pair: (its live pod count + 1, or 0 without the hostname key; its domain
+    /// of the other key, or `NO_DOMAIN`), both 0 for a constraint the terms lack. `None`
+    /// when the count is too large to memoise.
+    #[inline(always)]
+    pub fn key(&self, i: usize) -> Option<(u32, u32)> {
+        let h = if self.has_host {
+            let d = self.host_dom.get(i).copied().unwrap_or(NO_DOMAIN);
+            if d == NO_DOMAIN {
+                0
+            } else {
+                let c = self.host_live.get(d as usize).copied().unwrap_or(0) as usize;
+                if c >= HOST_CAP {
+                    return None;
                 }
-            } else {
-                0
-            };
-            let z = if has_zone {
-                let d = zone_dom.get(i).copied().unwrap_or(NO_DOMAIN);
-                if d == NO_DOMAIN { zones - 1 } else { (d as usize).min(zones - 1) }
-            } else {
-                0
-            };
-            let slot = &mut memo[h * zones + z];
-            if *slot < 0 {
-                *slot = self.raw(i);
+                c as u32 + 1
             }
-            out.push(*slot);
-        }
-        extremes(out)
+        } else {
+            0
+        };
+        let z = if self.has_zone { self.zone_dom.get(i).copied().unwrap_or(NO_DOMAIN) } else { 0 };
+        Some((h, z))
+    }
+
+    /// The memo slot of a pair (a domain past the attempt's last, or none, shares the last).
+    #[inline(always)]
+    pub fn slot(&self, (h, z): (u32, u32)) -> usize {
+        let z = if !self.has_zone {
+            0
+        } else if z == NO_DOMAIN {
+            self.zones - 1
+        } else {
+            (z as usize).min(self.zones - 1)
+        };
+        h as usize * self.zones + z
     }
 }
 

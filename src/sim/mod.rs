@@ -92,6 +92,9 @@ pub struct RunOutput {
     /// Scheduling attempts that took the packed cycle (`scheduler/packed.rs`); no output
     /// reads it (tests do).
     pub packed_attempts: u64,
+    /// Whole blocks of candidates the packed cycle scored by their states; no output reads
+    /// it (tests do).
+    pub packed_blocks: u64,
 }
 
 /// What the `throughputCollector` columns need of the measured pods whose storage was
@@ -878,6 +881,7 @@ impl Simulation {
             failure,
             pods_csv: self.pods_csv.take(),
             packed_attempts: self.scheduler.packed_attempts,
+            packed_blocks: self.scheduler.packed_blocks(),
         }
     }
 
