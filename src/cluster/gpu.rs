@@ -451,7 +451,8 @@ impl GpuDevices {
     /// share, [`exclusive`] for whole GPUs), or `None` when the demand does not fit. Used
     /// wherever no score policy chooses the devices.
     pub fn tightest(&self, node: usize, template: usize) -> Option<Assignment> {
-        default_pick(self.node_free(node), self.templates[template].demand?)
+        let demand = self.templates[template].demand?;
+        default_pick(self.node_free(node), demand)
     }
 
     /// The pod takes `a` on `node`. Panics if a device lacks the milli (a caller's bug).

@@ -43,6 +43,12 @@ pub struct Packed {
     spread_memo: Vec<i64>,
     /// PodTopologySpread's weighted normalised score of each raw score from the minimum.
     spread_table: Vec<i64>,
+    /// The raw spread score of each memo slot met in a [`ByBlocks`] attempt (-1: none).
+    block_memo: Vec<i64>,
+    /// The spread memo slots met in an attempt.
+    slots_met: Vec<u32>,
+    /// Per spread memo slot: what a candidate in it adds to its resource score.
+    slot_score: Vec<i64>,
     /// Candidates on tainted nodes, with their raw TaintToleration score.
     tainted: Vec<(u32, i64)>,
     /// The whole blocks among `nodes`: (block, position of its first node in `nodes`).
@@ -61,38 +67,36 @@ const STATES: usize = 16;
 const _: () = assert!(BLOCK == 64);
 
 /// The nodes of one block of ids grouped by state: the weighted NodeResourcesFit +
-/// BalancedAllocation score and PodTopologySpread's (pod count, domain) pair, which is all
-/// a candidate's total depends on when no candidate is tainted. Valid for one request
-/// class and spread identity while the block's epoch (`ClusterState::block_epochs`) stays.
+/// BalancedAllocation score and PodTopologySpread's memo slot (the node's (pod count,
+/// domain) pair), which is all a candidate's total depends on when no candidate is
+/// tainted. Valid for one request class and spread identity while the block's epoch
+/// (`ClusterState::block_epochs`) stays.
 #[derive(Clone, Debug)]
 struct BlockStates {
     class: u32,
-    ident: [u32; 3],
+    ident: [u32; 4],
     epoch: u32,
-    /// States in `state` (0: the block is scored node by node).
+    /// States (0: the block is scored node by node).
     len: u8,
     /// Per node of the block: its state.
     of: [u8; BLOCK],
-    state: [BlockState; STATES],
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct BlockState {
-    base: i64,
-    pair: (u32, u32),
-    /// The block's nodes in this state.
-    mask: u64,
+    /// Per state: the resource score, the spread memo slot, the nodes (bits of the block).
+    base: [i64; STATES],
+    slot: [u32; STATES],
+    mask: [u64; STATES],
 }
 
 impl Default for BlockStates {
     fn default() -> Self {
         BlockStates {
             class: u32::MAX,
-            ident: [u32::MAX; 3],
+            ident: [u32::MAX; 4],
             epoch: 0,
             len: 0,
             of: [0; BLOCK],
-            state: [BlockState::default(); STATES],
+            base: [0; STATES],
+            slot: [0; STATES],
+            mask: [0; STATES],
         }
     }
 }
@@ -103,9 +107,9 @@ impl BlockStates {
     fn rebuild(
         &mut self,
         b: usize,
-        stamp: (u32, [u32; 3], u32),
+        stamp: (u32, [u32; 4], u32),
         base_of: &mut impl FnMut(usize) -> i64,
-        pair_of: &impl Fn(usize) -> Option<(u32, u32)>,
+        slot_of: &impl Fn(usize) -> Option<u32>,
     ) {
         (self.class, self.ident, self.epoch) = stamp;
         self.len = 0;
@@ -113,17 +117,17 @@ impl BlockStates {
         for j in 0..BLOCK {
             let i = b * BLOCK + j;
             let base = base_of(i);
-            let Some(pair) = pair_of(i) else { return };
-            let k = match self.state[..len].iter().position(|s| s.base == base && s.pair == pair) {
+            let Some(slot) = slot_of(i) else { return };
+            let k = match (0..len).find(|&k| self.base[k] == base && self.slot[k] == slot) {
                 Some(k) => k,
                 None if len < STATES => {
-                    self.state[len] = BlockState { base, pair, mask: 0 };
+                    (self.base[len], self.slot[len], self.mask[len]) = (base, slot, 0);
                     len += 1;
                     len - 1
                 }
                 None => return,
             };
-            self.state[k].mask |= 1 << j;
+            self.mask[k] |= 1 << j;
             self.of[j] = k as u8;
         }
         self.len = len as u8;
@@ -272,7 +276,12 @@ impl Scheduler {
                 let untainted = cfg.weight_taint_toleration * normalize(0, 0, true)
                     + cfg.weight_node_affinity * normalize(0, 0, false);
                 let scoring = ByBlocks {
-                    stamp: (class, slots.map_or([u32::MAX; 3], |s| s.ident)),
+                    stamp: (
+                        class,
+                        slots.map_or([u32::MAX; 4], |s| {
+                            [s.ident[0], s.ident[1], s.ident[2], s.memo_len() as u32]
+                        }),
+                    ),
                     epochs: cluster.block_epochs(),
                     terms: terms.as_ref().zip(slots),
                     untainted,
@@ -387,6 +396,28 @@ impl Reservoir {
     }
 }
 
+impl Reservoir {
+    /// [`Reservoir::offer`] of a total equal to the best so far at positions `at + j` for
+    /// every bit `j` of `mask`, in order (one draw each).
+    #[inline(always)]
+    fn ties_at(&mut self, rng: &mut crate::engine::RngStream, at: usize, mut mask: u64) {
+        while mask != 0 {
+            let j = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            self.ties += 1;
+            if uniform_below(rng, self.ties) == 0 {
+                self.best = at + j;
+            }
+        }
+    }
+}
+
+/// The nodes (bits) of the states whose total passes `keep`.
+#[inline(always)]
+fn mask_of(totals: &[i64], masks: &[u64; STATES], keep: impl Fn(i64) -> bool) -> u64 {
+    totals.iter().zip(masks).fold(0, |m, (&t, &bits)| if keep(t) { m | bits } else { m })
+}
+
 /// selectHost over `totals` in candidate order: the position chosen.
 #[inline(always)]
 fn select_host(rng: &mut crate::engine::RngStream, totals: impl Iterator<Item = i64>) -> usize {
@@ -400,8 +431,9 @@ fn select_host(rng: &mut crate::engine::RngStream, totals: impl Iterator<Item = 
 /// The scores and selectHost of an attempt without tainted candidates, whole blocks by
 /// their states ([`BlockStates`]), the other candidates node by node.
 struct ByBlocks<'s, 'k> {
-    /// The request class and the spread identity the block states must be for.
-    stamp: (u32, [u32; 3]),
+    /// The request class and the spread identity (with the memo's size) the block states
+    /// must be for.
+    stamp: (u32, [u32; 4]),
     epochs: &'s [u32],
     /// PodTopologySpread's PreScore and its memo (`None`: it skips).
     terms: Option<(&'s SpreadTerms<'k>, SpreadSlots<'s>)>,
@@ -426,27 +458,19 @@ impl ByBlocks<'_, '_> {
         if p.spread.len() < len {
             p.spread.resize(len, 0);
         }
-        p.spread_memo.clear();
-        if let Some((_, slots)) = &self.terms {
-            p.spread_memo.resize(slots.memo_len(), -1);
+        // The raw spread score of each memo slot met (-1: none), filled from the first node
+        // that has it; without spread terms every node is in slot 0.
+        let memo_len = self.terms.as_ref().map_or(1, |(_, s)| s.memo_len());
+        // (Every slot is -1 between attempts: those met are reset at the end.)
+        if p.block_memo.len() != memo_len {
+            p.block_memo.clear();
+            p.block_memo.resize(memo_len, -1);
         }
-        let pair_of = |i: usize| self.terms.as_ref().map_or(Some((0, 0)), |(_, s)| s.key(i));
-        // Node `i`'s raw spread score, by its pair's memo slot.
-        let raw = |memo: &mut [i64], i: usize, pair: Option<(u32, u32)>| -> i64 {
-            match (&self.terms, pair) {
-                (None, _) => 0,
-                (Some((t, s)), Some(pair)) => {
-                    let slot = &mut memo[s.slot(pair)];
-                    if *slot < 0 {
-                        *slot = t.raw(i);
-                    }
-                    *slot
-                }
-                (Some((t, _)), None) => t.raw(i),
-            }
-        };
-        // Pass 1: the block states (rebuilt where stale), every distinct raw spread score and
-        // their extremes; the other candidates' scores into `base` and `spread`.
+        p.slots_met.clear();
+        let slot_of =
+            |i: usize| self.terms.as_ref().map_or(Some(0), |(_, s)| s.key(i).map(|k| s.slot(k) as u32));
+        // Pass 1: the block states (rebuilt where stale) and the memo slots they use; the
+        // other candidates' scores into `base` and `spread`, with their extremes.
         let (mut min, mut max) = (i64::MAX, i64::MIN);
         let (mut w, mut pos) = (0, 0);
         while pos < len {
@@ -461,15 +485,18 @@ impl ByBlocks<'_, '_> {
                 let bs = &mut p.blocks[b];
                 let stamp = (self.stamp.0, self.stamp.1, self.epochs[b]);
                 if (bs.class, bs.ident, bs.epoch) != stamp {
-                    bs.rebuild(b, stamp, base_of, &pair_of);
+                    bs.rebuild(b, stamp, base_of, &slot_of);
                 }
                 if bs.len > 0 {
                     p.by_state += 1;
-                    for st in &bs.state[..bs.len as usize] {
-                        let i = b * BLOCK + st.mask.trailing_zeros() as usize;
-                        let r = raw(&mut p.spread_memo, i, Some(st.pair));
-                        min = min.min(r);
-                        max = max.max(r);
+                    if let Some((t, _)) = &self.terms {
+                        for k in 0..bs.len as usize {
+                            let m = &mut p.block_memo[bs.slot[k] as usize];
+                            if *m < 0 {
+                                *m = t.raw(b * BLOCK + bs.mask[k].trailing_zeros() as usize);
+                                p.slots_met.push(bs.slot[k]);
+                            }
+                        }
                     }
                     pos = end;
                     continue;
@@ -478,12 +505,31 @@ impl ByBlocks<'_, '_> {
             for k in pos..end {
                 let i = p.nodes[k] as usize;
                 p.base[k] = base_of(i);
-                let r = raw(&mut p.spread_memo, i, pair_of(i));
+                let r = match &self.terms {
+                    None => 0,
+                    Some((t, _)) => match slot_of(i) {
+                        Some(slot) => {
+                            let m = &mut p.block_memo[slot as usize];
+                            if *m < 0 {
+                                *m = t.raw(i);
+                                p.slots_met.push(slot);
+                            }
+                            *m
+                        }
+                        None => t.raw(i),
+                    },
+                };
                 p.spread[k] = r;
                 min = min.min(r);
                 max = max.max(r);
             }
             pos = end;
+        }
+        // The extremes over every candidate: those scored node by node and every slot met.
+        for &slot in &p.slots_met {
+            let m = p.block_memo[slot as usize];
+            min = min.min(m);
+            max = max.max(m);
         }
         // NormalizeScore by a table of the few distinct values (one division per value).
         let spread_of = |s: i64| self.weight * super::topology::spread_normalized(s, min, max);
@@ -497,6 +543,18 @@ impl ByBlocks<'_, '_> {
             (Some(_), true) => p.spread_table[(s - min) as usize],
             (Some(_), false) => spread_of(s),
         };
+        // Per memo slot met: the scores every candidate in it adds to its resource score.
+        // (Written at the slots met only; without spread terms, slot 0.)
+        if p.slot_score.len() < memo_len {
+            p.slot_score.resize(memo_len, 0);
+        }
+        if self.terms.is_none() {
+            p.slot_score[0] = self.untainted;
+        }
+        for &slot in &p.slots_met {
+            p.slot_score[slot as usize] = self.untainted + spread_score(p.block_memo[slot as usize]);
+        }
+        let slot_score = &p.slot_score;
         // Pass 2: selectHost in candidate order. A whole block whose best state is below the
         // best so far is skipped (none of its nodes would change anything); in another,
         // the nodes of the states at or above it are offered in order.
@@ -509,22 +567,21 @@ impl ByBlocks<'_, '_> {
                 w += 1;
                 end = pos + BLOCK;
                 let bs = &p.blocks[b];
-                if bs.len > 0 {
-                    let states = &bs.state[..bs.len as usize];
+                let states = bs.len as usize;
+                if states > 0 {
                     let mut totals = [0i64; STATES];
                     let mut block_max = i64::MIN;
-                    for (t, st) in totals.iter_mut().zip(states) {
-                        let r = self.terms.as_ref().map_or(0, |(_, s)| p.spread_memo[s.slot(st.pair)]);
-                        *t = st.base + self.untainted + spread_score(r);
-                        block_max = block_max.max(*t);
+                    for k in 0..states {
+                        totals[k] = bs.base[k] + slot_score[bs.slot[k] as usize];
+                        block_max = block_max.max(totals[k]);
                     }
-                    if block_max >= sel.best_score {
-                        let mut mask = 0;
-                        for (t, st) in totals.iter().zip(states) {
-                            if *t >= sel.best_score {
-                                mask |= st.mask;
-                            }
-                        }
+                    if block_max == sel.best_score {
+                        // Every node offered ties with the best so far: a draw each.
+                        let mask = mask_of(&totals[..states], &bs.mask, |t| t == block_max);
+                        sel.ties_at(rng, pos, mask);
+                    } else if block_max > sel.best_score {
+                        let best = sel.best_score;
+                        let mut mask = mask_of(&totals[..states], &bs.mask, |t| t >= best);
                         while mask != 0 {
                             let j = mask.trailing_zeros() as usize;
                             mask &= mask - 1;
@@ -539,6 +596,9 @@ impl ByBlocks<'_, '_> {
                 sel.offer(rng, k, p.base[k] + self.untainted + spread_score(p.spread[k]));
             }
             pos = end;
+        }
+        for &slot in &p.slots_met {
+            p.block_memo[slot as usize] = -1;
         }
         sel.best
     }
