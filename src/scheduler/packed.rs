@@ -51,13 +51,34 @@ pub struct Packed {
     slot_score: Vec<i64>,
     /// Candidates on tainted nodes, with their raw TaintToleration score.
     tainted: Vec<(u32, i64)>,
-    /// The whole blocks among `nodes`: (block, position of its first node in `nodes`).
-    whole: Vec<(u32, u32)>,
+    /// `nodes` by block of ids, in order (every candidate is in one).
+    segs: Vec<Seg>,
     /// Per block of node ids: its nodes grouped by what their scores depend on, kept
     /// across attempts while the block's epoch stays.
     blocks: Vec<BlockStates>,
     /// Whole blocks scored by their states so far (for tests; no output reads it).
     pub by_state: u64,
+}
+
+/// The candidates of one block of ids: `nodes[pos..]` holds, in order, the nodes of the
+/// block whose bits `mask` has.
+#[derive(Clone, Copy, Debug)]
+struct Seg {
+    block: u32,
+    pos: u32,
+    mask: u64,
+}
+
+impl Seg {
+    fn len(&self) -> usize {
+        self.mask.count_ones() as usize
+    }
+
+    /// The position in `nodes` of the block's node `j` (a bit of `mask`).
+    #[inline(always)]
+    fn at(&self, j: usize) -> usize {
+        self.pos as usize + (self.mask & ((1u64 << j) - 1)).count_ones() as usize
+    }
 }
 
 /// Distinct node states a block summary keeps; a block with more is scored node by node.
@@ -102,11 +123,13 @@ impl Default for BlockStates {
 }
 
 impl BlockStates {
-    /// Groups the nodes of block `b` (all of them candidates) by state; leaves `len` 0 when
-    /// a node's pair is not memoised or there are more than [`STATES`] states.
+    /// Groups the nodes of block `b` (candidates or not; the first `nodes` ids exist) by
+    /// state; leaves `len` 0 when a node's pair is not memoised or there are more than
+    /// [`STATES`] states.
     fn rebuild(
         &mut self,
         b: usize,
+        nodes: usize,
         stamp: (u32, [u32; 4], u32),
         base_of: &mut impl FnMut(usize) -> i64,
         slot_of: &impl Fn(usize) -> Option<u32>,
@@ -114,7 +137,7 @@ impl BlockStates {
         (self.class, self.ident, self.epoch) = stamp;
         self.len = 0;
         let mut len = 0;
-        for j in 0..BLOCK {
+        for j in 0..BLOCK.min(nodes - b * BLOCK) {
             let i = b * BLOCK + j;
             let base = base_of(i);
             let Some(slot) = slot_of(i) else { return };
@@ -156,7 +179,7 @@ impl Scheduler {
         let flags = cluster.all_node_flags();
         let p = &mut self.packed;
         p.nodes.clear();
-        p.whole.clear();
+        p.segs.clear();
         // Filter (schedule_one.go findNodesThatPassFilters), in rotating order from `start`:
         // `processed` nodes looked at when `want` are found (all of them otherwise).
         let mut processed = n;
@@ -171,7 +194,7 @@ impl Scheduler {
         };
         // The nodes of `i..end` with room, compacted branch-free, then those of them that a
         // cordon or a taint rules out dropped.
-        let mut compact = |nodes: &mut Vec<u32>, i: usize, end: usize| {
+        let mut compact = |nodes: &mut Vec<u32>, segs: &mut Vec<Seg>, i: usize, end: usize| {
             let before = nodes.len();
             nodes.resize(before + (end - i), 0);
             let out = &mut nodes[before..];
@@ -197,6 +220,10 @@ impl Scheduler {
                 }
                 nodes.truncate(w);
             }
+            let mask = nodes[before..].iter().fold(0u64, |m, &j| m | 1 << (j as usize % BLOCK));
+            if mask != 0 {
+                segs.push(Seg { block: (i / BLOCK) as u32, pos: before as u32, mask });
+            }
         };
         'walk: for (lo, hi) in [(start, n), (0, start)] {
             let mut i = lo;
@@ -209,7 +236,7 @@ impl Scheduler {
                     && flags[i..end].iter().all(|&f| f == 0)
                 {
                     // Every node of the block fits and none is cordoned or tainted.
-                    p.whole.push(((i / BLOCK) as u32, p.nodes.len() as u32));
+                    p.segs.push(Seg { block: (i / BLOCK) as u32, pos: p.nodes.len() as u32, mask: !0 });
                     p.nodes.extend(i as u32..end as u32);
                 } else if !covers_all(&leaves[i], &a.need) {
                     match room.first_fit(i, hi, &a.need) {
@@ -220,12 +247,15 @@ impl Scheduler {
                         None => break,
                     }
                 } else {
-                    compact(&mut p.nodes, i, end);
+                    compact(&mut p.nodes, &mut p.segs, i, end);
                 }
                 if p.nodes.len() >= want {
                     p.nodes.truncate(want);
-                    if p.whole.last().is_some_and(|&(_, at)| at as usize + BLOCK > want) {
-                        p.whole.pop();
+                    // The last segment keeps its first nodes up to `want`.
+                    if let Some(seg) = p.segs.last_mut() {
+                        while seg.pos as usize + seg.len() > want {
+                            seg.mask &= !(1u64 << (63 - seg.mask.leading_zeros()));
+                        }
                     }
                     let last = p.nodes[want - 1] as usize;
                     processed = if last >= start { last - start } else { last + n - start } + 1;
@@ -283,6 +313,7 @@ impl Scheduler {
                         }),
                     ),
                     epochs: cluster.block_epochs(),
+                    nodes: n,
                     terms: terms.as_ref().zip(slots),
                     untainted,
                     weight: cfg.weight_topology_spread,
@@ -397,16 +428,16 @@ impl Reservoir {
 }
 
 impl Reservoir {
-    /// [`Reservoir::offer`] of a total equal to the best so far at positions `at + j` for
-    /// every bit `j` of `mask`, in order (one draw each).
+    /// [`Reservoir::offer`] of a total equal to the best so far for the candidate of every
+    /// bit `j` of `mask` (a subset of `seg`'s), in order (one draw each).
     #[inline(always)]
-    fn ties_at(&mut self, rng: &mut crate::engine::RngStream, at: usize, mut mask: u64) {
+    fn ties_at(&mut self, rng: &mut crate::engine::RngStream, seg: &Seg, mut mask: u64) {
         while mask != 0 {
             let j = mask.trailing_zeros() as usize;
             mask &= mask - 1;
             self.ties += 1;
             if uniform_below(rng, self.ties) == 0 {
-                self.best = at + j;
+                self.best = seg.at(j);
             }
         }
     }
@@ -435,6 +466,8 @@ struct ByBlocks<'s, 'k> {
     /// must be for.
     stamp: (u32, [u32; 4]),
     epochs: &'s [u32],
+    /// Nodes in the cluster.
+    nodes: usize,
     /// PodTopologySpread's PreScore and its memo (`None`: it skips).
     terms: Option<(&'s SpreadTerms<'k>, SpreadSlots<'s>)>,
     /// Every candidate's TaintToleration and NodeAffinity weighted scores.
@@ -469,40 +502,36 @@ impl ByBlocks<'_, '_> {
         p.slots_met.clear();
         let slot_of =
             |i: usize| self.terms.as_ref().map_or(Some(0), |(_, s)| s.key(i).map(|k| s.slot(k) as u32));
-        // Pass 1: the block states (rebuilt where stale) and the memo slots they use; the
-        // other candidates' scores into `base` and `spread`, with their extremes.
+        // Pass 1: the block states (rebuilt where stale) and the memo slots of their
+        // candidates; the candidates of blocks without states scored node by node into
+        // `base` and `spread`, with their extremes.
         let (mut min, mut max) = (i64::MAX, i64::MIN);
-        let (mut w, mut pos) = (0, 0);
-        while pos < len {
-            let mut end = p.whole.get(w).map_or(len, |&(_, at)| at as usize);
-            if end == pos {
-                let b = p.whole[w].0 as usize;
-                w += 1;
-                end = pos + BLOCK;
-                if p.blocks.len() <= b {
-                    p.blocks.resize(b + 1, BlockStates::default());
-                }
-                let bs = &mut p.blocks[b];
-                let stamp = (self.stamp.0, self.stamp.1, self.epochs[b]);
-                if (bs.class, bs.ident, bs.epoch) != stamp {
-                    bs.rebuild(b, stamp, base_of, &slot_of);
-                }
-                if bs.len > 0 {
-                    p.by_state += 1;
-                    if let Some((t, _)) = &self.terms {
-                        for k in 0..bs.len as usize {
-                            let m = &mut p.block_memo[bs.slot[k] as usize];
-                            if *m < 0 {
-                                *m = t.raw(b * BLOCK + bs.mask[k].trailing_zeros() as usize);
-                                p.slots_met.push(bs.slot[k]);
-                            }
+        for seg in &p.segs {
+            let b = seg.block as usize;
+            if p.blocks.len() <= b {
+                p.blocks.resize(b + 1, BlockStates::default());
+            }
+            let bs = &mut p.blocks[b];
+            let stamp = (self.stamp.0, self.stamp.1, self.epochs[b]);
+            if (bs.class, bs.ident, bs.epoch) != stamp {
+                bs.rebuild(b, self.nodes, stamp, base_of, &slot_of);
+            }
+            if bs.len > 0 {
+                p.by_state += 1;
+                if let Some((t, _)) = &self.terms {
+                    for k in 0..bs.len as usize {
+                        let here = bs.mask[k] & seg.mask;
+                        let m = &mut p.block_memo[bs.slot[k] as usize];
+                        if here != 0 && *m < 0 {
+                            *m = t.raw(b * BLOCK + here.trailing_zeros() as usize);
+                            p.slots_met.push(bs.slot[k]);
                         }
                     }
-                    pos = end;
-                    continue;
                 }
+                continue;
             }
-            for k in pos..end {
+            let pos = seg.pos as usize;
+            for k in pos..pos + seg.len() {
                 let i = p.nodes[k] as usize;
                 p.base[k] = base_of(i);
                 let r = match &self.terms {
@@ -523,7 +552,6 @@ impl ByBlocks<'_, '_> {
                 min = min.min(r);
                 max = max.max(r);
             }
-            pos = end;
         }
         // The extremes over every candidate: those scored node by node and every slot met.
         for &slot in &p.slots_met {
@@ -555,47 +583,42 @@ impl ByBlocks<'_, '_> {
             p.slot_score[slot as usize] = self.untainted + spread_score(p.block_memo[slot as usize]);
         }
         let slot_score = &p.slot_score;
-        // Pass 2: selectHost in candidate order. A whole block whose best state is below the
-        // best so far is skipped (none of its nodes would change anything); in another,
-        // the nodes of the states at or above it are offered in order.
+        // Pass 2: selectHost in candidate order. A block whose best state (among its
+        // candidates) is below the best so far is skipped (none of its nodes would change
+        // anything); in another, the candidates of the states at or above it are offered in
+        // order.
         let mut sel = Reservoir::new();
-        let (mut w, mut pos) = (0, 0);
-        while pos < len {
-            let mut end = p.whole.get(w).map_or(len, |&(_, at)| at as usize);
-            if end == pos {
-                let b = p.whole[w].0 as usize;
-                w += 1;
-                end = pos + BLOCK;
-                let bs = &p.blocks[b];
-                let states = bs.len as usize;
-                if states > 0 {
-                    let mut totals = [0i64; STATES];
-                    let mut block_max = i64::MIN;
-                    for k in 0..states {
+        for seg in &p.segs {
+            let bs = &p.blocks[seg.block as usize];
+            let states = bs.len as usize;
+            if states > 0 {
+                let mut totals = [i64::MIN; STATES];
+                let mut block_max = i64::MIN;
+                for k in 0..states {
+                    if bs.mask[k] & seg.mask != 0 {
                         totals[k] = bs.base[k] + slot_score[bs.slot[k] as usize];
                         block_max = block_max.max(totals[k]);
                     }
-                    if block_max == sel.best_score {
-                        // Every node offered ties with the best so far: a draw each.
-                        let mask = mask_of(&totals[..states], &bs.mask, |t| t == block_max);
-                        sel.ties_at(rng, pos, mask);
-                    } else if block_max > sel.best_score {
-                        let best = sel.best_score;
-                        let mut mask = mask_of(&totals[..states], &bs.mask, |t| t >= best);
-                        while mask != 0 {
-                            let j = mask.trailing_zeros() as usize;
-                            mask &= mask - 1;
-                            sel.offer(rng, pos + j, totals[bs.of[j] as usize]);
-                        }
-                    }
-                    pos = end;
-                    continue;
                 }
+                if block_max == sel.best_score {
+                    // Every candidate offered ties with the best so far: a draw each.
+                    let mask = mask_of(&totals[..states], &bs.mask, |t| t == block_max) & seg.mask;
+                    sel.ties_at(rng, seg, mask);
+                } else if block_max > sel.best_score {
+                    let best = sel.best_score;
+                    let mut mask = mask_of(&totals[..states], &bs.mask, |t| t >= best) & seg.mask;
+                    while mask != 0 {
+                        let j = mask.trailing_zeros() as usize;
+                        mask &= mask - 1;
+                        sel.offer(rng, seg.at(j), totals[bs.of[j] as usize]);
+                    }
+                }
+                continue;
             }
-            for k in pos..end {
+            let pos = seg.pos as usize;
+            for k in pos..pos + seg.len() {
                 sel.offer(rng, k, p.base[k] + self.untainted + spread_score(p.spread[k]));
             }
-            pos = end;
         }
         for &slot in &p.slots_met {
             p.block_memo[slot as usize] = -1;
