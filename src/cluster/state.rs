@@ -453,6 +453,13 @@ impl ClusterState {
         self.block_epoch[b] = self.block_epoch[b].wrapping_add(1);
     }
 
+    /// Whether [`Self::room_index_held`] is the index with the nominated loads held (built
+    /// at the first nominated load) rather than the plain one.
+    #[inline]
+    pub fn holds_nominated_loads(&self) -> bool {
+        self.room_held.is_some()
+    }
+
     /// The free-capacity index with the nominated loads held (the plain one while no node
     /// has a nominated pod): what [`Self::first_node_with_room_held`] searches.
     #[inline]

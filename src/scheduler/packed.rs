@@ -53,6 +53,8 @@ pub struct Packed {
     tainted: Vec<(u32, i64)>,
     /// `nodes` by block of ids, in order (every candidate is in one).
     segs: Vec<Seg>,
+    /// Per block of node ids: its nodes with room for the last need asked.
+    fits: Vec<FitMask>,
     /// Per block of node ids: its nodes grouped by what their scores depend on, kept
     /// across attempts while the block's epoch stays.
     blocks: Vec<BlockStates>,
@@ -79,6 +81,50 @@ impl Seg {
     fn at(&self, j: usize) -> usize {
         self.pos as usize + (self.mask & ((1u64 << j) - 1)).count_ones() as usize
     }
+}
+
+/// What a block's [`fit_mask`] was computed for: the pod's need, the block's epoch, and
+/// whether the nominated loads were held.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FitStamp {
+    need: Room,
+    epoch: u32,
+    held: bool,
+}
+
+/// The nodes of a block with room for a need (bits), kept while the block's epoch stays.
+#[derive(Clone, Copy, Debug)]
+struct FitMask {
+    stamp: FitStamp,
+    fit: u64,
+}
+
+/// The bits `lo..hi` of a block (`hi` ≤ 64).
+#[inline(always)]
+fn bits(lo: usize, hi: usize) -> u64 {
+    let below_hi = if hi >= BLOCK { !0 } else { (1u64 << hi) - 1 };
+    below_hi & !((1u64 << lo) - 1)
+}
+
+/// The nodes of block `b` whose free capacity (`leaves`, the block's) covers the stamp's
+/// need: NodeResourcesFit on each, memoised in `fits`.
+#[inline]
+fn fit_mask(fits: &mut Vec<FitMask>, b: usize, stamp: FitStamp, leaves: &[Room]) -> u64 {
+    if fits.len() <= b {
+        fits.resize(
+            b + 1,
+            FitMask { stamp: FitStamp { need: [i64::MAX; 4], epoch: 0, held: false }, fit: 0 },
+        );
+    }
+    let f = &mut fits[b];
+    if f.stamp != stamp {
+        f.stamp = stamp;
+        f.fit = leaves
+            .iter()
+            .enumerate()
+            .fold(0, |m, (j, leaf)| m | u64::from(covers_all(leaf, &stamp.need)) << j);
+    }
+    f.fit
 }
 
 /// Distinct node states a block summary keeps; a block with more is scored node by node.
@@ -225,6 +271,8 @@ impl Scheduler {
                 segs.push(Seg { block: (i / BLOCK) as u32, pos: before as u32, mask });
             }
         };
+        let epochs = cluster.block_epochs();
+        let held = cluster.holds_nominated_loads();
         'walk: for (lo, hi) in [(start, n), (0, start)] {
             let mut i = lo;
             while i < hi {
@@ -238,16 +286,32 @@ impl Scheduler {
                     // Every node of the block fits and none is cordoned or tainted.
                     p.segs.push(Seg { block: (i / BLOCK) as u32, pos: p.nodes.len() as u32, mask: !0 });
                     p.nodes.extend(i as u32..end as u32);
-                } else if !covers_all(&leaves[i], &a.need) {
-                    match room.first_fit(i, hi, &a.need) {
-                        Some(j) => {
-                            i = j;
-                            continue;
-                        }
-                        None => break,
-                    }
                 } else {
-                    compact(&mut p.nodes, &mut p.segs, i, end);
+                    // The block's nodes with room (memoised while the block's epoch stays),
+                    // those of `i..end` kept.
+                    let b = i / BLOCK;
+                    let stamp = FitStamp { need: a.need, epoch: epochs[b], held };
+                    let fit = fit_mask(&mut p.fits, b, stamp, &leaves[b * BLOCK..n.min(b * BLOCK + BLOCK)])
+                        & bits(i - b * BLOCK, end - b * BLOCK);
+                    if fit == 0 {
+                        // None: on to the next node with room.
+                        match room.first_fit(end, hi, &a.need) {
+                            Some(j) => {
+                                i = j;
+                                continue;
+                            }
+                            None => break,
+                        }
+                    } else if flags[i..end].iter().all(|&f| f == 0) {
+                        p.segs.push(Seg { block: b as u32, pos: p.nodes.len() as u32, mask: fit });
+                        let mut m = fit;
+                        while m != 0 {
+                            p.nodes.push((b * BLOCK) as u32 + m.trailing_zeros());
+                            m &= m - 1;
+                        }
+                    } else {
+                        compact(&mut p.nodes, &mut p.segs, i, end);
+                    }
                 }
                 if p.nodes.len() >= want {
                     p.nodes.truncate(want);
