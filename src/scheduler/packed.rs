@@ -10,20 +10,32 @@
 //!
 //! - **filter**: the free-capacity leaves (`room.rs`, one `[i64; 4]` per node) are scanned in
 //!   blocks of 64 node ids: a block whose minimum (kept by the index) covers the need and
-//!   has no cordoned or tainted node is taken whole; another is compacted branch-free
-//!   (every node's index is written, the count advances by the fit test); stretches without
-//!   room are jumped through the index; the rare cordoned or tainted node is checked by the
-//!   same plugin functions as in the generic cycle;
-//! - **score**: the memoised NodeResourcesFit + BalancedAllocation score by node generation
-//!   (the memo of `mod.rs`), PodTopologySpread's raw score from `topology::SpreadTerms`, each
-//!   into its own array;
-//! - **selectHost**: the weighted totals and the reservoir draws in candidate order.
+//!   has no cordoned or tainted node is taken whole; in another, the nodes with room are a
+//!   bit mask memoised per block ([`FitMask`], valid while the block's epoch,
+//!   `ClusterState::block_epochs`, and the need stay); stretches without room are jumped
+//!   through the index; a block with a cordoned or tainted node is compacted node by node
+//!   and its flagged nodes checked by the same plugin functions as in the generic cycle.
+//!   Every candidate ends in a [`Seg`]: its block and the bits of its candidates;
+//! - **score** (no tainted candidate): a candidate's total depends only on its weighted
+//!   NodeResourcesFit + BalancedAllocation score (the memo of `mod.rs`, by node generation)
+//!   and PodTopologySpread's memo slot (its (pod count, domain) pair, `topology::SpreadSlots`).
+//!   Each block keeps its nodes grouped by those two ([`BlockStates`], at most 16 states,
+//!   rebuilt when the block's epoch, the request class or the spread identity changes), so
+//!   the raw spread scores, their extremes and the totals are worked out per state, not per
+//!   node;
+//! - **selectHost**: the reservoir draws in candidate order. A block whose best state is
+//!   below the best total so far is skipped whole (its nodes would draw nothing); in
+//!   another only the nodes of the states at or above it are offered, one draw per tie.
+//!   With tainted candidates the scores are per node over dense arrays; so are those of
+//!   a block with more than 16 states or with a node past the spread memo's pod counts.
 //!
 //! The decisions are those of the generic cycle by construction: the same candidates in the
 //! same rotating order, the same early stop at `numFeasibleNodesToFind` and
 //! `nextStartNodeIndex`, the same integer and `f64` operations per score, the same draws.
 //! `tests/parallel.rs` compares the two paths (`Scheduler::packed_path` off) decision for
-//! decision on generated clusters and on every shipped scenario.
+//! decision on every shipped scenario and on generated clusters, among them clusters of a
+//! few hundred nodes with churn, scale-downs and terminating pods, so that block states go
+//! stale (and it checks that blocks were scored by their states).
 
 use super::topology::{SpreadSlots, SpreadTerms};
 use super::{Decision, Scheduler, normalize, plugins, uniform_below};
