@@ -795,53 +795,79 @@ impl Scheduler {
                 let (mut non_violating, mut violating) = (0usize, 0usize);
                 let mut best: [Option<(preemption::PickKey, NodeId)>; 2] = [None, None];
                 let len = nodes.len();
-                for i in 0..len {
-                    let id = nodes[if offset + i < len { offset + i } else { offset + i - len }];
-                    if min_prio[id.index()] >= prio {
-                        continue;
-                    }
-                    let epoch = cluster.pods_epoch(id.index());
-                    let nominated = if self.nominated_of.is_empty() {
-                        crate::cluster::Resources::ZERO
+                // Every node is a candidate (the ids are then 0..len): the walk takes a block
+                // of ids at a time and keeps those with a lower-priority pod by a branch-free
+                // mask, instead of a test and a jump per node.
+                let every_node = len == cluster.nodes.len();
+                let mut chunk: Vec<NodeId> = Vec::with_capacity(crate::cluster::room::BLOCK);
+                let mut i = 0;
+                'walk: while i < len {
+                    chunk.clear();
+                    let at = if offset + i < len { offset + i } else { offset + i - len };
+                    if every_node {
+                        let part_end = if offset + i < len { len } else { offset };
+                        let end = part_end
+                            .min((at / crate::cluster::room::BLOCK + 1) * crate::cluster::room::BLOCK);
+                        let mut below = min_prio[at..end]
+                            .iter()
+                            .enumerate()
+                            .fold(0u64, |m, (j, &p)| m | u64::from(p < prio) << j);
+                        while below != 0 {
+                            chunk.push(NodeId((at + below.trailing_zeros() as usize) as u32));
+                            below &= below - 1;
+                        }
+                        i += end - at;
                     } else {
-                        self.nominated_load(cluster, id.index(), Some(pod), prio)
-                    };
-                    let nominated_zero = nominated == crate::cluster::Resources::ZERO;
-                    let check = &mut self.victim_check[id.index()];
-                    let entry = &mut self.victim_cache[id.index()];
-                    if !(check.shape == shape
-                        && check.epoch == epoch
-                        && check.priority == prio
-                        && check.nominated_zero == nominated_zero
-                        && (nominated_zero || entry.nominated == nominated))
-                    {
-                        let n = cluster.node(id);
-                        pods.clear();
-                        pods.extend(cluster.pods_on_node_unordered(id).iter().map(|&q| victim(q)));
-                        let requested = n.requested + nominated;
-                        let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
-                        let v = preemption::select_victims_on_node(prio, &req, &state, &allowed)
-                            .filter(|v| !v.pods.is_empty());
-                        *check = VictimCheck {
-                            shape,
-                            epoch,
-                            priority: prio,
-                            nominated_zero,
-                            key: v.as_ref().map(|v| preemption::pick_key(v, info)),
-                        };
-                        *entry = VictimCache { nominated, victims: v.map(|v| v.pods).unwrap_or_default() };
-                    }
-                    let Some(key) = check.key else { continue };
-                    let (list, count) =
-                        if key.0 == 0 { (0, &mut non_violating) } else { (1, &mut violating) };
-                    if *count < k {
-                        *count += 1;
-                        if best[list].as_ref().is_none_or(|(b, _)| key < *b) {
-                            best[list] = Some((key, id));
+                        i += 1;
+                        if min_prio[nodes[at].index()] < prio {
+                            chunk.push(nodes[at]);
                         }
                     }
-                    if non_violating > 0 && non_violating + violating >= k {
-                        break;
+                    for &id in &chunk {
+                        let epoch = cluster.pods_epoch(id.index());
+                        let nominated = if self.nominated_of.is_empty() {
+                            crate::cluster::Resources::ZERO
+                        } else {
+                            self.nominated_load(cluster, id.index(), Some(pod), prio)
+                        };
+                        let nominated_zero = nominated == crate::cluster::Resources::ZERO;
+                        let check = &mut self.victim_check[id.index()];
+                        let entry = &mut self.victim_cache[id.index()];
+                        if !(check.shape == shape
+                            && check.epoch == epoch
+                            && check.priority == prio
+                            && check.nominated_zero == nominated_zero
+                            && (nominated_zero || entry.nominated == nominated))
+                        {
+                            let n = cluster.node(id);
+                            pods.clear();
+                            pods.extend(cluster.pods_on_node_unordered(id).iter().map(|&q| victim(q)));
+                            let requested = n.requested + nominated;
+                            let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
+                            let v = preemption::select_victims_on_node(prio, &req, &state, &allowed)
+                                .filter(|v| !v.pods.is_empty());
+                            *check = VictimCheck {
+                                shape,
+                                epoch,
+                                priority: prio,
+                                nominated_zero,
+                                key: v.as_ref().map(|v| preemption::pick_key(v, info)),
+                            };
+                            *entry =
+                                VictimCache { nominated, victims: v.map(|v| v.pods).unwrap_or_default() };
+                        }
+                        let Some(key) = check.key else { continue };
+                        let (list, count) =
+                            if key.0 == 0 { (0, &mut non_violating) } else { (1, &mut violating) };
+                        if *count < k {
+                            *count += 1;
+                            if best[list].as_ref().is_none_or(|(b, _)| key < *b) {
+                                best[list] = Some((key, id));
+                            }
+                        }
+                        if non_violating > 0 && non_violating + violating >= k {
+                            break 'walk;
+                        }
                     }
                 }
                 best[0].or(best[1]).map(|(_, id)| (id, self.victim_cache[id.index()].victims.clone()))
