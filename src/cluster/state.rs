@@ -381,7 +381,9 @@ pub struct ClusterState {
     node_flags: Vec<u8>,
     /// Per block of [`super::room::BLOCK`] node ids: bumped whenever a node of the block
     /// changes anything a score reads (its generation, flags, or its pods as topology
-    /// counts them), so the scheduler can memoise a whole block's scores.
+    /// counts them), so the scheduler can memoise a whole block's scores. `refresh_room`
+    /// bumps it (every bind and release goes through it); a pod turning Terminating, which
+    /// changes only the live counts, bumps it on its own.
     block_epoch: Vec<u32>,
     /// Per node: requests of the Pending pods a preemption nominated to it (set by the
     /// scheduler), and a second free-capacity index with that load held: see
@@ -878,7 +880,6 @@ impl ClusterState {
         self.pods_added(node, prio);
         if !self.topology.is_empty() {
             self.topology.pod_moved(template, node.index(), 1, true);
-            self.touch_block(node.index());
         }
         let p = self.pod_mut(pod);
         debug_assert!(p.phase == PodPhase::Pending && p.node.is_none());
@@ -927,7 +928,6 @@ impl ClusterState {
         let Some(node) = p.node else { return };
         if !self.topology.is_empty() {
             self.topology.pod_moved(p.template.index(), node.index(), -1, p.phase != PodPhase::Terminating);
-            self.touch_block(node.index());
         }
         let p = self.pod(pod);
         let tmpl = &self.templates[p.template.index()];
@@ -988,6 +988,7 @@ impl ClusterState {
             && let Some(node) = self.pod(pod).node
         {
             self.topology.pod_terminating(self.pod(pod).template.index(), node.index());
+            // The node's requests stay (no `refresh_room`), but its live counts changed.
             self.touch_block(node.index());
         }
         let p = self.pod_mut(pod);

@@ -13,8 +13,8 @@
 //!   has no cordoned or tainted node is taken whole; in another, the nodes with room are a
 //!   bit mask memoised per block ([`FitMask`], valid while the block's epoch,
 //!   `ClusterState::block_epochs`, and the need stay); stretches without room are jumped
-//!   through the index; a block with a cordoned or tainted node is compacted node by node
-//!   and its flagged nodes checked by the same plugin functions as in the generic cycle.
+//!   through the index; a cordoned or tainted node with room is checked by the same plugin
+//!   functions as in the generic cycle.
 //!   Every candidate ends in a [`Seg`]: its block and the bits of its candidates;
 //! - **score** (no tainted candidate): a candidate's total depends only on its weighted
 //!   NodeResourcesFit + BalancedAllocation score (the memo of `mod.rs`, by node generation)
@@ -250,39 +250,6 @@ impl Scheduler {
                 && (f & NODE_TAINTED == 0
                     || plugins::taint_toleration::filter(cluster.node_taints(NodeId(i as u32)), tolerations))
         };
-        // The nodes of `i..end` with room, compacted branch-free, then those of them that a
-        // cordon or a taint rules out dropped.
-        let mut compact = |nodes: &mut Vec<u32>, segs: &mut Vec<Seg>, i: usize, end: usize| {
-            let before = nodes.len();
-            nodes.resize(before + (end - i), 0);
-            let out = &mut nodes[before..];
-            let mut m = 0;
-            // The union of the flags of the nodes with room.
-            let mut flagged = 0u8;
-            for ((j, leaf), &f) in leaves[i..end].iter().enumerate().zip(&flags[i..end]) {
-                out[m] = (i + j) as u32;
-                let fit = covers_all(leaf, &a.need);
-                m += usize::from(fit);
-                flagged |= f & 0u8.wrapping_sub(u8::from(fit));
-            }
-            nodes.truncate(before + m);
-            any_tainted |= flagged & NODE_TAINTED != 0;
-            if flagged != 0 {
-                let mut w = before;
-                for r in before..nodes.len() {
-                    let j = nodes[r];
-                    if passes_flags(j as usize) {
-                        nodes[w] = j;
-                        w += 1;
-                    }
-                }
-                nodes.truncate(w);
-            }
-            let mask = nodes[before..].iter().fold(0u64, |m, &j| m | 1 << (j as usize % BLOCK));
-            if mask != 0 {
-                segs.push(Seg { block: (i / BLOCK) as u32, pos: before as u32, mask });
-            }
-        };
         let epochs = cluster.block_epochs();
         let held = cluster.holds_nominated_loads();
         'walk: for (lo, hi) in [(start, n), (0, start)] {
@@ -314,15 +281,28 @@ impl Scheduler {
                             }
                             None => break,
                         }
-                    } else if flags[i..end].iter().all(|&f| f == 0) {
-                        p.segs.push(Seg { block: b as u32, pos: p.nodes.len() as u32, mask: fit });
-                        let mut m = fit;
-                        while m != 0 {
-                            p.nodes.push((b * BLOCK) as u32 + m.trailing_zeros());
-                            m &= m - 1;
-                        }
                     } else {
-                        compact(&mut p.nodes, &mut p.segs, i, end);
+                        // Those a cordon or a taint rules out dropped (the rare flagged node
+                        // checked by the plugin functions).
+                        let clean = flags[i..end].iter().all(|&f| f == 0);
+                        let pos = p.nodes.len() as u32;
+                        let (mut m, mut kept) = (fit, 0u64);
+                        while m != 0 {
+                            let j = m.trailing_zeros();
+                            m &= m - 1;
+                            let id = b * BLOCK + j as usize;
+                            if !clean && flags[id] != 0 {
+                                any_tainted |= flags[id] & NODE_TAINTED != 0;
+                                if !passes_flags(id) {
+                                    continue;
+                                }
+                            }
+                            p.nodes.push(id as u32);
+                            kept |= 1 << j;
+                        }
+                        if kept != 0 {
+                            p.segs.push(Seg { block: b as u32, pos, mask: kept });
+                        }
                     }
                 }
                 if p.nodes.len() >= want {
@@ -388,7 +368,7 @@ impl Scheduler {
                             [s.ident[0], s.ident[1], s.ident[2], s.memo_len() as u32]
                         }),
                     ),
-                    epochs: cluster.block_epochs(),
+                    epochs,
                     nodes: n,
                     terms: terms.as_ref().zip(slots),
                     untainted,
@@ -501,9 +481,7 @@ impl Reservoir {
             }
         }
     }
-}
 
-impl Reservoir {
     /// [`Reservoir::offer`] of a total equal to the best so far for the candidate of every
     /// bit `j` of `mask` (a subset of `seg`'s), in order (one draw each).
     #[inline(always)]
@@ -517,6 +495,18 @@ impl Reservoir {
             }
         }
     }
+}
+
+/// The raw spread score of memo slot `slot`, computed from node `i` (which has it) the
+/// first time the attempt meets the slot (then recorded in `met`).
+#[inline(always)]
+fn memo_raw(memo: &mut [i64], met: &mut Vec<u32>, terms: &SpreadTerms<'_>, slot: u32, i: usize) -> i64 {
+    let m = &mut memo[slot as usize];
+    if *m < 0 {
+        *m = terms.raw(i);
+        met.push(slot);
+    }
+    *m
 }
 
 /// The nodes (bits) of the states whose total passes `keep`.
@@ -576,8 +566,7 @@ impl ByBlocks<'_, '_> {
             p.block_memo.resize(memo_len, -1);
         }
         p.slots_met.clear();
-        let slot_of =
-            |i: usize| self.terms.as_ref().map_or(Some(0), |(_, s)| s.key(i).map(|k| s.slot(k) as u32));
+        let slot_of = |i: usize| self.terms.as_ref().map_or(Some(0), |(_, s)| s.slot(i).map(|k| k as u32));
         // Pass 1: the block states (rebuilt where stale) and the memo slots of their
         // candidates; the candidates of blocks without states scored node by node into
         // `base` and `spread`, with their extremes.
@@ -597,10 +586,9 @@ impl ByBlocks<'_, '_> {
                 if let Some((t, _)) = &self.terms {
                     for k in 0..bs.len as usize {
                         let here = bs.mask[k] & seg.mask;
-                        let m = &mut p.block_memo[bs.slot[k] as usize];
-                        if here != 0 && *m < 0 {
-                            *m = t.raw(b * BLOCK + here.trailing_zeros() as usize);
-                            p.slots_met.push(bs.slot[k]);
+                        if here != 0 {
+                            let i = b * BLOCK + here.trailing_zeros() as usize;
+                            memo_raw(&mut p.block_memo, &mut p.slots_met, t, bs.slot[k], i);
                         }
                     }
                 }
@@ -613,14 +601,7 @@ impl ByBlocks<'_, '_> {
                 let r = match &self.terms {
                     None => 0,
                     Some((t, _)) => match slot_of(i) {
-                        Some(slot) => {
-                            let m = &mut p.block_memo[slot as usize];
-                            if *m < 0 {
-                                *m = t.raw(i);
-                                p.slots_met.push(slot);
-                            }
-                            *m
-                        }
+                        Some(slot) => memo_raw(&mut p.block_memo, &mut p.slots_met, t, slot, i),
                         None => t.raw(i),
                     },
                 };

@@ -756,9 +756,9 @@ impl SpreadTerms<'_> {
         memo.resize(slots.memo_len(), -1);
         out.extend(nodes.iter().map(|&i| {
             let i = i as usize;
-            match slots.key(i) {
-                Some(key) => {
-                    let slot = &mut memo[slots.slot(key)];
+            match slots.slot(i) {
+                Some(slot) => {
+                    let slot = &mut memo[slot];
                     if *slot < 0 {
                         *slot = self.raw(i);
                     }
@@ -816,7 +816,7 @@ pub struct SpreadSlots<'k> {
     zones: usize,
     /// The hostname constraint's (set, key) and the other constraint's key (`u32::MAX`:
     /// none): two attempts with the same identity read the same per-node counts and
-    /// domains, so a node's [`SpreadSlots::key`] changes only with its pods.
+    /// domains, so a node's [`SpreadSlots::slot`] changes only with its pods.
     pub ident: [u32; 3],
 }
 
@@ -826,11 +826,11 @@ impl SpreadSlots<'_> {
         (if self.has_host { HOST_CAP + 1 } else { 1 }) * self.zones
     }
 
-    /// Node `i`'s pair: (its live pod count + 1, or 0 without the hostname key; its domain
-    /// of the other key, or `NO_DOMAIN`), both 0 for a constraint the terms lack. `None`
-    /// when the count is too large to memoise.
+    /// Node `i`'s memo slot: its pair (its live pod count + 1, or 0 without the hostname
+    /// key; its domain of the other key, the last slot for none or a domain past the
+    /// attempt's last). `None` when the count is too large to memoise.
     #[inline(always)]
-    pub fn key(&self, i: usize) -> Option<(u32, u32)> {
+    pub fn slot(&self, i: usize) -> Option<usize> {
         let h = if self.has_host {
             let d = self.host_dom.get(i).copied().unwrap_or(NO_DOMAIN);
             if d == NO_DOMAIN {
@@ -840,26 +840,18 @@ impl SpreadSlots<'_> {
                 if c >= HOST_CAP {
                     return None;
                 }
-                c as u32 + 1
+                c + 1
             }
         } else {
             0
         };
-        let z = if self.has_zone { self.zone_dom.get(i).copied().unwrap_or(NO_DOMAIN) } else { 0 };
-        Some((h, z))
-    }
-
-    /// The memo slot of a pair (a domain past the attempt's last, or none, shares the last).
-    #[inline(always)]
-    pub fn slot(&self, (h, z): (u32, u32)) -> usize {
-        let z = if !self.has_zone {
-            0
-        } else if z == NO_DOMAIN {
-            self.zones - 1
+        let z = if self.has_zone {
+            let d = self.zone_dom.get(i).copied().unwrap_or(NO_DOMAIN);
+            if d == NO_DOMAIN { self.zones - 1 } else { (d as usize).min(self.zones - 1) }
         } else {
-            (z as usize).min(self.zones - 1)
+            0
         };
-        h as usize * self.zones + z
+        Some(h * self.zones + z)
     }
 }
 
