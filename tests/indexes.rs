@@ -259,3 +259,111 @@ maintenance:
 fn topology_rules_decide_the_same() {
     assert_same(TOPOLOGY, "topology spread and pod affinity");
 }
+
+/// A cluster of `nodes` nodes (not a multiple of 64) where a fraction is held by
+/// high-priority system pods, so the preemption dry run's candidates are spread over many
+/// blocks of node ids: low- and mid-priority pods of two shapes with graceful termination
+/// (nominations that last while other preemptors walk), a churn of small low-priority jobs
+/// (pod epochs change between walks), and two tiers of preemptors of different shapes that
+/// scale up and down in waves.
+fn spread_candidates(seed: u64) -> String {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut draw = |lo: u64, hi: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        lo + x % (hi - lo + 1)
+    };
+    let mut nodes = draw(140, 700);
+    if nodes % 64 == 0 {
+        nodes += 7;
+    }
+    let system = nodes * draw(40, 80) / 100;
+    let low = (nodes - system) * draw(60, 90) / 100;
+    let mid = (nodes - system - low) * draw(50, 100) / 100 + draw(0, 4);
+    let grace = draw(5, 60);
+    let wave1 = draw(20, nodes / 4);
+    let wave2 = draw(wave1, nodes / 3 + wave1);
+    let rate = draw(2, 40);
+    let churn = draw(5, 30) as f64 / 10.0;
+    format!(
+        "
+seed: {seed}
+duration: 25m
+sampleInterval: 10s
+priorityClasses:
+  - {{name: low, value: 0}}
+  - {{name: low1, value: 10}}
+  - {{name: low2, value: 20}}
+  - {{name: mid, value: 100}}
+  - {{name: urgent, value: 1000}}
+  - {{name: critical, value: 1500}}
+  - {{name: system, value: 2000}}
+nodePools:
+  - name: p
+    count: {nodes}
+    zones: [a, b, c]
+    allocatable: {{cpu: 4, memory: 16Gi, pods: 20}}
+    kubelet:
+      imagePull: {{constant: 0s}}
+      containerStart: {{uniform: {{min: 1s, max: 30s}}}}
+deployments:
+  - name: system
+    replicas: {system}
+    template: {{priorityClassName: system, requests: {{cpu: 3500m, memory: 2Gi}}}}
+  - name: low
+    replicas: 0
+    scale: [{{at: 1m, replicas: {low}}}]
+    template:
+      priorityClassName: low
+      requests: {{cpu: 1500m, memory: 2Gi}}
+      terminationTime: {{uniform: {{min: 0s, max: {grace}s}}}}
+  - name: mid
+    replicas: 0
+    scale: [{{at: 2m, replicas: {mid}}}]
+    template:
+      priorityClassName: mid
+      requests: {{cpu: 2, memory: 4Gi}}
+      terminationTime: {{constant: {grace}s}}
+  - name: urgent
+    replicas: 0
+    scale: [{{at: 5m, replicas: {wave1}}}, {{at: 12m, replicas: 3}}, {{at: 16m, replicas: {wave2}}}]
+    createRate: {rate}
+    template: {{priorityClassName: urgent, requests: {{cpu: 3, memory: 8Gi}}}}
+  - name: critical
+    replicas: 0
+    scale: [{{at: 8m, replicas: {wave1}}}, {{at: 20m, replicas: 0}}]
+    createRate: {rate}
+    template: {{priorityClassName: critical, requests: {{cpu: 3500m, memory: 4Gi}}}}
+churn:
+  - name: jobs
+    arrivalRate: {churn}
+    lifetime: {{exponential: {{mean: 90s}}}}
+    templates:
+      - {{weight: 2, template: {{priorityClassName: low, requests: {{cpu: 500m, memory: 1Gi}}}}}}
+      - {{weight: 1, template: {{priorityClassName: low1, requests: {{cpu: 1, memory: 1Gi}}}}}}
+      - {{weight: 1, template: {{priorityClassName: low2, requests: {{cpu: 1500m, memory: 1Gi}}}}}}
+"
+    )
+}
+
+/// The streamed dry run takes whole blocks of nodes from their summaries
+/// (`src/scheduler/victim_memo.rs`): blocks with nominated nodes, stale summaries, the
+/// block where the walk stops and the partial block at the offset all decide as the plain
+/// dry run does.
+#[test]
+fn preemption_over_blocks_of_nodes_decides_the_same() {
+    let mut blocks = 0;
+    let mut preempted = 0;
+    for seed in 1..=8 {
+        let text = spread_candidates(seed);
+        let out = run(&text, false);
+        blocks += out.preemption_blocks;
+        preempted += out.summary.iter().find(|(k, _)| k == "pods_preempted").map_or(0, |(_, v)| {
+            format!("{v:?}").trim_start_matches("Int(").trim_end_matches(')').parse::<u64>().unwrap_or(0)
+        });
+        assert_same(&text, &format!("spread candidates, seed {seed}"));
+    }
+    assert!(preempted > 500, "the clusters must preempt: {preempted}");
+    assert!(blocks > 1000, "whole blocks must be taken: {blocks}");
+}

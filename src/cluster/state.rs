@@ -396,6 +396,9 @@ pub struct ClusterState {
     /// Per node: bumped on every change of its pods (placed, started, bound, gone), so a
     /// per-node result that depends on the pods can be memoised.
     pods_epoch: Vec<u32>,
+    /// Per block of [`super::room::BLOCK`] node ids: bumped with every bump of one of its
+    /// nodes' `pods_epoch`, so a result over a whole block's pods can be memoised.
+    pods_block_epoch: Vec<u32>,
     /// Pods counted by topology domain for PodTopologySpread and InterPodAffinity (empty
     /// unless some template has rules; see [`super::topology`]).
     pub topology: super::topology::TopologyIndex,
@@ -499,7 +502,18 @@ impl ClusterState {
     fn pods_added(&mut self, node: NodeId, prio: i32) {
         let i = node.index();
         self.min_priority[i] = self.min_priority[i].min(prio);
+        self.bump_pods(i);
+    }
+
+    /// Bumps node `i`'s pod epoch and its block's.
+    #[inline]
+    fn bump_pods(&mut self, i: usize) {
         self.pods_epoch[i] = self.pods_epoch[i].wrapping_add(1);
+        let b = i / super::room::BLOCK;
+        if b >= self.pods_block_epoch.len() {
+            self.pods_block_epoch.resize(b + 1, 0);
+        }
+        self.pods_block_epoch[b] = self.pods_block_epoch[b].wrapping_add(1);
     }
 
     /// A pod of priority `prio` left `node`: the lowest priority is recomputed only when it
@@ -508,7 +522,7 @@ impl ClusterState {
         if prio <= self.min_priority[node.index()] {
             self.refresh_pods(node);
         } else {
-            self.pods_epoch[node.index()] = self.pods_epoch[node.index()].wrapping_add(1);
+            self.bump_pods(node.index());
         }
     }
 
@@ -522,7 +536,7 @@ impl ClusterState {
             .map(|q| templates[pods.get(*q).unwrap_or(&RELEASED).template.index()].priority)
             .min()
             .unwrap_or(i32::MAX);
-        self.pods_epoch[i] = self.pods_epoch[i].wrapping_add(1);
+        self.bump_pods(i);
     }
 
     /// True when no Ready node has the free capacity for a pod requesting `req` (each
@@ -593,6 +607,13 @@ impl ClusterState {
     /// or gone.
     pub fn pods_epoch(&self, node: usize) -> u32 {
         self.pods_epoch[node]
+    }
+
+    /// The pod epoch of block `block` (node ids `block * BLOCK ..`): equal epochs mean that
+    /// no pod of any of its nodes changed in between.
+    #[inline]
+    pub fn pods_block_epoch(&self, block: usize) -> u32 {
+        self.pods_block_epoch.get(block).copied().unwrap_or(0)
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
@@ -769,6 +790,7 @@ impl ClusterState {
         self.node_pods.push(Vec::new());
         self.min_priority.push(i32::MAX);
         self.pods_epoch.push(0);
+        self.bump_pods(self.pods_epoch.len() - 1);
         self.node_generation.push(0);
         self.node_flags.push(0);
         self.nominated_load.push(Resources::ZERO);
@@ -906,7 +928,7 @@ impl ClusterState {
     pub fn mark_bound(&mut self, pod: PodId, now: SimTime) {
         self.pod_mut(pod).bound_at = Some(now);
         if let Some(node) = self.pod(pod).node {
-            self.pods_epoch[node.index()] = self.pods_epoch[node.index()].wrapping_add(1);
+            self.bump_pods(node.index());
         }
     }
 
@@ -915,7 +937,7 @@ impl ClusterState {
         self.pod_mut(pod).running_at = Some(now);
         self.set_phase(pod, PodPhase::Running);
         if let Some(node) = self.pod(pod).node {
-            self.pods_epoch[node.index()] = self.pods_epoch[node.index()].wrapping_add(1);
+            self.bump_pods(node.index());
         }
     }
 

@@ -20,6 +20,7 @@ pub mod preemption;
 pub mod queue;
 pub mod sampling;
 pub mod topology;
+pub mod victim_memo;
 
 use crate::cluster::{ClusterState, NodeId, PodId, PodPhase, ResourceName};
 use crate::engine::{RngStream, SimDuration, SimTime};
@@ -165,12 +166,8 @@ pub struct Scheduler {
     nominated_dirty: Vec<NodeId>,
     /// `ClusterState::pending_deleted_epoch` when the lists were last pruned.
     pending_deleted_seen: u64,
-    /// Per node: its last dry-run result, valid while its pods do not change.
-    victim_cache: Vec<VictimCache>,
-    victim_check: Vec<VictimCheck>,
-    /// Preemptors' requests seen by the dry-run memo, numbered from 1 (looked up, never
-    /// iterated).
-    victim_shapes: std::collections::HashMap<crate::cluster::Resources, u32>,
+    /// The streamed preemption dry run's memo, per node and per block of nodes.
+    victims: victim_memo::VictimMemo,
     /// Machine noise on the cycle cost, if configured.
     noise: Option<noise::CostNoise>,
     /// Record every attempt (`--explain`): [`CycleOutcome::attempt`].
@@ -201,6 +198,12 @@ impl Scheduler {
     /// output reads it).
     pub fn packed_blocks(&self) -> u64 {
         self.packed.by_state
+    }
+
+    /// Whole blocks of nodes the streamed preemption dry run took from their summaries (for
+    /// tests; no output reads it).
+    pub fn preemption_blocks(&self) -> u64 {
+        self.victims.blocks_taken
     }
 }
 
@@ -234,30 +237,6 @@ pub struct CycleOutcome {
     pub gave_up: Option<PodId>,
 }
 
-/// One node's memoised dry-run result for a preemptor's priority and requests: what the
-/// walk reads of every node, packed (one cache line a node: a walk over tens of thousands
-/// of nodes streams these, not [`VictimCache`]).
-#[derive(Clone, Copy, Debug, Default)]
-struct VictimCheck {
-    /// The preemptor's requests, interned (`Scheduler::victim_shapes`); 0: no entry.
-    shape: u32,
-    epoch: u32,
-    priority: i32,
-    /// The dry run held no nominated pod's requests (else they are in [`VictimCache`]).
-    nominated_zero: bool,
-    /// The candidate's pick key; `None` when the node yields no candidate.
-    key: Option<preemption::PickKey>,
-}
-
-/// The rest of a node's memoised dry run, read on a miss, with nominated pods, and for the
-/// chosen node.
-#[derive(Clone, Debug, Default)]
-struct VictimCache {
-    /// Requests of the pods nominated to the node that the dry run held there.
-    nominated: crate::cluster::Resources,
-    victims: Vec<u32>,
-}
-
 impl Scheduler {
     pub fn new(cfg: SchedulerConfig, tie_rng: RngStream) -> Self {
         let queue = SchedulingQueue::new(cfg.initial_backoff, cfg.max_backoff, cfg.max_in_unschedulable);
@@ -282,9 +261,7 @@ impl Scheduler {
             nominated_of: std::collections::BTreeMap::new(),
             preempt_nodes: Vec::new(),
             preempt_nodes_key: None,
-            victim_cache: Vec::new(),
-            victim_check: Vec::new(),
-            victim_shapes: std::collections::HashMap::new(),
+            victims: victim_memo::VictimMemo::default(),
             nominated_priorities: std::collections::BTreeMap::new(),
             nominated_dirty: Vec::new(),
             pending_deleted_seen: 0,
@@ -452,15 +429,7 @@ impl Scheduler {
         except: Option<PodId>,
         priority: i32,
     ) -> crate::cluster::Resources {
-        let mut held = crate::cluster::Resources::ZERO;
-        if let Some(noms) = self.nominated_on.get(node) {
-            for &(q, p, r) in noms {
-                if Some(q) != except && p >= priority && cluster.is_pending(q) {
-                    held += r;
-                }
-            }
-        }
-        held
+        victim_memo::nominated_load(&self.nominated_on, cluster, node, except, priority)
     }
 
     /// The free milli of `node`'s GPU devices with the Pending pods nominated to it (other
@@ -514,6 +483,8 @@ impl Scheduler {
             }
             keep
         });
+        let listed = !noms.is_empty();
+        self.victims.set_nominated(node.index(), listed);
         for (q, prio) in gone {
             if q != pod {
                 self.nominated_of.remove(&q);
@@ -780,97 +751,17 @@ impl Scheduler {
                     candidates.into_iter().find(|(i, _)| *i == chosen).map(|(i, v)| (nodes[i], v.pods))
                 })
             } else {
-                // The same dry run and pick, streamed: each node's victims are a pure function of
-                // its pods and the preemptor's priority and requests, memoised per node until its
-                // pods change; the best candidate is kept as the walk goes (first of equal keys,
-                // non-violating before violating, each list capped at `k`, as
-                // `dry_run_preemption` + `pick_one_node` do).
-                let min_prio = cluster.min_priorities();
-                if self.victim_cache.len() < cluster.nodes.len() {
-                    self.victim_cache.resize_with(cluster.nodes.len(), VictimCache::default);
-                    self.victim_check.resize(cluster.nodes.len(), VictimCheck::default());
-                }
-                let next_shape = self.victim_shapes.len() as u32 + 1;
-                let shape = *self.victim_shapes.entry(req).or_insert(next_shape);
-                let (mut non_violating, mut violating) = (0usize, 0usize);
-                let mut best: [Option<(preemption::PickKey, NodeId)>; 2] = [None, None];
-                let len = nodes.len();
-                // Every node is a candidate (the ids are then 0..len): the walk takes a block
-                // of ids at a time and keeps those with a lower-priority pod by a branch-free
-                // mask, instead of a test and a jump per node.
-                let every_node = len == cluster.nodes.len();
-                let mut chunk: Vec<NodeId> = Vec::with_capacity(crate::cluster::room::BLOCK);
-                let mut i = 0;
-                'walk: while i < len {
-                    chunk.clear();
-                    let at = if offset + i < len { offset + i } else { offset + i - len };
-                    if every_node {
-                        let part_end = if offset + i < len { len } else { offset };
-                        let end = part_end
-                            .min((at / crate::cluster::room::BLOCK + 1) * crate::cluster::room::BLOCK);
-                        let mut below = min_prio[at..end]
-                            .iter()
-                            .enumerate()
-                            .fold(0u64, |m, (j, &p)| m | u64::from(p < prio) << j);
-                        while below != 0 {
-                            chunk.push(NodeId((at + below.trailing_zeros() as usize) as u32));
-                            below &= below - 1;
-                        }
-                        i += end - at;
-                    } else {
-                        i += 1;
-                        if min_prio[nodes[at].index()] < prio {
-                            chunk.push(nodes[at]);
-                        }
-                    }
-                    for &id in &chunk {
-                        let epoch = cluster.pods_epoch(id.index());
-                        let nominated = if self.nominated_of.is_empty() {
-                            crate::cluster::Resources::ZERO
-                        } else {
-                            self.nominated_load(cluster, id.index(), Some(pod), prio)
-                        };
-                        let nominated_zero = nominated == crate::cluster::Resources::ZERO;
-                        let check = &mut self.victim_check[id.index()];
-                        let entry = &mut self.victim_cache[id.index()];
-                        if !(check.shape == shape
-                            && check.epoch == epoch
-                            && check.priority == prio
-                            && check.nominated_zero == nominated_zero
-                            && (nominated_zero || entry.nominated == nominated))
-                        {
-                            let n = cluster.node(id);
-                            pods.clear();
-                            pods.extend(cluster.pods_on_node_unordered(id).iter().map(|&q| victim(q)));
-                            let requested = n.requested + nominated;
-                            let state = NodeState { allocatable: n.allocatable, requested, pods: &pods };
-                            let v = preemption::select_victims_on_node(prio, &req, &state, &allowed)
-                                .filter(|v| !v.pods.is_empty());
-                            *check = VictimCheck {
-                                shape,
-                                epoch,
-                                priority: prio,
-                                nominated_zero,
-                                key: v.as_ref().map(|v| preemption::pick_key(v, info)),
-                            };
-                            *entry =
-                                VictimCache { nominated, victims: v.map(|v| v.pods).unwrap_or_default() };
-                        }
-                        let Some(key) = check.key else { continue };
-                        let (list, count) =
-                            if key.0 == 0 { (0, &mut non_violating) } else { (1, &mut violating) };
-                        if *count < k {
-                            *count += 1;
-                            if best[list].as_ref().is_none_or(|(b, _)| key < *b) {
-                                best[list] = Some((key, id));
-                            }
-                        }
-                        if non_violating > 0 && non_violating + violating >= k {
-                            break 'walk;
-                        }
-                    }
-                }
-                best[0].or(best[1]).map(|(_, id)| (id, self.victim_cache[id.index()].victims.clone()))
+                // The same dry run and pick, streamed and memoised (`victim_memo`).
+                let p = victim_memo::Preemptor {
+                    pod,
+                    priority: prio,
+                    requests: req,
+                    k,
+                    allowed: &allowed,
+                    nominated_on: &self.nominated_on,
+                    any_nominated: !self.nominated_of.is_empty(),
+                };
+                self.victims.walk(cluster, nodes, offset, &p, &victim)
             };
         let Some((node, victims)) = chosen else { return Vec::new() };
         let victims: Vec<PodId> = victims.into_iter().map(PodId).collect();
@@ -882,6 +773,7 @@ impl Scheduler {
                 self.nominated_on.resize(node.index() + 1, Vec::new());
             }
             self.nominated_on[node.index()].push((pod, prio, req));
+            self.victims.set_nominated(node.index(), true);
             self.nominated_of.insert(pod, node);
             *self.nominated_priorities.entry(prio).or_insert(0) += 1;
             self.nominated_dirty.push(node);

@@ -95,6 +95,9 @@ pub struct RunOutput {
     /// Whole blocks of candidates the packed cycle scored by their states; no output reads
     /// it (tests do).
     pub packed_blocks: u64,
+    /// Whole blocks of nodes the streamed preemption dry run took from their summaries
+    /// (`scheduler/victim_memo.rs`); no output reads it (tests do).
+    pub preemption_blocks: u64,
 }
 
 /// What the `throughputCollector` columns need of the measured pods whose storage was
@@ -882,6 +885,7 @@ impl Simulation {
             pods_csv: self.pods_csv.take(),
             packed_attempts: self.scheduler.packed_attempts,
             packed_blocks: self.scheduler.packed_blocks(),
+            preemption_blocks: self.scheduler.preemption_blocks(),
         }
     }
 
