@@ -509,11 +509,10 @@ impl ClusterState {
     #[inline]
     fn bump_pods(&mut self, i: usize) {
         self.pods_epoch[i] = self.pods_epoch[i].wrapping_add(1);
-        let b = i / super::room::BLOCK;
-        if b >= self.pods_block_epoch.len() {
-            self.pods_block_epoch.resize(b + 1, 0);
+        // Sized by `add_node`.
+        if let Some(e) = self.pods_block_epoch.get_mut(i / super::room::BLOCK) {
+            *e = e.wrapping_add(1);
         }
-        self.pods_block_epoch[b] = self.pods_block_epoch[b].wrapping_add(1);
     }
 
     /// A pod of priority `prio` left `node`: the lowest priority is recomputed only when it
@@ -790,7 +789,11 @@ impl ClusterState {
         self.node_pods.push(Vec::new());
         self.min_priority.push(i32::MAX);
         self.pods_epoch.push(0);
-        self.bump_pods(self.pods_epoch.len() - 1);
+        let block = (self.pods_epoch.len() - 1) / super::room::BLOCK;
+        if block >= self.pods_block_epoch.len() {
+            self.pods_block_epoch.resize(block + 1, 0);
+        }
+        self.pods_block_epoch[block] = self.pods_block_epoch[block].wrapping_add(1);
         self.node_generation.push(0);
         self.node_flags.push(0);
         self.nominated_load.push(Resources::ZERO);
