@@ -359,9 +359,10 @@ fn preemption_over_blocks_of_nodes_decides_the_same() {
         let text = spread_candidates(seed);
         let out = run(&text, false);
         blocks += out.preemption_blocks;
-        preempted += out.summary.iter().find(|(k, _)| k == "pods_preempted").map_or(0, |(_, v)| {
-            format!("{v:?}").trim_start_matches("Int(").trim_end_matches(')').parse::<u64>().unwrap_or(0)
-        });
+        preempted += match out.summary.iter().find(|(k, _)| k == "pods_preempted") {
+            Some((_, clustersim::metrics::Cell::Int(n))) => *n,
+            other => panic!("seed {seed}: pods_preempted is {other:?}"),
+        };
         assert_same(&text, &format!("spread candidates, seed {seed}"));
     }
     assert!(preempted > 500, "the clusters must preempt: {preempted}");

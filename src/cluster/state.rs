@@ -409,6 +409,15 @@ pub struct ClusterState {
     pub totals: Totals,
 }
 
+/// Bumps the entry of node `node`'s block in a per-block epoch array (sized by
+/// `ClusterState::add_node`).
+#[inline]
+fn bump_block(epochs: &mut [u32], node: usize) {
+    if let Some(e) = epochs.get_mut(node / super::room::BLOCK) {
+        *e = e.wrapping_add(1);
+    }
+}
+
 impl ClusterState {
     /// True when pod `pod` is Pending (same as `pod(pod).phase == Pending`, from a packed
     /// array).
@@ -451,11 +460,7 @@ impl ClusterState {
     /// Bumps the epoch of node `node`'s block.
     #[inline]
     fn touch_block(&mut self, node: usize) {
-        let b = node / super::room::BLOCK;
-        if b >= self.block_epoch.len() {
-            self.block_epoch.resize(b + 1, 0);
-        }
-        self.block_epoch[b] = self.block_epoch[b].wrapping_add(1);
+        bump_block(&mut self.block_epoch, node);
     }
 
     /// Whether [`Self::room_index_held`] is the index with the nominated loads held (built
@@ -509,10 +514,7 @@ impl ClusterState {
     #[inline]
     fn bump_pods(&mut self, i: usize) {
         self.pods_epoch[i] = self.pods_epoch[i].wrapping_add(1);
-        // Sized by `add_node`.
-        if let Some(e) = self.pods_block_epoch.get_mut(i / super::room::BLOCK) {
-            *e = e.wrapping_add(1);
-        }
+        bump_block(&mut self.pods_block_epoch, i);
     }
 
     /// A pod of priority `prio` left `node`: the lowest priority is recomputed only when it
@@ -789,11 +791,12 @@ impl ClusterState {
         self.node_pods.push(Vec::new());
         self.min_priority.push(i32::MAX);
         self.pods_epoch.push(0);
-        let block = (self.pods_epoch.len() - 1) / super::room::BLOCK;
-        if block >= self.pods_block_epoch.len() {
-            self.pods_block_epoch.resize(block + 1, 0);
-        }
-        self.pods_block_epoch[block] = self.pods_block_epoch[block].wrapping_add(1);
+        // Both per-block epochs are sized here, for the blocks' first nodes, and bumped (a
+        // node joins its block).
+        let blocks = self.pods_epoch.len().div_ceil(super::room::BLOCK);
+        self.block_epoch.resize(blocks, 0);
+        self.pods_block_epoch.resize(blocks, 0);
+        self.bump_pods(self.pods_epoch.len() - 1);
         self.node_generation.push(0);
         self.node_flags.push(0);
         self.nominated_load.push(Resources::ZERO);

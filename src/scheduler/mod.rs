@@ -419,9 +419,7 @@ impl Scheduler {
         out
     }
 
-    /// Requests of the pods nominated to `node` (other than `except`) with at least `priority`
-    /// that are still Pending: upstream adds them to the node when it runs the filters
-    /// (`RunFilterPluginsWithNominatedPods`), in scheduling and in the preemption dry run.
+    /// [`nominated_load_of`] of this scheduler's nominations.
     fn nominated_load(
         &self,
         cluster: &ClusterState,
@@ -429,7 +427,7 @@ impl Scheduler {
         except: Option<PodId>,
         priority: i32,
     ) -> crate::cluster::Resources {
-        victim_memo::nominated_load(&self.nominated_on, cluster, node, except, priority)
+        nominated_load_of(&self.nominated_on, cluster, node, except, priority)
     }
 
     /// The free milli of `node`'s GPU devices with the Pending pods nominated to it (other
@@ -1359,6 +1357,30 @@ fn normalize(score: i64, max: i64, reverse: bool) -> i64 {
     }
     let s = max_score * score / max;
     if reverse { max_score - s } else { s }
+}
+
+/// Per node: the Pending preemptors nominated to it, with their priority and requests.
+pub type Nominated = [Vec<(PodId, i32, crate::cluster::Resources)>];
+
+/// Requests of the pods nominated to `node` (other than `except`) with at least `priority`
+/// that are still Pending: upstream adds them to the node when it runs the filters
+/// (`RunFilterPluginsWithNominatedPods`), in scheduling and in the preemption dry run.
+pub(crate) fn nominated_load_of(
+    nominated_on: &Nominated,
+    cluster: &ClusterState,
+    node: usize,
+    except: Option<PodId>,
+    priority: i32,
+) -> crate::cluster::Resources {
+    let mut held = crate::cluster::Resources::ZERO;
+    if let Some(noms) = nominated_on.get(node) {
+        for &(q, p, r) in noms {
+            if Some(q) != except && p >= priority && cluster.is_pending(q) {
+                held += r;
+            }
+        }
+    }
+    held
 }
 
 /// A uniform integer in `0..n` (n ≥ 1) by Lemire's multiply-shift: value-stable because it

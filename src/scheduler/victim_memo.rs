@@ -22,32 +22,9 @@
 //! (`tests/indexes.rs` compares it with the plain dry run).
 
 use super::preemption::{self, NodeState, PickKey, VictimPod};
+use super::{Nominated, nominated_load_of};
 use crate::cluster::room::BLOCK;
 use crate::cluster::{ClusterState, NodeId, PodId, Resources};
-
-/// Per node: the Pending preemptors nominated to it, with their priority and requests.
-pub type Nominated = [Vec<(PodId, i32, Resources)>];
-
-/// Requests of the pods nominated to `node` (other than `except`) with at least `priority`
-/// that are still Pending: upstream adds them to the node when it runs the filters
-/// (`RunFilterPluginsWithNominatedPods`), in scheduling and in the preemption dry run.
-pub fn nominated_load(
-    nominated_on: &Nominated,
-    cluster: &ClusterState,
-    node: usize,
-    except: Option<PodId>,
-    priority: i32,
-) -> Resources {
-    let mut held = Resources::ZERO;
-    if let Some(noms) = nominated_on.get(node) {
-        for &(q, p, r) in noms {
-            if Some(q) != except && p >= priority && cluster.is_pending(q) {
-                held += r;
-            }
-        }
-    }
-    held
-}
 
 /// One node's memoised dry-run result for a preemptor's priority and requests: what the
 /// walk reads of every node, packed (one cache line a node: a walk over tens of thousands
@@ -145,6 +122,18 @@ impl Walked {
     }
 }
 
+/// The node ids of the bits of `mask` in block of ids from `base`, in id order.
+#[inline(always)]
+fn ids(base: usize, mut mask: u64) -> impl Iterator<Item = NodeId> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let j = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            NodeId((base + j) as u32)
+        })
+    })
+}
+
 /// The preemptor of a dry run.
 pub struct Preemptor<'a> {
     pub pod: PodId,
@@ -240,10 +229,7 @@ impl VictimMemo {
                 {
                     continue;
                 }
-                let mut left = below;
-                while left != 0 {
-                    let id = NodeId((base + left.trailing_zeros() as usize) as u32);
-                    left &= left - 1;
+                for id in ids(base, below) {
                     if let Some(key) = self.key_of(cluster, id, shape, p, victim)
                         && walked.take(key, id)
                     {
@@ -292,23 +278,17 @@ impl VictimMemo {
         } else {
             let mut s =
                 BlockSummary { epoch, shape, priority: p.priority, nodes: rest, ..BlockSummary::default() };
-            let mut left = rest;
-            while left != 0 {
-                let id = (base + left.trailing_zeros() as usize) as u32;
-                left &= left - 1;
-                if let Some(key) = self.key_of(cluster, NodeId(id), shape, p, victim) {
-                    s.add(key, id);
+            for id in ids(base, rest) {
+                if let Some(key) = self.key_of(cluster, id, shape, p, victim) {
+                    s.add(key, id.0);
                 }
             }
             self.blocks[b] = s;
             s
         };
-        let mut left = below & listed;
-        while left != 0 {
-            let id = (base + left.trailing_zeros() as usize) as u32;
-            left &= left - 1;
-            if let Some(key) = self.key_of(cluster, NodeId(id), shape, p, victim) {
-                sum.add(key, id);
+        for id in ids(base, below & listed) {
+            if let Some(key) = self.key_of(cluster, id, shape, p, victim) {
+                sum.add(key, id.0);
             }
         }
         let taken = walked.take_block(&sum);
@@ -328,7 +308,7 @@ impl VictimMemo {
     ) -> Option<PickKey> {
         let epoch = cluster.pods_epoch(id.index());
         let nominated = if p.any_nominated {
-            nominated_load(p.nominated_on, cluster, id.index(), Some(p.pod), p.priority)
+            nominated_load_of(p.nominated_on, cluster, id.index(), Some(p.pod), p.priority)
         } else {
             Resources::ZERO
         };
