@@ -258,13 +258,11 @@ impl Scheduler {
                 // Blocks end at multiples of BLOCK, so a whole block can be answered by the
                 // index's block minimum (without reading its nodes' room).
                 let end = ((i / BLOCK + 1) * BLOCK).min(hi);
-                if end - i == BLOCK
-                    && room.block_fits(i / BLOCK, &a.need)
-                    && flags[i..end].iter().all(|&f| f == 0)
-                {
+                if end - i == BLOCK && room.block_fits(i / BLOCK, &a.need) && unflagged(&flags[i..end]) {
                     // Every node of the block fits and none is cordoned or tainted.
                     p.segs.push(Seg { block: (i / BLOCK) as u32, pos: p.nodes.len() as u32, mask: !0 });
-                    p.nodes.extend(i as u32..end as u32);
+                    let first = i as u32;
+                    p.nodes.extend(IOTA.iter().map(|&k| first + k));
                 } else {
                     // The block's nodes with room (memoised while the block's epoch stays),
                     // those of `i..end` kept.
@@ -284,7 +282,7 @@ impl Scheduler {
                     } else {
                         // Those a cordon or a taint rules out dropped (the rare flagged node
                         // checked by the plugin functions).
-                        let clean = flags[i..end].iter().all(|&f| f == 0);
+                        let clean = unflagged(&flags[i..end]);
                         let pos = p.nodes.len() as u32;
                         let (mut m, mut kept) = (fit, 0u64);
                         while m != 0 {
@@ -508,6 +506,24 @@ fn memo_raw(memo: &mut [i64], met: &mut Vec<u32>, terms: &SpreadTerms<'_>, slot:
     }
     *m
 }
+
+/// Whether none of `flags` is set: their union (no early exit, so the loop is one of a
+/// few vector instructions, not one comparison and branch per node).
+#[inline(always)]
+fn unflagged(flags: &[u8]) -> bool {
+    flags.iter().fold(0, |all, &f| all | f) == 0
+}
+
+/// `0..BLOCK`, the offsets of a whole block's nodes (so that writing its ids is a vector loop).
+const IOTA: [u32; BLOCK] = {
+    let mut a = [0; BLOCK];
+    let mut k = 0;
+    while k < BLOCK {
+        a[k] = k as u32;
+        k += 1;
+    }
+    a
+};
 
 /// The nodes (bits) of the states whose total passes `keep`.
 #[inline(always)]
