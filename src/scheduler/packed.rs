@@ -45,8 +45,11 @@ use crate::cluster::{ClusterState, NODE_CORDONED, NODE_TAINTED, NodeId, Placemen
 /// Scratch arrays of the packed cycle (kept across attempts: no allocation per attempt).
 #[derive(Debug, Default)]
 pub struct Packed {
-    /// The feasible nodes found, in rotating order.
+    /// The feasible nodes found, in rotating order: written from `segs` only when an
+    /// attempt reads them by position (not on the [`ByBlocks`] path).
     nodes: Vec<u32>,
+    /// How many feasible nodes `segs` holds.
+    found: usize,
     /// Per candidate: the weighted NodeResourcesFit + BalancedAllocation score.
     base: Vec<i64>,
     /// Per candidate: PodTopologySpread's raw score.
@@ -74,8 +77,20 @@ pub struct Packed {
     pub by_state: u64,
 }
 
-/// The candidates of one block of ids: `nodes[pos..]` holds, in order, the nodes of the
-/// block whose bits `mask` has.
+impl Packed {
+    /// The id of the candidate at position `k` (< `found`) of the attempt's rotating order.
+    fn node_at(&self, k: usize) -> u32 {
+        let s = &self.segs[self.segs.partition_point(|s| s.pos as usize <= k) - 1];
+        let mut mask = s.mask;
+        for _ in 0..k - s.pos as usize {
+            mask &= mask - 1;
+        }
+        (s.block as usize * BLOCK + mask.trailing_zeros() as usize) as u32
+    }
+}
+
+/// The candidates of one block of ids: the nodes of the block whose bits `mask` has, in
+/// order, at positions `pos..` of the attempt's rotating order.
 #[derive(Clone, Copy, Debug)]
 struct Seg {
     block: u32,
@@ -86,6 +101,18 @@ struct Seg {
 impl Seg {
     fn len(&self) -> usize {
         self.mask.count_ones() as usize
+    }
+
+    /// The node ids of the segment, in order.
+    fn ids(&self) -> impl Iterator<Item = usize> + use<> {
+        let (base, mut mask) = (self.block as usize * BLOCK, self.mask);
+        std::iter::from_fn(move || {
+            (mask != 0).then(|| {
+                let j = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                base + j
+            })
+        })
     }
 
     /// The position in `nodes` of the block's node `j` (a bit of `mask`).
@@ -238,6 +265,7 @@ impl Scheduler {
         let p = &mut self.packed;
         p.nodes.clear();
         p.segs.clear();
+        p.found = 0;
         // Filter (schedule_one.go findNodesThatPassFilters), in rotating order from `start`:
         // `processed` nodes looked at when `want` are found (all of them otherwise).
         let mut processed = n;
@@ -260,9 +288,8 @@ impl Scheduler {
                 let end = ((i / BLOCK + 1) * BLOCK).min(hi);
                 if end - i == BLOCK && room.block_fits(i / BLOCK, &a.need) && unflagged(&flags[i..end]) {
                     // Every node of the block fits and none is cordoned or tainted.
-                    p.segs.push(Seg { block: (i / BLOCK) as u32, pos: p.nodes.len() as u32, mask: !0 });
-                    let first = i as u32;
-                    p.nodes.extend(IOTA.iter().map(|&k| first + k));
+                    p.segs.push(Seg { block: (i / BLOCK) as u32, pos: p.found as u32, mask: !0 });
+                    p.found += BLOCK;
                 } else {
                     // The block's nodes with room (memoised while the block's epoch stays),
                     // those of `i..end` kept.
@@ -283,7 +310,6 @@ impl Scheduler {
                         // Those a cordon or a taint rules out dropped (the rare flagged node
                         // checked by the plugin functions).
                         let clean = unflagged(&flags[i..end]);
-                        let pos = p.nodes.len() as u32;
                         let (mut m, mut kept) = (fit, 0u64);
                         while m != 0 {
                             let j = m.trailing_zeros();
@@ -295,23 +321,24 @@ impl Scheduler {
                                     continue;
                                 }
                             }
-                            p.nodes.push(id as u32);
                             kept |= 1 << j;
                         }
                         if kept != 0 {
-                            p.segs.push(Seg { block: b as u32, pos, mask: kept });
+                            p.segs.push(Seg { block: b as u32, pos: p.found as u32, mask: kept });
+                            p.found += kept.count_ones() as usize;
                         }
                     }
                 }
-                if p.nodes.len() >= want {
-                    p.nodes.truncate(want);
+                if p.found >= want {
+                    p.found = want;
                     // The last segment keeps its first nodes up to `want`.
+                    let mut last = 0;
                     if let Some(seg) = p.segs.last_mut() {
                         while seg.pos as usize + seg.len() > want {
                             seg.mask &= !(1u64 << (63 - seg.mask.leading_zeros()));
                         }
+                        last = seg.block as usize * BLOCK + 63 - seg.mask.leading_zeros() as usize;
                     }
-                    let last = p.nodes[want - 1] as usize;
                     processed = if last >= start { last - start } else { last + n - start } + 1;
                     break 'walk;
                 }
@@ -320,10 +347,10 @@ impl Scheduler {
         }
         let examined = super::examined(cluster, start, processed);
         self.next_start_node_index = (start + processed) % n;
-        match self.packed.nodes.len() {
+        match self.packed.found {
             0 => return Decision { node: None, examined },
             // schedule_one.go: "When only one node after predicate, just use it."
-            1 => return Decision { node: Some(NodeId(self.packed.nodes[0])), examined },
+            1 => return Decision { node: Some(NodeId(self.packed.node_at(0))), examined },
             _ => {}
         }
 
@@ -336,7 +363,8 @@ impl Scheduler {
         let skip_balanced = plugins::balanced::skip_for(&a.req, &cfg.balanced_resources);
         let generations = cluster.node_generations();
         // PodTopologySpread's PreScore over the candidates (`None`: it skips).
-        let terms = a.cycle.and_then(|c| c.spread_terms(&p.nodes, |i| i as usize));
+        let segs = &p.segs;
+        let terms = a.cycle.and_then(|c| c.spread_terms(p.found, || segs.iter().flat_map(Seg::ids)));
         let mut base_of = |i: usize| {
             let generation = generations[i];
             let cached = &mut cache[i];
@@ -354,7 +382,7 @@ impl Scheduler {
             // its resource score and spread pair, which whole blocks keep by state.
             let slots = match &terms {
                 None => Some(None),
-                Some(t) => t.slots(p.nodes.len()).map(Some),
+                Some(t) => t.slots(p.found).map(Some),
             };
             if let Some(slots) = slots {
                 let untainted = cfg.weight_taint_toleration * normalize(0, 0, true)
@@ -373,9 +401,11 @@ impl Scheduler {
                     weight: cfg.weight_topology_spread,
                 };
                 let best = scoring.select(p, &mut self.tie_rng, &mut base_of);
-                return Decision { node: Some(NodeId(p.nodes[best])), examined };
+                return Decision { node: Some(NodeId(p.node_at(best))), examined };
             }
         }
+        // The candidates by position from here on.
+        p.nodes.extend(p.segs.iter().flat_map(Seg::ids).map(|i| i as u32));
         p.base.clear();
         p.base.extend(p.nodes.iter().map(|&i| base_of(i as usize)));
         p.tainted.clear();
@@ -514,17 +544,6 @@ fn unflagged(flags: &[u8]) -> bool {
     flags.iter().fold(0, |all, &f| all | f) == 0
 }
 
-/// `0..BLOCK`, the offsets of a whole block's nodes (so that writing its ids is a vector loop).
-const IOTA: [u32; BLOCK] = {
-    let mut a = [0; BLOCK];
-    let mut k = 0;
-    while k < BLOCK {
-        a[k] = k as u32;
-        k += 1;
-    }
-    a
-};
-
 /// The nodes (bits) of the states whose total passes `keep`.
 #[inline(always)]
 fn mask_of(totals: &[i64], masks: &[u64; STATES], keep: impl Fn(i64) -> bool) -> u64 {
@@ -564,7 +583,7 @@ impl ByBlocks<'_, '_> {
         rng: &mut crate::engine::RngStream,
         base_of: &mut impl FnMut(usize) -> i64,
     ) -> usize {
-        let len = p.nodes.len();
+        let len = p.found;
         // Only the positions scored node by node are written (in pass 1) and read (in pass
         // 2): the arrays are grown, never cleared.
         if p.base.len() < len {
@@ -610,9 +629,7 @@ impl ByBlocks<'_, '_> {
                 }
                 continue;
             }
-            let pos = seg.pos as usize;
-            for k in pos..pos + seg.len() {
-                let i = p.nodes[k] as usize;
+            for (k, i) in (seg.pos as usize..).zip(seg.ids()) {
                 p.base[k] = base_of(i);
                 let r = match &self.terms {
                     None => 0,

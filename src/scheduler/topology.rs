@@ -511,8 +511,14 @@ impl<'a> Cycle<'a> {
     /// PodTopologySpread PreScore (`scoring.go` `PreScore`) for the ScheduleAnyway
     /// constraints, over the feasible `nodes`: each constraint's weight and the counts its
     /// Score reads. `None` when the plugin skips (no ScheduleAnyway constraint, or no node).
-    pub fn spread_terms<T: Copy>(&self, nodes: &[T], index: impl Fn(T) -> usize) -> Option<SpreadTerms<'a>> {
-        if nodes.is_empty() || self.rules.spread.iter().all(|r| r.hard) {
+    /// `nodes()` gives the `len` feasible nodes' ids in order (read from the start, often
+    /// only its first few: the domains are all seen early).
+    pub fn spread_terms<I: Iterator<Item = usize>>(
+        &self,
+        len: usize,
+        nodes: impl Fn() -> I,
+    ) -> Option<SpreadTerms<'a>> {
+        if len == 0 || self.rules.spread.iter().all(|r| r.hard) {
             return None;
         }
         let ix = &self.cluster.topology;
@@ -520,8 +526,8 @@ impl<'a> Cycle<'a> {
         let soft = || self.rules.spread.iter().filter(|r| !r.hard);
         // Ignored: a scored node missing a key when every key is required.
         let require = self.rules.require_all_topologies;
-        let ignored = |n: T| require && soft().any(|r| ix.domain(r.key, index(n)) == NO_DOMAIN);
-        let scored = if require { nodes.iter().filter(|&&n| !ignored(n)).count() } else { nodes.len() };
+        let ignored = |n: usize| require && soft().any(|r| ix.domain(r.key, n) == NO_DOMAIN);
+        let scored = if require { nodes().filter(|&n| !ignored(n)).count() } else { len };
         let any_missing = soft().any(|r| ix.keys[r.key.0 as usize].nodes_missing > 0);
         // Per constraint: the weight ln(domains + 2) over the scored nodes' domains (hostname:
         // the scored nodes), and the counts of those domains over the nodes that match the
@@ -539,9 +545,9 @@ impl<'a> Cycle<'a> {
             // Every slot that can be seen: once all are, the rest of the nodes add none.
             let possible = nd + usize::from(key.nodes_missing > 0);
             let mut size = 0;
-            for &n in nodes {
+            for n in nodes() {
                 if !ignored(n) {
-                    let d = ix.domain(r.key, index(n));
+                    let d = ix.domain(r.key, n);
                     let slot = &mut seen[if d == NO_DOMAIN { nd } else { d as usize }];
                     size += usize::from(!*slot);
                     *slot = true;
@@ -599,7 +605,7 @@ impl<'a> Cycle<'a> {
     /// PodTopologySpread PreScore/Score/NormalizeScore (`scoring.go`) for the ScheduleAnyway
     /// constraints.
     fn spread_scores(&self, nodes: &[NodeId], out: &mut [i64], workers: &Workers) {
-        let Some(terms) = self.spread_terms(nodes, |n| n.index()) else {
+        let Some(terms) = self.spread_terms(nodes.len(), || nodes.iter().map(|n| n.index())) else {
             return;
         };
         let ix = &self.cluster.topology;
