@@ -65,6 +65,19 @@ fn min_over(rooms: &[Room]) -> Room {
 /// Nodes per block of [`RoomIndex::block_fits`].
 pub const BLOCK: usize = 64;
 
+/// The node ids of the bits of `mask` in the block of ids from `base` (bit j: node
+/// `base + j`), in id order.
+#[inline(always)]
+pub fn ids_in(base: usize, mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let j = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            base + j
+        })
+    })
+}
+
 /// The segment tree. Leaves `size..size + len` are the nodes in id order.
 #[derive(Clone, Debug, Default)]
 pub struct RoomIndex {

@@ -39,7 +39,7 @@
 
 use super::topology::{SpreadSlots, SpreadTerms};
 use super::{Decision, Scheduler, normalize, plugins, uniform_below};
-use crate::cluster::room::{BLOCK, Room, covers_all};
+use crate::cluster::room::{BLOCK, Room, covers_all, ids_in};
 use crate::cluster::{ClusterState, NODE_CORDONED, NODE_TAINTED, NodeId, Placement, PodRequests};
 
 /// Scratch arrays of the packed cycle (kept across attempts: no allocation per attempt).
@@ -81,11 +81,7 @@ impl Packed {
     /// The id of the candidate at position `k` (< `found`) of the attempt's rotating order.
     fn node_at(&self, k: usize) -> u32 {
         let s = &self.segs[self.segs.partition_point(|s| s.pos as usize <= k) - 1];
-        let mut mask = s.mask;
-        for _ in 0..k - s.pos as usize {
-            mask &= mask - 1;
-        }
-        (s.block as usize * BLOCK + mask.trailing_zeros() as usize) as u32
+        s.ids().nth(k - s.pos as usize).expect("a position below the candidates found") as u32
     }
 }
 
@@ -104,18 +100,13 @@ impl Seg {
     }
 
     /// The node ids of the segment, in order.
+    #[inline(always)]
     fn ids(&self) -> impl Iterator<Item = usize> + use<> {
-        let (base, mut mask) = (self.block as usize * BLOCK, self.mask);
-        std::iter::from_fn(move || {
-            (mask != 0).then(|| {
-                let j = mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                base + j
-            })
-        })
+        ids_in(self.block as usize * BLOCK, self.mask)
     }
 
-    /// The position in `nodes` of the block's node `j` (a bit of `mask`).
+    /// The position in the attempt's rotating order of the block's node `j` (a bit of
+    /// `mask`).
     #[inline(always)]
     fn at(&self, j: usize) -> usize {
         self.pos as usize + (self.mask & ((1u64 << j) - 1)).count_ones() as usize

@@ -23,7 +23,7 @@
 
 use super::preemption::{self, NodeState, PickKey, VictimPod};
 use super::{Nominated, nominated_load_of};
-use crate::cluster::room::BLOCK;
+use crate::cluster::room::{BLOCK, ids_in};
 use crate::cluster::{ClusterState, NodeId, PodId, Resources};
 
 /// One node's memoised dry-run result for a preemptor's priority and requests: what the
@@ -122,16 +122,10 @@ impl Walked {
     }
 }
 
-/// The node ids of the bits of `mask` in block of ids from `base`, in id order.
+/// The node ids of the bits of `mask` in the block of ids from `base`, in id order.
 #[inline(always)]
-fn ids(base: usize, mut mask: u64) -> impl Iterator<Item = NodeId> {
-    std::iter::from_fn(move || {
-        (mask != 0).then(|| {
-            let j = mask.trailing_zeros() as usize;
-            mask &= mask - 1;
-            NodeId((base + j) as u32)
-        })
-    })
+fn ids(base: usize, mask: u64) -> impl Iterator<Item = NodeId> {
+    ids_in(base, mask).map(|i| NodeId(i as u32))
 }
 
 /// The preemptor of a dry run.
