@@ -451,8 +451,12 @@ impl GpuDevices {
     /// share, [`exclusive`] for whole GPUs), or `None` when the demand does not fit. Used
     /// wherever no score policy chooses the devices.
     pub fn tightest(&self, node: usize, template: usize) -> Option<Assignment> {
-        let demand = self.templates[template].demand?;
-        default_pick(self.node_free(node), demand)
+        match self.templates[template].demand? {
+            // No devices to pick: the node's device arrays are not read (a cache miss a
+            // bind on a large cluster).
+            GpuDemand::None => Some(Assignment::NONE),
+            demand => default_pick(self.node_free(node), demand),
+        }
     }
 
     /// The pod takes `a` on `node`. Panics if a device lacks the milli (a caller's bug).

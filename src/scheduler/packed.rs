@@ -22,10 +22,15 @@
 //!   Each block keeps its nodes grouped by those two ([`BlockStates`], at most 16 states,
 //!   rebuilt when the block's epoch, the request class or the spread identity changes), so
 //!   the raw spread scores, their extremes and the totals are worked out per state, not per
-//!   node;
+//!   node. Blocks with the same set of states (most of them, in a cluster of alike nodes)
+//!   share one entry of [`StateSets`], and what an attempt works out from a block's states
+//!   (the memo slots met and their best resource scores; which states reach the attempt's
+//!   highest total) is worked out once per set;
 //! - **selectHost**: the reservoir draws in candidate order. A block whose best state is
 //!   below the best total so far is skipped whole (its nodes would draw nothing); in
 //!   another only the nodes of the states at or above it are offered, one draw per tie.
+//!   Once the best so far is the highest total of any state, a block's ties are the nodes
+//!   of its set's states at that total.
 //!   With tainted candidates the scores are per node over dense arrays; so are those of
 //!   a block with more than 16 states or with a node past the spread memo's pod counts.
 //!
@@ -64,6 +69,12 @@ pub struct Packed {
     slots_met: Vec<u32>,
     /// Per spread memo slot: what a candidate in it adds to its resource score.
     slot_score: Vec<i64>,
+    /// Per spread memo slot: the highest resource score of a block state with candidates
+    /// in it (`i64::MIN` between attempts).
+    slot_top: Vec<i64>,
+    /// Per spread memo slot met: the resource score a state in it needs for the attempt's
+    /// highest total of a block state.
+    slot_need: Vec<i64>,
     /// Candidates on tainted nodes, with their raw TaintToleration score.
     tainted: Vec<(u32, i64)>,
     /// `nodes` by block of ids, in order (every candidate is in one).
@@ -73,6 +84,10 @@ pub struct Packed {
     /// Per block of node ids: its nodes grouped by what their scores depend on, kept
     /// across attempts while the block's epoch stays.
     blocks: Vec<BlockStates>,
+    /// The distinct sets of block states, shared by the blocks that have them.
+    sets: StateSets,
+    /// [`ByBlocks`] attempts so far (stamps `sets`' per-attempt work).
+    attempts: u64,
     /// Whole blocks scored by their states so far (for tests; no output reads it).
     pub by_state: u64,
 }
@@ -173,7 +188,12 @@ struct BlockStates {
     class: u32,
     ident: [u32; 4],
     epoch: u32,
-    /// States (0: the block is scored node by node).
+    /// The generation of [`StateSets`] that `set` is from.
+    generation: u32,
+    /// The block's set of states in [`StateSets`] (with `len` > 0).
+    set: u32,
+    /// States (0: the block is scored node by node), in the order of their (spread memo
+    /// slot, resource score).
     len: u8,
     /// Per node of the block: its state.
     of: [u8; BLOCK],
@@ -189,6 +209,8 @@ impl Default for BlockStates {
             class: u32::MAX,
             ident: [u32::MAX; 4],
             epoch: 0,
+            generation: u32::MAX,
+            set: 0,
             len: 0,
             of: [0; BLOCK],
             base: [0; STATES],
@@ -206,11 +228,12 @@ impl BlockStates {
         &mut self,
         b: usize,
         nodes: usize,
-        stamp: (u32, [u32; 4], u32),
+        stamp: (u32, [u32; 4], u32, u32),
         base_of: &mut impl FnMut(usize) -> i64,
         slot_of: &impl Fn(usize) -> Option<u32>,
+        sets: &mut StateSets,
     ) {
-        (self.class, self.ident, self.epoch) = stamp;
+        (self.class, self.ident, self.epoch, self.generation) = stamp;
         self.len = 0;
         let mut len = 0;
         for j in 0..BLOCK.min(nodes - b * BLOCK) {
@@ -229,7 +252,79 @@ impl BlockStates {
             self.mask[k] |= 1 << j;
             self.of[j] = k as u8;
         }
+        // The states in (slot, resource score) order, so that blocks with the same states
+        // have them at the same positions and share one entry of `sets`.
+        let mut order = [0u8; STATES];
+        for (k, o) in order.iter_mut().enumerate().take(len) {
+            *o = k as u8;
+        }
+        order[..len].sort_unstable_by_key(|&k| (self.slot[k as usize], self.base[k as usize]));
+        let (base, slot, mask) = (self.base, self.slot, self.mask);
+        let mut moved = [0u8; STATES];
+        for (to, &from) in order[..len].iter().enumerate() {
+            let from = from as usize;
+            (self.base[to], self.slot[to], self.mask[to]) = (base[from], slot[from], mask[from]);
+            moved[from] = to as u8;
+        }
+        let existing = BLOCK.min(nodes - b * BLOCK);
+        for of in &mut self.of[..existing] {
+            *of = moved[*of as usize];
+        }
+        let mut pairs = [(0u32, 0i64); STATES];
+        for (k, pair) in pairs.iter_mut().enumerate().take(len) {
+            *pair = (self.slot[k], self.base[k]);
+        }
+        self.set = sets.intern(&pairs[..len]);
         self.len = len as u8;
+    }
+}
+
+/// Sets of block states (their (spread memo slot, resource score) pairs in order), each
+/// numbered once: in a cluster of alike nodes most blocks hold the same few states, so an
+/// attempt's work per set (its slots met, its states at the best total) is done once for
+/// all the blocks that share it.
+#[derive(Debug, Default)]
+struct StateSets {
+    ids: std::collections::HashMap<Box<[(u32, i64)]>, u32>,
+    /// Bumped when `ids` is cleared: block states of an older generation are rebuilt.
+    generation: u32,
+    /// Per set: the attempt in which a block holding every state of the set with
+    /// candidates was taken into the slots met (pass 1).
+    met_in: Vec<u64>,
+    /// Per set: the attempt `at_top` is for, and the states (bits of positions) at the
+    /// attempt's highest total of a block state.
+    top_in: Vec<u64>,
+    at_top: Vec<u16>,
+}
+
+impl StateSets {
+    /// More sets than this are forgotten (between two attempts), so that memory stays
+    /// bounded when the states drift over a long run.
+    const MAX: usize = 1 << 14;
+
+    fn intern(&mut self, pairs: &[(u32, i64)]) -> u32 {
+        if let Some(&id) = self.ids.get(pairs) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(pairs.into(), id);
+        if self.met_in.len() <= id as usize {
+            self.met_in.push(0);
+            self.top_in.push(0);
+            self.at_top.push(0);
+        }
+        self.met_in[id as usize] = 0;
+        self.top_in[id as usize] = 0;
+        id
+    }
+
+    /// Before an attempt that may add `blocks` sets: forgets every set if they could pass
+    /// [`StateSets::MAX`].
+    fn make_room(&mut self, blocks: usize) {
+        if self.ids.len() + blocks > Self::MAX {
+            self.ids.clear();
+            self.generation = self.generation.wrapping_add(1);
+        }
     }
 }
 
@@ -503,15 +598,28 @@ impl Reservoir {
 
     /// [`Reservoir::offer`] of a total equal to the best so far for the candidate of every
     /// bit `j` of `mask` (a subset of `seg`'s), in order (one draw each).
+    ///
+    /// The loop only counts the ties and notes the count at the last draw that chose; the
+    /// candidate of that draw is looked up once, after.
     #[inline(always)]
-    fn ties_at(&mut self, rng: &mut crate::engine::RngStream, seg: &Seg, mut mask: u64) {
-        while mask != 0 {
-            let j = mask.trailing_zeros() as usize;
-            mask &= mask - 1;
-            self.ties += 1;
-            if uniform_below(rng, self.ties) == 0 {
-                self.best = seg.at(j);
+    fn ties_at(&mut self, rng: &mut crate::engine::RngStream, seg: &Seg, mask: u64) {
+        let first = self.ties;
+        let end = first + u64::from(mask.count_ones());
+        let (mut ties, mut chose) = (first, 0);
+        while ties != end {
+            ties += 1;
+            if uniform_below(rng, ties) == 0 {
+                chose = ties;
             }
+        }
+        self.ties = end;
+        if chose != 0 {
+            // The (chose - first)-th candidate of `mask`.
+            let mut m = mask;
+            for _ in 1..chose - first {
+                m &= m - 1;
+            }
+            self.best = seg.at(m.trailing_zeros() as usize);
         }
     }
 }
@@ -590,8 +698,14 @@ impl ByBlocks<'_, '_> {
         if p.block_memo.len() != memo_len {
             p.block_memo.clear();
             p.block_memo.resize(memo_len, -1);
+            p.slot_top.clear();
+            p.slot_top.resize(memo_len, i64::MIN);
         }
         p.slots_met.clear();
+        p.attempts += 1;
+        let attempt = p.attempts;
+        p.sets.make_room(p.segs.len());
+        let generation = p.sets.generation;
         let slot_of = |i: usize| self.terms.as_ref().map_or(Some(0), |(_, s)| s.slot(i).map(|k| k as u32));
         // Pass 1: the block states (rebuilt where stale) and the memo slots of their
         // candidates; the candidates of blocks without states scored node by node into
@@ -603,20 +717,36 @@ impl ByBlocks<'_, '_> {
                 p.blocks.resize(b + 1, BlockStates::default());
             }
             let bs = &mut p.blocks[b];
-            let stamp = (self.stamp.0, self.stamp.1, self.epochs[b]);
-            if (bs.class, bs.ident, bs.epoch) != stamp {
-                bs.rebuild(b, self.nodes, stamp, base_of, &slot_of);
+            let stamp = (self.stamp.0, self.stamp.1, self.epochs[b], generation);
+            if (bs.class, bs.ident, bs.epoch, bs.generation) != stamp {
+                bs.rebuild(b, self.nodes, stamp, base_of, &slot_of, &mut p.sets);
             }
             if bs.len > 0 {
                 p.by_state += 1;
-                if let Some((t, _)) = &self.terms {
-                    for k in 0..bs.len as usize {
-                        let here = bs.mask[k] & seg.mask;
-                        if here != 0 {
+                // Once a block with candidates in every state of its set has been taken in,
+                // a block with the same set adds nothing (its states with candidates are
+                // some of those).
+                let set = bs.set as usize;
+                if p.sets.met_in[set] == attempt {
+                    continue;
+                }
+                let whole = seg.mask == bits(0, BLOCK.min(self.nodes - b * BLOCK));
+                // Each state with candidates: its slot met, and the slot's highest resource
+                // score of a state.
+                for k in 0..bs.len as usize {
+                    let here = bs.mask[k] & seg.mask;
+                    if here != 0 {
+                        let slot = bs.slot[k];
+                        let top = &mut p.slot_top[slot as usize];
+                        *top = (*top).max(bs.base[k]);
+                        if let Some((t, _)) = &self.terms {
                             let i = b * BLOCK + here.trailing_zeros() as usize;
-                            memo_raw(&mut p.block_memo, &mut p.slots_met, t, bs.slot[k], i);
+                            memo_raw(&mut p.block_memo, &mut p.slots_met, t, slot, i);
                         }
                     }
+                }
+                if whole {
+                    p.sets.met_in[set] = attempt;
                 }
                 continue;
             }
@@ -663,7 +793,26 @@ impl ByBlocks<'_, '_> {
         for &slot in &p.slots_met {
             p.slot_score[slot as usize] = self.untainted + spread_score(p.block_memo[slot as usize]);
         }
-        let slot_score = &p.slot_score;
+        // The highest total of a block state with candidates (`i64::MIN`: none), and per slot
+        // met the resource score a state in it needs for that total. (Without spread terms
+        // every state is in slot 0, which `slots_met` does not list.)
+        let mut top_total = i64::MIN;
+        let only = [0u32];
+        let met: &[u32] = if self.terms.is_some() { &p.slots_met } else { &only };
+        for &slot in met {
+            let top = p.slot_top[slot as usize];
+            if top != i64::MIN {
+                top_total = top_total.max(top + p.slot_score[slot as usize]);
+            }
+        }
+        if p.slot_need.len() < memo_len {
+            p.slot_need.resize(memo_len, 0);
+        }
+        for &slot in met {
+            p.slot_need[slot as usize] = top_total.wrapping_sub(p.slot_score[slot as usize]);
+            p.slot_top[slot as usize] = i64::MIN;
+        }
+        let (slot_score, slot_need, sets) = (&p.slot_score, &p.slot_need, &mut p.sets);
         // Pass 2: selectHost in candidate order. A block whose best state (among its
         // candidates) is below the best so far is skipped (none of its nodes would change
         // anything); in another, the candidates of the states at or above it are offered in
@@ -673,6 +822,30 @@ impl ByBlocks<'_, '_> {
             let bs = &p.blocks[seg.block as usize];
             let states = bs.len as usize;
             if states > 0 {
+                if sel.best_score == top_total {
+                    // The best so far is the highest total of any state: the block's
+                    // candidates in the states at that total tie with it, a draw each; the
+                    // others are below it. Which states those are is worked out once per
+                    // set of states. (A state without candidates in the attempt may meet a
+                    // stale need: `seg.mask` drops its nodes, here and in every block.)
+                    let set = bs.set as usize;
+                    if sets.top_in[set] != attempt {
+                        sets.top_in[set] = attempt;
+                        sets.at_top[set] = (0..states)
+                            .fold(0, |m, k| m | u16::from(bs.base[k] == slot_need[bs.slot[k] as usize]) << k);
+                    }
+                    let (mut top, mut mask) = (sets.at_top[set], 0);
+                    while top != 0 {
+                        mask |= bs.mask[top.trailing_zeros() as usize];
+                        top &= top - 1;
+                    }
+                    sel.ties_at(rng, seg, mask & seg.mask);
+                    continue;
+                }
+                if sel.best_score > top_total {
+                    // A candidate scored node by node is above every state.
+                    continue;
+                }
                 let mut totals = [i64::MIN; STATES];
                 let mut block_max = i64::MIN;
                 for k in 0..states {
@@ -705,5 +878,69 @@ impl ByBlocks<'_, '_> {
             p.block_memo[slot as usize] = -1;
         }
         sel.best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_sets_number_each_set_once_and_forget_them_together() {
+        let mut sets = StateSets::default();
+        let a = sets.intern(&[(0, 90), (1, 90)]);
+        let b = sets.intern(&[(0, 90), (1, 80)]);
+        assert_ne!(a, b);
+        assert_eq!(sets.intern(&[(0, 90), (1, 90)]), a, "the same pairs, the same set");
+        assert_eq!(sets.intern(&[]), 2, "no states is a set too");
+        // Per-attempt marks of a set start clear.
+        sets.met_in[a as usize] = 7;
+        sets.make_room(StateSets::MAX - 3);
+        assert_eq!(sets.generation, 0, "room for 3 more: nothing forgotten");
+        sets.make_room(StateSets::MAX - 2);
+        assert_eq!(sets.generation, 1, "no room: every set forgotten, a new generation");
+        let c = sets.intern(&[(5, 1)]);
+        assert_eq!(c, 0, "numbers are reused after forgetting");
+        assert_eq!(sets.met_in[c as usize], 0, "a reused number starts without marks");
+    }
+
+    #[test]
+    fn block_states_are_in_slot_then_score_order_whatever_the_node_order() {
+        // Two blocks of 64 nodes with the same states met in opposite orders.
+        let mut sets = StateSets::default();
+        let states = |j: usize| if j < 20 { (2u32, 70i64) } else { (1u32, 95i64) };
+        let mut first = BlockStates::default();
+        first.rebuild(
+            0,
+            128,
+            (0, [0; 4], 1, 0),
+            &mut |i| states(i % BLOCK).1,
+            &|i| Some(states(i % BLOCK).0),
+            &mut sets,
+        );
+        let flipped = |j: usize| states(63 - j);
+        let mut second = BlockStates::default();
+        second.rebuild(
+            1,
+            128,
+            (0, [0; 4], 1, 0),
+            &mut |i| flipped(i % BLOCK).1,
+            &|i| Some(flipped(i % BLOCK).0),
+            &mut sets,
+        );
+        for bs in [&first, &second] {
+            assert_eq!(bs.len, 2);
+            assert_eq!((bs.slot[0], bs.base[0]), (1, 95));
+            assert_eq!((bs.slot[1], bs.base[1]), (2, 70));
+            // Every node's state and the states' masks agree.
+            for j in 0..BLOCK {
+                let k = bs.of[j] as usize;
+                assert!(bs.mask[k] & (1 << j) != 0, "node {j} in its state's mask");
+            }
+            assert_eq!(bs.mask[0] | bs.mask[1], !0);
+            assert_eq!(bs.mask[0] & bs.mask[1], 0);
+        }
+        assert_eq!(first.set, second.set, "the same states, one set");
+        assert_ne!(first.mask[0], second.mask[0]);
     }
 }
