@@ -183,7 +183,12 @@ const _: () = assert!(BLOCK == 64);
 /// domain) pair), which is all a candidate's total depends on when no candidate is
 /// tainted. Valid for one request class and spread identity while the block's epoch
 /// (`ClusterState::block_epochs`) stays.
+///
+/// Laid out in field order from a cache line's start: an attempt reads the stamp, the set
+/// and `len` of every block, and mostly only the masks of the states at the best total
+/// (the first four share the stamp's line).
 #[derive(Clone, Debug)]
+#[repr(C, align(64))]
 struct BlockStates {
     class: u32,
     ident: [u32; 4],
@@ -195,12 +200,12 @@ struct BlockStates {
     /// States (0: the block is scored node by node), in the order of their (spread memo
     /// slot, resource score).
     len: u8,
-    /// Per node of the block: its state.
-    of: [u8; BLOCK],
-    /// Per state: the resource score, the spread memo slot, the nodes (bits of the block).
+    /// Per state: the nodes (bits of the block), the resource score, the spread memo slot.
+    mask: [u64; STATES],
     base: [i64; STATES],
     slot: [u32; STATES],
-    mask: [u64; STATES],
+    /// Per node of the block: its state.
+    of: [u8; BLOCK],
 }
 
 impl Default for BlockStates {
