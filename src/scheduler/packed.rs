@@ -914,25 +914,14 @@ mod tests {
         // Two blocks of 64 nodes with the same states met in opposite orders.
         let mut sets = StateSets::default();
         let states = |j: usize| if j < 20 { (2u32, 70i64) } else { (1u32, 95i64) };
-        let mut first = BlockStates::default();
-        first.rebuild(
-            0,
-            128,
-            (0, [0; 4], 1, 0),
-            &mut |i| states(i % BLOCK).1,
-            &|i| Some(states(i % BLOCK).0),
-            &mut sets,
-        );
-        let flipped = |j: usize| states(63 - j);
-        let mut second = BlockStates::default();
-        second.rebuild(
-            1,
-            128,
-            (0, [0; 4], 1, 0),
-            &mut |i| flipped(i % BLOCK).1,
-            &|i| Some(flipped(i % BLOCK).0),
-            &mut sets,
-        );
+        let build = |b: usize, state: &dyn Fn(usize) -> (u32, i64), sets: &mut StateSets| {
+            let mut bs = BlockStates::default();
+            let (base, slot) = (|i: usize| state(i % BLOCK).1, |i: usize| Some(state(i % BLOCK).0));
+            bs.rebuild(b, 128, (0, [0; 4], 1, 0), &mut { base }, &slot, sets);
+            bs
+        };
+        let first = build(0, &states, &mut sets);
+        let second = build(1, &|j| states(63 - j), &mut sets);
         for bs in [&first, &second] {
             assert_eq!(bs.len, 2);
             assert_eq!((bs.slot[0], bs.base[0]), (1, 95));
