@@ -175,8 +175,8 @@ fn fit_mask(fits: &mut Vec<FitMask>, b: usize, stamp: FitStamp, leaves: &[Room])
 /// Distinct node states a block summary keeps; a block with more is scored node by node.
 const STATES: usize = 16;
 
-// A block's nodes are the bits of one `u64`.
-const _: () = assert!(BLOCK == 64);
+// A block's nodes are the bits of one `u64`, a set's states those of one `u16`.
+const _: () = assert!(BLOCK == 64 && STATES <= 16);
 
 /// The nodes of one block of ids grouped by state: the weighted NodeResourcesFit +
 /// BalancedAllocation score and PodTopologySpread's memo slot (the node's (pod count,
