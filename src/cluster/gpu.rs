@@ -444,7 +444,12 @@ impl GpuDevices {
     /// True when the node's devices can hold the template's GPU demand ([`can_host`]; the
     /// model is the NodeAffinity filter's business). A pod without GPUs always fits.
     pub fn fits(&self, node: usize, template: usize) -> bool {
-        self.templates[template].demand.is_some_and(|d| can_host(self.node_free(node), d))
+        match self.templates[template].demand {
+            None => false,
+            // Nothing to hold: the node's device arrays are not read (see `tightest`).
+            Some(GpuDemand::None) => true,
+            Some(demand) => can_host(self.node_free(node), demand),
+        }
     }
 
     /// The default device pick (the paper's simulator's "best": [`tightest_share`] for a
@@ -452,8 +457,8 @@ impl GpuDevices {
     /// wherever no score policy chooses the devices.
     pub fn tightest(&self, node: usize, template: usize) -> Option<Assignment> {
         match self.templates[template].demand? {
-            // No devices to pick: the node's device arrays are not read (a cache miss a
-            // bind on a large cluster).
+            // No devices to pick: the node's device arrays are not read (a cache miss on
+            // every bind of a large cluster).
             GpuDemand::None => Some(Assignment::NONE),
             demand => default_pick(self.node_free(node), demand),
         }

@@ -12,8 +12,7 @@
 //! and per (pod class, node state) across nodes, since most nodes of a cluster share a few
 //! shapes and states. Both only skip work: a hit returns what the computation would.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use super::key_hash::KeyMap;
 
 use super::plugins::gpushare::{self, NodeView, PodRequest, Policy, TargetWorkload};
 use crate::cluster::gpu::{Assignment, GpuClassSet, GpuDemand, ModelSet};
@@ -264,32 +263,6 @@ struct NodeEntry {
     valid: bool,
 }
 
-/// FNV-1a over the key's words: the memo's keys are a few integers, and its order is never
-/// observed (lookups only).
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.write_u64(u64::from(x));
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-    }
-    fn write_u128(&mut self, x: u128) {
-        self.write_u64(x as u64);
-        self.write_u64((x >> 64) as u64);
-    }
-}
-
 /// The shared memo is cleared when it reaches this many entries (about 40 MB).
 const MEMO_LIMIT: usize = 1 << 20;
 
@@ -297,11 +270,11 @@ const MEMO_LIMIT: usize = 1 << 20;
 struct FgdCache {
     /// Per template: its class (`u32::MAX`: not yet known).
     class_of: Vec<u32>,
-    classes: HashMap<ClassKey, u32, BuildHasherDefault<KeyHasher>>,
+    classes: KeyMap<ClassKey, u32>,
     /// Per class: per node its last score.
     by_node: Vec<Vec<NodeEntry>>,
     /// (node state, class) → score.
-    memo: HashMap<(u128, u32), i32, BuildHasherDefault<KeyHasher>>,
+    memo: KeyMap<(u128, u32), i32>,
 }
 
 impl FgdCache {

@@ -12,6 +12,7 @@
 
 pub mod explain;
 pub mod gpu;
+pub mod key_hash;
 pub mod noise;
 pub mod packed;
 pub mod parallel;

@@ -241,7 +241,8 @@ impl BlockStates {
         (self.class, self.ident, self.epoch, self.generation) = stamp;
         self.len = 0;
         let mut len = 0;
-        for j in 0..BLOCK.min(nodes - b * BLOCK) {
+        let existing = BLOCK.min(nodes - b * BLOCK);
+        for j in 0..existing {
             let i = b * BLOCK + j;
             let base = base_of(i);
             let Some(slot) = slot_of(i) else { return };
@@ -259,10 +260,7 @@ impl BlockStates {
         }
         // The states in (slot, resource score) order, so that blocks with the same states
         // have them at the same positions and share one entry of `sets`.
-        let mut order = [0u8; STATES];
-        for (k, o) in order.iter_mut().enumerate().take(len) {
-            *o = k as u8;
-        }
+        let mut order: [u8; STATES] = std::array::from_fn(|k| k as u8);
         order[..len].sort_unstable_by_key(|&k| (self.slot[k as usize], self.base[k as usize]));
         let (base, slot, mask) = (self.base, self.slot, self.mask);
         let mut moved = [0u8; STATES];
@@ -271,14 +269,10 @@ impl BlockStates {
             (self.base[to], self.slot[to], self.mask[to]) = (base[from], slot[from], mask[from]);
             moved[from] = to as u8;
         }
-        let existing = BLOCK.min(nodes - b * BLOCK);
         for of in &mut self.of[..existing] {
             *of = moved[*of as usize];
         }
-        let mut pairs = [(0u32, 0i64); STATES];
-        for (k, pair) in pairs.iter_mut().enumerate().take(len) {
-            *pair = (self.slot[k], self.base[k]);
-        }
+        let pairs: [(u32, i64); STATES] = std::array::from_fn(|k| (self.slot[k], self.base[k]));
         self.set = sets.intern(&pairs[..len]);
         self.len = len as u8;
     }
@@ -290,7 +284,7 @@ impl BlockStates {
 /// all the blocks that share it.
 #[derive(Debug, Default)]
 struct StateSets {
-    ids: std::collections::HashMap<Box<[(u32, i64)]>, u32>,
+    ids: super::key_hash::KeyMap<Box<[(u32, i64)]>, u32>,
     /// Bumped when `ids` is cleared: block states of an older generation are rebuilt.
     generation: u32,
     /// Per set: the attempt in which a block holding every state of the set with
@@ -620,11 +614,8 @@ impl Reservoir {
         self.ties = end;
         if chose != 0 {
             // The (chose - first)-th candidate of `mask`.
-            let mut m = mask;
-            for _ in 1..chose - first {
-                m &= m - 1;
-            }
-            self.best = seg.at(m.trailing_zeros() as usize);
+            let j = ids_in(0, mask).nth((chose - first - 1) as usize);
+            self.best = seg.at(j.expect("a draw for each candidate of the mask"));
         }
     }
 }
