@@ -60,9 +60,10 @@ pub enum Command {
         /// Do not draw charts/ and index.html.
         #[arg(long)]
         no_charts: bool,
-        /// Threads for the run's scheduling work (the scores of attempts with thousands of
-        /// candidate nodes) [default: 1; see BENCHMARKS.md: on 2 cores, 2 threads measured
-        /// slower]. The results are byte-identical at any count.
+        /// Threads for the run's scheduling work [default: every core]. From 2, the
+        /// scheduler's tie-break draws are generated ahead on a second thread; an explicit 3
+        /// or more also scores attempts with thousands of candidates in chunks on the
+        /// others. The results are byte-identical at any count.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         threads: Option<u16>,
         /// Fail (exit 3) unless the summary row satisfies EXPR, e.g. 'latency_p99_ms < 250'.
@@ -408,9 +409,9 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     };
     let result = match cli.command {
         Command::Run { input, out, force, pods, explain, quiet, no_charts, threads, checks } => {
-            // One thread unless asked: the fork-join per attempt measured slower than one
-            // thread on the 2-core machine (BENCHMARKS.md, "Threads inside a run").
-            let threads = threads.map_or(1, usize::from);
+            // Every core unless asked (what each extra thread does: `parallel::Threads`).
+            let threads = threads
+                .map_or_else(runner::Threads::every_core, |n| runner::Threads::exactly(usize::from(n)));
             run(&input, out, force, pods, explain, quiet, no_charts, threads, &checks)
         }
         Command::Validate { input } => validate(&input),
@@ -588,7 +589,7 @@ fn run(
     explain: bool,
     quiet: bool,
     no_charts: bool,
-    threads: usize,
+    threads: runner::Threads,
     checks: &[String],
 ) -> Result<(), Failure> {
     let run_checks = sweep::parse_run_checks(checks)?;

@@ -4,6 +4,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::{self, Scenario, ScenarioError};
+pub use crate::scheduler::parallel::Threads;
 use crate::sim::{RunError, RunOutput, Simulation};
 use std::path::Path;
 
@@ -122,18 +123,18 @@ pub fn simulate(
     seed: u64,
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
 ) -> Result<RunOutput, RunError> {
-    simulate_explained(s, seed, progress, None, 1)
+    simulate_explained(s, seed, progress, None, Threads::ONE)
 }
 
 /// [`simulate`], recording every scheduling attempt into `attempts` (`--explain`), with
-/// `threads` threads for the scheduling work (`run --threads`; the output is the same at
+/// the scheduling work spread over `threads` (`run --threads`; the output is the same at
 /// any count); the output's `attempts` hands the sink back to be finished.
 pub fn simulate_explained(
     s: &Scenario,
     seed: u64,
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
     attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
-    threads: usize,
+    threads: Threads,
 ) -> Result<RunOutput, RunError> {
     simulate_with(s, seed, progress, attempts, None, threads)
 }
@@ -150,13 +151,12 @@ pub fn simulate_with(
     progress: Option<&mut dyn FnMut(SimTime, SimTime)>,
     attempts: Option<Box<dyn crate::scheduler::explain::AttemptSink>>,
     pods_csv: Option<crate::output::pods::PodsCsv>,
-    threads: usize,
+    threads: Threads,
 ) -> Result<RunOutput, RunError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<RunOutput, RunError> {
         let mut sim = Simulation::new(s, seed)?;
         sim.release_ended_pods(pods_csv);
-        sim.scheduler.workers =
-            crate::scheduler::parallel::Workers::with_threads(threads).map_err(RunError::Internal)?;
+        sim.scheduler.use_threads(threads).map_err(RunError::Internal)?;
         if let Some(sink) = attempts {
             sim.explain_to(sink);
         }

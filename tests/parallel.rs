@@ -1,12 +1,14 @@
-//! Parallel scoring (`run --threads N`, `src/scheduler/parallel.rs`) makes the same decisions
-//! as the sequential path: every shipped scenario (shrunk as in `tests/determinism.rs`) and
-//! random clusters (taints, node affinity, spread constraints, pod (anti-)affinity, GPUs,
+//! Threads inside a run (`run --threads N`) make the same decisions as one thread: the
+//! tie-break draws generated ahead (`src/scheduler/draws.rs`) and the chunked scoring
+//! (`src/scheduler/parallel.rs`, here with the pool used for every attempt, no size
+//! threshold). Every shipped scenario (shrunk as in `tests/determinism.rs`) and random
+//! clusters (taints, node affinity, spread constraints, pod (anti-)affinity, GPUs,
 //! priorities and preemption) give byte-identical CSVs and the same pod for pod placements
-//! on one thread and on two, with the pool used for every attempt (no size threshold).
+//! on one thread and on two, through the packed cycle and through the generic one.
 
 mod common;
 use clustersim::output;
-use clustersim::scheduler::parallel::Workers;
+use clustersim::scheduler::parallel::{Threads, Workers};
 use clustersim::sim::{RunOutput, Simulation};
 use common::shrink::SHRINK;
 use common::*;
@@ -31,9 +33,9 @@ fn csvs(out: &RunOutput) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// Runs `s` on one thread (with the packed cycle), or on a pool of `threads` used by every
-/// attempt (the packed cycle off: it does not use the pool, so every attempt is scored on
-/// the pool's path).
+/// Runs `s` on one thread (with the packed cycle), or with the draws ahead and a pool of
+/// `threads` used by every attempt (the packed cycle off: it does not use the pool, so
+/// every attempt is scored on the pool's path).
 fn run_on(s: &clustersim::scenario::Scenario, threads: usize) -> (RunOutput, u64) {
     run_with(s, threads, threads == 1).0
 }
@@ -42,6 +44,7 @@ fn run_on(s: &clustersim::scenario::Scenario, threads: usize) -> (RunOutput, u64
 fn run_with(s: &clustersim::scenario::Scenario, threads: usize, packed: bool) -> ((RunOutput, u64), u64) {
     let mut sim = Simulation::new(s, s.seed).expect("builds");
     if threads > 1 {
+        sim.scheduler.use_threads(Threads::exactly(threads)).expect("threads");
         sim.scheduler.workers = Workers::with_threads(threads).expect("pool").with_min_parallel(1);
     }
     sim.scheduler.packed_path = packed;
@@ -107,6 +110,9 @@ fn every_shipped_scenario_decides_the_same_on_two_threads() {
         let (two, _) = run_on(&s, 2);
         assert!(attempts > 0 || file == "cl2-density.yaml" || file.contains("trace"), "{file}: no attempt");
         assert_same_decisions(&one, &two, file);
+        // The packed cycle with its draws ahead.
+        let ((ahead, _), _) = run_with(&s, 2, true);
+        assert_same_decisions(&one, &ahead, file);
     }
 }
 
@@ -320,6 +326,8 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let (one, _) = run_on(&s, 1);
     let (two, _) = run_on(&s, 2);
     same_pods(&one, &two, "one thread against two", &text)?;
+    let ((ahead, _), _) = run_with(&s, 2, true);
+    same_pods(&one, &ahead, "the packed cycle with its draws ahead", &text)?;
     // The packed cycle against the generic one, on one thread.
     let ((generic, _), _) = run_with(&s, 1, false);
     same_pods(&one, &generic, "packed against generic", &text)?;

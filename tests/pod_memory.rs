@@ -52,7 +52,8 @@ fn same_both_ways(s: &clustersim::scenario::Scenario, limit: usize) -> (RunOutpu
     let reference = clustersim::output::pods_csv(&kept.cluster).expect("renders");
     let dir = tempfile::tempdir().expect("temp dir");
     let rows = PodsCsv::new(dir.path(), limit);
-    let mut released = runner::simulate_with(s, s.seed, None, None, Some(rows), 1).expect("runs");
+    let mut released =
+        runner::simulate_with(s, s.seed, None, None, Some(rows), runner::Threads::ONE).expect("runs");
     assert_eq!(kept.summary, released.summary, "summary");
     let ts =
         |o: &RunOutput| clustersim::output::timeseries_csv(&o.metrics, &o.timeseries_columns).expect("ts");

@@ -10,6 +10,7 @@
 //! scheduler is busy for `perPod + perNodeExamined × examined` per attempt, which makes its
 //! throughput finite.
 
+pub mod draws;
 pub mod explain;
 pub mod gpu;
 pub mod key_hash;
@@ -28,7 +29,6 @@ use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::sim::{Ctx, Event};
 use plugins::fit::{ResourceWeight, ScoringStrategy};
 use queue::{SchedulingQueue, UNSCHEDULABLE_FLUSH_PERIOD};
-use rand_core::Rng;
 
 /// Resolved scheduler configuration (from the scenario's `scheduler` block).
 #[derive(Clone, Debug)]
@@ -129,7 +129,7 @@ pub struct Scheduler {
     pub stats: SchedulerStats,
     busy: bool,
     next_start_node_index: usize,
-    tie_rng: RngStream,
+    tie_rng: draws::TieDraws,
     backoff_wakeup: Option<SimTime>,
     flush_scheduled: bool,
     candidates: Vec<Candidate>,
@@ -239,6 +239,18 @@ pub struct CycleOutcome {
 }
 
 impl Scheduler {
+    /// Spreads the scheduling work of a run over threads ([`parallel::Threads`]): the
+    /// tie-break stream generated ahead ([`draws`]), the chunked scoring of attempts with
+    /// thousands of candidates ([`parallel::Workers`]). The decisions are the same at any
+    /// count. Fails only if the OS refuses the threads.
+    pub fn use_threads(&mut self, threads: parallel::Threads) -> Result<(), String> {
+        if threads.draws_ahead() {
+            self.tie_rng.go_ahead()?;
+        }
+        self.workers = parallel::Workers::with_threads(threads.scoring())?;
+        Ok(())
+    }
+
     pub fn new(cfg: SchedulerConfig, tie_rng: RngStream) -> Self {
         let queue = SchedulingQueue::new(cfg.initial_backoff, cfg.max_backoff, cfg.max_in_unschedulable);
         Scheduler {
@@ -247,7 +259,7 @@ impl Scheduler {
             stats: SchedulerStats::default(),
             busy: false,
             next_start_node_index: 0,
-            tie_rng,
+            tie_rng: draws::TieDraws::here(tie_rng),
             backoff_wakeup: None,
             flush_scheduled: false,
             candidates: Vec::new(),
@@ -670,7 +682,7 @@ impl Scheduler {
             preemption::MIN_CANDIDATE_NODES_PERCENTAGE,
             preemption::MIN_CANDIDATE_NODES_ABSOLUTE,
         );
-        let offset = uniform_below(&mut self.tie_rng, nodes.len() as u64) as usize;
+        let offset = self.tie_rng.uniform_below(nodes.len() as u64) as usize;
         // No pod anywhere has a lower priority: every node's dry run finds nothing.
         if !self.cfg.plain && !cluster.any_pod_below_priority(prio) {
             return Vec::new();
@@ -1281,7 +1293,7 @@ impl Scheduler {
                 }
             } else if total == best_score {
                 ties += 1;
-                if uniform_below(&mut self.tie_rng, ties) == 0 {
+                if self.tie_rng.uniform_below(ties) == 0 {
                     best = c.node;
                 }
             }
@@ -1382,13 +1394,6 @@ pub(crate) fn nominated_load_of(
         }
     }
     held
-}
-
-/// A uniform integer in `0..n` (n ≥ 1) by Lemire's multiply-shift: value-stable because it
-/// is defined here, not by a crate's range sampler.
-#[inline]
-fn uniform_below(rng: &mut RngStream, n: u64) -> u64 {
-    ((rng.next_u64() as u128 * n as u128) >> 64) as u64
 }
 
 #[cfg(test)]

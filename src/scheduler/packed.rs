@@ -42,8 +42,9 @@
 //! few hundred nodes with churn, scale-downs and terminating pods, so that block states go
 //! stale (and it checks that blocks were scored by their states).
 
+use super::draws::TieDraws;
 use super::topology::{SpreadSlots, SpreadTerms};
-use super::{Decision, Scheduler, normalize, plugins, uniform_below};
+use super::{Decision, Scheduler, normalize, plugins};
 use crate::cluster::room::{BLOCK, Room, covers_all, ids_in};
 use crate::cluster::{ClusterState, NODE_CORDONED, NODE_TAINTED, NodeId, Placement, PodRequests};
 
@@ -582,14 +583,14 @@ impl Reservoir {
     }
 
     #[inline(always)]
-    fn offer(&mut self, rng: &mut crate::engine::RngStream, k: usize, total: i64) {
+    fn offer(&mut self, rng: &mut TieDraws, k: usize, total: i64) {
         if total > self.best_score {
             self.best_score = total;
             self.best = k;
             self.ties = 1;
         } else if total == self.best_score {
             self.ties += 1;
-            if uniform_below(rng, self.ties) == 0 {
+            if rng.uniform_below(self.ties) == 0 {
                 self.best = k;
             }
         }
@@ -598,19 +599,13 @@ impl Reservoir {
     /// [`Reservoir::offer`] of a total equal to the best so far for the candidate of every
     /// bit `j` of `mask` (a subset of `seg`'s), in order (one draw each).
     ///
-    /// The loop only counts the ties and notes the count at the last draw that chose; the
-    /// candidate of that draw is looked up once, after.
+    /// The draws only give the tie count of the last that chose
+    /// ([`TieDraws::last_zero`]); its candidate is looked up once, after.
     #[inline(always)]
-    fn ties_at(&mut self, rng: &mut crate::engine::RngStream, seg: &Seg, mask: u64) {
+    fn ties_at(&mut self, rng: &mut TieDraws, seg: &Seg, mask: u64) {
         let first = self.ties;
         let end = first + u64::from(mask.count_ones());
-        let (mut ties, mut chose) = (first, 0);
-        while ties != end {
-            ties += 1;
-            if uniform_below(rng, ties) == 0 {
-                chose = ties;
-            }
-        }
+        let chose = rng.last_zero(first, end);
         self.ties = end;
         if chose != 0 {
             // The (chose - first)-th candidate of `mask`.
@@ -647,7 +642,7 @@ fn mask_of(totals: &[i64], masks: &[u64; STATES], keep: impl Fn(i64) -> bool) ->
 
 /// selectHost over `totals` in candidate order: the position chosen.
 #[inline(always)]
-fn select_host(rng: &mut crate::engine::RngStream, totals: impl Iterator<Item = i64>) -> usize {
+fn select_host(rng: &mut TieDraws, totals: impl Iterator<Item = i64>) -> usize {
     let mut r = Reservoir::new();
     for (k, total) in totals.enumerate() {
         r.offer(rng, k, total);
@@ -672,12 +667,7 @@ struct ByBlocks<'s, 'k> {
 }
 
 impl ByBlocks<'_, '_> {
-    fn select(
-        &self,
-        p: &mut Packed,
-        rng: &mut crate::engine::RngStream,
-        base_of: &mut impl FnMut(usize) -> i64,
-    ) -> usize {
+    fn select(&self, p: &mut Packed, rng: &mut TieDraws, base_of: &mut impl FnMut(usize) -> i64) -> usize {
         let len = p.found;
         // Only the positions scored node by node are written (in pass 1) and read (in pass
         // 2): the arrays are grown, never cleared.

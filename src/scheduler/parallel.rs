@@ -21,6 +21,45 @@ use std::sync::Arc;
 /// run on an idle machine"), which is why `run` defaults to one thread.
 pub const DEFAULT_MIN_PARALLEL: usize = 2048;
 
+/// How one run spreads its scheduling work over threads (`run --threads`).
+///
+/// From 2 threads, the scheduler's tie-break stream is generated ahead on one of them
+/// (`draws.rs`). The chunked scoring below also needs the count given explicitly and at
+/// least 3 (the others, besides the draws): on 2 cores it measured slower than one thread
+/// at every candidate count tried (BENCHMARKS.md), so the default (every core) does not
+/// start it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threads {
+    pub count: usize,
+    /// Given by the user (`--threads N`), not the default.
+    pub explicit: bool,
+}
+
+impl Threads {
+    /// Everything on the calling thread (sweeps and plans: one thread per run).
+    pub const ONE: Threads = Threads { count: 1, explicit: true };
+
+    /// `run`'s default: every core the OS gives the process.
+    pub fn every_core() -> Threads {
+        Threads { count: std::thread::available_parallelism().map_or(1, |n| n.get()), explicit: false }
+    }
+
+    /// `--threads n`.
+    pub fn exactly(n: usize) -> Threads {
+        Threads { count: n.max(1), explicit: true }
+    }
+
+    /// Whether the tie-break stream is generated ahead on a thread of its own.
+    pub fn draws_ahead(&self) -> bool {
+        self.count >= 2
+    }
+
+    /// The threads of the chunked scoring (1: none).
+    pub fn scoring(&self) -> usize {
+        if self.explicit && self.count >= 3 { self.count - 1 } else { 1 }
+    }
+}
+
 /// Upstream `parallelize.DefaultParallelism`.
 pub const UPSTREAM_PARALLELISM: usize = 16;
 
