@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Outputs the producer may be ahead (a power of two, a multiple of [`CHUNK`]).
-const RING: u64 = 1 << 17;
+const RING: u64 = 1 << 18;
 /// Outputs the producer publishes at a time, and the scheduler reports read at a time.
 const CHUNK: u64 = 1 << 10;
 /// Outputs screened by one summary word (8 groups of 8).
@@ -218,8 +218,18 @@ struct Ahead {
 
 impl Ahead {
     /// Until at least `upto` outputs are written.
-    #[cold]
+    #[inline]
     fn wait_for(&mut self, upto: u64) {
+        self.avail = self.ring.produced.0.load(Ordering::Acquire);
+        if self.avail < upto {
+            self.spin_for(upto);
+        }
+    }
+
+    /// [`Self::wait_for`] when the producer is behind (it cannot be asleep: it sleeps only
+    /// when the ring is full, and the reports wake it once half of it is read).
+    #[cold]
+    fn spin_for(&mut self, upto: u64) {
         self.report();
         loop {
             self.avail = self.ring.produced.0.load(Ordering::Acquire);
