@@ -76,6 +76,8 @@ pub struct Packed {
     /// Per spread memo slot met: the resource score a state in it needs for the attempt's
     /// highest total of a block state.
     slot_need: Vec<i64>,
+    /// The storage of the run of ties drawn for together ([`Reservoir::defer_ties`]).
+    tie_run: Vec<(u64, Seg, u64)>,
     /// Candidates on tainted nodes, with their raw TaintToleration score.
     tainted: Vec<(u32, i64)>,
     /// `nodes` by block of ids, in order (every candidate is in one).
@@ -574,16 +576,24 @@ pub(super) fn resource_score(
 struct Reservoir {
     best: usize,
     best_score: i64,
+    /// Ties drawn for.
     ties: u64,
+    /// Ties offered by [`Reservoir::defer_ties`] and not drawn for yet, and their blocks:
+    /// (the tie count after the block's, its segment, the mask of its ties).
+    pending: u64,
+    run: Vec<(u64, Seg, u64)>,
 }
 
 impl Reservoir {
-    fn new() -> Reservoir {
-        Reservoir { best: 0, best_score: i64::MIN, ties: 0 }
+    fn new(run: Vec<(u64, Seg, u64)>) -> Reservoir {
+        Reservoir { best: 0, best_score: i64::MIN, ties: 0, pending: 0, run }
     }
 
     #[inline(always)]
     fn offer(&mut self, rng: &mut TieDraws, k: usize, total: i64) {
+        if self.pending != 0 {
+            self.draw_pending(rng);
+        }
         if total > self.best_score {
             self.best_score = total;
             self.best = k;
@@ -603,6 +613,9 @@ impl Reservoir {
     /// ([`TieDraws::last_zero`]); its candidate is looked up once, after.
     #[inline(always)]
     fn ties_at(&mut self, rng: &mut TieDraws, seg: &Seg, mask: u64) {
+        if self.pending != 0 {
+            self.draw_pending(rng);
+        }
         let first = self.ties;
         let end = first + u64::from(mask.count_ones());
         let chose = rng.last_zero(first, end);
@@ -612,6 +625,44 @@ impl Reservoir {
             let j = ids_in(0, mask).nth((chose - first - 1) as usize);
             self.best = seg.at(j.expect("a draw for each candidate of the mask"));
         }
+    }
+
+    /// [`Reservoir::ties_at`], its draws made later together with those of the next blocks
+    /// (by [`Reservoir::draw_pending`], before anything else is offered): one long run of
+    /// ties, which the draws generated ahead screen a word at a time.
+    #[inline(always)]
+    fn defer_ties(&mut self, seg: &Seg, mask: u64) {
+        if mask != 0 {
+            self.pending += u64::from(mask.count_ones());
+            self.run.push((self.ties + self.pending, *seg, mask));
+        }
+    }
+
+    /// The draws of the ties deferred, in order; the candidate of the last that chose, if
+    /// one did, is the best.
+    fn draw_pending(&mut self, rng: &mut TieDraws) {
+        let first = self.ties;
+        let end = first + self.pending;
+        let chose = rng.last_zero(first, end);
+        if chose != 0 {
+            // The block whose ties hold count `chose`, and its candidate.
+            let b = self.run.partition_point(|&(after, _, _)| after < chose);
+            let (after, seg, mask) = self.run[b];
+            let before = after - u64::from(mask.count_ones());
+            let j = ids_in(0, mask).nth((chose - before - 1) as usize);
+            self.best = seg.at(j.expect("a draw for each candidate of the mask"));
+        }
+        self.ties = end;
+        self.pending = 0;
+        self.run.clear();
+    }
+
+    /// The position chosen, once every tie is drawn for; and the run's storage back.
+    fn finish(mut self, rng: &mut TieDraws) -> (usize, Vec<(u64, Seg, u64)>) {
+        if self.pending != 0 {
+            self.draw_pending(rng);
+        }
+        (self.best, self.run)
     }
 }
 
@@ -643,7 +694,7 @@ fn mask_of(totals: &[i64], masks: &[u64; STATES], keep: impl Fn(i64) -> bool) ->
 /// selectHost over `totals` in candidate order: the position chosen.
 #[inline(always)]
 fn select_host(rng: &mut TieDraws, totals: impl Iterator<Item = i64>) -> usize {
-    let mut r = Reservoir::new();
+    let mut r = Reservoir::new(Vec::new());
     for (k, total) in totals.enumerate() {
         r.offer(rng, k, total);
     }
@@ -803,7 +854,10 @@ impl ByBlocks<'_, '_> {
         // candidates) is below the best so far is skipped (none of its nodes would change
         // anything); in another, the candidates of the states at or above it are offered in
         // order.
-        let mut sel = Reservoir::new();
+        let mut sel = Reservoir::new(std::mem::take(&mut p.tie_run));
+        // The ties at the attempt's highest total are drawn for block after block; with the
+        // draws generated ahead they are drawn for together.
+        let defer = rng.is_ahead();
         for seg in &p.segs {
             let bs = &p.blocks[seg.block as usize];
             let states = bs.len as usize;
@@ -825,7 +879,11 @@ impl ByBlocks<'_, '_> {
                         mask |= bs.mask[top.trailing_zeros() as usize];
                         top &= top - 1;
                     }
-                    sel.ties_at(rng, seg, mask & seg.mask);
+                    if defer {
+                        sel.defer_ties(seg, mask & seg.mask);
+                    } else {
+                        sel.ties_at(rng, seg, mask & seg.mask);
+                    }
                     continue;
                 }
                 if sel.best_score > top_total {
@@ -863,7 +921,9 @@ impl ByBlocks<'_, '_> {
         for &slot in &p.slots_met {
             p.block_memo[slot as usize] = -1;
         }
-        sel.best
+        let (best, run) = sel.finish(rng);
+        p.tie_run = run;
+        best
     }
 }
 
