@@ -930,6 +930,57 @@ impl ByBlocks<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::rng::{StreamId, stream};
+    use rand_core::Rng;
+
+    /// selectHost over blocks of candidates, three ways: every candidate offered one at a
+    /// time; the blocks at the best so far offered whole (`ties_at`); and those blocks
+    /// deferred and drawn for together, with the draws generated ahead, between candidates
+    /// offered one at a time that tie with, beat or fall below the best. The same position
+    /// is chosen and the same number of draws taken.
+    #[test]
+    fn deferred_ties_choose_what_offers_choose() {
+        let mut pick = stream(5, StreamId(9));
+        let mut ended_deferred = 0;
+        for case in 0..200 {
+            let rng = stream(case, StreamId(2));
+            let (mut one, mut whole) = (TieDraws::here(rng.clone()), TieDraws::here(rng.clone()));
+            let mut ahead = TieDraws::ahead(rng).expect("thread");
+            let (mut a, mut b, mut c) =
+                (Reservoir::new(Vec::new()), Reservoir::new(Vec::new()), Reservoir::new(Vec::new()));
+            let mut pos = 0;
+            for block in 0..24 {
+                let mask = pick.next_u64() & pick.next_u64();
+                let seg = Seg { block, pos, mask };
+                pos += mask.count_ones();
+                if a.best_score != i64::MIN && pick.next_u64() % 3 != 0 {
+                    // A block whose candidates all tie with the best so far.
+                    let best = a.best_score;
+                    for j in ids_in(0, mask) {
+                        a.offer(&mut one, seg.at(j), best);
+                    }
+                    b.ties_at(&mut whole, &seg, mask);
+                    c.defer_ties(&seg, mask);
+                } else {
+                    // Candidates offered one at a time, around the best so far.
+                    let base = if a.best_score == i64::MIN { 10 } else { a.best_score };
+                    for j in ids_in(0, mask) {
+                        let total = base - 1 + (pick.next_u64() % 3) as i64;
+                        a.offer(&mut one, seg.at(j), total);
+                        b.offer(&mut whole, seg.at(j), total);
+                        c.offer(&mut ahead, seg.at(j), total);
+                    }
+                }
+            }
+            let deferred = c.pending != 0;
+            let (best, _) = c.finish(&mut ahead);
+            assert_eq!((a.best, b.best), (best, best), "case {case}");
+            ended_deferred += usize::from(deferred);
+            let next = one.next_u64();
+            assert_eq!((whole.next_u64(), ahead.next_u64()), (next, next), "case {case}: draws taken");
+        }
+        assert!(ended_deferred > 50, "the cases end with deferred ties ({ended_deferred})");
+    }
 
     #[test]
     fn state_sets_number_each_set_once_and_forget_them_together() {
