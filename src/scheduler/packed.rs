@@ -953,7 +953,7 @@ mod tests {
                 let mask = pick.next_u64() & pick.next_u64();
                 let seg = Seg { block, pos, mask };
                 pos += mask.count_ones();
-                if a.best_score != i64::MIN && pick.next_u64() % 3 != 0 {
+                if a.best_score != i64::MIN && !pick.next_u64().is_multiple_of(3) {
                     // A block whose candidates all tie with the best so far.
                     let best = a.best_score;
                     for j in ids_in(0, mask) {
