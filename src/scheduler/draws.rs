@@ -226,8 +226,11 @@ impl Ahead {
         }
     }
 
-    /// [`Self::wait_for`] when the producer is behind (it cannot be asleep: it sleeps only
-    /// when the ring is full, and the reports wake it once half of it is read).
+    /// [`Self::wait_for`] when the producer is behind. It may be asleep on a ring that was
+    /// full before this report, waiting for a point the scheduler has not reached (a run
+    /// of ties longer than what is left in the ring), so it is woken whatever its point.
+    /// (A wait is for at most half a ring past the scheduler, so after the report there is
+    /// room; the producer either sees the report before it sleeps or is woken here.)
     #[cold]
     fn spin_for(&mut self, upto: u64) {
         self.report();
@@ -236,7 +239,11 @@ impl Ahead {
             if self.avail >= upto {
                 return;
             }
-            self.wake_producer();
+            if self.ring.wake_at.0.load(Ordering::SeqCst) != 0
+                && let Some(p) = &self.producer
+            {
+                p.thread().unpark();
+            }
             std::hint::spin_loop();
         }
     }
@@ -381,6 +388,27 @@ mod tests {
         // A run longer than the ring.
         let first = 1;
         assert_eq!(here.last_zero(first, first + 3 * RING + 5), ahead.last_zero(first, first + 3 * RING + 5));
+        assert_eq!(here.next_u64(), ahead.next_u64());
+    }
+
+    /// A run of ties longer than what is left in the ring while the producer sleeps on a
+    /// full ring, the scheduler short of the point where it would wake it: the scheduler
+    /// wakes it anyway instead of waiting for ever.
+    #[test]
+    fn a_long_run_wakes_a_sleeping_producer() {
+        let rng = stream(9, StreamId(5));
+        let mut here = TieDraws::here(rng.clone());
+        let mut ahead = TieDraws::ahead(rng).expect("thread");
+        // Let the producer fill the ring and go to sleep.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let mut first = 0;
+        while first < RING / 2 + 5 {
+            let end = (first + 50).min(RING / 2 + 5);
+            assert_eq!(here.last_zero(first, end), ahead.last_zero(first, end));
+            first = end;
+        }
+        let end = first + RING / 2 + 100;
+        assert_eq!(here.last_zero(first, end), ahead.last_zero(first, end));
         assert_eq!(here.next_u64(), ahead.next_u64());
     }
 
