@@ -239,10 +239,13 @@ impl Ahead {
             if self.avail >= upto {
                 return;
             }
-            if self.ring.wake_at.0.load(Ordering::SeqCst) != 0
-                && let Some(p) = &self.producer
-            {
-                p.thread().unpark();
+            if let Some(p) = &self.producer {
+                if self.ring.wake_at.0.load(Ordering::SeqCst) != 0 {
+                    p.thread().unpark();
+                }
+                // (It only ends when told to; were it to fail, the run fails, it does not
+                // wait for ever.)
+                assert!(!p.is_finished(), "the scheduler's draw thread ended early");
             }
             std::hint::spin_loop();
         }
