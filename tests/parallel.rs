@@ -140,17 +140,26 @@ fn the_threads_flag_gives_the_same_bytes_and_refuses_zero() {
             .map(|s| s.to_string())
             .collect()
     };
-    for (out, threads) in [("t1", "1"), ("t2", "2")] {
+    for (out, threads) in [("t1", "1"), ("t2", "2"), ("t3", "3")] {
         let mut a = vec!["run".to_string()];
         a.extend(args(out, threads));
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let o = run_in(dir.path(), &a);
         assert_eq!(o.code, 0, "{}", o.stderr);
     }
+    // The default: every core.
+    let mut a = vec!["run".to_string()];
+    a.extend(args("t0", "1").into_iter().take_while(|s| s != "--threads"));
+    a.extend(["--set", "nodePools.0.count=300", "--duration", "300s"].map(String::from));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = run_in(dir.path(), &a);
+    assert_eq!(o.code, 0, "{}", o.stderr);
     for f in ["summary.csv", "timeseries.csv", "pods.csv", "startup-cdf.csv"] {
         let x = std::fs::read(dir.path().join("t1").join(f)).expect("t1");
-        let y = std::fs::read(dir.path().join("t2").join(f)).expect("t2");
-        assert!(x == y, "{f} differs between --threads 1 and 2");
+        for other in ["t2", "t3", "t0"] {
+            let y = std::fs::read(dir.path().join(other).join(f)).expect("other");
+            assert!(x == y, "{f} differs between --threads 1 and {other}");
+        }
     }
     let o = run_in(dir.path(), &["run", &file, "--threads", "0", "-q"]);
     assert_eq!(o.code, 2, "{}", o.stderr);

@@ -18,7 +18,8 @@ use std::sync::Arc;
 /// Attempts with fewer candidates than this are scored on the calling thread. On an idle
 /// 2-core machine the fork-join (√n chunks, waking a sleeping worker each attempt) measured
 /// slower than one thread even at 2,500–5,000 candidates (BENCHMARKS.md, "Threads inside a
-/// run on an idle machine"), which is why `run` defaults to one thread.
+/// run on an idle machine"), and at 30,000, which is why `run`'s default ([`Threads`])
+/// does not start it.
 pub const DEFAULT_MIN_PARALLEL: usize = 2048;
 
 /// How one run spreads its scheduling work over threads (`run --threads`).
