@@ -33,8 +33,8 @@ const WORD: u64 = 64;
 const WORDS: usize = (RING / WORD) as usize;
 const _: () = assert!(RING.is_power_of_two() && RING.is_multiple_of(CHUNK) && CHUNK.is_multiple_of(WORD));
 
-/// `n` < 2⁶⁴ uniformly from one output (Lemire's multiply, no rejection: the scheduler's
-/// draws have always been this).
+/// A uniform draw in `0..n` from one output (Lemire's multiply, no rejection: the
+/// scheduler's draws have always been this).
 #[inline(always)]
 fn below(v: u64, n: u64) -> u64 {
     ((u128::from(v) * u128::from(n)) >> 64) as u64
