@@ -239,14 +239,13 @@ impl Ahead {
             if self.avail >= upto {
                 return;
             }
-            if let Some(p) = &self.producer {
-                if self.ring.wake_at.0.load(Ordering::SeqCst) != 0 {
-                    p.thread().unpark();
-                }
-                // (It only ends when told to; were it to fail, the run fails, it does not
-                // wait for ever.)
-                assert!(!p.is_finished(), "the scheduler's draw thread ended early");
-            }
+            self.wake_producer(true);
+            // (It only ends when told to; were it to fail, the run fails, it does not wait
+            // for ever.)
+            assert!(
+                self.producer.as_ref().is_some_and(|p| !p.is_finished()),
+                "the scheduler's draw thread ended"
+            );
             std::hint::spin_loop();
         }
     }
@@ -256,13 +255,15 @@ impl Ahead {
     fn report(&mut self) {
         self.reported = self.pos;
         self.ring.consumed.0.store(self.pos, Ordering::SeqCst);
-        self.wake_producer();
+        self.wake_producer(false);
     }
 
-    fn wake_producer(&self) {
+    /// Wakes the producer if it sleeps, until a point the scheduler has reached or (with
+    /// `any_point`) until any point.
+    fn wake_producer(&self, any_point: bool) {
         let wake = self.ring.wake_at.0.load(Ordering::SeqCst);
         if wake != 0
-            && self.pos >= wake
+            && (any_point || self.pos >= wake)
             && let Some(p) = &self.producer
         {
             p.thread().unpark();

@@ -621,9 +621,7 @@ impl Reservoir {
         let chose = rng.last_zero(first, end);
         self.ties = end;
         if chose != 0 {
-            // The (chose - first)-th candidate of `mask`.
-            let j = ids_in(0, mask).nth((chose - first - 1) as usize);
-            self.best = seg.at(j.expect("a draw for each candidate of the mask"));
+            self.best = tie_at(seg, mask, chose - first);
         }
     }
 
@@ -648,9 +646,7 @@ impl Reservoir {
             // The block whose ties hold count `chose`, and its candidate.
             let b = self.run.partition_point(|&(after, _, _)| after < chose);
             let (after, seg, mask) = self.run[b];
-            let before = after - u64::from(mask.count_ones());
-            let j = ids_in(0, mask).nth((chose - before - 1) as usize);
-            self.best = seg.at(j.expect("a draw for each candidate of the mask"));
+            self.best = tie_at(&seg, mask, chose - (after - u64::from(mask.count_ones())));
         }
         self.ties = end;
         self.pending = 0;
@@ -664,6 +660,14 @@ impl Reservoir {
         }
         (self.best, self.run)
     }
+}
+
+/// The position of the `rank`-th (from 1) candidate of `mask` (a subset of `seg`'s): the
+/// tie whose draw chose, in a run of ties offered for `mask`'s candidates in order.
+#[inline]
+fn tie_at(seg: &Seg, mask: u64, rank: u64) -> usize {
+    let j = ids_in(0, mask).nth((rank - 1) as usize);
+    seg.at(j.expect("a draw for each candidate of the mask"))
 }
 
 /// The raw spread score of memo slot `slot`, computed from node `i` (which has it) the
